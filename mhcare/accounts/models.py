@@ -1,0 +1,110 @@
+"""Users and their role assignments. A user may hold several assignments; each is scoped to one org unit
+(and, for class roles, one class). Who may see which kind of record is decided in ``scope.py``."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from mhcare.orgs.models import OrgKind, OrgUnit, SchoolClass
+
+
+class Role(models.TextChoices):
+    PSYCH_TEACHER = "psych_teacher", _("Psychology teacher")
+    HOMEROOM_TEACHER = "homeroom_teacher", _("Homeroom teacher")
+    SUBJECT_TEACHER = "subject_teacher", _("Subject teacher")
+    SCHOOL_LEADER = "school_leader", _("School leader")
+    COUNTY_CENTER = "county_center", _("County center staff")
+    OFFICIAL = "official", _("Education bureau official")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    INSTITUTION_STAFF = "institution_staff", _("Institution staff")
+    PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
+
+
+CLASS_ROLES = {Role.HOMEROOM_TEACHER, Role.SUBJECT_TEACHER}
+SCHOOL_ROLES = {Role.PSYCH_TEACHER, Role.SCHOOL_LEADER, *CLASS_ROLES}
+
+# Which kinds of unit each role may be assigned to.
+ROLE_UNIT_KINDS: dict[str, set[str]] = {
+    Role.PSYCH_TEACHER: {OrgKind.SCHOOL},
+    Role.HOMEROOM_TEACHER: {OrgKind.SCHOOL},
+    Role.SUBJECT_TEACHER: {OrgKind.SCHOOL},
+    Role.SCHOOL_LEADER: {OrgKind.SCHOOL},
+    Role.COUNTY_CENTER: {OrgKind.COUNTY},
+    Role.OFFICIAL: {OrgKind.COUNTY, OrgKind.CITY, OrgKind.PROVINCE},
+    Role.SUPERVISOR: {OrgKind.COUNTY, OrgKind.CITY},
+    Role.INSTITUTION_STAFF: {OrgKind.INSTITUTION},
+    Role.PLATFORM_ADMIN: {OrgKind.PROVINCE},
+}
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, default="zh-hans", choices=[("zh-hans", "简体中文"), ("en", "English")]
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+
+class RoleAssignmentQuerySet(models.QuerySet["RoleAssignment"]):
+    def active(self) -> RoleAssignmentQuerySet:
+        return self.filter(is_active=True)
+
+
+class RoleAssignment(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="assignments")
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    org_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("org unit")
+    )
+    klass = models.ForeignKey(
+        SchoolClass,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("class"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RoleAssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "org_unit", "klass"],
+                name="assignment_unique",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in CLASS_ROLES], klass__isnull=False)
+                | (~Q(role__in=[r.value for r in CLASS_ROLES]) & Q(klass__isnull=True)),
+                name="assignment_class_only_for_class_roles",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        suffix = f" / {self.klass}" if self.klass_id else ""
+        return f"{self.get_role_display()} @ {self.org_unit}{suffix}"
+
+    def clean(self) -> None:
+        allowed = ROLE_UNIT_KINDS.get(self.role, set())
+        if self.org_unit_id and self.org_unit.kind not in allowed:
+            raise ValidationError({"org_unit": _("This role cannot be assigned to this kind of unit.")})
+        if self.klass_id and self.klass.school_id != self.org_unit_id:
+            raise ValidationError({"klass": _("The class must belong to the assignment's school.")})

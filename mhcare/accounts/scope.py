@@ -1,0 +1,246 @@
+"""Scope: the one answer to "which rows of model M may this user see".
+
+A scoped model declares an inner ``class Scope`` with:
+
+- ``school_field`` — the path to its school (an ``OrgUnit``), e.g. ``"school"`` or ``"student__school"``;
+- ``class_field`` — the path to its class, for class-bound roles (homeroom / subject teachers);
+- ``kind`` — which kind of record it is (a ``RecordKind``), matched against the role matrix below;
+- ``object_permissions`` (optional) — True where django-guardian grants per-object exceptions
+  (a referral shared with one institution) on top of the tree scope.
+
+Every view, API and selector reads student-linked rows through ``scoped()`` / ``get_scoped_or_404()``.
+Out of scope and non-existent give the same 404 (``Http404`` without detail).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+from typing import Any, TypeVar
+
+from django.apps import apps
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from mhcare.accounts.models import CLASS_ROLES, Role, RoleAssignment
+from mhcare.orgs.models import OrgKind, OrgUnit
+
+M = TypeVar("M", bound=models.Model)
+
+
+class RecordKind:
+    STUDENT = "student"  # students, rosters, guardians
+    SCORE = "score"  # item answers and scores
+    SCORE_SUMMARY = "score_summary"  # band / proposed level without item answers
+    FLAG = "flag"  # "this student is flagged" (no scores, no notes)
+    CASE = "case"  # crisis cases, follow-ups, reviews
+    NOTE = "note"  # counseling session notes (further restricted by the counseling app)
+    REFERRAL = "referral"
+    AGGREGATE = "aggregate"  # indicators and reports
+    SUPERVISION = "supervision"
+    OBSERVATION = "observation"  # dynamic observations reported by teachers
+
+
+# The role matrix of DESIGN.md "Scope". A kind listed here is visible within the assignment's subtree
+# (or class, for class roles).
+ROLE_KINDS: dict[str, frozenset[str]] = {
+    Role.PSYCH_TEACHER: frozenset(
+        {
+            RecordKind.STUDENT,
+            RecordKind.SCORE,
+            RecordKind.SCORE_SUMMARY,
+            RecordKind.FLAG,
+            RecordKind.CASE,
+            RecordKind.NOTE,
+            RecordKind.REFERRAL,
+            RecordKind.AGGREGATE,
+            RecordKind.OBSERVATION,
+        }
+    ),
+    Role.HOMEROOM_TEACHER: frozenset(
+        {RecordKind.STUDENT, RecordKind.FLAG, RecordKind.AGGREGATE}
+    ),
+    Role.SUBJECT_TEACHER: frozenset({RecordKind.STUDENT, RecordKind.FLAG}),
+    Role.SCHOOL_LEADER: frozenset(
+        {
+            RecordKind.STUDENT,
+            RecordKind.SCORE_SUMMARY,
+            RecordKind.FLAG,
+            RecordKind.CASE,
+            RecordKind.REFERRAL,
+            RecordKind.AGGREGATE,
+            RecordKind.OBSERVATION,
+        }
+    ),
+    Role.COUNTY_CENTER: frozenset(
+        {
+            RecordKind.STUDENT,
+            RecordKind.SCORE,
+            RecordKind.SCORE_SUMMARY,
+            RecordKind.FLAG,
+            RecordKind.CASE,
+            RecordKind.NOTE,
+            RecordKind.REFERRAL,
+            RecordKind.AGGREGATE,
+            RecordKind.OBSERVATION,
+        }
+    ),
+    Role.OFFICIAL: frozenset({RecordKind.AGGREGATE}),
+    Role.SUPERVISOR: frozenset({RecordKind.SUPERVISION}),
+    # Institution staff see only what is shared with them object by object (django-guardian).
+    Role.INSTITUTION_STAFF: frozenset(),
+    Role.PLATFORM_ADMIN: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One assignment, reduced to what scope needs."""
+
+    role: str
+    unit_id: int
+    unit_path: str
+    unit_kind: str
+    class_id: int | None
+
+    @property
+    def role_label(self) -> str:
+        return str(Role(self.role).label)
+
+
+def grants(user: Any) -> list[Grant]:
+    """The user's active assignments, loaded once per user object (one query)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    cached = getattr(user, "_mhcare_grants", None)
+    if cached is None:
+        cached = [
+            Grant(
+                role=a.role,
+                unit_id=a.org_unit_id,
+                unit_path=a.org_unit.path,
+                unit_kind=a.org_unit.kind,
+                class_id=a.klass_id,
+            )
+            for a in RoleAssignment.objects.active()
+            .filter(user_id=user.pk)
+            .select_related("org_unit")
+            .order_by("id")
+        ]
+        user._mhcare_grants = cached
+    return list(cached)
+
+
+def roles(user: Any) -> set[str]:
+    return {g.role for g in grants(user)}
+
+
+def has_role(user: Any, *wanted: str) -> bool:
+    return bool(roles(user) & set(wanted))
+
+
+def can(user: Any, kind: str) -> bool:
+    """Whether any of the user's roles may see records of ``kind`` somewhere."""
+    return any(kind in ROLE_KINDS.get(g.role, frozenset()) for g in grants(user))
+
+
+def _grants_for(user: Any, kind: str) -> list[Grant]:
+    return [g for g in grants(user) if kind in ROLE_KINDS.get(g.role, frozenset())]
+
+
+def _scope_meta(model: type[models.Model]) -> Any:
+    meta = getattr(model, "Scope", None)
+    if meta is None:
+        raise TypeError(f"{model.__name__} declares no Scope; it cannot be read through scope.")
+    return meta
+
+
+def scope_q(user: Any, model: type[models.Model], kind: str | None = None) -> Q | None:
+    """The filter for ``model`` rows the user may see as ``kind``; None when nothing."""
+    meta = _scope_meta(model)
+    kind = kind or meta.kind
+    school_field = meta.school_field
+    class_field = getattr(meta, "class_field", None)
+    parts: list[Q] = []
+    for grant in _grants_for(user, kind):
+        if grant.role in CLASS_ROLES:
+            if class_field and grant.class_id:
+                parts.append(Q(**{class_field: grant.class_id}))
+            continue
+        parts.append(Q(**{f"{school_field}__path__startswith": grant.unit_path}))
+    if not parts:
+        return None
+    return reduce(or_, parts)
+
+
+def scoped(user: Any, model_or_qs: type[M] | QuerySet[M], *, kind: str | None = None) -> QuerySet[M]:
+    """The rows of a model (or of a queryset over it) that ``user`` may see as ``kind``."""
+    if isinstance(model_or_qs, QuerySet):
+        queryset, model = model_or_qs, model_or_qs.model
+    else:
+        model = model_or_qs
+        queryset = model._default_manager.all()
+    meta = _scope_meta(model)
+    condition = scope_q(user, model, kind)
+    if getattr(meta, "object_permissions", False) and getattr(user, "is_authenticated", False):
+        from guardian.shortcuts import get_objects_for_user
+
+        shared = get_objects_for_user(
+            user,
+            f"{model._meta.app_label}.view_{model._meta.model_name}",
+            klass=model,
+            accept_global_perms=False,
+            with_superuser=False,
+        ).values("pk")
+        shared_q = Q(pk__in=shared)
+        condition = shared_q if condition is None else condition | shared_q
+    if condition is None:
+        return queryset.none()
+    return queryset.filter(condition)
+
+
+def get_scoped_or_404(
+    user: Any, model_or_qs: type[M] | QuerySet[M], *, kind: str | None = None, **lookup: Any
+) -> M:
+    """One row the user may see, or 404 — the same 404 whether it is out of scope or missing."""
+    try:
+        return scoped(user, model_or_qs, kind=kind).get(**lookup)
+    except (models.ObjectDoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def missing_ids(
+    user: Any, model_or_qs: type[M] | QuerySet[M], ids: Iterable[int], *, kind: str | None = None
+) -> set[int]:
+    """Ids the user asked for but may not see (set difference, one query)."""
+    requested = set(ids)
+    visible = set(
+        scoped(user, model_or_qs, kind=kind).filter(pk__in=requested).values_list("pk", flat=True)
+    )
+    return requested - visible
+
+
+def units(user: Any, kind: str = RecordKind.AGGREGATE) -> QuerySet[OrgUnit]:
+    """Org units (and their subtrees) in which the user may see records of ``kind``."""
+    paths = [g.unit_path for g in _grants_for(user, kind) if g.role not in CLASS_ROLES]
+    if not paths:
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.filter(reduce(or_, (Q(path__startswith=p) for p in paths)))
+
+
+def top_units(user: Any, kind: str = RecordKind.AGGREGATE) -> list[OrgUnit]:
+    """The assignment units themselves (not their subtrees) for ``kind``, highest first."""
+    ids = [g.unit_id for g in _grants_for(user, kind) if g.role not in CLASS_ROLES]
+    return list(OrgUnit.objects.filter(pk__in=ids).order_by("depth", "path"))
+
+
+def schools(user: Any, kind: str = RecordKind.STUDENT) -> QuerySet[OrgUnit]:
+    return units(user, kind).filter(kind=OrgKind.SCHOOL)
+
+
+def scoped_models() -> list[type[models.Model]]:
+    """Every model that declares a Scope: the student-linked rows."""
+    return [m for m in apps.get_models() if hasattr(m, "Scope")]

@@ -1,0 +1,37 @@
+"""What every page needs: the navigation for the user's roles and the unread inbox count."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from mhcare.accounts import scope
+from mhcare.accounts.scope import RecordKind
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items: list[tuple[str, str]] = [(str(_("Home")), reverse("core:home"))]
+    if scope.can(user, RecordKind.STUDENT):
+        items.append((str(_("Students")), reverse("orgs:student_list")))
+    if scope.can(user, RecordKind.CASE):
+        items.append((str(_("High-risk list")), reverse("crisis:highrisk_list")))
+    if scope.can(user, RecordKind.AGGREGATE) and not scope.has_role(
+        user, "homeroom_teacher", "subject_teacher"
+    ):
+        items.append((str(_("Reports")), reverse("compliance:report_list")))
+    if scope.has_role(user, "psych_teacher", "school_leader") or user.is_superuser:
+        items.append((str(_("Roster import")), reverse("orgs:roster_import")))
+    if user.is_staff:
+        items.append((str(_("Administration")), reverse("admin:index")))
+    from mhcare.notifications.models import Notification
+
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return {
+        "nav_items": items,
+        "nav_roles": [g for g in scope.grants(user)],
+        "unread_count": unread,
+    }

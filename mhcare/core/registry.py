@@ -1,0 +1,65 @@
+"""Small registries through which domain apps show their records in kernel pages without the kernel
+importing them. Each app registers its providers from ``AppConfig.ready()``.
+
+- timeline: events for a student's growth file (一生一策);
+- todo: items for a user's home page ("students to review", "follow-ups due", ...).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    at: datetime.datetime
+    kind: str  # e.g. "screening", "observation", "case"
+    title: str
+    detail: str = ""
+    url: str = ""
+    level: str = ""  # risk colour where it has one: red / orange / yellow / green
+
+
+@dataclass(frozen=True)
+class TodoPanel:
+    """One panel of a home page: a title, rows and the link to the full list."""
+
+    key: str
+    title: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
+    empty_text: str = ""
+    template: str = "core/panels/list.html"
+    order: int = 100
+
+
+TimelineProvider = Callable[[Any, Any], Iterable[TimelineEvent]]  # (actor, student) -> events
+TodoProvider = Callable[[Any], Iterable[TodoPanel]]  # (actor) -> panels
+
+_timeline: list[TimelineProvider] = []
+_todo: list[TodoProvider] = []
+
+
+def register_timeline(provider: TimelineProvider) -> TimelineProvider:
+    if provider not in _timeline:
+        _timeline.append(provider)
+    return provider
+
+
+def register_todo(provider: TodoProvider) -> TodoProvider:
+    if provider not in _todo:
+        _todo.append(provider)
+    return provider
+
+
+def timeline_for(actor: Any, student: Any) -> list[TimelineEvent]:
+    events = [event for provider in _timeline for event in provider(actor, student)]
+    return sorted(events, key=lambda e: e.at, reverse=True)
+
+
+def todo_for(actor: Any) -> list[TodoPanel]:
+    panels = [panel for provider in _todo for panel in provider(actor)]
+    return sorted(panels, key=lambda p: p.order)

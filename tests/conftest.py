@@ -1,0 +1,74 @@
+import pytest
+
+from tests import factories
+
+
+@pytest.fixture
+def school_year(db):
+    year = factories.SchoolYearFactory()
+    factories.SemesterFactory(school_year=year)
+    return year
+
+
+@pytest.fixture
+def world(db, school_year):
+    """Two counties, two schools in the first county, one in the second; a class and two students in
+    each school, and one user per role. Enough for every scope-matrix test."""
+    province = factories.ProvinceFactory()
+    city = factories.CityFactory(parent=province, code="3301", name="杭州市")
+    county_a = factories.CountyFactory(parent=city, code="330106", name="西湖区")
+    county_b = factories.CountyFactory(parent=city, code="330102", name="上城区")
+    school_a = factories.SchoolFactory(parent=county_a, code="3301060001", name="西湖一中")
+    school_a2 = factories.SchoolFactory(parent=county_a, code="3301060002", name="西湖二中")
+    school_b = factories.SchoolFactory(parent=county_b, code="3301020001", name="上城一中")
+    class_a = factories.SchoolClassFactory(school=school_a, school_year=school_year, name="八(1)班")
+    class_a_other = factories.SchoolClassFactory(
+        school=school_a, school_year=school_year, name="八(2)班"
+    )
+    class_a2 = factories.SchoolClassFactory(school=school_a2, school_year=school_year, name="八(1)班")
+    class_b = factories.SchoolClassFactory(school=school_b, school_year=school_year, name="八(1)班")
+    students = {
+        "a": factories.StudentFactory(klass=class_a, name="张小明"),
+        "a_other_class": factories.StudentFactory(klass=class_a_other, name="李小红"),
+        "a2": factories.StudentFactory(klass=class_a2, name="王小刚"),
+        "b": factories.StudentFactory(klass=class_b, name="赵小丽"),
+    }
+    for student in students.values():
+        factories.GuardianFactory(student=student)
+    from mhcare.accounts.models import Role
+
+    users = {
+        "psych_a": factories.user_with_role(Role.PSYCH_TEACHER, school_a, username="psych_a"),
+        "psych_b": factories.user_with_role(Role.PSYCH_TEACHER, school_b, username="psych_b"),
+        "leader_a": factories.user_with_role(Role.SCHOOL_LEADER, school_a, username="leader_a"),
+        "homeroom_a": factories.user_with_role(
+            Role.HOMEROOM_TEACHER, school_a, klass=class_a, username="homeroom_a"
+        ),
+        "center_a": factories.user_with_role(Role.COUNTY_CENTER, county_a, username="center_a"),
+        "center_b": factories.user_with_role(Role.COUNTY_CENTER, county_b, username="center_b"),
+        "official_a": factories.user_with_role(Role.OFFICIAL, county_a, username="official_a"),
+        "official_province": factories.user_with_role(
+            Role.OFFICIAL, province, username="official_province"
+        ),
+        "admin": factories.user_with_role(Role.PLATFORM_ADMIN, province, username="admin"),
+    }
+    class_a.homeroom_teacher = users["homeroom_a"]
+    class_a.save()
+
+    class World:
+        pass
+
+    w = World()
+    w.province, w.city = province, city
+    w.county_a, w.county_b = county_a, county_b
+    w.school_a, w.school_a2, w.school_b = school_a, school_a2, school_b
+    w.class_a, w.class_a_other, w.class_a2, w.class_b = class_a, class_a_other, class_a2, class_b
+    w.students, w.users = students, users
+    w.password = factories.PASSWORD
+    return w
+
+
+def login(client, user):
+    """Log in through the real login form path (axes needs a request)."""
+    client.force_login(user)
+    return client
