@@ -63,3 +63,42 @@ def timeline_for(actor: Any, student: Any) -> list[TimelineEvent]:
 def todo_for(actor: Any) -> list[TodoPanel]:
     panels = [panel for provider in _todo for panel in provider(actor)]
     return sorted(panels, key=lambda p: p.order)
+
+
+@dataclass(frozen=True)
+class StudentAction:
+    """A link on the student page to something an app offers for this student (e.g. "Enter PHQ-9")."""
+
+    label: str
+    url: str
+    order: int = 100
+
+
+StudentActionProvider = Callable[[Any, Any], Iterable[StudentAction]]  # (actor, student) -> actions
+DemoSeeder = Callable[..., None]  # called by seed_demo after the org tree and people exist
+
+_student_actions: list[StudentActionProvider] = []
+_demo_seeders: list[tuple[int, DemoSeeder]] = []
+
+
+def register_student_action(provider: StudentActionProvider) -> StudentActionProvider:
+    if provider not in _student_actions:
+        _student_actions.append(provider)
+    return provider
+
+
+def student_actions_for(actor: Any, student: Any) -> list[StudentAction]:
+    actions = [a for provider in _student_actions for a in provider(actor, student)]
+    return sorted(actions, key=lambda a: a.order)
+
+
+def register_demo_seeder(seeder: DemoSeeder, order: int = 100) -> DemoSeeder:
+    """Apps add their demo records (screening results, ...) to ``seed_demo``; each seeder must be
+    deterministic and idempotent, and receives keyword arguments ``stdout`` and ``today``."""
+    if all(existing is not seeder for _, existing in _demo_seeders):
+        _demo_seeders.append((order, seeder))
+    return seeder
+
+
+def demo_seeders() -> list[DemoSeeder]:
+    return [seeder for _, seeder in sorted(_demo_seeders, key=lambda item: item[0])]
