@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from crisis import views
 
 app_name = "crisis"
-urlpatterns: list = []
+urlpatterns = [
+    path("high-risk/", views.highrisk_list, name="highrisk_list"),
+]

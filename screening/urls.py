@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from screening import views
 
 app_name = "screening"
-urlpatterns: list = []
+urlpatterns = [
+    path("students/<int:pk>/phq-9/", views.result_create, name="phq9_create"),
+    path("students/<int:pk>/enter/<str:code>/", views.result_create, name="result_create"),
+]

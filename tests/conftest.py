@@ -1,6 +1,7 @@
 import pytest
 
 from tests import factories
+from tests.fixtures_instruments import shipped_instruments  # noqa: F401 - autouse for every test
 
 
 @pytest.fixture
@@ -25,7 +26,9 @@ def world(db, school_year):
     class_a_other = factories.SchoolClassFactory(
         school=school_a, school_year=school_year, name="八(2)班"
     )
-    class_a2 = factories.SchoolClassFactory(school=school_a2, school_year=school_year, name="八(1)班")
+    class_a2 = factories.SchoolClassFactory(
+        school=school_a2, school_year=school_year, name="八(1)班"
+    )
     class_b = factories.SchoolClassFactory(school=school_b, school_year=school_year, name="八(1)班")
     students = {
         "a": factories.StudentFactory(klass=class_a, name="张小明"),

@@ -1,4 +1,5 @@
-"""factory_boy factories. Related rows stay in one school: a student's class, school and county agree."""
+"""factory_boy factories. Related rows stay in one school: a student's class, school and county
+agree."""
 
 import datetime
 
@@ -152,7 +153,9 @@ class RoleAssignmentFactory(DjangoModelFactory):
     klass = None
 
 
-def user_with_role(role: str, unit: OrgUnit, klass: SchoolClass | None = None, **kwargs: object) -> User:
+def user_with_role(
+    role: str, unit: OrgUnit, klass: SchoolClass | None = None, **kwargs: object
+) -> User:
     """A user holding one role at ``unit`` (and ``klass`` for class roles)."""
     user = UserFactory(**kwargs)
     RoleAssignmentFactory(user=user, role=role, org_unit=unit, klass=klass)

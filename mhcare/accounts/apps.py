@@ -6,3 +6,7 @@ class AccountsConfig(AppConfig):
     name = "mhcare.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        # Connects the login / failed login / logout audit receivers.
+        from mhcare.accounts import signals  # noqa: F401

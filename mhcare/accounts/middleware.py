@@ -9,6 +9,9 @@ from django.http import HttpRequest, HttpResponse
 
 SESSION_STARTED_KEY = "mhcare_started"
 SESSION_SEEN_KEY = "mhcare_seen"
+SESSION_TIMED_OUT_KEY = "mhcare_timed_out"
+# Set on the request before a forced logout so that the audit event says why.
+LOGOUT_REASON_ATTR = "mhcare_logout_reason"
 
 
 class SessionTimeoutMiddleware:
@@ -30,8 +33,9 @@ class SessionTimeoutMiddleware:
             idle = seen is not None and now - seen > settings.SESSION_IDLE_TIMEOUT_SECONDS
             expired = now - started > settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS
             if idle or expired:
+                setattr(request, LOGOUT_REASON_ATTR, "idle_timeout" if idle else "absolute_timeout")
                 logout(request)
-                request.session["mhcare_timed_out"] = True
+                request.session[SESSION_TIMED_OUT_KEY] = True
             else:
                 request.session[SESSION_SEEN_KEY] = now
         return self.get_response(request)

@@ -1,7 +1,10 @@
-"""Users and their role assignments. A user may hold several assignments; each is scoped to one org unit
-(and, for class roles, one class). Who may see which kind of record is decided in ``scope.py``."""
+"""Users and their role assignments. A user may hold several assignments; each is scoped to one
+org unit (and, for class roles, one class). Who may see which kind of record is decided in
+``scope.py``."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -25,6 +28,7 @@ class Role(models.TextChoices):
 
 
 CLASS_ROLES = {Role.HOMEROOM_TEACHER, Role.SUBJECT_TEACHER}
+CLASS_ROLE_VALUES = sorted(r.value for r in CLASS_ROLES)  # a fixed order keeps migrations stable
 SCHOOL_ROLES = {Role.PSYCH_TEACHER, Role.SCHOOL_LEADER, *CLASS_ROLES}
 
 # Which kinds of unit each role may be assigned to.
@@ -45,10 +49,13 @@ class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     language = models.CharField(
-        _("language"), max_length=10, default="zh-hans", choices=[("zh-hans", "简体中文"), ("en", "English")]
+        _("language"),
+        max_length=10,
+        default="zh-hans",
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
     )
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[User]] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("user")
@@ -92,8 +99,8 @@ class RoleAssignment(models.Model):
                 nulls_distinct=False,
             ),
             models.CheckConstraint(
-                condition=Q(role__in=[r.value for r in CLASS_ROLES], klass__isnull=False)
-                | (~Q(role__in=[r.value for r in CLASS_ROLES]) & Q(klass__isnull=True)),
+                condition=Q(role__in=CLASS_ROLE_VALUES, klass__isnull=False)
+                | (~Q(role__in=CLASS_ROLE_VALUES) & Q(klass__isnull=True)),
                 name="assignment_class_only_for_class_roles",
             ),
         ]
@@ -105,6 +112,8 @@ class RoleAssignment(models.Model):
     def clean(self) -> None:
         allowed = ROLE_UNIT_KINDS.get(self.role, set())
         if self.org_unit_id and self.org_unit.kind not in allowed:
-            raise ValidationError({"org_unit": _("This role cannot be assigned to this kind of unit.")})
-        if self.klass_id and self.klass.school_id != self.org_unit_id:
+            raise ValidationError(
+                {"org_unit": _("This role cannot be assigned to this kind of unit.")}
+            )
+        if self.klass is not None and self.klass.school_id != self.org_unit_id:
             raise ValidationError({"klass": _("The class must belong to the assignment's school.")})

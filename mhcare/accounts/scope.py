@@ -2,13 +2,15 @@
 
 A scoped model declares an inner ``class Scope`` with:
 
-- ``school_field`` — the path to its school (an ``OrgUnit``), e.g. ``"school"`` or ``"student__school"``;
+- ``school_field`` — the path to its school (an ``OrgUnit``), e.g. ``"school"`` or
+  ``"student__school"``;
 - ``class_field`` — the path to its class, for class-bound roles (homeroom / subject teachers);
 - ``kind`` — which kind of record it is (a ``RecordKind``), matched against the role matrix below;
 - ``object_permissions`` (optional) — True where django-guardian grants per-object exceptions
   (a referral shared with one institution) on top of the tree scope.
 
-Every view, API and selector reads student-linked rows through ``scoped()`` / ``get_scoped_or_404()``.
+Every view, API and selector reads student-linked rows through ``scoped()`` /
+``get_scoped_or_404()``.
 Out of scope and non-existent give the same 404 (``Http404`` without detail).
 """
 
@@ -44,7 +46,8 @@ class RecordKind:
     OBSERVATION = "observation"  # dynamic observations reported by teachers
 
 
-# The role matrix of DESIGN.md "Scope". A kind listed here is visible within the assignment's subtree
+# The role matrix of DESIGN.md "Scope". A kind listed here is visible within the assignment's
+# subtree
 # (or class, for class roles).
 ROLE_KINDS: dict[str, frozenset[str]] = {
     Role.PSYCH_TEACHER: frozenset(
@@ -60,9 +63,7 @@ ROLE_KINDS: dict[str, frozenset[str]] = {
             RecordKind.OBSERVATION,
         }
     ),
-    Role.HOMEROOM_TEACHER: frozenset(
-        {RecordKind.STUDENT, RecordKind.FLAG, RecordKind.AGGREGATE}
-    ),
+    Role.HOMEROOM_TEACHER: frozenset({RecordKind.STUDENT, RecordKind.FLAG, RecordKind.AGGREGATE}),
     Role.SUBJECT_TEACHER: frozenset({RecordKind.STUDENT, RecordKind.FLAG}),
     Role.SCHOOL_LEADER: frozenset(
         {
@@ -176,7 +177,9 @@ def scope_q(user: Any, model: type[models.Model], kind: str | None = None) -> Q 
     return reduce(or_, parts)
 
 
-def scoped(user: Any, model_or_qs: type[M] | QuerySet[M], *, kind: str | None = None) -> QuerySet[M]:
+def scoped(
+    user: Any, model_or_qs: type[M] | QuerySet[M], *, kind: str | None = None
+) -> QuerySet[M]:
     """The rows of a model (or of a queryset over it) that ``user`` may see as ``kind``."""
     if isinstance(model_or_qs, QuerySet):
         queryset, model = model_or_qs, model_or_qs.model

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 CHARACTER_CLASSES = [r"[a-z]", r"[A-Z]", r"[0-9]", r"[^a-zA-Z0-9]"]
-PASSWORD_CLASSES_ERROR = "password_too_simple"
+PASSWORD_CLASSES_ERROR = "password_too_simple"  # noqa: S105 - an error code
 
 
 class CharacterClassValidator:

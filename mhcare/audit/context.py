@@ -1,5 +1,6 @@
 """Per-request context (request id, client IP, actor) that audit events read, set by
-``RequestContextMiddleware`` and usable outside requests (tasks, commands) with ``audit_context``."""
+``RequestContextMiddleware`` and usable outside requests (tasks, commands) with
+``audit_context``."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ def current() -> RequestContext | None:
 
 
 @contextmanager
-def audit_context(*, request_id: str | None = None, ip: str | None = None, user: Any = None) -> Iterator[None]:
+def audit_context(
+    *, request_id: str | None = None, ip: str | None = None, user: Any = None
+) -> Iterator[None]:
     token = _current.set(RequestContext(request_id or uuid.uuid4().hex, ip, user))
     try:
         yield
@@ -41,13 +44,15 @@ def audit_context(*, request_id: str | None = None, ip: str | None = None, user:
 
 def client_ip(request: HttpRequest) -> str | None:
     """REMOTE_ADDR, or the address that the n-th trusted proxy saw (``TRUSTED_PROXY_COUNT``).
-    A client cannot choose its address by sending X-Forwarded-For: only hops our own proxies appended
-    count."""
+    A client cannot choose its address by sending X-Forwarded-For: only hops our own proxies
+    appended count."""
     remote = request.META.get("REMOTE_ADDR")
     hops = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
     if hops <= 0:
         return remote
-    forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+    forwarded = [
+        p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()
+    ]
     if len(forwarded) >= hops:
         return forwarded[-hops]
     return remote

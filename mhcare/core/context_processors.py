@@ -19,8 +19,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((str(_("Students")), reverse("orgs:student_list")))
     if scope.can(user, RecordKind.CASE):
         items.append((str(_("High-risk list")), reverse("crisis:highrisk_list")))
-    if scope.can(user, RecordKind.AGGREGATE) and not scope.has_role(
-        user, "homeroom_teacher", "subject_teacher"
+    # Compliance reports cover a county or more: only aggregate grants at county level and above.
+    if any(
+        g.unit_kind in {"county", "city", "province"}
+        and RecordKind.AGGREGATE in scope.ROLE_KINDS.get(g.role, frozenset())
+        for g in scope.grants(user)
     ):
         items.append((str(_("Reports")), reverse("compliance:report_list")))
     if scope.has_role(user, "psych_teacher", "school_leader") or user.is_superuser:
@@ -32,6 +35,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
     return {
         "nav_items": items,
-        "nav_roles": [g for g in scope.grants(user)],
+        "nav_roles": scope.grants(user),
         "unread_count": unread,
     }

@@ -67,7 +67,7 @@ def todo_for(actor: Any) -> list[TodoPanel]:
 
 @dataclass(frozen=True)
 class StudentAction:
-    """A link on the student page to something an app offers for this student (e.g. "Enter PHQ-9")."""
+    """A link on the student page to something an app offers for a student ("Enter PHQ-9")."""
 
     label: str
     url: str

@@ -1,7 +1,7 @@
 """The org tree (province → city → county → school, plus county centers and research units),
 school years, classes, students and guardians.
 
-Every student-linked row carries its ``school`` (and ``county``) so that a user's scope is one filter on
+Every student-linked row carries its ``school`` (and ``county``), so a user's scope is one filter on
 the school's materialized ``path`` (see ``mhcare.accounts.scope``).
 """
 
@@ -92,7 +92,9 @@ class OrgUnit(models.Model):
         verbose_name_plural = _("org units")
         ordering = ["path"]
         indexes = [
-            models.Index(fields=["path"], name="orgunit_path_like", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["path"], name="orgunit_path_like", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(fields=["kind", "parent"]),
         ]
         constraints = [
@@ -104,16 +106,16 @@ class OrgUnit(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.path = self.compute_path()
+        self.depth = self.path.count(PATH_SEPARATOR) - 2
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     def clean(self) -> None:
         if self.kind != OrgKind.PROVINCE and self.parent is None:
             raise ValidationError({"parent": _("Only a province has no parent unit.")})
         if self.kind == OrgKind.SCHOOL and not self.stage:
             raise ValidationError({"stage": _("A school needs its stage.")})
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        self.path = self.compute_path()
-        self.depth = self.path.count(PATH_SEPARATOR) - 2
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def compute_path(self) -> str:
         prefix = self.parent.path if self.parent else PATH_SEPARATOR
@@ -140,7 +142,9 @@ class OrgUnit(models.Model):
     def ancestor_of_kind(self, kind: str) -> OrgUnit | None:
         """The nearest unit of ``kind`` on the path to the root (self included)."""
         return (
-            OrgUnit.objects.filter(code__in=self.ancestor_codes(), kind=kind).order_by("-depth").first()
+            OrgUnit.objects.filter(code__in=self.ancestor_codes(), kind=kind)
+            .order_by("-depth")
+            .first()
         )
 
 
@@ -199,7 +203,10 @@ class Semester(models.Model):
 
 class SchoolClass(models.Model):
     school = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, related_name="classes", limit_choices_to={"kind": "school"}
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="classes",
+        limit_choices_to={"kind": "school"},
     )
     school_year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="classes")
     grade = models.PositiveSmallIntegerField(_("grade"))
@@ -221,7 +228,9 @@ class SchoolClass(models.Model):
             models.UniqueConstraint(
                 fields=["school", "school_year", "name"], name="class_unique_name_per_year"
             ),
-            models.CheckConstraint(condition=Q(grade__gte=1, grade__lte=12), name="class_grade_1_12"),
+            models.CheckConstraint(
+                condition=Q(grade__gte=1, grade__lte=12), name="class_grade_1_12"
+            ),
         ]
 
     def __str__(self) -> str:

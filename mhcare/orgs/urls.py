@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from mhcare.orgs import views
 
 app_name = "orgs"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.student_list, name="student_list"),
+    path("<int:pk>/", views.student_detail, name="student_detail"),
+    path("import/", views.roster_import, name="roster_import"),
+    path("import/template.xlsx", views.roster_template, name="roster_template"),
+]

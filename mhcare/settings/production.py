@@ -1,5 +1,6 @@
 """Production: every secret from the environment; refuses to start without them."""
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from mhcare.settings.base import *  # noqa: F403
@@ -8,12 +9,24 @@ from mhcare.settings.base import SECRET_KEY, env, env_bool, env_list
 DEBUG = False
 
 if not SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
-    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters.")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a random value of at least 50 characters."
+    )
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 if not FIELD_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must hold at least one Fernet key.")
+# Refuse to boot with a malformed key rather than fail on the first encrypted write.
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key.encode("ascii"))
+    except (ValueError, UnicodeEncodeError) as _error:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS contains a value that is not a valid Fernet key."
+        ) from _error
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# Load balancers probe /healthz over plain HTTP inside the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000") or 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -14,3 +14,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Serve static files from the apps' folders (tests run no collectstatic): browser tests need them.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+# A test-only app with a model using EncryptedTextField (tests/core/test_fields.py).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.fieldtest"]  # noqa: F405

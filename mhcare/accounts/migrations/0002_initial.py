@@ -36,6 +36,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='roleassignment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('klass__isnull', False), ('role__in', ['subject_teacher', 'homeroom_teacher'])), models.Q(models.Q(('role__in', ['subject_teacher', 'homeroom_teacher']), _negated=True), ('klass__isnull', True)), _connector='OR'), name='assignment_class_only_for_class_roles'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('klass__isnull', False), ('role__in', ['homeroom_teacher', 'subject_teacher'])), models.Q(models.Q(('role__in', ['homeroom_teacher', 'subject_teacher']), _negated=True), ('klass__isnull', True)), _connector='OR'), name='assignment_class_only_for_class_roles'),
         ),
     ]

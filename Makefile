@@ -1,0 +1,65 @@
+# mhcare — the two commands are `make run` and `make test`; see README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+export PYTHON VENV
+
+# `make test` runs on its own database (pytest creates test_<name> beside it) unless DATABASE_URL is set.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mhcare
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint format venv sysdeps messages requirements clean
+
+help:
+	@echo "make run    set up .venv, the database and demo data; serve http://127.0.0.1:8000"
+	@echo "make test   set up, lint, and run the whole test suite on PostgreSQL"
+	@echo "make lint   ruff check, ruff format --check, mypy mhcare, makemigrations --check"
+	@echo "make format ruff format + ruff check --fix"
+	@echo "make requirements   re-pin requirements/*.txt from requirements/*.in with uv"
+
+venv:
+	@bash scripts/setup.sh venv
+
+sysdeps:
+	@bash scripts/setup.sh sysdeps
+
+messages: venv
+	@bash scripts/setup.sh messages
+
+run: venv messages
+	@DJANGO_SETTINGS_MODULE=mhcare.settings.local $(VPY) scripts/run.py
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy mhcare
+	DJANGO_SETTINGS_MODULE=mhcare.settings.test DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+		$(VPY) manage.py makemigrations --check --dry-run
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# pytest's exit code 5 means "no tests ran": that is a failure here, never a silent pass.
+test: venv sysdeps lint messages
+	@mkdir -p test-artifacts
+	@set +e; \
+	DJANGO_SETTINGS_MODULE=mhcare.settings.test \
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+		$(VENV)/bin/pytest tests --create-db $(PYTEST_ARGS); \
+	rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests — failing" >&2; exit 1; fi; \
+	exit $$rc
+
+requirements: venv
+	$(VENV)/bin/uv pip compile -q requirements/base.in -o requirements/base.txt \
+		--python-version 3.11 --generate-hashes
+	$(VENV)/bin/uv pip compile -q requirements/base.in requirements/dev.in -c requirements/base.txt \
+		-o requirements/dev.txt --python-version 3.11 --generate-hashes
+
+clean:
+	rm -rf staticfiles test-artifacts .mypy_cache .ruff_cache
+	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -1,0 +1,112 @@
+"""Writes of the compliance app: requesting a report, rendering it (from the Celery task) and
+recording its download."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from compliance import selectors
+from compliance.models import ReportKind, ReportRequest, ReportStatus
+from mhcare.audit.models import Action
+from mhcare.audit.services import audit_record
+from mhcare.orgs.models import OrgUnit, SchoolYear
+
+logger = logging.getLogger(__name__)
+
+UNIT_NOT_ALLOWED = _("You may not request a report for this unit.")
+NO_SCHOOL_YEAR = _("There is no current school year; ask the administrator to create it.")
+REPORT_NOT_READY = _("This report is not ready.")
+
+
+@transaction.atomic
+def report_request(*, actor: Any, org_unit: OrgUnit) -> ReportRequest:
+    """Record the request and enqueue its rendering once the request is committed."""
+    if not selectors.report_units(actor=actor).filter(pk=org_unit.pk).exists():
+        raise PermissionDenied(UNIT_NOT_ALLOWED)
+    school_year = SchoolYear.current()
+    if school_year is None:
+        raise ValidationError(NO_SCHOOL_YEAR, code="no_school_year")
+    report = ReportRequest(
+        requested_by=actor,
+        org_unit=org_unit,
+        kind=ReportKind.COUNTY_COMPLIANCE,
+        school_year=school_year,
+    )
+    report.full_clean()
+    report.save()
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        obj=report,
+        detail={"kind": report.kind, "org_unit": org_unit.code, "school_year": school_year.name},
+    )
+    from compliance.tasks import report_render_task
+
+    report_id = report.pk
+    transaction.on_commit(lambda: report_render_task.delay(report_id))
+    return report
+
+
+def report_render(*, report_id: int) -> ReportRequest:
+    """Render the PDF of a pending report. Idempotent: a report already done is left alone, and
+    of two concurrent deliveries only the first to finish stores its PDF (status checked under
+    ``select_for_update``). Rendering happens outside the row lock so the page can show
+    "Rendering"."""
+    with transaction.atomic():
+        report = ReportRequest.objects.select_for_update().defer("pdf").get(pk=report_id)
+        if report.status == ReportStatus.DONE:
+            return report
+        report.status = ReportStatus.RUNNING
+        report.started_at = timezone.now()
+        report.error = ""
+        report.save(update_fields=["status", "started_at", "error"])
+    try:
+        from compliance.pdf import render_report_pdf
+
+        pdf = render_report_pdf(report)
+    except Exception as exc:
+        logger.exception("report %s failed", report_id)
+        with transaction.atomic():
+            report = ReportRequest.objects.select_for_update().defer("pdf").get(pk=report_id)
+            if report.status != ReportStatus.DONE:
+                report.status = ReportStatus.FAILED
+                report.error = f"{exc.__class__.__name__}: {exc}"[:2000]
+                report.finished_at = timezone.now()
+                report.save(update_fields=["status", "error", "finished_at"])
+        return report
+    with transaction.atomic():
+        report = ReportRequest.objects.select_for_update().defer("pdf").get(pk=report_id)
+        if report.status == ReportStatus.DONE:
+            return report
+        report.pdf = pdf
+        report.status = ReportStatus.DONE
+        report.finished_at = timezone.now()
+        report.save(update_fields=["pdf", "status", "finished_at"])
+        audit_record(
+            actor=report.requested_by,
+            action=Action.EXPORT,
+            obj=report,
+            detail={"rendered_by": "worker", "bytes": len(pdf)},
+        )
+    return report
+
+
+@transaction.atomic
+def report_download(*, actor: Any, pk: Any) -> ReportRequest:
+    """The finished report with its PDF, and the DOWNLOAD audit event in the same transaction."""
+    report = selectors.report_get(actor=actor, pk=pk, with_pdf=True)
+    if report.status != ReportStatus.DONE or not report.pdf:
+        raise ValidationError(REPORT_NOT_READY, code="not_ready")
+    audit_record(
+        actor=actor,
+        action=Action.DOWNLOAD,
+        obj=report,
+        detail={"kind": report.kind, "org_unit": report.org_unit.code, "bytes": len(report.pdf)},
+    )
+    return report

@@ -1,0 +1,219 @@
+"""Django admin for users and role assignments, plus the mixins every kernel admin uses.
+
+Platform admins (``is_staff`` with a ``platform_admin`` assignment) manage configuration — the org
+tree, users, assignments — without Django model permissions. Student-linked models are read through
+``scope.scoped`` for everyone but superusers, and the platform admin's role sees no students: "no
+student data by default" (DESIGN.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from mhcare.accounts import scope
+from mhcare.accounts.models import Role, RoleAssignment, User
+from mhcare.audit.models import Action
+from mhcare.audit.services import audit_record
+
+
+def is_platform_admin(user: Any) -> bool:
+    return bool(
+        user.is_active and user.is_staff and scope.has_role(user, Role.PLATFORM_ADMIN.value)
+    )
+
+
+def _student_of(obj: models.Model) -> Any:
+    if obj._meta.label_lower == "orgs.student":
+        return obj
+    return getattr(obj, "student_id", None)
+
+
+class AuditedAdminMixin:
+    """Every admin write leaves an audit event in the same transaction (the admin's own)."""
+
+    def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        audit_record(
+            actor=request.user,
+            action=Action.UPDATE if change else Action.CREATE,
+            obj=obj,
+            student=_student_of(obj),
+            detail={"via": "admin", "fields": sorted(form.changed_data) if change else []},
+        )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)  # type: ignore[misc]
+        for obj in formset.new_objects:
+            audit_record(actor=request.user, action=Action.CREATE, obj=obj, detail={"via": "admin"})
+        for obj, fields in formset.changed_objects:
+            audit_record(
+                actor=request.user,
+                action=Action.UPDATE,
+                obj=obj,
+                detail={"via": "admin", "fields": sorted(fields)},
+            )
+        for obj in formset.deleted_objects:
+            # Already deleted (its pk is gone): keep what it was in the detail.
+            audit_record(
+                actor=request.user,
+                action=Action.DELETE,
+                object_type=obj._meta.label_lower,
+                detail={"via": "admin", "label": str(obj)},
+            )
+
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        audit_record(
+            actor=request.user,
+            action=Action.DELETE,
+            obj=obj,
+            student=_student_of(obj),
+            detail={"via": "admin"},
+        )
+        super().delete_model(request, obj)  # type: ignore[misc]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            audit_record(
+                actor=request.user,
+                action=Action.DELETE,
+                obj=obj,
+                student=_student_of(obj),
+                detail={"via": "admin"},
+            )
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+
+
+class PlatformAdminMixin(AuditedAdminMixin):
+    """Configuration models: platform admins may view, add, change and delete them."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_platform_admin(request.user) or super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_admin(request.user) or super().has_view_permission(request, obj)  # type: ignore[misc]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return is_platform_admin(request.user) or super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_admin(request.user) or super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_admin(request.user) or super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+class ScopedAdminMixin(AuditedAdminMixin):
+    """Student-linked models: non-superusers see only the rows their role grants allow."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)  # type: ignore[misc]
+        if request.user.is_superuser:
+            return queryset
+        return scope.scoped(request.user, queryset)
+
+
+class ReadOnlyAdminMixin:
+    """Records nobody edits by hand, not even a superuser."""
+
+    actions: Any = None
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    raw_id_fields = ("org_unit", "klass")
+    fields = ("role", "org_unit", "klass", "is_active")
+
+    def _may_edit(self, request: HttpRequest, obj: Any) -> bool:
+        # A platform admin may not hand roles to themselves or to a superuser.
+        if request.user.is_superuser:
+            return True
+        return is_platform_admin(request.user) and (
+            obj is None or (obj.pk != request.user.pk and not obj.is_superuser)
+        )
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_admin(request.user) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_edit(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_edit(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_edit(request, obj)
+
+
+@admin.register(User)
+class UserAdmin(PlatformAdminMixin, DjangoUserAdmin):
+    list_display = ("username", "display_name", "email", "is_active", "is_staff", "last_login")
+    search_fields = ("username", "display_name", "email")
+    inlines = (RoleAssignmentInline,)
+    fieldsets = (
+        *(DjangoUserAdmin.fieldsets or ()),
+        (_("Profile"), {"fields": ("display_name", "phone", "language")}),
+    )
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        # A platform admin cannot see, and so cannot take over, a superuser account.
+        return queryset.filter(is_superuser=False)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "groups", "user_permissions", "last_login", "date_joined"]
+        return readonly
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not request.user.is_superuser and obj.pk == request.user.pk:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not request.user.is_superuser and obj.pk == request.user.pk:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(PlatformAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "role", "org_unit", "klass", "is_active", "created_at")
+    list_filter = ("role", "is_active")
+    search_fields = ("user__username", "user__display_name", "org_unit__name", "org_unit__code")
+    raw_id_fields = ("user", "org_unit", "klass")
+    list_select_related = ("user", "org_unit", "klass")
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.exclude(user__is_superuser=True).exclude(user_id=request.user.pk)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not request.user.is_superuser and (
+            obj.user_id == request.user.pk or obj.user.is_superuser
+        ):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)

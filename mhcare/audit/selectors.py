@@ -1,0 +1,63 @@
+"""Reads of the audit trail. Who may read what is decided here, from the actor's role grants."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+from mhcare.accounts import scope
+from mhcare.accounts.models import Role
+from mhcare.audit.models import Action, AuditEvent
+
+VIEWERS_FORBIDDEN_ERROR = _(
+    "Only the school's psychology teacher and leaders may see who viewed this student."
+)
+VIEWER_ROLES = frozenset({Role.PSYCH_TEACHER, Role.SCHOOL_LEADER})
+
+
+@dataclass(frozen=True)
+class StudentViewer:
+    """One view of a student's record, as the "who viewed this student" panel shows it."""
+
+    who: str
+    username: str
+    roles: list[str]
+    at: datetime.datetime
+    ip: str | None
+
+
+def can_see_student_viewers(*, actor: Any, student: Any) -> bool:
+    return any(
+        g.role in VIEWER_ROLES and g.unit_id == student.school_id for g in scope.grants(actor)
+    )
+
+
+def _role_labels(codes: str) -> list[str]:
+    labels = dict(Role.choices)
+    return [str(labels.get(code, code)) for code in codes.split(",") if code]
+
+
+def student_viewer_list(*, actor: Any, student: Any, limit: int = 50) -> list[StudentViewer]:
+    """The most recent views of ``student``'s record, newest first. Only the psychology teacher or
+    a leader of the student's own school may ask (``PermissionDenied`` otherwise)."""
+    if not can_see_student_viewers(actor=actor, student=student):
+        raise PermissionDenied(VIEWERS_FORBIDDEN_ERROR)
+    events = (
+        AuditEvent.objects.filter(student_id=student.pk, action=Action.VIEW)
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )
+    return [
+        StudentViewer(
+            who=str(event.actor) if event.actor is not None else event.actor_username,
+            username=event.actor_username,
+            roles=_role_labels(event.roles),
+            at=event.at,
+            ip=event.ip,
+        )
+        for event in events
+    ]

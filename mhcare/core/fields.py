@@ -1,0 +1,124 @@
+"""``EncryptedTextField``: the one field type for sensitive free text (follow-up notes, session
+records, incident narratives …).
+
+Values are encrypted with ``cryptography``'s Fernet (AES-128-CBC + HMAC-SHA256) through a
+``MultiFernet`` built from ``settings.FIELD_ENCRYPTION_KEYS`` — a list of Fernet keys, newest first.
+The newest key encrypts; every key can decrypt, so keys rotate by prepending a new one and running
+``manage.py reencrypt``. ``SECRET_KEY`` is deliberately not used: it rotates for other reasons and
+leaks through other channels.
+
+The column holds the Fernet token only, so a raw ``SELECT`` shows no plaintext. Because tokens are
+randomised, the database cannot compare values: every lookup except ``isnull`` is refused.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.db import models
+from django.db.models.lookups import IsNull
+
+NO_KEYS_ERROR = "FIELD_ENCRYPTION_KEYS is empty: set at least one Fernet key (newest first)."
+BAD_KEY_ERROR = "FIELD_ENCRYPTION_KEYS contains a value that is not a valid Fernet key."
+LOOKUP_REFUSED_ERROR = "Encrypted fields cannot be filtered, except with isnull."
+DECRYPT_ERROR = (
+    "A stored encrypted value cannot be decrypted with any key in FIELD_ENCRYPTION_KEYS."
+)
+
+
+class DecryptionError(Exception):
+    """A stored token matches none of the configured keys (lost key, or a tampered value)."""
+
+
+def configured_keys() -> tuple[str, ...]:
+    keys = getattr(settings, "FIELD_ENCRYPTION_KEYS", None) or []
+    if isinstance(keys, str):
+        keys = [k.strip() for k in keys.split(",") if k.strip()]
+    if not keys:
+        raise ImproperlyConfigured(NO_KEYS_ERROR)
+    return tuple(str(k) for k in keys)
+
+
+@lru_cache(maxsize=8)
+def _fernets(keys: tuple[str, ...]) -> tuple[MultiFernet, Fernet]:
+    try:
+        fernets = [Fernet(key.encode("ascii")) for key in keys]
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise ImproperlyConfigured(BAD_KEY_ERROR) from exc
+    return MultiFernet(fernets), fernets[0]
+
+
+def multifernet() -> MultiFernet:
+    """The MultiFernet for the current settings (cached per key list, so ``override_settings`` and a
+    key rotation in a running process both take effect)."""
+    return _fernets(configured_keys())[0]
+
+
+def primary_fernet() -> Fernet:
+    return _fernets(configured_keys())[1]
+
+
+def encrypt_str(value: str) -> str:
+    return multifernet().encrypt(value.encode("utf-8")).decode("ascii")
+
+
+def decrypt_str(token: str) -> str:
+    try:
+        return multifernet().decrypt(token.encode("ascii")).decode("utf-8")
+    except (InvalidToken, UnicodeEncodeError) as exc:
+        raise DecryptionError(DECRYPT_ERROR) from exc
+
+
+def is_current(token: str) -> bool:
+    """Whether ``token`` is already encrypted with the newest key."""
+    try:
+        primary_fernet().decrypt(token.encode("ascii"))
+    except (InvalidToken, UnicodeEncodeError):
+        return False
+    return True
+
+
+def rotate_token(token: str) -> str:
+    """Re-encrypt ``token`` with the newest key (it may be under any configured key)."""
+    try:
+        return multifernet().rotate(token.encode("ascii")).decode("ascii")
+    except (InvalidToken, UnicodeEncodeError) as exc:
+        raise DecryptionError(DECRYPT_ERROR) from exc
+
+
+class EncryptedTextField(models.TextField):
+    """A ``TextField`` whose value is encrypted at rest. The empty string is stored as the empty
+    string (it carries no information worth hiding and keeps ``blank=True`` forms simple)."""
+
+    description = "Encrypted text"
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
+        if value is None or value == "":
+            return value
+        return decrypt_str(value)
+
+    def get_prep_value(self, value: Any) -> str | None:
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return encrypt_str(str(value))
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name == "isnull":
+            return IsNull
+        raise FieldError(LOOKUP_REFUSED_ERROR)
+
+    def get_transform(self, lookup_name: str) -> Any:
+        raise FieldError(LOOKUP_REFUSED_ERROR)
+
+
+def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if isinstance(f, EncryptedTextField)  # type: ignore[misc]
+    ]

@@ -1,0 +1,20 @@
+import smtplib
+
+from celery import shared_task
+
+from mhcare.notifications.services import notification_email_deliver
+
+
+@shared_task(
+    acks_late=True,
+    time_limit=60,
+    soft_time_limit=45,
+    autoretry_for=(smtplib.SMTPException, ConnectionError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def notification_email_task(notification_id: int) -> bool:
+    """E-mail one notification (idempotent: a repeated delivery sends nothing)."""
+    return notification_email_deliver(notification_id=notification_id)

@@ -1,0 +1,49 @@
+from urllib.parse import urlsplit
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from mhcare.notifications import selectors, services
+
+PAGE_SIZE = 30
+
+
+def is_local_path(url: str) -> bool:
+    """Only a path on this site (``/crisis/cases/3/``): never another host, scheme or ``//``."""
+    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return False
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return False
+    return url_has_allowed_host_and_scheme(url, allowed_hosts=None)
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.notification_list(actor=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "notifications/inbox.html", {"page": page})
+
+
+@login_required
+@require_GET
+def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = selectors.notification_get(actor=request.user, notification_id=pk)
+    services.notification_mark_read(actor=request.user, notification=notification)
+    if is_local_path(notification.url):
+        return HttpResponseRedirect(notification.url)
+    return redirect(reverse("notifications:inbox"))
+
+
+@login_required
+@require_POST
+def mark_all_read(request: HttpRequest) -> HttpResponse:
+    services.notification_mark_all_read(actor=request.user)
+    return redirect(reverse("notifications:inbox"))

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from mhcare.orgs import selectors
+from mhcare.orgs.models import OrgUnit, SchoolClass
+
+MAX_ROSTER_BYTES = 20 * 1024 * 1024
+
+
+class StudentFilterForm(forms.Form):
+    """The filters of the student list (GET). Choices come from the actor's scope."""
+
+    school = forms.ModelChoiceField(
+        label=_("School"),
+        queryset=OrgUnit.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All schools"),
+    )
+    grade = forms.TypedChoiceField(
+        label=_("Grade"),
+        choices=[("", _("All grades"))] + [(g, str(g)) for g in range(1, 13)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    klass = forms.ModelChoiceField(
+        label=_("Class"),
+        queryset=SchoolClass.objects.none(),
+        required=False,
+        empty_label=_("All classes"),
+    )
+    name = forms.CharField(label=_("Name or student number"), max_length=50, required=False)
+    after = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        schools = selectors.school_choices(actor=actor)
+        self.fields["school"].queryset = schools  # type: ignore[attr-defined]
+        code = self.data.get("school") if self.is_bound else None
+        school = schools.filter(code=code).first() if code else None
+        self.fields["klass"].queryset = selectors.class_choices(  # type: ignore[attr-defined]
+            actor=actor, school=school
+        )
+
+    def filters(self) -> selectors.StudentFilters:
+        data = self.cleaned_data
+        return selectors.StudentFilters(
+            school=data["school"].code if data.get("school") else "",
+            grade=data.get("grade"),
+            klass=data["klass"].pk if data.get("klass") else None,
+            name=(data.get("name") or "").strip(),
+        )
+
+
+class RosterImportForm(forms.Form):
+    school = forms.ModelChoiceField(label=_("School"), queryset=OrgUnit.objects.none())
+    file = forms.FileField(
+        label=_("Roster file (.xlsx or .csv)"),
+        help_text=_("Use the template; one row per student and guardian."),
+    )
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        schools = selectors.import_schools(actor=actor)
+        field = self.fields["school"]
+        field.queryset = schools  # type: ignore[attr-defined]
+        if len(schools) == 1:
+            field.initial = schools[0].pk
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        name = (upload.name or "").lower()
+        if not name.endswith((".xlsx", ".csv")):
+            raise forms.ValidationError(_("Upload an .xlsx or .csv file."))
+        if upload.size > MAX_ROSTER_BYTES:
+            raise forms.ValidationError(_("The file is larger than 20 MB."))
+        return upload

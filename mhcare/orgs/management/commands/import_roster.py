@@ -1,0 +1,36 @@
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from mhcare.orgs import importers, services
+from mhcare.orgs.models import OrgKind, OrgUnit
+
+
+class Command(BaseCommand):
+    help = "Import a roster (classes, students, guardians) from .xlsx or .csv into one school."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--school", required=True, help="The school's code")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        school = OrgUnit.objects.filter(code=options["school"], kind=OrgKind.SCHOOL).first()
+        if school is None:
+            raise CommandError(f"No school with code {options['school']}")
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        rows, errors = importers.parse_roster(path.read_bytes(), path.name)
+        if not errors:
+            result = services.roster_import(
+                actor=None, school=school, rows=rows, source=f"command:{path.name}"
+            )
+            errors = result.errors
+        if errors:
+            for e in errors:
+                self.stderr.write(f"{e.sheet}\t{e.row}\t{e.column}\t{e.message}")
+            raise CommandError(f"{len(errors)} errors; nothing was imported.")
+        self.stdout.write(
+            self.style.SUCCESS(f"{school.name}: created {result.created}, updated {result.updated}")
+        )

@@ -1,0 +1,152 @@
+"""Student pages and the roster import.
+
+Access: a role that never sees student records (official, supervisor, platform admin, institution
+staff) gets 403 on every page here, before any lookup; a student outside the actor's scope is 404,
+the same answer as a student that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from mhcare.audit.models import Action
+from mhcare.audit.services import audit_record
+from mhcare.core import registry
+from mhcare.orgs import importers, selectors, services
+from mhcare.orgs.forms import RosterImportForm, StudentFilterForm
+from mhcare.orgs.models import Student
+
+PAGE_SIZE = 50
+TEMPLATE_FILENAME = "mhcare-roster-template.xlsx"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@login_required
+@require_GET
+def student_list(request: HttpRequest) -> HttpResponse:
+    selectors.require_student_access(request.user)
+    form = StudentFilterForm(request.GET or None, actor=request.user)
+    if form.is_bound and form.is_valid():
+        filters, after = form.filters(), form.cleaned_data.get("after")
+    else:
+        filters, after = selectors.StudentFilters(), None
+    page = selectors.student_list(
+        actor=request.user, filters=filters, after=after, page_size=PAGE_SIZE
+    )
+    next_query = ""
+    if page.next_after is not None:
+        query = request.GET.copy()
+        query["after"] = str(page.next_after)
+        next_query = query.urlencode()
+    first_query = ""
+    if after is not None:
+        query = request.GET.copy()
+        query.pop("after", None)
+        first_query = query.urlencode() or "_"
+    return render(
+        request,
+        "orgs/student_list.html",
+        {"form": form, "page": page, "next_query": next_query, "first_query": first_query},
+    )
+
+
+@login_required
+@require_GET
+@transaction.atomic
+def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The student's page (一生一策 growth file). The VIEW audit event is written in the same
+    transaction as the read: if it cannot be recorded, the page is not shown."""
+    selectors.require_student_access(request.user)
+    student = selectors.student_get(actor=request.user, pk=pk)
+    audit_record(actor=request.user, action=Action.VIEW, obj=student, student=student)
+    viewers = _viewers(request.user, student)
+    return render(
+        request,
+        "orgs/student_detail.html",
+        {
+            "student": student,
+            "guardians": selectors.guardian_list(actor=request.user, student=student),
+            "actions": registry.student_actions_for(request.user, student),
+            "timeline": registry.timeline_for(request.user, student),
+            "show_viewers": viewers is not None,
+            "viewers": viewers,
+        },
+    )
+
+
+def _viewers(actor: Any, student: Student) -> Any:
+    """The "who viewed this student" panel, if the audit app offers it and the actor may see it."""
+    try:
+        from mhcare.audit.selectors import student_viewer_list  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    try:
+        return student_viewer_list(actor=actor, student=student)
+    except PermissionDenied:
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roster_import(request: HttpRequest) -> HttpResponse:
+    if not selectors.import_schools(actor=request.user).exists():
+        raise PermissionDenied
+    errors: list[importers.RowError] = []
+    if request.method == "POST":
+        form = RosterImportForm(request.POST, request.FILES, actor=request.user)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            rows, errors = importers.parse_roster(upload, upload.name)
+            if not errors:
+                result = services.roster_import(
+                    actor=request.user,
+                    school=form.cleaned_data["school"],
+                    rows=rows,
+                    source=upload.name,
+                )
+                errors = result.errors
+                if result.ok:
+                    messages.success(request, _summary(result))
+                    return redirect("orgs:roster_import")
+    else:
+        form = RosterImportForm(actor=request.user)
+    return render(
+        request,
+        "orgs/roster_import.html",
+        {"form": form, "errors": errors},
+        status=400 if errors else 200,
+    )
+
+
+def _summary(result: services.ImportResult) -> str:
+    return _(
+        "Import complete: %(classes_new)s classes, %(students_new)s students and "
+        "%(guardians_new)s guardians added; %(classes_upd)s classes, %(students_upd)s students and "
+        "%(guardians_upd)s guardians changed."
+    ) % {
+        "classes_new": result.created.get("classes", 0),
+        "students_new": result.created.get("students", 0),
+        "guardians_new": result.created.get("guardians", 0),
+        "classes_upd": result.updated.get("classes", 0),
+        "students_upd": result.updated.get("students", 0),
+        "guardians_upd": result.updated.get("guardians", 0),
+    }
+
+
+@login_required
+@require_GET
+def roster_template(request: HttpRequest) -> HttpResponse:
+    if not selectors.import_schools(actor=request.user).exists():
+        raise PermissionDenied
+    response = HttpResponse(importers.template_workbook(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{TEMPLATE_FILENAME}"'
+    return response

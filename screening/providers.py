@@ -1,0 +1,108 @@
+"""What screening shows in kernel pages, registered from ``ScreeningConfig.ready()``: the student
+page's "Enter PHQ-9" action and growth-file events, for the users allowed to see them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, time
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mhcare.accounts import scope
+from mhcare.accounts.scope import RecordKind
+from mhcare.core.registry import StudentAction, TimelineEvent
+from screening import selectors
+from screening.models import LEVEL_COLOURS, OPEN_PROPOSAL_STATUSES, RiskLevel
+from screening.services import may_enter_results
+
+
+def student_actions(actor: Any, student: Any) -> Iterable[StudentAction]:
+    if not may_enter_results(actor, student):
+        return []
+    return [
+        StudentAction(
+            label=_("Enter %(instrument)s") % {"instrument": instrument.code},
+            url=reverse("screening:result_create", args=[student.pk, instrument.code]),
+            order=10,
+        )
+        for instrument in selectors.entry_instrument_list(actor=actor, student=student)
+    ]
+
+
+def _at(day: Any, created: datetime) -> datetime:
+    """Results are dated by administration; the time of entry breaks ties within a day."""
+    local = timezone.localtime(created)
+    if local.date() == day:
+        return created
+    return timezone.make_aware(datetime.combine(day, time(12, 0)))
+
+
+def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
+    events: list[TimelineEvent] = []
+    if scope.can(actor, RecordKind.SCORE) or scope.can(actor, RecordKind.SCORE_SUMMARY):
+        full = list(selectors.result_list(actor=actor, student=student, kind=RecordKind.SCORE))
+        summary = (
+            []
+            if full
+            else list(
+                selectors.result_list(actor=actor, student=student, kind=RecordKind.SCORE_SUMMARY)
+            )
+        )
+        for result in full:
+            title = _("%(instrument)s: total %(total)s, %(band)s") % {
+                "instrument": result.instrument.code,
+                "total": result.total,
+                "band": result.band_label,
+            }
+            detail = _("critical item positive") if result.is_critical else ""
+            events.append(
+                TimelineEvent(
+                    at=_at(result.administered_on, result.created_at),
+                    kind="screening",
+                    title=title,
+                    detail=str(detail),
+                )
+            )
+        for result in summary:
+            events.append(
+                TimelineEvent(
+                    at=_at(result.administered_on, result.created_at),
+                    kind="screening",
+                    title=_("%(instrument)s: %(band)s")
+                    % {"instrument": result.instrument.code, "band": result.band_label},
+                )
+            )
+    if scope.can(actor, RecordKind.CASE):
+        for proposal in selectors.proposal_list(actor=actor, student=student):
+            events.append(
+                TimelineEvent(
+                    at=proposal.created_at,
+                    kind="risk_proposal",
+                    title=_("Proposed %(level)s — %(status)s")
+                    % {
+                        "level": proposal.get_level_display(),
+                        "status": proposal.get_status_display(),
+                    },
+                    detail="; ".join(proposal.reason_labels),
+                    level=LEVEL_COLOURS.get(RiskLevel(proposal.level), ""),
+                )
+            )
+    elif scope.can(actor, RecordKind.FLAG):
+        # Class roles learn only that the psychology teacher is looking at the student.
+        flagged = (
+            selectors.proposal_list(actor=actor, student=student, kind=RecordKind.FLAG)
+            .filter(status__in=OPEN_PROPOSAL_STATUSES)
+            .first()
+        )
+        if flagged is not None:
+            events.append(
+                TimelineEvent(
+                    at=flagged.created_at,
+                    kind="flag",
+                    title=_("Flagged for the psychology teacher's attention"),
+                )
+            )
+    return events

@@ -1,0 +1,87 @@
+"""Risk rules: a screening outcome proposes a risk level (DESIGN.md "Risk levels").
+
+A rule matches an instrument's outcome either by a critical item (``critical`` code) or by a
+total range. The proposal takes the most severe matching level and keeps every matching rule as a
+reason. The province configures its own rules (``SCREENING_RISK_RULES`` in settings, same shape);
+these are the defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from screening.models import RiskLevel
+from screening.scoring import ScoreOutcome
+
+
+@dataclass(frozen=True)
+class RiskRule:
+    code: str
+    instrument: str  # instrument code, e.g. "PHQ-9"
+    level: str  # a RiskLevel value
+    critical: str = ""  # matches when this critical code fired
+    min_total: int | None = None
+    max_total: int | None = None
+
+    def matches(self, instrument_code: str, outcome: ScoreOutcome) -> bool:
+        if instrument_code != self.instrument:
+            return False
+        if self.critical:
+            return self.critical in outcome.critical_codes
+        if self.min_total is not None and outcome.total < self.min_total:
+            return False
+        if self.max_total is not None and outcome.total > self.max_total:
+            return False
+        return self.min_total is not None or self.max_total is not None
+
+
+DEFAULT_RULES: tuple[RiskRule, ...] = (
+    RiskRule(code="phq9_item9", instrument="PHQ-9", level=RiskLevel.LEVEL_2, critical="item9"),
+    RiskRule(code="phq9_total_15", instrument="PHQ-9", level=RiskLevel.LEVEL_2, min_total=15),
+    RiskRule(
+        code="phq9_total_10",
+        instrument="PHQ-9",
+        level=RiskLevel.LEVEL_3,
+        min_total=10,
+        max_total=14,
+    ),
+)
+
+REASON_LABELS = {
+    "phq9_item9": _("PHQ-9 item 9 > 0 (thoughts of death or self-harm)"),
+    "phq9_total_15": _("PHQ-9 total ≥ 15"),
+    "phq9_total_10": _("PHQ-9 total 10–14"),
+}
+
+
+def reason_label(code: str) -> str:
+    return str(REASON_LABELS.get(code, code))
+
+
+def active_rules() -> tuple[RiskRule, ...]:
+    configured = getattr(settings, "SCREENING_RISK_RULES", None)
+    if not configured:
+        return DEFAULT_RULES
+    return tuple(RiskRule(**rule) for rule in configured)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    level: str
+    reasons: list[str]
+
+
+def propose(
+    instrument_code: str, outcome: ScoreOutcome, rules: Iterable[RiskRule] | None = None
+) -> Proposal | None:
+    """The proposed level for an outcome, or None when it is below every threshold."""
+    matched = [rule for rule in (rules or active_rules()) if rule.matches(instrument_code, outcome)]
+    if not matched:
+        return None
+    # "1" is the most severe level; the string values sort the same way.
+    level = min(rule.level for rule in matched)
+    return Proposal(level=level, reasons=[rule.code for rule in matched])

@@ -1,0 +1,167 @@
+"""Deployment checks: the production settings, the docker-compose file, and clean migrations.
+
+Each check runs the real command in a subprocess, the way an operator or CI would, because the
+production settings refuse to import inside the test settings' process."""
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+LONG_RUNNING = {"postgres", "redis", "web", "worker", "beat"}
+SECRETS = ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "POSTGRES_PASSWORD", "ALLOWED_HOSTS")
+
+
+# What a production process inherits from the test run: nothing else (the test session sets
+# variables such as DJANGO_ALLOW_ASYNC_UNSAFE that a deployment must not have).
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "DATABASE_URL", "REDIS_URL")
+
+
+def _production_env(**overrides: str | None) -> dict[str, str]:
+    env = {key: os.environ[key] for key in PASSED_THROUGH if key in os.environ}
+    env.update(
+        DJANGO_SETTINGS_MODULE="mhcare.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(48)[:64],
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        ALLOWED_HOSTS="mhcare.example.org",
+    )
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _compose(*args: str, env: dict[str, str], env_file: Path) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.fail(
+            "docker-compose is not installed: `make test` installs Debian's docker-compose "
+            "(apt-get install --no-install-recommends docker-compose)"
+        )
+    # --env-file: an empty file, so a developer's own .env cannot fill in what the test leaves out.
+    return subprocess.run(
+        [binary, "-f", str(COMPOSE_FILE), "--env-file", str(env_file), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def compose_env(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    env = {key: value for key, value in os.environ.items() if key not in SECRETS}
+    env.update(
+        SECRET_KEY="dummy-" + "x" * 60,
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        POSTGRES_PASSWORD="dummy-password",
+        ALLOWED_HOSTS="mhcare.example.org",
+    )
+    env_file = tmp_path / "empty.env"
+    env_file.write_text("")
+    return env, env_file
+
+
+def test_check_deploy_prints_no_warning():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=_production_env())
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+    assert "WARNINGS" not in output
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "too-short"}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "django-insecure-" + "a" * 50}, "SECRET_KEY must be set"),
+        ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS must hold"),
+        ({"FIELD_ENCRYPTION_KEYS": "not-a-fernet-key"}, "FIELD_ENCRYPTION_KEYS"),
+    ],
+)
+def test_production_refuses_to_start_without_real_secrets(overrides, message):
+    result = _manage("check", env=_production_env(**overrides))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_migrations_match_the_models():
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="mhcare.settings.test")
+
+    result = _manage("makemigrations", "--check", "--dry-run", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+
+
+def test_compose_file_is_valid(compose_env):
+    env, env_file = compose_env
+
+    result = _compose("config", "-q", env=env, env_file=env_file)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_services_have_health_checks_volumes_and_no_secret_defaults(compose_env):
+    env, env_file = compose_env
+
+    result = _compose("config", env=env, env_file=env_file)
+
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load(result.stdout)
+    services = config["services"]
+    assert set(services) >= LONG_RUNNING
+    for name in ("postgres", "redis", "web", "worker"):
+        assert "healthcheck" in services[name], name
+    assert services["postgres"]["image"].startswith("postgres:16")
+    assert services["redis"]["image"].startswith("redis:7")
+    assert "noeviction" in services["redis"]["command"]
+    assert "gunicorn" in services["web"]["command"]
+    assert "mhcare.wsgi:application" in services["web"]["command"]
+    assert {"postgres-data", "redis-data", "media"} <= set(config["volumes"])
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert environment["DJANGO_SETTINGS_MODULE"] == "mhcare.settings.production"
+        assert environment["SECRET_KEY"] == env["SECRET_KEY"]
+        assert environment["FIELD_ENCRYPTION_KEYS"] == env["FIELD_ENCRYPTION_KEYS"]
+        assert environment["DATABASE_URL"].startswith("postgres://")
+        assert environment["REDIS_URL"].startswith("redis://")
+
+
+@pytest.mark.parametrize("missing", SECRETS)
+def test_compose_refuses_to_render_without_each_secret(compose_env, missing):
+    env, env_file = compose_env
+    del env[missing]
+
+    result = _compose("config", "-q", env=env, env_file=env_file)
+
+    assert result.returncode != 0
+    assert f"{missing} must be set" in result.stderr
