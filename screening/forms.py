@@ -20,8 +20,10 @@ def item_field_name(number: int) -> str:
 
 
 class ResultEntryForm(forms.Form):
+    # An <input type=date> only takes ISO dates, whatever the locale's display format.
     administered_on = forms.DateField(
-        label=_("Administered on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Administered on"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
 
     def __init__(self, *args: Any, instrument: Instrument, **kwargs: Any) -> None:

@@ -17,8 +17,8 @@ def test_login_then_switch_to_english(page, world):
     # when she logs in and switches the language
     log_in(page, "psych_a", world.password)
     assert page.url.endswith("/")
-    page.select_option("#lang-select", "en")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.select_option("#lang-select", "en")
 
     # then the page is in English and the login was audited
     assert page.locator("html").get_attribute("lang") == "en"

@@ -178,3 +178,16 @@ def test_school_leader_sees_the_band_but_not_the_total(client, world):
     assert "total 12" not in body
     assert "level-yellow" in body  # the proposal (case-level) is visible to the leader
     assert entry_url(student) not in body
+
+
+def test_entry_form_date_is_iso_in_chinese(client, world):
+    """A Chinese locale formats dates as 2026/11/28, which <input type=date> silently drops."""
+    from django.utils import translation
+
+    client.force_login(world.users["psych_a"])
+    with translation.override("zh-hans"):
+        response = client.get(
+            reverse("screening:phq9_create", args=[world.students["a"].pk]),
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+    assert f'value="{timezone.localdate().isoformat()}"' in response.content.decode()
