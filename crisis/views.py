@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from crisis import selectors
 from crisis.forms import HighRiskFilterForm
+from mhcare.core.paging import pager_links
 
 PAGE_SIZE = 50
 
@@ -25,17 +26,12 @@ def highrisk_list(request: HttpRequest) -> HttpResponse:
     page = selectors.highrisk_list(
         actor=request.user, filters=filters, after=after, page_size=PAGE_SIZE
     )
-    next_query = first_query = ""
-    if page.next_after is not None:
-        query = request.GET.copy()
-        query["after"] = str(page.next_after)
-        next_query = query.urlencode()
-    if after is not None:
-        query = request.GET.copy()
-        query.pop("after", None)
-        first_query = query.urlencode() or "_"
     return render(
         request,
         "crisis/highrisk_list.html",
-        {"form": form, "page": page, "next_query": next_query, "first_query": first_query},
+        {
+            "form": form,
+            "page": page,
+            **pager_links(request, after=after, next_after=page.next_after),
+        },
     )

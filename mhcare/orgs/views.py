@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core import registry
+from mhcare.core.paging import pager_links
 from mhcare.orgs import importers, selectors, services
 from mhcare.orgs.forms import RosterImportForm, StudentFilterForm
 from mhcare.orgs.models import Student
@@ -42,20 +43,14 @@ def student_list(request: HttpRequest) -> HttpResponse:
     page = selectors.student_list(
         actor=request.user, filters=filters, after=after, page_size=PAGE_SIZE
     )
-    next_query = ""
-    if page.next_after is not None:
-        query = request.GET.copy()
-        query["after"] = str(page.next_after)
-        next_query = query.urlencode()
-    first_query = ""
-    if after is not None:
-        query = request.GET.copy()
-        query.pop("after", None)
-        first_query = query.urlencode() or "_"
     return render(
         request,
         "orgs/student_list.html",
-        {"form": form, "page": page, "next_query": next_query, "first_query": first_query},
+        {
+            "form": form,
+            "page": page,
+            **pager_links(request, after=after, next_after=page.next_after),
+        },
     )
 
 
