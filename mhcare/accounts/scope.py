@@ -188,21 +188,38 @@ def scoped(
         queryset = model._default_manager.all()
     meta = _scope_meta(model)
     condition = scope_q(user, model, kind)
-    if getattr(meta, "object_permissions", False) and getattr(user, "is_authenticated", False):
-        from guardian.shortcuts import get_objects_for_user
-
-        shared = get_objects_for_user(
-            user,
-            f"{model._meta.app_label}.view_{model._meta.model_name}",
-            klass=model,
-            accept_global_perms=False,
-            with_superuser=False,
-        ).values("pk")
-        shared_q = Q(pk__in=shared)
-        condition = shared_q if condition is None else condition | shared_q
+    if getattr(meta, "object_permissions", False):
+        shared = shared_ids(user, model)
+        if shared:
+            shared_q = Q(pk__in=shared)
+            condition = shared_q if condition is None else condition | shared_q
     if condition is None:
         return queryset.none()
     return queryset.filter(condition)
+
+
+def shared_ids(user: Any, model: type[models.Model]) -> frozenset[int]:
+    """Ids of ``model`` rows shared with this user one by one (django-guardian ``view_<model>``),
+    loaded once per user object. Such exceptions are few (a referral shared with one institution),
+    so they are fetched as ids and added to the tree filter only when there are any: the common
+    case keeps a plain path filter the planner can index."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cache: dict[str, frozenset[int]] = user.__dict__.setdefault("_mhcare_shared", {})
+    label = model._meta.label_lower
+    if label not in cache:
+        from guardian.shortcuts import get_objects_for_user
+
+        cache[label] = frozenset(
+            get_objects_for_user(
+                user,
+                f"{model._meta.app_label}.view_{model._meta.model_name}",
+                klass=model,
+                accept_global_perms=False,
+                with_superuser=False,
+            ).values_list("pk", flat=True)
+        )
+    return cache[label]
 
 
 def get_scoped_or_404(

@@ -305,6 +305,8 @@ class Student(models.Model):
         school_field = "school"
         class_field = "klass"
         kind = "student"
+        # A referred student is shared with the institution's staff one by one (django-guardian).
+        object_permissions = True
 
     class Meta:
         ordering = ["klass__grade", "klass__name", "name"]

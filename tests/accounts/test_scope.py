@@ -32,3 +32,27 @@ def test_missing_ids_is_set_difference(world):
         world.students["a2"].pk,
         world.students["b"].pk,
     }
+
+
+def test_object_permission_shares_one_student_on_top_of_the_tree(world):
+    # given an institution's staff member, who sees no student by role
+    from guardian.shortcuts import assign_perm
+
+    from mhcare.accounts.models import Role
+    from mhcare.orgs.models import OrgKind, OrgUnit
+    from tests.factories import user_with_role
+
+    institution = OrgUnit.objects.create(
+        code="330106H", name="西湖区精神卫生中心", kind=OrgKind.INSTITUTION, parent=world.county_a
+    )
+    staff = user_with_role(Role.INSTITUTION_STAFF, institution, username="inst")
+    assert not scope.scoped(staff, Student).exists()
+
+    # when one referred student is shared with her
+    assign_perm("orgs.view_student", staff, world.students["a"])
+    staff = type(staff).objects.get(pk=staff.pk)  # a fresh request's user
+
+    # then she sees that student and no other; the tree scope of others is unchanged
+    assert list(scope.scoped(staff, Student)) == [world.students["a"]]
+    assert scope.missing_ids(staff, Student, [world.students["a2"].pk]) == {world.students["a2"].pk}
+    assert set(scope.scoped(world.users["psych_b"], Student)) == {world.students["b"]}
