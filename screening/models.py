@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from mhcare.accounts.scope import RecordKind
+from mhcare.core.fields import EncryptedTextField
 from mhcare.orgs.models import OrgUnit, Student
 
 
@@ -74,13 +75,32 @@ class Instrument(models.Model):
         return band_label(self.definition, code)
 
 
+class ResultSource(models.TextChoices):
+    FORM = "form", _("Entry form")
+    GRID = "grid", _("Entry grid")
+    IMPORT = "import", _("File import")
+    SELF = "self", _("Student self-administered")
+    API = "api", _("API")
+
+
 class ScreeningResult(models.Model):
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="screening_results")
     # Denormalised from the student so that scope is one filter on the school's / county's path.
     school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     county = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="results")
-    answers = ArrayField(models.SmallIntegerField(), verbose_name=_("answers"))
+    campaign = models.ForeignKey(
+        "Campaign", on_delete=models.PROTECT, null=True, blank=True, related_name="results"
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=ResultSource.choices, default=ResultSource.FORM
+    )
+    # Item answers for item-level instruments (None = the student refused the item, as in ASQ);
+    # empty for score-level instruments, whose entered scores are in ``scores``.
+    answers = ArrayField(
+        models.SmallIntegerField(null=True), default=list, blank=True, verbose_name=_("answers")
+    )
+    scores = models.JSONField(_("subscale scores"), default=dict, blank=True)
     total = models.SmallIntegerField(_("total"))
     band = models.CharField(_("band"), max_length=30, blank=True)
     is_critical = models.BooleanField(_("critical item"), default=False)
@@ -108,6 +128,15 @@ class ScreeningResult(models.Model):
             models.Index(fields=["student", "-administered_on"]),
             models.Index(fields=["school", "administered_on"]),
             models.Index(fields=["county", "administered_on"]),
+            models.Index(fields=["campaign", "school"]),
+        ]
+        constraints = [
+            # One result per student and instrument in a campaign: re-imports and autosaves upsert.
+            models.UniqueConstraint(
+                fields=["campaign", "student", "instrument"],
+                name="result_once_per_campaign",
+                condition=Q(campaign__isnull=False),
+            )
         ]
 
     def __str__(self) -> str:
@@ -203,3 +232,265 @@ class RiskProposal(models.Model):
         from screening.risk import reason_label
 
         return [reason_label(code) for code in self.reasons]
+
+
+def default_target_grades() -> list[int]:
+    return list(range(4, 13))
+
+
+class CampaignQuerySet(models.QuerySet["Campaign"]):
+    def open_on(self, day: Any) -> CampaignQuerySet:
+        return self.filter(window_start__lte=day, window_end__gte=day)
+
+
+class Campaign(models.Model):
+    """A screening campaign (测评批次) run by a unit (province, city, county or school): every
+    school in that unit's subtree takes part. Not student-linked itself; its results are."""
+
+    name = models.CharField(_("name"), max_length=200)
+    school_year = models.ForeignKey(
+        "orgs.SchoolYear", on_delete=models.PROTECT, related_name="+", verbose_name=_("school year")
+    )
+    semester = models.ForeignKey(
+        "orgs.Semester",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("semester"),
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("run by")
+    )
+    target_grades = ArrayField(
+        models.PositiveSmallIntegerField(),
+        default=default_target_grades,
+        verbose_name=_("target grades"),
+    )
+    window_start = models.DateField(_("window opens"))
+    window_end = models.DateField(_("window closes"))
+    allow_self_screening = models.BooleanField(
+        _("students may answer with one-time codes"), default=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-window_start", "-id"]
+        verbose_name = _("screening campaign")
+        verbose_name_plural = _("screening campaigns")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_end__gte=models.F("window_start")), name="campaign_window_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignInstrument(models.Model):
+    """Which instrument the campaign uses for which grades (e.g. PHQ-9 for 4–6, PHQ-A for 7–12)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="instruments")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
+    grade_min = models.PositiveSmallIntegerField(_("from grade"), default=4)
+    grade_max = models.PositiveSmallIntegerField(_("to grade"), default=12)
+
+    class Meta:
+        ordering = ["grade_min", "id"]
+        verbose_name = _("campaign instrument")
+        verbose_name_plural = _("campaign instruments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "instrument", "grade_min"], name="campaign_instrument_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    grade_min__gte=1, grade_max__lte=12, grade_max__gte=models.F("grade_min")
+                ),
+                name="campaign_instrument_grades",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} ({self.grade_min}–{self.grade_max})"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Importing")
+    FAILED = "failed", _("Rejected: nothing stored")
+    DONE = "done", _("Imported")
+
+
+class ImportJob(models.Model):
+    """One uploaded results file. Validated in full before anything is stored (all-or-nothing)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="imports")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(_("file"), editable=False)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    inserted_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Scope:
+        school_field = "school"
+        kind = RecordKind.SCORE
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("results import")
+        verbose_name_plural = _("results imports")
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+class ObservationCategory(models.TextChoices):
+    MOOD = "mood", _("Mood change")
+    BEHAVIOUR = "behaviour", _("Behaviour")
+    ACADEMIC = "academic", _("Academic drop")
+    CONFLICT = "conflict", _("Conflict")
+    FAMILY = "family", _("Family event")
+    SELF_HARM = "self_harm", _("Signs of self-harm")
+    OTHER = "other", _("Other")
+
+
+class ObservationStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    REVIEWED = "reviewed", _("Reviewed")
+
+
+class Observation(models.Model):
+    """A dynamic observation (动态观察) reported by a homeroom or subject teacher. The reporter sees
+    only that it was received; the school's psychology teacher reviews it."""
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="observations")
+    school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    county = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reported by"),
+    )
+    category = models.CharField(_("category"), max_length=20, choices=ObservationCategory.choices)
+    description = EncryptedTextField(_("description"))
+    on_behalf_of_peer = models.BooleanField(
+        _("reported on behalf of the class's peer counselor (心理委员)"), default=False
+    )
+    observed_on = models.DateField(_("observed on"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ObservationStatus.choices,
+        default=ObservationStatus.RECEIVED,
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = EncryptedTextField(_("review note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Scope:
+        school_field = "school"
+        class_field = "student__klass"
+        kind = RecordKind.OBSERVATION
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("observation")
+        verbose_name_plural = _("observations")
+        indexes = [
+            models.Index(fields=["school", "status", "-id"]),
+            models.Index(fields=["reporter", "-id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} · {self.student_id}"
+
+
+class SupportPlan(models.Model):
+    """The student's support plan in the 一生一策 growth file."""
+
+    student = models.OneToOneField(Student, on_delete=models.PROTECT, related_name="support_plan")
+    school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    goals = EncryptedTextField(_("goals"), blank=True)
+    measures = EncryptedTextField(_("measures"), blank=True)
+    responsible = models.CharField(_("responsible people"), max_length=255, blank=True)
+    review_date = models.DateField(_("review date"), null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Scope:
+        school_field = "school"
+        class_field = "student__klass"
+        kind = RecordKind.CASE
+
+    class Meta:
+        verbose_name = _("support plan")
+        verbose_name_plural = _("support plans")
+
+    def __str__(self) -> str:
+        return f"{self.student_id}"
+
+
+class SelfScreeningCode(models.Model):
+    """A one-time code with which a student answers a campaign's instrument at a school computer,
+    without an account. Only a hash of the code is stored."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="self_codes")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
+    code_hash = models.CharField(max_length=64, unique=True)
+    expires_on = models.DateField(_("expires on"))
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Scope:
+        school_field = "school"
+        class_field = "student__klass"
+        kind = RecordKind.SCORE
+
+    class Meta:
+        ordering = ["student__name", "id"]
+        verbose_name = _("self-screening code")
+        verbose_name_plural = _("self-screening codes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "student", "instrument"], name="self_code_once_per_student"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.student_id}"
