@@ -208,17 +208,16 @@ def shared_ids(user: Any, model: type[models.Model]) -> frozenset[int]:
     cache: dict[str, frozenset[int]] = user.__dict__.setdefault("_mhcare_shared", {})
     label = model._meta.label_lower
     if label not in cache:
-        from guardian.shortcuts import get_objects_for_user
+        from guardian.models import UserObjectPermission
 
-        cache[label] = frozenset(
-            get_objects_for_user(
-                user,
-                f"{model._meta.app_label}.view_{model._meta.model_name}",
-                klass=model,
-                accept_global_perms=False,
-                with_superuser=False,
-            ).values_list("pk", flat=True)
-        )
+        # One query (no ContentType cache round trips): exceptions are granted to users, not groups.
+        object_pks = UserObjectPermission.objects.filter(
+            user_id=user.pk,
+            permission__codename=f"view_{model._meta.model_name}",
+            content_type__app_label=model._meta.app_label,
+            content_type__model=model._meta.model_name,
+        ).values_list("object_pk", flat=True)
+        cache[label] = frozenset(int(pk) for pk in object_pks)
     return cache[label]
 
 

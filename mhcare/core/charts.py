@@ -1,4 +1,4 @@
-"""The one server-side SVG chart helper, used by web pages and PDF reports alike (no JS, no CDN).
+"""Server-side SVG charts (bars, lines), used by web pages and PDF reports alike (no JS, no CDN).
 
 Horizontal bars read well with long Chinese school names and print cleanly in WeasyPrint."""
 
@@ -85,6 +85,113 @@ def bar_chart_svg(
         parts.append(
             f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{axis_y}" '
             f'stroke="{TARGET_COLOUR}" stroke-dasharray="4 3"/>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every interpolated label is escaped above
+
+
+LINE_COLOUR = "#1f5f9a"
+THRESHOLD_COLOUR = "#b0793a"
+
+
+def line_chart_svg(
+    points: Sequence[tuple[str, float | None]],
+    *,
+    title: str = "",
+    min_value: float = 0.0,
+    max_value: float = 100.0,
+    unit: str = "",
+    thresholds: Sequence[tuple[float, str]] = (),
+    width: int = 640,
+    height: int = 220,
+) -> SafeString:
+    """Line chart of ``(label, value)`` points in order (e.g. dates and totals), evenly spaced;
+    ``None`` values break the line. ``thresholds`` are ``(value, label)`` pairs drawn as dashed
+    horizontal lines (band boundaries). Every label is escaped; safe to embed inline in HTML."""
+    top = 28 if title else 10
+    # The right margin holds the threshold labels, clear of the points.
+    left, right, bottom = 44, 64 if thresholds else 24, 34
+    plot_width = max(width - left - right, 40)
+    plot_height = max(height - top - bottom, 40)
+    span = (max_value - min_value) or 1.0
+
+    def y_of(value: float) -> float:
+        clipped = max(min_value, min(float(value), max_value))
+        return top + plot_height - (clipped - min_value) / span * plot_height
+
+    def x_of(index: int) -> float:
+        if len(points) <= 1:
+            return left + plot_width / 2
+        return left + index * plot_width / (len(points) - 1)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'font-family="{escape(FONT_FAMILY)}" font-size="12">'
+    ]
+    if title:
+        parts.append(f"<title>{escape(title)}</title>")
+        parts.append(f'<text x="0" y="16" font-size="14" font-weight="bold">{escape(title)}</text>')
+    axis_y = top + plot_height
+    parts.append(
+        f'<rect x="{left}" y="{top}" width="{plot_width}" height="{plot_height}" fill="#f6f8fa"/>'
+    )
+    for boundary, label in thresholds:
+        if not min_value < boundary < max_value:
+            continue
+        y = y_of(boundary)
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_width}" y2="{y:.1f}" '
+            f'stroke="{THRESHOLD_COLOUR}" stroke-dasharray="4 3" stroke-width="0.8"/>'
+        )
+        parts.append(
+            f'<text x="{left + plot_width + 4}" y="{y + 3:.1f}" '
+            f'font-size="10" fill="{THRESHOLD_COLOUR}">{escape(label)}</text>'
+        )
+    for tick in (min_value, (min_value + max_value) / 2, max_value):
+        y = y_of(tick)
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#5b6773">'
+            f"{_fmt(tick)}{escape(unit)}</text>"
+        )
+    parts.append(
+        f'<line x1="{left}" y1="{axis_y}" x2="{left + plot_width}" y2="{axis_y}" stroke="#8a96a3"/>'
+    )
+    segment: list[str] = []
+    segments: list[list[str]] = []
+    for index, (_label, value) in enumerate(points):
+        if value is None:
+            if segment:
+                segments.append(segment)
+            segment = []
+            continue
+        segment.append(f"{x_of(index):.1f},{y_of(value):.1f}")
+    if segment:
+        segments.append(segment)
+    for line in segments:
+        if len(line) > 1:
+            parts.append(
+                f'<polyline points="{" ".join(line)}" fill="none" stroke="{LINE_COLOUR}" '
+                f'stroke-width="2"/>'
+            )
+    for index, (label, value) in enumerate(points):
+        x = x_of(index)
+        anchor = "middle"
+        if len(points) > 1 and index == 0:
+            anchor = "start"
+        elif len(points) > 1 and index == len(points) - 1:
+            anchor = "end"
+        parts.append(
+            f'<text x="{x:.1f}" y="{axis_y + 16}" text-anchor="{anchor}" fill="#5b6773" '
+            f'font-size="11">{escape(label)}</text>'
+        )
+        if value is None:
+            continue
+        y = y_of(value)
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{LINE_COLOUR}"/>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{y - 7:.1f}" text-anchor="middle">'
+            f"{_fmt(float(value))}{escape(unit)}</text>"
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated label is escaped above

@@ -26,7 +26,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         for g in scope.grants(user)
     ):
         items.append((str(_("Reports")), reverse("compliance:report_list")))
-    if scope.has_role(user, "psych_teacher", "school_leader") or user.is_superuser:
+    if (
+        scope.has_role(user, "psych_teacher", "school_leader", "platform_admin")
+        or user.is_superuser
+    ):
         items.append((str(_("Roster import")), reverse("orgs:roster_import")))
     if user.is_staff:
         items.append((str(_("Administration")), reverse("admin:index")))

@@ -2,7 +2,8 @@
 importing them. Each app registers its providers from ``AppConfig.ready()``.
 
 - timeline: events for a student's growth file (一生一策);
-- todo: items for a user's home page ("students to review", "follow-ups due", ...).
+- todo: items for a user's home page ("students to review", "follow-ups due", ...);
+- student sections: whole sections of the student's page (trend charts, the support plan).
 """
 
 from __future__ import annotations
@@ -102,3 +103,34 @@ def register_demo_seeder(seeder: DemoSeeder, order: int = 100) -> DemoSeeder:
 
 def demo_seeders() -> list[DemoSeeder]:
     return [seeder for _, seeder in sorted(_demo_seeders, key=lambda item: item[0])]
+
+
+@dataclass(frozen=True)
+class StudentSection:
+    """A section of the student's page (一生一策 growth file) that an app renders with its own
+    template: a score-trend chart, the support plan, ... ``context`` reaches the template as
+    ``section.context``."""
+
+    key: str
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    order: int = 100
+
+
+StudentSectionProvider = Callable[[Any, Any], Iterable[StudentSection]]  # (actor, student)
+
+_student_sections: list[StudentSectionProvider] = []
+
+
+def register_student_section(provider: StudentSectionProvider) -> StudentSectionProvider:
+    """Apps add sections to the student page; a provider returns nothing for users who may not see
+    its section."""
+    if provider not in _student_sections:
+        _student_sections.append(provider)
+    return provider
+
+
+def student_sections_for(actor: Any, student: Any) -> list[StudentSection]:
+    sections = [s for provider in _student_sections for s in provider(actor, student)]
+    return sorted(sections, key=lambda s: s.order)

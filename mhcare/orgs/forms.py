@@ -66,11 +66,20 @@ class RosterImportForm(forms.Form):
 
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        schools = selectors.import_schools(actor=actor)
         field = self.fields["school"]
-        field.queryset = schools  # type: ignore[attr-defined]
-        if len(schools) == 1:
-            field.initial = schools[0].pk
+        field.queryset = selectors.staff_import_schools(actor=actor)  # type: ignore[attr-defined]
+        if selectors.school_import_allowed(actor=actor):
+            # A province has thousands of schools: an administrator types the code, and leaves it
+            # empty for a file with only a schools sheet.
+            field.to_field_name = "code"  # type: ignore[attr-defined]
+            field.widget = forms.TextInput(attrs={"inputmode": "numeric"})
+            field.label = _("School code")
+            field.required = False
+            field.help_text = _("Needed for the classes, students and staff sheets.")
+        else:
+            schools = list(field.queryset[:2])  # type: ignore[attr-defined]
+            if len(schools) == 1:
+                field.initial = schools[0].pk
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

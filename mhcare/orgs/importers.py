@@ -1,8 +1,9 @@
-"""Reading and validating a roster file (Excel or CSV): classes, and students with their guardians.
+"""Reading and validating a roster file (Excel or CSV): schools, classes, students with their
+guardians, and staff.
 
 Parsing never touches the database; checks that need it (a student number that belongs to another
-school, an unknown homeroom teacher) are made by ``services.roster_import`` before it writes
-anything.
+school, an unknown homeroom teacher, a county code that is not a county, a user name taken by
+another unit) are made by ``services.roster_import`` before it writes anything.
 Every problem is reported as a ``RowError`` (sheet, row number as the spreadsheet shows it, column,
 reason in the user's language); a file with any error stores nothing.
 """
@@ -13,20 +14,28 @@ import csv
 import datetime
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from mhcare.orgs.models import Disadvantage, Gender, GuardianRelation
+from mhcare.accounts.models import CLASS_ROLES, SCHOOL_ROLES, Role
+from mhcare.orgs.models import Disadvantage, Gender, GuardianRelation, SchoolStage
 
-SHEET_STUDENTS = "students"
+SHEET_SCHOOLS = "schools"
 SHEET_CLASSES = "classes"
+SHEET_STUDENTS = "students"
+SHEET_STAFF = "staff"
+# The order sections are written in (a staff row may name a class of the classes sheet).
+SHEETS = (SHEET_SCHOOLS, SHEET_CLASSES, SHEET_STUDENTS, SHEET_STAFF)
 
 ERROR_UNREADABLE = _("The file could not be read as an Excel workbook or a CSV file.")
-ERROR_NO_SHEET = _("No sheet of students or classes was found; use the template.")
+ERROR_NO_SHEET = _("No sheet of schools, classes, students or staff was found; use the template.")
 ERROR_MISSING_COLUMN = _("This column is missing.")
 ERROR_REQUIRED = _("This field is required.")
 ERROR_TOO_LONG = _("This value is too long (at most %(max)s characters).")
@@ -44,6 +53,28 @@ ERROR_DISADVANTAGE = _("Unknown disadvantage flag: %(value)s.")
 ERROR_STUDENT_CONFLICT = _("The same student number has different data in row %(row)s.")
 ERROR_CLASS_GRADE_CONFLICT = _("Class %(name)s has grade %(grade)s in row %(row)s.")
 ERROR_NO_ROWS = _("The file contains no data rows.")
+ERROR_SCHOOL_CODE = _("A school code has 4 to 32 letters and digits.")
+ERROR_COUNTY_CODE = _("A county code has 6 digits.")
+ERROR_STAGE = _(
+    "Enter the stage: 小学 / 初中 / 高中 / 九年一贯制 / 完全中学 / 十二年一贯制 "
+    "(primary / junior / senior / nine_year / complete_secondary / twelve_year)."
+)
+ERROR_CAMPUSES = _("Enter a number of campuses from 1 to 99.")
+ERROR_ENROLLED = _("Enter a number of enrolled students from 0 to 100000.")
+ERROR_BOARDING = _("Enter 是 / 否 (yes / no, 1 / 0).")
+ERROR_SCHOOL_CONFLICT = _("The same school code has different data in row %(row)s.")
+ERROR_USERNAME = _("A user name has at most 150 letters, digits and @ . + - _ characters.")
+ERROR_EMAIL = _("Enter a valid e-mail address.")
+ERROR_ROLE = _("Enter the role: 心理教师 / 班主任 / 学科教师 / 校领导.")
+ERROR_ROLE_NOT_SCHOOL = _(
+    "Only school roles can be imported here (心理教师 / 班主任 / 学科教师 / 校领导)."
+)
+ERROR_CLASS_REQUIRED = _("A homeroom or subject teacher needs a class.")
+ERROR_CLASS_NOT_FOR_ROLE = _("Only homeroom and subject teachers are assigned to a class.")
+ERROR_STAFF_CONFLICT = _("The same user name has a different name, e-mail or phone in row %(row)s.")
+ERROR_HOMEROOM_CONFLICT = _(
+    "Class %(name)s has another homeroom teacher in sheet %(sheet)s, row %(row)s."
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +113,48 @@ CLASS_COLUMNS: tuple[Column, ...] = (
         aliases=("班主任", "homeroom teacher"),
     ),
 )
-SHEET_COLUMNS = {SHEET_STUDENTS: STUDENT_COLUMNS, SHEET_CLASSES: CLASS_COLUMNS}
-SHEET_TITLES = {SHEET_STUDENTS: "学生 students", SHEET_CLASSES: "班级 classes"}
+SCHOOL_COLUMNS: tuple[Column, ...] = (
+    Column("school_code", "学校代码", "School code", aliases=("学校标识码", "代码", "code")),
+    Column("school_name", "学校名称", "School name", aliases=("学校", "名称", "name")),
+    Column("county_code", "区县代码", "County code", aliases=("县区代码", "区县", "county")),
+    Column("stage", "学段", "Stage", aliases=("办学类型", "学校类型")),
+    Column("campuses", "校区数", "Campuses", required=False, aliases=("校区",)),
+    Column("enrolled", "在校生数", "Enrolled", required=False, aliases=("在校生", "学生数")),
+    Column("boarding", "寄宿", "Boarding", required=False, aliases=("是否寄宿", "寄宿制")),
+)
+STAFF_COLUMNS: tuple[Column, ...] = (
+    Column("username", "用户名", "Username", aliases=("账号", "登录名", "user name")),
+    Column("display_name", "姓名", "Display name", aliases=("显示名", "name")),
+    Column("email", "邮箱", "Email", required=False, aliases=("电子邮箱", "e-mail")),
+    Column("phone", "手机", "Phone", required=False, aliases=("电话", "手机号", "联系电话")),
+    Column("role", "角色", "Role", aliases=("岗位",)),
+    Column("class_name", "班级", "Class", required=False, aliases=("任教班级", "所带班级")),
+)
+SHEET_COLUMNS = {
+    SHEET_SCHOOLS: SCHOOL_COLUMNS,
+    SHEET_CLASSES: CLASS_COLUMNS,
+    SHEET_STUDENTS: STUDENT_COLUMNS,
+    SHEET_STAFF: STAFF_COLUMNS,
+}
+SHEET_TITLES = {
+    SHEET_SCHOOLS: "学校 schools",
+    SHEET_CLASSES: "班级 classes",
+    SHEET_STUDENTS: "学生 students",
+    SHEET_STAFF: "教职工 staff",
+}
+# Words in a sheet's (or CSV file's) name that say which section it is, checked in this order.
+SHEET_NAME_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (SHEET_STUDENTS, ("学生", "student")),
+    (SHEET_SCHOOLS, ("学校", "school")),
+    (SHEET_STAFF, ("教职工", "教师", "staff", "teacher")),
+    (SHEET_CLASSES, ("班级", "class")),
+)
+# A column only one section has identifies the sheet whatever its name.
+SHEET_KEY_COLUMNS = (
+    (SHEET_STUDENTS, "student_number"),
+    (SHEET_STAFF, "username"),
+    (SHEET_SCHOOLS, "county_code"),
+)
 
 GENDER_VALUES: dict[str, str] = {
     "男": Gender.MALE,
@@ -121,10 +192,52 @@ DISADVANTAGE_VALUES: dict[str, str] = {
     "残疾或慢性病": Disadvantage.DISABILITY,
     "遭受欺凌": Disadvantage.BULLIED,
 }
+STAGE_VALUES: dict[str, str] = {
+    "小学": SchoolStage.PRIMARY,
+    "初中": SchoolStage.JUNIOR,
+    "初级中学": SchoolStage.JUNIOR,
+    "高中": SchoolStage.SENIOR,
+    "高级中学": SchoolStage.SENIOR,
+    "九年一贯制": SchoolStage.NINE_YEAR,
+    "九年一贯制学校": SchoolStage.NINE_YEAR,
+    "完全中学": SchoolStage.COMPLETE_SECONDARY,
+    "十二年一贯制": SchoolStage.TWELVE_YEAR,
+    "十二年一贯制学校": SchoolStage.TWELVE_YEAR,
+}
+BOOLEAN_VALUES: dict[str, bool] = {
+    "是": True,
+    "否": False,
+    "yes": True,
+    "no": False,
+    "y": True,
+    "n": False,
+    "true": True,
+    "false": False,
+    "1": True,
+    "0": False,
+}
+# Every role is recognised, so that a county or admin role gets its own message.
+ROLE_VALUES: dict[str, str] = {
+    "心理教师": Role.PSYCH_TEACHER,
+    "心理健康教师": Role.PSYCH_TEACHER,
+    "心理老师": Role.PSYCH_TEACHER,
+    "班主任": Role.HOMEROOM_TEACHER,
+    "学科教师": Role.SUBJECT_TEACHER,
+    "任课教师": Role.SUBJECT_TEACHER,
+    "校领导": Role.SCHOOL_LEADER,
+    "学校领导": Role.SCHOOL_LEADER,
+    # English labels spelled out: the lazy labels below resolve in the language active at import
+    "psychology teacher": Role.PSYCH_TEACHER,
+    "homeroom teacher": Role.HOMEROOM_TEACHER,
+    "subject teacher": Role.SUBJECT_TEACHER,
+    "school leader": Role.SCHOOL_LEADER,
+}
 for _choices, _values in (
     (Gender, GENDER_VALUES),
     (GuardianRelation, RELATION_VALUES),
     (Disadvantage, DISADVANTAGE_VALUES),
+    (SchoolStage, STAGE_VALUES),
+    (Role, ROLE_VALUES),
 ):
     for _member in _choices:  # type: ignore[attr-defined]
         _values.setdefault(str(_member.value).lower(), _member)
@@ -133,6 +246,8 @@ for _choices, _values in (
 STUDENT_NUMBER_RE = re.compile(r"^[A-Za-z0-9]{6,32}$")
 PHONE_RE = re.compile(r"^\+?[0-9]{7,20}$")
 LIST_SPLIT_RE = re.compile(r"[,，、;；/]+")
+SCHOOL_CODE_RE = re.compile(r"^[A-Za-z0-9]{4,32}$")
+COUNTY_CODE_RE = re.compile(r"^[0-9]{6}$")
 MAX_ROWS = 50_000
 
 
@@ -174,12 +289,57 @@ class StudentRow:
 
 
 @dataclass
+class SchoolRow:
+    row: int
+    code: str
+    name: str
+    county_code: str
+    stage: str
+    # None: not given, so a new school gets the model's default and an existing one keeps its value
+    campuses: int | None = None
+    enrolled: int | None = None
+    is_boarding: bool | None = None
+
+
+@dataclass
+class StaffRow:
+    """One (user, role[, class]) line; a user with several roles has several rows."""
+
+    row: int
+    username: str
+    display_name: str
+    email: str
+    phone: str
+    role: str
+    class_name: str = ""
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        return (self.display_name, self.email, self.phone)
+
+
+@dataclass
 class RosterRows:
+    schools: list[SchoolRow] = field(default_factory=list)
     classes: list[ClassRow] = field(default_factory=list)
     students: list[StudentRow] = field(default_factory=list)
+    staff: list[StaffRow] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.classes or self.students)
+        return any(self.sheet(kind) for kind in SHEETS)
+
+    def sheet(self, kind: str) -> list[Any]:
+        return getattr(self, kind)  # type: ignore[no-any-return]
+
+    @property
+    def sheets(self) -> list[str]:
+        """The sections this file has rows for."""
+        return [kind for kind in SHEETS if self.sheet(kind)]
+
+    @property
+    def needs_school(self) -> bool:
+        """Classes, students and staff are imported into one school; schools are not."""
+        return bool(self.classes or self.students or self.staff)
 
 
 def _message(template: Promise | str, **params: Any) -> str:
@@ -238,17 +398,21 @@ def _read_csv(data: bytes) -> list[list[Any]]:
     raise ValueError("undecodable")
 
 
+def _header_keys(header: list[Any], kind: str) -> set[str]:
+    return {c.key for c in (_match_header(h, SHEET_COLUMNS[kind]) for h in header) if c}
+
+
 def _sheet_kind(name: str, header: list[Any]) -> str | None:
+    """Which section a sheet is: by a column only that section has, else by the sheet's name,
+    else a sheet with a class column is a classes sheet."""
+    for kind, key in SHEET_KEY_COLUMNS:
+        if key in _header_keys(header, kind):
+            return kind
     lowered = name.lower()
-    if "学生" in lowered or "student" in lowered:
-        return SHEET_STUDENTS
-    if "班级" in lowered or "class" in lowered:
-        return SHEET_CLASSES
-    keys = {c.key for c in (_match_header(h, STUDENT_COLUMNS) for h in header) if c}
-    if "student_number" in keys:
-        return SHEET_STUDENTS
-    keys = {c.key for c in (_match_header(h, CLASS_COLUMNS) for h in header) if c}
-    if "class_name" in keys:
+    for kind, words in SHEET_NAME_WORDS:
+        if any(word in lowered for word in words):
+            return kind
+    if "class_name" in _header_keys(header, SHEET_CLASSES):
         return SHEET_CLASSES
     return None
 
@@ -279,14 +443,9 @@ def parse_tables(tables: dict[str, list[list[Any]]]) -> tuple[RosterRows, list[R
         found = True
         records, sheet_errors = _records(kind, table)
         errors += sheet_errors
-        if kind == SHEET_STUDENTS:
-            students, student_errors = _students(records)
-            rows.students += students
-            errors += student_errors
-        else:
-            classes, class_errors = _classes(records)
-            rows.classes += classes
-            errors += class_errors
+        items, row_errors = SECTION_PARSERS[kind](records)
+        rows.sheet(kind).extend(items)
+        errors += row_errors
     if not found:
         errors.append(RowError("", 0, "", _message(ERROR_NO_SHEET)))
     elif not errors and not rows:
@@ -364,6 +523,39 @@ class _RowChecker:
             self.error(key, template)
             return None
         return str(value)
+
+    def integer(self, key: str, *, low: int, high: int, template: Promise) -> int | None:
+        """An optional whole number; None when the cell is empty or wrong (wrong is reported)."""
+        raw = str(self.values.get(key, "") or "").strip()
+        if not raw:
+            return None
+        if not re.fullmatch(r"\d{1,9}", raw) or not low <= int(raw) <= high:
+            self.error(key, template)
+            return None
+        return int(raw)
+
+    def boolean(self, key: str) -> bool | None:
+        raw = str(self.values.get(key, "") or "").strip().lower()
+        if not raw:
+            return None
+        if raw not in BOOLEAN_VALUES:
+            self.error(key, ERROR_BOARDING)
+            return None
+        return BOOLEAN_VALUES[raw]
+
+    def phone(self, key: str, *, required: bool = True) -> str | None:
+        """Digits only (spaces, dashes and brackets dropped); "" when optional and empty."""
+        raw = str(self.values.get(key, "") or "").strip()
+        if not raw:
+            if required:
+                self.error(key, ERROR_REQUIRED)
+                return None
+            return ""
+        phone = re.sub(r"[\s\-()（）]", "", raw)
+        if not PHONE_RE.match(phone):
+            self.error(key, ERROR_PHONE)
+            return None
+        return phone
 
     def date(self, key: str) -> datetime.date | None:
         raw = self.values.get(key, "")
@@ -467,11 +659,8 @@ def _guardian(check: _RowChecker, number: int) -> GuardianRow | None:
         return None
     name = check.text("guardian_name", max_length=50)
     relation = check.choice("guardian_relation", RELATION_VALUES, ERROR_RELATION)
-    phone = re.sub(r"[\s\-()（）]", "", given[2])
-    if not PHONE_RE.match(phone):
-        check.error("guardian_phone", ERROR_PHONE)
-        return None
-    if relation is None:
+    phone = check.phone("guardian_phone")
+    if relation is None or phone is None:
         return None
     return GuardianRow(number, name, relation, phone)
 
@@ -490,8 +679,124 @@ def _classes(records: list[tuple[int, dict[str, Any]]]) -> tuple[list[ClassRow],
     return rows, errors
 
 
+def _schools(records: list[tuple[int, dict[str, Any]]]) -> tuple[list[SchoolRow], list[RowError]]:
+    rows: list[SchoolRow] = []
+    errors: list[RowError] = []
+    for number, values in records:
+        check = _RowChecker(SHEET_SCHOOLS, number, values, SCHOOL_COLUMNS)
+        code = check.text("school_code", max_length=32)
+        if code and not SCHOOL_CODE_RE.match(code):
+            check.error("school_code", ERROR_SCHOOL_CODE)
+        name = check.text("school_name", max_length=200)
+        county_code = check.text("county_code", max_length=32)
+        if county_code and not COUNTY_CODE_RE.match(county_code):
+            check.error("county_code", ERROR_COUNTY_CODE)
+        stage = check.choice("stage", STAGE_VALUES, ERROR_STAGE)
+        campuses = check.integer("campuses", low=1, high=99, template=ERROR_CAMPUSES)
+        enrolled = check.integer("enrolled", low=0, high=100_000, template=ERROR_ENROLLED)
+        boarding = check.boolean("boarding")
+        errors += check.errors
+        if not check.errors and stage is not None:
+            rows.append(
+                SchoolRow(number, code, name, county_code, stage, campuses, enrolled, boarding)
+            )
+    unique, conflicts = _one_per_key(
+        SHEET_SCHOOLS,
+        rows,
+        key=lambda r: r.code,
+        same=lambda a, b: (
+            (a.name, a.county_code, a.stage, a.campuses, a.enrolled, a.is_boarding)
+            == (b.name, b.county_code, b.stage, b.campuses, b.enrolled, b.is_boarding)
+        ),
+        column=SCHOOL_COLUMNS[0].header,
+        template=ERROR_SCHOOL_CONFLICT,
+    )
+    return unique, errors + conflicts
+
+
+_USERNAME_VALIDATOR = UnicodeUsernameValidator()
+
+
+def _staff(records: list[tuple[int, dict[str, Any]]]) -> tuple[list[StaffRow], list[RowError]]:
+    rows: list[StaffRow] = []
+    errors: list[RowError] = []
+    for number, values in records:
+        check = _RowChecker(SHEET_STAFF, number, values, STAFF_COLUMNS)
+        username = check.text("username", max_length=150)
+        if 0 < len(username) <= 150:
+            try:
+                _USERNAME_VALIDATOR(username)
+            except ValidationError:
+                check.error("username", ERROR_USERNAME)
+        display_name = check.text("display_name", max_length=100)
+        email = check.text("email", max_length=254, required=False)
+        if 0 < len(email) <= 254:
+            try:
+                validate_email(email)
+            except ValidationError:
+                check.error("email", ERROR_EMAIL)
+        phone = check.phone("phone", required=False)
+        role = check.choice("role", ROLE_VALUES, ERROR_ROLE)
+        if role is not None and role not in SCHOOL_ROLES:
+            check.error("role", ERROR_ROLE_NOT_SCHOOL)
+        class_name = check.text("class_name", max_length=50, required=False)
+        if role in CLASS_ROLES and not class_name:
+            check.error("class_name", ERROR_CLASS_REQUIRED)
+        elif role in SCHOOL_ROLES - CLASS_ROLES and class_name:
+            check.error("class_name", ERROR_CLASS_NOT_FOR_ROLE)
+        errors += check.errors
+        if not check.errors and role is not None and phone is not None:
+            rows.append(StaffRow(number, username, display_name, email, phone, role, class_name))
+    _, conflicts = _one_per_key(
+        SHEET_STAFF,
+        rows,
+        key=lambda r: r.username,
+        same=lambda a, b: a.identity == b.identity,
+        column=STAFF_COLUMNS[0].header,
+        template=ERROR_STAFF_CONFLICT,
+    )
+    unique, _ = _one_per_key(
+        SHEET_STAFF,
+        rows,
+        key=lambda r: (r.username, r.role, r.class_name),
+        same=lambda a, b: True,
+        column="",
+        template=ERROR_STAFF_CONFLICT,
+    )
+    return unique, errors + conflicts
+
+
+def _one_per_key(
+    sheet: str,
+    rows: list[Any],
+    *,
+    key: Callable[[Any], Any],
+    same: Callable[[Any, Any], bool],
+    column: str,
+    template: Promise,
+) -> tuple[list[Any], list[RowError]]:
+    """Drops repeated rows; a repeated key with different data is an error on the later row."""
+    first: dict[Any, Any] = {}
+    errors: list[RowError] = []
+    for row in rows:
+        seen = first.setdefault(key(row), row)
+        if seen is not row and not same(seen, row):
+            errors.append(RowError(sheet, row.row, column, _message(template, row=seen.row)))
+    return list(first.values()), errors
+
+
+SECTION_PARSERS: dict[
+    str, Callable[[list[tuple[int, dict[str, Any]]]], tuple[list[Any], list[RowError]]]
+] = {
+    SHEET_SCHOOLS: _schools,
+    SHEET_CLASSES: _classes,
+    SHEET_STUDENTS: _students,
+    SHEET_STAFF: _staff,
+}
+
+
 def _cross_check(rows: RosterRows) -> list[RowError]:
-    """A class keeps one grade across the file."""
+    """A class keeps one grade, and one homeroom teacher, across the file."""
     errors: list[RowError] = []
     grades: dict[str, tuple[int, int]] = {}
     header = CLASS_COLUMNS[1].header
@@ -508,46 +813,83 @@ def _cross_check(rows: RosterRows) -> list[RowError]:
                         _message(ERROR_CLASS_GRADE_CONFLICT, name=name, grade=seen[0], row=seen[1]),
                     )
                 )
+    homeroom: dict[str, tuple[str, str, int]] = {}
+    teachers = [
+        (SHEET_CLASSES, c.row, c.name, c.homeroom_teacher, CLASS_COLUMNS[2].header)
+        for c in rows.classes
+        if c.homeroom_teacher
+    ]
+    teachers += [
+        (SHEET_STAFF, s.row, s.class_name, s.username, STAFF_COLUMNS[5].header)
+        for s in rows.staff
+        if s.role == Role.HOMEROOM_TEACHER
+    ]
+    for sheet, row, name, username, column in teachers:
+        seen_user, seen_sheet, seen_row = homeroom.setdefault(name, (username, sheet, row))
+        if seen_user != username:
+            errors.append(
+                RowError(
+                    sheet,
+                    row,
+                    column,
+                    _message(ERROR_HOMEROOM_CONFLICT, name=name, sheet=seen_sheet, row=seen_row),
+                )
+            )
     return errors
 
 
 # ---------------------------------------------------------------- the template
 
+# One example row per section, in the order of its columns.
+TEMPLATE_EXAMPLES: dict[str, list[Any]] = {
+    SHEET_SCHOOLS: ["3301069001", "西湖区示范小学", "330106", "小学", 1, 1200, "否"],
+    SHEET_CLASSES: ["八(1)班", 8, ""],
+    SHEET_STUDENTS: [
+        "八(1)班",
+        8,
+        "G330106201300000001",
+        "张小明",
+        "男",
+        datetime.date(2013, 3, 14),
+        "张伟",
+        "父亲",
+        "13800000000",
+        "留守儿童, 学业困难",
+    ],
+    SHEET_STAFF: ["wangfang", "王芳", "wangfang@example.com", "13900000000", "班主任", "八(1)班"],
+}
+# Columns Excel must keep as text (leading zeros, long digit strings).
+TEMPLATE_TEXT_COLUMNS = {
+    SHEET_SCHOOLS: ("school_code", "county_code"),
+    SHEET_STUDENTS: ("student_number", "guardian_phone"),
+    SHEET_STAFF: ("phone",),
+}
+# What a school's own staff import; platform admins get ``SHEETS`` minus what they may not do.
+SCHOOL_SHEETS = (SHEET_STUDENTS, SHEET_CLASSES, SHEET_STAFF)
 
-def template_workbook() -> bytes:
+
+def template_workbook(sheets: Iterable[str] = SCHOOL_SHEETS) -> bytes:
     """The downloadable template: a sheet per section, Chinese + English headers, one example."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
-    students = workbook.active
-    students.title = SHEET_TITLES[SHEET_STUDENTS]
-    students.append([c.header for c in STUDENT_COLUMNS])
-    students.append(
-        [
-            "八(1)班",
-            8,
-            "G330106201300000001",
-            "张小明",
-            "男",
-            datetime.date(2013, 3, 14),
-            "张伟",
-            "父亲",
-            "13800000000",
-            "留守儿童, 学业困难",
-        ]
-    )
-    classes = workbook.create_sheet(SHEET_TITLES[SHEET_CLASSES])
-    classes.append([c.header for c in CLASS_COLUMNS])
-    classes.append(["八(1)班", 8, ""])
-    for sheet in (students, classes):
+    workbook.remove(workbook.active)
+    for kind in sheets:
+        columns = SHEET_COLUMNS[kind]
+        sheet = workbook.create_sheet(SHEET_TITLES[kind])
+        sheet.append([c.header for c in columns])
+        sheet.append(TEMPLATE_EXAMPLES[kind])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for letter in "ABCDEFGHIJ":
+        for position, column in enumerate(columns, start=1):
+            letter = get_column_letter(position)
             sheet.column_dimensions[letter].width = 18
-    students["F2"].number_format = "yyyy-mm-dd"
-    students["C2"].number_format = "@"
-    students["I2"].number_format = "@"
+            if column.key in TEMPLATE_TEXT_COLUMNS.get(kind, ()):
+                sheet[f"{letter}2"].number_format = "@"
+            elif column.key == "birth_date":
+                sheet[f"{letter}2"].number_format = "yyyy-mm-dd"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

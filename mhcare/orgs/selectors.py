@@ -12,6 +12,7 @@ from django.http import Http404
 from mhcare.accounts import scope
 from mhcare.accounts.models import Role
 from mhcare.accounts.scope import RecordKind
+from mhcare.orgs import importers
 from mhcare.orgs.models import Guardian, OrgKind, OrgUnit, SchoolClass, Student
 
 # Roles that may import a roster into the school they are assigned to.
@@ -108,6 +109,35 @@ def import_schools(*, actor: Any) -> QuerySet[OrgUnit]:
         return OrgUnit.objects.schools().order_by("path")
     ids = [g.unit_id for g in scope.grants(actor) if g.role in ROSTER_IMPORT_ROLES]
     return OrgUnit.objects.schools().filter(pk__in=ids).order_by("path")
+
+
+def school_import_allowed(*, actor: Any) -> bool:
+    """Schools (the org tree's leaves) are imported by a platform admin or a superuser."""
+    if not getattr(actor, "is_active", False):
+        return False
+    return bool(actor.is_superuser) or scope.has_role(actor, Role.PLATFORM_ADMIN)
+
+
+def staff_import_schools(*, actor: Any) -> QuerySet[OrgUnit]:
+    """Schools the actor may import staff into: where they may import a roster, and any school for
+    a platform admin (who manages accounts but sees no student data)."""
+    if school_import_allowed(actor=actor):
+        return OrgUnit.objects.schools().order_by("path")
+    return import_schools(actor=actor)
+
+
+def import_sheets(*, actor: Any) -> tuple[str, ...]:
+    """The roster sections the actor may import somewhere, in the template's order; empty means
+    the import page is not for them."""
+    allowed = set()
+    if school_import_allowed(actor=actor):
+        allowed.add(importers.SHEET_SCHOOLS)
+    if import_schools(actor=actor).exists():
+        allowed |= {importers.SHEET_STUDENTS, importers.SHEET_CLASSES}
+    if staff_import_schools(actor=actor).exists():
+        allowed.add(importers.SHEET_STAFF)
+    order = (importers.SHEET_SCHOOLS, *importers.SCHOOL_SHEETS)
+    return tuple(kind for kind in order if kind in allowed)
 
 
 def _kinds(role: str) -> frozenset[str]:

@@ -1,4 +1,5 @@
-"""Writes to the org tree's people: the roster import."""
+"""Writes to the org tree and its people: the roster import (schools, classes, students with their
+guardians, staff)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,19 @@ from mhcare.audit.services import audit_record
 from mhcare.orgs import selectors
 from mhcare.orgs.importers import (
     CLASS_COLUMNS,
+    SCHOOL_COLUMNS,
     SHEET_CLASSES,
+    SHEET_SCHOOLS,
+    SHEET_STAFF,
     SHEET_STUDENTS,
+    STAFF_COLUMNS,
     STUDENT_COLUMNS,
     RosterRows,
     RowError,
+    StaffRow,
 )
 from mhcare.orgs.models import (
+    PATH_SEPARATOR,
     Guardian,
     OrgKind,
     OrgUnit,
@@ -37,6 +44,15 @@ ERROR_NO_SCHOOL_YEAR = _("There is no current school year; ask your administrato
 ERROR_OTHER_SCHOOL = _("This student belongs to another school.")
 ERROR_GRADE_NOT_IN_SCHOOL = _("This school has no grade %(grade)s.")
 ERROR_UNKNOWN_TEACHER = _("No user with this user name works at this school.")
+ERROR_SHEET_NOT_ALLOWED = _("You may not import this sheet.")
+ERROR_NOT_A_COUNTY = _("No county has this code.")
+ERROR_CODE_NOT_A_SCHOOL = _("This code belongs to a unit that is not a school.")
+ERROR_SCHOOL_MOVED = _(
+    "This school is registered under another county; moving a school is not done by import."
+)
+ERROR_USER_ELSEWHERE = _("This user name belongs to someone who works at another unit.")
+ERROR_USER_PROTECTED = _("This user name belongs to an administrator account.")
+ERROR_UNKNOWN_CLASS = _("This school has no class of this name in the current school year.")
 
 
 @dataclass
@@ -54,48 +70,112 @@ class ImportResult:
 def roster_import(
     *,
     actor: Any,
-    school: OrgUnit,
+    school: OrgUnit | None,
     rows: RosterRows,
     today: datetime.date | None = None,
     source: str = "",
 ) -> ImportResult:
-    """Upsert classes, students and guardians of one school from parsed rows: all or nothing.
+    """Upsert schools, and classes, students, guardians and staff of one school, from parsed rows:
+    all or nothing across every sheet.
 
-    Classes are matched by (school, school year, name), students by national student number,
-    guardians by (student, name, relation), so running the same file twice changes nothing.
-    ``actor`` None means a trusted operator (the ``import_roster`` command)."""
-    if (
-        actor is not None
-        and not selectors.import_schools(actor=actor).filter(pk=school.pk).exists()
-    ):
-        raise PermissionDenied
-    if school.kind != OrgKind.SCHOOL:
-        return ImportResult(errors=[RowError("", 0, "", str(ERROR_NOT_A_SCHOOL))])
-    year = SchoolYear.current(today)
-    if year is None:
-        return ImportResult(errors=[RowError("", 0, "", str(ERROR_NO_SCHOOL_YEAR))])
+    Schools are matched by code, classes by (school, school year, name), students by national
+    student number, guardians by (student, name, relation), staff by user name and their role
+    assignments by (user, role, school, class), so running the same file twice changes nothing.
+    Every check runs before the first write. ``actor`` None means a trusted operator (the
+    ``import_roster`` command). A school outside the actor's reach is PermissionDenied; a sheet
+    their role may not import is a row error on that sheet."""
+    errors: list[RowError] = []
+    year: SchoolYear | None = None
+    if rows.needs_school:
+        if (
+            actor is not None
+            and school is not None
+            and not selectors.staff_import_schools(actor=actor).filter(pk=school.pk).exists()
+        ):
+            raise PermissionDenied
+        if school is None or school.kind != OrgKind.SCHOOL:
+            return ImportResult(errors=[RowError("", 0, "", str(ERROR_NOT_A_SCHOOL))])
+        year = SchoolYear.current(today)
+        if year is None:
+            return ImportResult(errors=[RowError("", 0, "", str(ERROR_NO_SCHOOL_YEAR))])
+    if actor is not None:
+        allowed = set(selectors.import_sheets(actor=actor))
+        if (rows.classes or rows.students) and (
+            school is None
+            or not selectors.import_schools(actor=actor).filter(pk=school.pk).exists()
+        ):
+            allowed -= {SHEET_CLASSES, SHEET_STUDENTS}
+        errors += [
+            RowError(kind, 0, "", str(ERROR_SHEET_NOT_ALLOWED))
+            for kind in rows.sheets
+            if kind not in allowed
+        ]
+        if errors:
+            return ImportResult(errors=errors)
 
-    teachers, errors = _check(school=school, rows=rows)
+    counties, schools_existing, school_errors = _check_schools(rows=rows)
+    errors += school_errors
+    teachers: dict[str, User] = {}
+    staff_users: dict[str, User] = {}
+    if school is not None and year is not None:
+        teachers, roster_errors = _check(school=school, rows=rows)
+        staff_users, staff_errors = _check_staff(school=school, year=year, rows=rows)
+        errors += roster_errors + staff_errors
     if errors:
-        return ImportResult(errors=errors)
+        return ImportResult(errors=sorted(errors, key=lambda e: (e.sheet, e.row)))
 
     result = ImportResult()
-    classes = _upsert_classes(school=school, year=year, rows=rows, teachers=teachers, result=result)
+    if rows.schools:
+        _upsert_schools(rows=rows, counties=counties, existing=schools_existing, result=result)
+        audit_record(
+            actor=actor,
+            action=_summary_action(result, SHEET_SCHOOLS),
+            object_type=OrgUnit._meta.label_lower,
+            detail={
+                "operation": "school_import",
+                "source": source,
+                "created": {SHEET_SCHOOLS: result.created[SHEET_SCHOOLS]},
+                "updated": {SHEET_SCHOOLS: result.updated[SHEET_SCHOOLS]},
+            },
+        )
+    if school is None or year is None:
+        return result
+
+    users_created: list[str] = []
+    if rows.staff:
+        staff_users, users_created = _upsert_staff_users(
+            rows=rows, existing=staff_users, result=result
+        )
+    classes = _upsert_classes(
+        school=school, year=year, rows=rows, teachers={**teachers, **staff_users}, result=result
+    )
     students = _upsert_students(school=school, classes=classes, rows=rows, result=result)
     _upsert_guardians(school=school, students=students, rows=rows, result=result)
-    action = Action.CREATE if any(result.created.values()) else Action.UPDATE
+    if rows.staff:
+        _assign_staff(
+            school=school, year=year, rows=rows, users=staff_users, classes=classes, result=result
+        )
     audit_record(
         actor=actor,
-        action=action,
+        action=_summary_action(result, *SCHOOL_SECTIONS),
         obj=school,
         detail={
             "operation": "roster_import",
             "source": source,
-            "created": result.created,
-            "updated": result.updated,
+            "created": {k: v for k, v in result.created.items() if k != SHEET_SCHOOLS},
+            "updated": {k: v for k, v in result.updated.items() if k != SHEET_SCHOOLS},
+            **({"users_created": users_created} if users_created else {}),
         },
     )
     return result
+
+
+# Counters of one school's import, as ``ImportResult.created`` / ``updated`` name them.
+SCHOOL_SECTIONS = ("classes", "students", "guardians", "users", "assignments")
+
+
+def _summary_action(result: ImportResult, *sections: str) -> Action:
+    return Action.CREATE if any(result.created.get(k) for k in sections) else Action.UPDATE
 
 
 def _header(columns: tuple[Any, ...], key: str) -> str:
@@ -132,7 +212,9 @@ def _check(*, school: OrgUnit, rows: RosterRows) -> tuple[dict[str, User], list[
         )
         for n in elsewhere
     ]
-    usernames = {c.homeroom_teacher for c in rows.classes if c.homeroom_teacher}
+    # A homeroom teacher may be someone the staff sheet of the same file brings in.
+    incoming = {s.username for s in rows.staff}
+    usernames = {c.homeroom_teacher for c in rows.classes if c.homeroom_teacher} - incoming
     teachers = {
         u.username: u
         for u in User.objects.filter(
@@ -150,7 +232,7 @@ def _check(*, school: OrgUnit, rows: RosterRows) -> tuple[dict[str, User], list[
             str(ERROR_UNKNOWN_TEACHER),
         )
         for c in rows.classes
-        if c.homeroom_teacher and c.homeroom_teacher not in teachers
+        if c.homeroom_teacher and c.homeroom_teacher not in teachers.keys() | incoming
     ]
     return teachers, sorted(errors, key=lambda e: (e.sheet, e.row))
 
@@ -276,3 +358,222 @@ def _upsert_guardians(
     Guardian.objects.bulk_update(changed, ["phone", "is_primary"], batch_size=1000)
     result.created["guardians"] = len(new)
     result.updated["guardians"] = len(changed)
+
+
+def _check_schools(
+    *, rows: RosterRows
+) -> tuple[dict[str, OrgUnit], dict[str, OrgUnit], list[RowError]]:
+    """The counties the rows name and the schools they update; a county code that is no county,
+    a code taken by a unit that is no school, or a school under another county is an error."""
+    if not rows.schools:
+        return {}, {}, []
+    counties = {
+        c.code: c
+        for c in OrgUnit.objects.counties().filter(code__in={r.county_code for r in rows.schools})
+    }
+    units = {u.code: u for u in OrgUnit.objects.filter(code__in=[r.code for r in rows.schools])}
+    errors: list[RowError] = []
+    for row in rows.schools:
+        county, unit = counties.get(row.county_code), units.get(row.code)
+        if county is None:
+            errors.append(
+                RowError(
+                    SHEET_SCHOOLS,
+                    row.row,
+                    _header(SCHOOL_COLUMNS, "county_code"),
+                    str(ERROR_NOT_A_COUNTY),
+                )
+            )
+        if unit is not None and unit.kind != OrgKind.SCHOOL:
+            errors.append(
+                RowError(
+                    SHEET_SCHOOLS,
+                    row.row,
+                    _header(SCHOOL_COLUMNS, "school_code"),
+                    str(ERROR_CODE_NOT_A_SCHOOL),
+                )
+            )
+        elif unit is not None and county is not None and unit.parent_id != county.pk:
+            # Students carry their county; moving a school would leave them behind.
+            errors.append(
+                RowError(
+                    SHEET_SCHOOLS,
+                    row.row,
+                    _header(SCHOOL_COLUMNS, "county_code"),
+                    str(ERROR_SCHOOL_MOVED),
+                )
+            )
+    return counties, units, errors
+
+
+def _upsert_schools(
+    *,
+    rows: RosterRows,
+    counties: dict[str, OrgUnit],
+    existing: dict[str, OrgUnit],
+    result: ImportResult,
+) -> None:
+    new, changed = [], []
+    for row in rows.schools:
+        given = {
+            "campus_count": row.campuses,
+            "enrolled_count": row.enrolled,
+            "is_boarding": row.is_boarding,
+        }
+        values = {
+            "name": row.name,
+            "stage": row.stage,
+            **{k: v for k, v in given.items() if v is not None},
+        }
+        unit = existing.get(row.code)
+        if unit is None:
+            unit = OrgUnit(
+                code=row.code, kind=OrgKind.SCHOOL, parent=counties[row.county_code], **values
+            )
+            # bulk_create skips save(): the same path and depth it would compute
+            unit.path = unit.compute_path()
+            unit.depth = unit.path.count(PATH_SEPARATOR) - 2
+            unit.full_clean(exclude=["parent"], validate_unique=False, validate_constraints=False)
+            new.append(unit)
+        elif any(getattr(unit, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(unit, key, value)
+            changed.append(unit)
+    OrgUnit.objects.bulk_create(new, batch_size=1000)
+    OrgUnit.objects.bulk_update(
+        changed,
+        ["name", "stage", "campus_count", "enrolled_count", "is_boarding"],
+        batch_size=1000,
+    )
+    result.created[SHEET_SCHOOLS] = len(new)
+    result.updated[SHEET_SCHOOLS] = len(changed)
+
+
+def _check_staff(
+    *, school: OrgUnit, year: SchoolYear, rows: RosterRows
+) -> tuple[dict[str, User], list[RowError]]:
+    """The existing users the staff sheet names. A user name of someone with an assignment at
+    another unit, or of an administrator, is an error: an import never takes an account over.
+    A class role's class must exist this school year or come with the same file."""
+    if not rows.staff:
+        return {}, []
+    users = {
+        u.username: u for u in User.objects.filter(username__in={r.username for r in rows.staff})
+    }
+    elsewhere = set(
+        RoleAssignment.objects.filter(user__in=users.values())
+        .exclude(org_unit=school)
+        .values_list("user_id", flat=True)
+    )
+    incoming = {c.name for c in rows.classes} | {s.class_name for s in rows.students}
+    named = {r.class_name for r in rows.staff if r.class_name} - incoming
+    known = incoming | set(
+        SchoolClass.objects.filter(school=school, school_year=year, name__in=named).values_list(
+            "name", flat=True
+        )
+    )
+    errors: list[RowError] = []
+    username_column = _header(STAFF_COLUMNS, "username")
+    for row in rows.staff:
+        user = users.get(row.username)
+        if user is not None and (user.is_superuser or user.is_staff):
+            errors.append(
+                RowError(SHEET_STAFF, row.row, username_column, str(ERROR_USER_PROTECTED))
+            )
+        elif user is not None and user.pk in elsewhere:
+            errors.append(
+                RowError(SHEET_STAFF, row.row, username_column, str(ERROR_USER_ELSEWHERE))
+            )
+        if row.class_name and row.class_name not in known:
+            errors.append(
+                RowError(
+                    SHEET_STAFF,
+                    row.row,
+                    _header(STAFF_COLUMNS, "class_name"),
+                    str(ERROR_UNKNOWN_CLASS),
+                )
+            )
+    return users, errors
+
+
+def _upsert_staff_users(
+    *, rows: RosterRows, existing: dict[str, User], result: ImportResult
+) -> tuple[dict[str, User], list[str]]:
+    """New users get no usable password: an administrator sends them a password reset. An
+    existing user's display name, and e-mail and phone where the file gives them, are updated."""
+    first: dict[str, StaffRow] = {}
+    for row in rows.staff:
+        first.setdefault(row.username, row)
+    new, changed = [], []
+    for username, row in first.items():
+        user = existing.get(username)
+        if user is None:
+            user = User(
+                username=username, display_name=row.display_name, email=row.email, phone=row.phone
+            )
+            user.set_unusable_password()
+            new.append(user)
+            continue
+        values = {"display_name": row.display_name, "email": row.email, "phone": row.phone}
+        values = {k: v for k, v in values.items() if v or k == "display_name"}
+        if any(getattr(user, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(user, key, value)
+            changed.append(user)
+    User.objects.bulk_create(new, batch_size=1000)
+    User.objects.bulk_update(changed, ["display_name", "email", "phone"], batch_size=1000)
+    result.created["users"] = len(new)
+    result.updated["users"] = len(changed)
+    return {**existing, **{u.username: u for u in new}}, sorted(u.username for u in new)
+
+
+def _assign_staff(
+    *,
+    school: OrgUnit,
+    year: SchoolYear,
+    rows: RosterRows,
+    users: dict[str, User],
+    classes: dict[str, SchoolClass],
+    result: ImportResult,
+) -> None:
+    """One assignment per (user, role, class) at the school; a homeroom teacher row also makes the
+    user the class's homeroom teacher. An inactive assignment the file names is reactivated."""
+    named = {r.class_name for r in rows.staff if r.class_name} - set(classes)
+    classes = {
+        **classes,
+        **{
+            k.name: k
+            for k in SchoolClass.objects.filter(school=school, school_year=year, name__in=named)
+        },
+    }
+    wanted = {
+        (users[r.username].pk, r.role, classes[r.class_name].pk if r.class_name else None)
+        for r in rows.staff
+    }
+    existing = {
+        (a.user_id, a.role, a.klass_id): a
+        for a in RoleAssignment.objects.filter(
+            org_unit=school, user_id__in={user_id for user_id, _, _ in wanted}
+        )
+    }
+    new = [
+        RoleAssignment(user_id=user_id, role=role, org_unit=school, klass_id=klass_id)
+        for user_id, role, klass_id in sorted(wanted, key=str)
+        if (user_id, role, klass_id) not in existing
+    ]
+    reactivated = [a for key, a in existing.items() if key in wanted and not a.is_active]
+    for assignment in reactivated:
+        assignment.is_active = True
+    RoleAssignment.objects.bulk_create(new, batch_size=1000)
+    RoleAssignment.objects.bulk_update(reactivated, ["is_active"], batch_size=1000)
+    homerooms = []
+    for row in rows.staff:
+        klass = classes.get(row.class_name)
+        user = users[row.username]
+        if row.role == Role.HOMEROOM_TEACHER and klass and klass.homeroom_teacher_id != user.pk:
+            klass.homeroom_teacher = user
+            homerooms.append(klass)
+    SchoolClass.objects.bulk_update(homerooms, ["homeroom_teacher"])
+    result.created["assignments"] = len(new)
+    result.updated["assignments"] = len(reactivated)
+    result.updated["classes"] = result.updated.get("classes", 0) + len(homerooms)

@@ -72,6 +72,7 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "guardians": selectors.guardian_list(actor=request.user, student=student),
             "actions": registry.student_actions_for(request.user, student),
             "timeline": registry.timeline_for(request.user, student),
+            "sections": registry.student_sections_for(request.user, student),
             "show_viewers": viewers is not None,
             "viewers": viewers,
         },
@@ -93,7 +94,8 @@ def _viewers(actor: Any, student: Student) -> Any:
 @login_required
 @require_http_methods(["GET", "POST"])
 def roster_import(request: HttpRequest) -> HttpResponse:
-    if not selectors.import_schools(actor=request.user).exists():
+    sheets = selectors.import_sheets(actor=request.user)
+    if not sheets:
         raise PermissionDenied
     errors: list[importers.RowError] = []
     if request.method == "POST":
@@ -117,31 +119,39 @@ def roster_import(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "orgs/roster_import.html",
-        {"form": form, "errors": errors},
+        {"form": form, "errors": errors, "sheets": sheets},
         status=400 if errors else 200,
     )
 
 
 def _summary(result: services.ImportResult) -> str:
-    return _(
-        "Import complete: %(classes_new)s classes, %(students_new)s students and "
-        "%(guardians_new)s guardians added; %(classes_upd)s classes, %(students_upd)s students and "
-        "%(guardians_upd)s guardians changed."
-    ) % {
-        "classes_new": result.created.get("classes", 0),
-        "students_new": result.created.get("students", 0),
-        "guardians_new": result.created.get("guardians", 0),
-        "classes_upd": result.updated.get("classes", 0),
-        "students_upd": result.updated.get("students", 0),
-        "guardians_upd": result.updated.get("guardians", 0),
+    labels = {
+        "schools": _("schools"),
+        "classes": _("classes"),
+        "students": _("students"),
+        "guardians": _("guardians"),
+        "users": _("staff accounts"),
+        "assignments": _("role assignments"),
     }
+    parts = [
+        _("%(label)s: %(created)s added, %(updated)s changed")
+        % {
+            "label": label,
+            "created": result.created.get(key, 0),
+            "updated": result.updated.get(key, 0),
+        }
+        for key, label in labels.items()
+        if key in result.created or key in result.updated
+    ]
+    return _("Import complete. %(parts)s.") % {"parts": "; ".join(parts)}
 
 
 @login_required
 @require_GET
 def roster_template(request: HttpRequest) -> HttpResponse:
-    if not selectors.import_schools(actor=request.user).exists():
+    sheets = selectors.import_sheets(actor=request.user)
+    if not sheets:
         raise PermissionDenied
-    response = HttpResponse(importers.template_workbook(), content_type=XLSX_TYPE)
+    response = HttpResponse(importers.template_workbook(sheets), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{TEMPLATE_FILENAME}"'
     return response

@@ -8,17 +8,25 @@ from mhcare.orgs.models import OrgKind, OrgUnit
 
 
 class Command(BaseCommand):
-    help = "Import a roster (classes, students, guardians) from .xlsx or .csv into one school."
+    help = (
+        "Import a roster from .xlsx or .csv: schools, and classes, students, guardians and staff "
+        "of one school (--school). All sheets of the file are imported, all or nothing."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
-        parser.add_argument("--school", required=True, help="The school's code")
+        parser.add_argument(
+            "--school",
+            help="The school's code; needed for classes, students and staff, not for schools",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
-        school = OrgUnit.objects.filter(code=options["school"], kind=OrgKind.SCHOOL).first()
-        if school is None:
-            raise CommandError(f"No school with code {options['school']}")
+        school = None
+        if options["school"]:
+            school = OrgUnit.objects.filter(code=options["school"], kind=OrgKind.SCHOOL).first()
+            if school is None:
+                raise CommandError(f"No school with code {options['school']}")
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
         rows, errors = importers.parse_roster(path.read_bytes(), path.name)
@@ -31,6 +39,7 @@ class Command(BaseCommand):
             for e in errors:
                 self.stderr.write(f"{e.sheet}\t{e.row}\t{e.column}\t{e.message}")
             raise CommandError(f"{len(errors)} errors; nothing was imported.")
+        target = school.name if school else "schools"
         self.stdout.write(
-            self.style.SUCCESS(f"{school.name}: created {result.created}, updated {result.updated}")
+            self.style.SUCCESS(f"{target}: created {result.created}, updated {result.updated}")
         )
