@@ -173,6 +173,15 @@ MEDIA_ROOT = BASE_DIR / "media"
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0") or ""
+# One cache shared by every web replica (rate limits such as the self-screening code attempts must
+# hold across processes). Database 1 of the same Redis; the broker uses database 0.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("CACHE_URL", REDIS_URL.rsplit("/", 1)[0] + "/1"),
+        "KEY_PREFIX": "mhcare",
+    }
+}
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -228,4 +237,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every layout step at INFO.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+
+# Screening, configurable by the province. SCREENING_RISK_RULES: a list of dicts with the fields
+# of ``screening.risk.RiskRule`` (code, instrument, level, critical / band / min_total /
+# max_total, label) that replaces the defaults in ``screening/risk.py``; None keeps them.
+# SCREENING_CRITICAL_BANDS: bands that raise the immediate alert, per instrument code, on top of
+# the instruments' own critical rules, e.g. {"SDQ": ["abnormal"]}.
+SCREENING_RISK_RULES: list[dict[str, object]] | None = None
+SCREENING_CRITICAL_BANDS: dict[str, list[str]] = {}

@@ -12,3 +12,7 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or [
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Without Redis, make run runs tasks in-process (scripts/run.py sets CELERY_TASK_ALWAYS_EAGER=1);
+# a per-process cache is enough there.
+if env("CELERY_TASK_ALWAYS_EAGER", "0") == "1":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

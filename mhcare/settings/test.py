@@ -19,3 +19,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # A test-only app with a model using EncryptedTextField (tests/core/test_fields.py).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.fieldtest"]  # noqa: F405
+# Each test process keeps its own cache: no state shared with other runs through Redis.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
