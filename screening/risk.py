@@ -1,9 +1,10 @@
 """Risk rules: a screening outcome proposes a risk level (DESIGN.md "Risk levels").
 
-A rule matches an instrument's outcome either by a critical item (``critical`` code) or by a
-total range. The proposal takes the most severe matching level and keeps every matching rule as a
-reason. The province configures its own rules (``SCREENING_RISK_RULES`` in settings, same shape);
-these are the defaults.
+A rule matches an instrument's outcome by a critical code (``critical``), by a band (``band``)
+or by a total range (``min_total`` / ``max_total``). The proposal takes the most severe matching
+level and keeps every matching rule as a reason. The province configures its own rules
+(``SCREENING_RISK_RULES`` in settings: a list of dicts with the fields of ``RiskRule``, replacing
+the defaults); these are the defaults.
 """
 
 from __future__ import annotations
@@ -24,14 +25,18 @@ class RiskRule:
     instrument: str  # instrument code, e.g. "PHQ-9"
     level: str  # a RiskLevel value
     critical: str = ""  # matches when this critical code fired
+    band: str = ""  # matches when the outcome is in this band
     min_total: int | None = None
     max_total: int | None = None
+    label: str = ""  # the province's own reason text (for rules not in REASON_LABELS)
 
     def matches(self, instrument_code: str, outcome: ScoreOutcome) -> bool:
         if instrument_code != self.instrument:
             return False
         if self.critical:
             return self.critical in outcome.critical_codes
+        if self.band:
+            return outcome.band == self.band
         if self.min_total is not None and outcome.total < self.min_total:
             return False
         if self.max_total is not None and outcome.total > self.max_total:
@@ -49,17 +54,50 @@ DEFAULT_RULES: tuple[RiskRule, ...] = (
         min_total=10,
         max_total=14,
     ),
+    # PHQ-A is scored and banded as PHQ-9, and proposes the same levels.
+    RiskRule(code="phqa_item9", instrument="PHQ-A", level=RiskLevel.LEVEL_2, critical="item9"),
+    RiskRule(code="phqa_total_15", instrument="PHQ-A", level=RiskLevel.LEVEL_2, min_total=15),
+    RiskRule(
+        code="phqa_total_10",
+        instrument="PHQ-A",
+        level=RiskLevel.LEVEL_3,
+        min_total=10,
+        max_total=14,
+    ),
+    RiskRule(code="gad7_total_15", instrument="GAD-7", level=RiskLevel.LEVEL_2, min_total=15),
+    RiskRule(
+        code="gad7_total_10",
+        instrument="GAD-7",
+        level=RiskLevel.LEVEL_3,
+        min_total=10,
+        max_total=14,
+    ),
+    RiskRule(code="asq_acute", instrument="ASQ", level=RiskLevel.LEVEL_1, band="acute"),
+    RiskRule(code="asq_non_acute", instrument="ASQ", level=RiskLevel.LEVEL_2, band="non_acute"),
 )
 
 REASON_LABELS = {
     "phq9_item9": _("PHQ-9 item 9 > 0 (thoughts of death or self-harm)"),
     "phq9_total_15": _("PHQ-9 total ≥ 15"),
     "phq9_total_10": _("PHQ-9 total 10–14"),
+    "phqa_item9": _("PHQ-A item 9 > 0 (thoughts of death or self-harm)"),
+    "phqa_total_15": _("PHQ-A total ≥ 15"),
+    "phqa_total_10": _("PHQ-A total 10–14"),
+    "gad7_total_15": _("GAD-7 total ≥ 15"),
+    "gad7_total_10": _("GAD-7 total 10–14"),
+    "asq_acute": _("ASQ acute positive (thoughts of suicide right now)"),
+    "asq_non_acute": _("ASQ non-acute positive"),
 }
 
 
 def reason_label(code: str) -> str:
-    return str(REASON_LABELS.get(code, code))
+    """The reason's label in the user's language; a province rule's own ``label`` otherwise."""
+    if code in REASON_LABELS:
+        return str(REASON_LABELS[code])
+    for rule in active_rules():
+        if rule.code == code and rule.label:
+            return rule.label
+    return code
 
 
 def active_rules() -> tuple[RiskRule, ...]:

@@ -8,7 +8,7 @@ from tests.fixtures_instruments import shipped_instruments  # noqa: F401 - autou
 @pytest.fixture(autouse=True)
 def english_unless_asked(request, settings):
     """Unit and integration tests read the English msgids: the product's default language stays
-    简体中文 (asserted by the browser tests, which run the server in its own thread), but a test that
+    简体中文 (asserted by the browser tests, whose server runs in its own thread), but a test that
     compares a page with a message constant must not depend on whether the catalogue is compiled.
     Requests carry no Accept-Language, so the page follows the active language set here."""
     if request.node.get_closest_marker("browser") or request.node.get_closest_marker("zh"):

@@ -5,10 +5,10 @@ uses the database."""
 
 import pytest
 
-from screening.loader import load_instruments
+from screening.loader import SHIPPED_FILES, load_instruments
 from screening.models import Instrument
 
-SHIPPED = ["phq-9.json"]
+SHIPPED = list(SHIPPED_FILES)
 
 
 @pytest.fixture(autouse=True)

@@ -227,6 +227,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every "status" enum by its own name, not a hash suffix.
+    "ENUM_NAME_OVERRIDES": {
+        "EnrolmentStatusEnum": "mhcare.orgs.models.EnrolmentStatus",
+        "ObservationStatusEnum": "screening.models.ObservationStatus",
+        "ProposalStatusEnum": "screening.models.ProposalStatus",
+        "ImportStatusEnum": "screening.models.ImportStatus",
+        "ReportStatusEnum": "compliance.models.ReportStatus",
+    },
 }
 
 GUARDIAN_RAISE_403 = False

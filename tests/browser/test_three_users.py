@@ -42,7 +42,7 @@ def test_psych_teacher_enters_phq9_and_county_center_sees_it(page, browser, live
     page.goto("/students/")
     page.click(f"text={student.name}")
     page.wait_for_url(f"**/students/{student.pk}/")
-    page.click("[data-testid=student-actions] a[href*='/screening/students/']")
+    page.click("[data-testid=student-actions] a[href$='/enter/PHQ-9/']")
     screenshot(page, "1-psych-phq9-form")
     enter_phq9(page, [2, 2, 2, 2, 2, 2, 2, 2, 1])
 

@@ -1,0 +1,564 @@
+"""Reading a results file (Excel or CSV) in one streaming pass.
+
+The pass normalises every cell (NFKC: full-width digits become ASCII; whitespace trimmed),
+validates the answers against the instrument, scores the row and the level it proposes, and yields
+one line of PostgreSQL COPY text per good row. Checks that need the database (unknown student,
+student outside the school, name mismatch, grade not covered, duplicate row) are made set-based
+on the staging table by ``services`` — see ``STAGING_COLUMNS``.
+
+Errors are ``RowError`` (row number as the spreadsheet shows it — the header is row 1 — column
+header, reason in the user's language). Messages are module constants the tests import.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from screening import risk, scoring
+from screening.scoring import ScoreOutcome, localized
+
+ERROR_UNREADABLE = _("The file could not be read as an Excel workbook or a CSV file.")
+ERROR_NO_ROWS = _("The file contains no data rows.")
+ERROR_MISSING_COLUMN = _("This column is missing; use the template.")
+ERROR_UNKNOWN_STUDENT = _("No student has this student number.")
+ERROR_OUTSIDE_SCHOOL = _("This student is outside your school.")
+ERROR_NAME_MISMATCH = _("The name does not match this student number (on record: %(expected)s).")
+ERROR_OUT_OF_RANGE = _("%(value)s is out of range; allowed: %(allowed)s.")
+ERROR_MISSING_ITEM = _("This item has no answer.")
+ERROR_DUPLICATE = _("This student is already in row %(row)s.")
+ERROR_NOT_A_NUMBER = _("“%(value)s” is not a number.")
+ERROR_GRADE = _("This instrument is not used for the student's grade in this campaign.")
+ERROR_MORE = _("… and %(count)s more errors.")
+
+# How many errors a job keeps in full (a wholly wrong 1 M-row file would otherwise store a huge
+# list); the count of the rest is reported as one final line.
+MAX_ERRORS = 2000
+
+# Cell text that means "the student refused this item" (refusable items only, e.g. ASQ 5).
+REFUSED_VALUES = frozenset({"拒答", "拒绝", "refused", "r", "null"})
+
+NUMBER_COLUMN = ("student_number", "学籍号", "Student number", ("全国学籍号", "学号", "number"))
+NAME_COLUMN = ("name", "姓名", "Name", ("学生姓名", "student name"))
+
+# Staging columns, in COPY order (services creates the table with these names).
+STAGING_COLUMNS = (
+    "row_no",
+    "student_number",
+    "name",
+    "answers",
+    "scores",
+    "total",
+    "band",
+    "is_critical",
+    "level",
+    "reasons",
+)
+
+NULL = "\\N"  # COPY text format
+BAD_ROW = "\t".join([NULL] * 7)
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    zh: str
+    en: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def header(self) -> str:
+        return f"{self.zh} {self.en}"
+
+
+def format_message(template: Promise | str, **params: Any) -> str:
+    text = str(template)
+    return text % params if params else text
+
+
+def normalize(value: Any) -> str:
+    """A cell as clean text: NFKC (full-width digits and letters → ASCII), trimmed; integral
+    floats (Excel numbers) without their ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    text = value if isinstance(value, str) else str(value)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return text.strip()
+
+
+def normalize_name(value: Any) -> str:
+    """Names compare without any whitespace (``张 小明`` is ``张小明``)."""
+    return "".join(normalize(value).split())
+
+
+def _key(text: Any) -> str:
+    return "".join(ch for ch in normalize(text).lower() if ch not in " _-/()（）:：*.#") or ""
+
+
+# ---------------------------------------------------------------- columns of an instrument
+
+
+def instrument_columns(instrument: Any) -> list[Column]:
+    """The answer columns of an instrument: items (item-level) or subscales / total (score-level),
+    with bilingual headers."""
+    definition = instrument.definition
+    if instrument.kind == "score":
+        columns = [
+            Column(
+                str(s["code"]),
+                s.get("zh") or s["code"],
+                s.get("en") or s["code"],
+                (str(s["code"]),),
+            )
+            for s in definition.get("subscales", [])
+        ]
+        if definition.get("total", {}).get("from") == "entered":
+            columns.append(Column(scoring.TOTAL_KEY, "总分", "Total", ("total",)))
+        return columns
+    columns = []
+    for item in definition.get("items", []):
+        n = item["number"]
+        columns.append(Column(f"item_{n}", f"第{n}题", f"Item {n}", (str(n), f"q{n}", f"题{n}")))
+    return columns
+
+
+def all_columns(instrument: Any) -> list[Column]:
+    return [
+        Column(NUMBER_COLUMN[0], NUMBER_COLUMN[1], NUMBER_COLUMN[2], NUMBER_COLUMN[3]),
+        Column(NAME_COLUMN[0], NAME_COLUMN[1], NAME_COLUMN[2], NAME_COLUMN[3]),
+        *instrument_columns(instrument),
+    ]
+
+
+def _match(header: Any, columns: list[Column]) -> Column | None:
+    h = _key(header)
+    if not h:
+        return None
+    for column in columns:
+        zh, en = _key(column.zh), _key(column.en)
+        names = {zh, en, zh + en, en + zh, _key(column.key)} | {_key(a) for a in column.aliases}
+        if h in names:
+            return column
+    return None
+
+
+# ---------------------------------------------------------------- reading rows
+
+
+def detect_encoding(data: bytes) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else GB18030 (a superset
+    of GBK, what Excel saves on a Chinese Windows). Decoded incrementally: no copy of the file."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), 1 << 20):
+            decoder.decode(view[start : start + (1 << 20)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8-sig"
+
+
+def count_rows(data: bytes, filename: str) -> int:
+    """The number of data rows (for the progress bar), cheaply."""
+    if is_csv(filename):
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        return max(0, lines - 1)
+    return -1
+
+
+def is_csv(filename: str) -> bool:
+    return filename.lower().endswith((".csv", ".txt"))
+
+
+def iter_table(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
+    """(spreadsheet row number, cells) of the first sheet, streamed."""
+    if is_csv(filename):
+        stream = io.TextIOWrapper(io.BytesIO(data), encoding=detect_encoding(data), newline="")
+        yield from enumerate(csv.reader(stream), start=1)
+        return
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    sheet = workbook.get_sheet_by_index(0)
+    first = (sheet.start or (0, 0))[0] + 1
+    yield from enumerate(sheet.iter_rows(), start=first)
+
+
+def xlsx_rows(data: bytes) -> int:
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+    return max(0, sheet.height - 1)
+
+
+# ---------------------------------------------------------------- scoring, precomputed
+
+
+class Scorer:
+    """Scores one row of an instrument. Simple item-level definitions (sum of items, bands by
+    total range, critical rules on an item or a band) are precomputed into lookup tables — a row
+    costs a few dict lookups; anything else goes through ``scoring.score`` /
+    ``scoring.score_entered``, cached by the answers. Proposed levels (``risk.propose``) are
+    cached by (total, critical codes) / answers."""
+
+    def __init__(self, instrument: Any) -> None:
+        self.instrument = instrument
+        self.code = instrument.code
+        self.definition = definition = instrument.definition
+        self.rules = risk.active_rules()
+        self.is_score_level = instrument.kind == "score"
+        items = [] if self.is_score_level else definition.get("items", [])
+        self.items = items
+        # Per item: text of an allowed value → value (so "1" → 1 without int()).
+        self.lookups: list[dict[str, int]] = [
+            {str(v): v for v in scoring.item_values(definition, item)} for item in items
+        ]
+        self.allowed_text = [
+            ", ".join(str(v) for v in scoring.item_values(definition, item)) for item in items
+        ]
+        self.refusable = [scoring.is_refusable(definition, item) for item in items]
+        self.fast = (not self.is_score_level) and self._precompute()
+        self._cache: dict[Any, tuple[int, str, bool, str, str]] = {}
+
+    def _precompute(self) -> bool:
+        definition = self.definition
+        if definition.get("scoring", {}).get("method", "sum") != "sum" or any(self.refusable):
+            return False
+        bands = definition.get("bands", [])
+        if any("when" in b for b in bands):
+            return False
+        rules = definition.get("critical", [])
+        if any("item" not in r and "bands" not in r for r in rules):
+            return False
+        weights: list[dict[int, int]] = []
+        for item in self.items:
+            values = scoring.item_values(definition, item)
+            if item.get("reverse"):
+                low, high = min(values), max(values)
+                weights.append({v: low + high - v for v in values})
+            else:
+                weights.append({v: v for v in values})
+        self.weights = weights
+        self.has_reverse = any(item.get("reverse") for item in self.items)
+        low = sum(min(w.values()) for w in weights)
+        high = sum(max(w.values()) for w in weights)
+        self.total_low = low
+        self.band_by_total = [scoring.band_for(definition, t) for t in range(low, high + 1)]
+        positions = {int(item["number"]): i for i, item in enumerate(self.items)}
+        self.item_rules = [
+            (positions[int(r["item"])], int(r.get("min_value", 1)), str(r["code"]))
+            for r in rules
+            if "item" in r
+        ]
+        self.band_rules = [(set(r["bands"]), str(r["code"])) for r in rules if "bands" in r]
+        marked = {b["code"] for b in bands if b.get("critical")}
+        self.marked_bands = marked | scoring.province_critical_bands(self.code)
+        return True
+
+    def proposal(self, outcome: ScoreOutcome) -> tuple[str, str]:
+        proposal = risk.propose(self.code, outcome, self.rules)
+        if proposal is None:
+            return "", ""
+        return str(proposal.level), "{" + ",".join(proposal.reasons) + "}"
+
+    def score_fast(self, values: list[int]) -> tuple[int, str, bool, str, str]:
+        if self.has_reverse:
+            total = sum(w[v] for w, v in zip(self.weights, values, strict=True))
+        else:
+            total = sum(values)
+        band = self.band_by_total[total - self.total_low]
+        codes: tuple[str, ...] = ()
+        for position, minimum, code in self.item_rules:
+            if values[position] >= minimum:
+                codes += (code,)
+        for bands, code in self.band_rules:
+            if band in bands:
+                codes += (code,)
+        if band in self.marked_bands:
+            codes += (f"band_{band}",)
+        key = (total, codes)
+        cached = self._cache.get(key)
+        if cached is None:
+            outcome = ScoreOutcome(
+                total=total, band=band, is_critical=bool(codes), critical_codes=list(codes)
+            )
+            level, reasons = self.proposal(outcome)
+            cached = (total, band, bool(codes), level, reasons)
+            self._cache[key] = cached
+        return cached
+
+    def score_items(self, values: list[int | None]) -> tuple[int, str, bool, str, str]:
+        key = tuple(values)
+        cached = self._cache.get(key)
+        if cached is None:
+            outcome = scoring.score(self.definition, values, instrument_code=self.code)
+            level, reasons = self.proposal(outcome)
+            cached = (outcome.total, outcome.band, outcome.is_critical, level, reasons)
+            if len(self._cache) < 200_000:
+                self._cache[key] = cached
+        return cached
+
+
+# ---------------------------------------------------------------- the streaming pass
+
+
+@dataclass
+class ParseResult:
+    total_rows: int = 0
+    staged_rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+
+    def add(self, error: RowError) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(error)
+
+
+class FileError(Exception):
+    """The file as a whole cannot be imported (unreadable, no header, missing columns)."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _copy_text(text: str) -> str:
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
+
+
+def parse_lines(data: bytes, filename: str, instrument: Any, result: ParseResult) -> Iterator[str]:
+    """Yield one COPY text line (``STAGING_COLUMNS``) per row without errors; add every error
+    to ``result``. Raises ``FileError`` when the file cannot be read at all."""
+    columns = all_columns(instrument)
+    answer_columns = columns[2:]
+    try:
+        rows = iter_table(data, filename)
+        header_row, header = next(rows, (0, []))
+        while header_row and not any(normalize(c) for c in header):
+            header_row, header = next(rows, (0, []))
+    except Exception as exc:  # any reader failure means "not a results file"
+        raise FileError([RowError(0, "", format_message(ERROR_UNREADABLE))]) from exc
+    if not header_row:
+        raise FileError([RowError(0, "", format_message(ERROR_NO_ROWS))])
+    index: dict[str, int] = {}
+    for position, cell in enumerate(header):
+        column = _match(cell, columns)
+        if column is not None and column.key not in index:
+            index[column.key] = position
+    missing = [c for c in columns if c.key not in index]
+    if missing:
+        raise FileError(
+            [RowError(header_row, c.header, format_message(ERROR_MISSING_COLUMN)) for c in missing]
+        )
+    number_at, name_at = index["student_number"], index["name"]
+    answer_at = [index[c.key] for c in answer_columns]
+    width = max(index.values()) + 1
+    headers = [c.header for c in answer_columns]
+    number_header = columns[0].header
+    scorer = Scorer(instrument)
+    lookups = scorer.lookups
+    fast = scorer.fast
+    score_level = scorer.is_score_level
+    try:
+        for row_no, raw in rows:
+            if len(raw) < width:
+                raw = list(raw) + [""] * (width - len(raw))
+            cells = [raw[i] for i in answer_at]
+            number = raw[number_at]
+            if not isinstance(number, str) or not number.isascii():
+                number = normalize(number)
+            else:
+                number = number.strip()
+            name = raw[name_at]
+            if not number:
+                if not any(normalize(c) for c in raw):
+                    continue  # a blank line
+                result.total_rows += 1
+                result.add(RowError(row_no, number_header, format_message(ERROR_UNKNOWN_STUDENT)))
+                continue
+            result.total_rows += 1
+            if score_level:
+                line = _score_level_row(scorer, cells, headers, row_no, result) or BAD_ROW
+            else:
+                values: list[Any] = []
+                try:
+                    values = [lk[c] for lk, c in zip(lookups, cells, strict=True)]
+                except (KeyError, TypeError):
+                    values = _slow_values(scorer, cells, headers, row_no, result)
+                if values is None:
+                    line = BAD_ROW
+                else:
+                    outcome = scorer.score_fast(values) if fast else scorer.score_items(values)
+                    answers = ",".join("NULL" if v is None else str(v) for v in values)
+                    line = (
+                        f"{{{answers}}}\t{{}}\t{outcome[0]}\t{outcome[1]}\t"
+                        f"{'t' if outcome[2] else 'f'}\t{outcome[3] or NULL}\t"
+                        f"{outcome[4] or NULL}"
+                    )
+            # A row with bad values is staged too (without scores) so that its student is
+            # still checked against the database: every problem of every row is reported.
+            result.staged_rows += 1
+            name_text = normalize_name(name)
+            yield f"{row_no}\t{_copy_text(number)}\t{_copy_text(name_text)}\t{line}\n"
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise FileError([RowError(0, "", format_message(ERROR_UNREADABLE))]) from exc
+    if result.total_rows == 0:
+        raise FileError([RowError(0, "", format_message(ERROR_NO_ROWS))])
+
+
+def _slow_values(
+    scorer: Scorer, cells: list[Any], headers: list[str], row_no: int, result: ParseResult
+) -> list[Any] | None:
+    """Answers of a row that missed the fast lookup: normalised text (full-width digits,
+    ``1.0``, spaces), refusals, and the errors of a bad row (every bad cell reported)."""
+    values: list[int | None] = []
+    bad = False
+    for position, cell in enumerate(cells):
+        text = normalize(cell)
+        lookup = scorer.lookups[position]
+        value = lookup.get(text)
+        if value is not None:
+            values.append(value)
+            continue
+        header = headers[position]
+        if not text:
+            bad = True
+            result.add(RowError(row_no, header, format_message(ERROR_MISSING_ITEM)))
+            continue
+        if scorer.refusable[position] and text.lower() in REFUSED_VALUES:
+            values.append(None)
+            continue
+        try:
+            number = float(text)
+        except ValueError:
+            number = None
+        if number is None or number != number:  # NaN is not a number either
+            bad = True
+            result.add(RowError(row_no, header, format_message(ERROR_NOT_A_NUMBER, value=text)))
+            continue
+        if number.is_integer() and int(number) in lookup.values():
+            values.append(int(number))
+            continue
+        bad = True
+        result.add(
+            RowError(
+                row_no,
+                header,
+                format_message(
+                    ERROR_OUT_OF_RANGE, value=text, allowed=scorer.allowed_text[position]
+                ),
+            )
+        )
+    return None if bad else values
+
+
+def _score_level_row(
+    scorer: Scorer, cells: list[Any], headers: list[str], row_no: int, result: ParseResult
+) -> str | None:
+    """A score-level row: entered subscale (and total) scores, checked by ``score_entered``."""
+    optional = {str(s["code"]) for s in scorer.definition.get("subscales", []) if s.get("optional")}
+    keys = [c.key for c in instrument_columns(scorer.instrument)]
+    by_key = dict(zip(keys, headers, strict=True))
+    scores: dict[str, str] = {}
+    bad = False
+    for key, cell in zip(keys, cells, strict=True):
+        text = normalize(cell)
+        if not text:
+            if key not in optional:
+                bad = True
+                result.add(RowError(row_no, by_key[key], format_message(ERROR_MISSING_ITEM)))
+            continue
+        try:
+            float(text)
+        except ValueError:
+            bad = True
+            result.add(
+                RowError(row_no, by_key[key], format_message(ERROR_NOT_A_NUMBER, value=text))
+            )
+            continue
+        scores[key] = text
+    if bad:
+        return None
+    try:
+        outcome = scoring.score_entered(scorer.definition, scores, instrument_code=scorer.code)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for key, messages in exc.message_dict.items():
+                for message in messages:
+                    result.add(RowError(row_no, by_key.get(key, key), message))
+        else:
+            for message in exc.messages:
+                result.add(RowError(row_no, "", message))
+        return None
+    level, reasons = scorer.proposal(outcome)
+    scores_json = _copy_text(json.dumps(outcome.scores, ensure_ascii=False))
+    return (
+        f"{{}}\t{scores_json}\t{outcome.total}\t{outcome.band}\t"
+        f"{'t' if outcome.is_critical else 'f'}\t{level or NULL}\t{reasons or NULL}"
+    )
+
+
+def template_headers(instrument: Any) -> list[str]:
+    return [c.header for c in all_columns(instrument)]
+
+
+def instrument_label(instrument: Any) -> str:
+    return localized({"zh": instrument.name, "en": instrument.name_en})
+
+
+def template_workbook(instrument: Any, students: list[tuple[str, str]] | None = None) -> bytes:
+    """The template of an instrument: bilingual headers, the student number column as text, and
+    either the given (student number, name) rows or one example row."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(instrument.code)
+    headers = template_headers(instrument)
+    sheet.column_dimensions["A"].width = 24
+    sheet.column_dimensions["B"].width = 14
+    bold = Font(bold=True)
+    from openpyxl.cell import WriteOnlyCell
+
+    header_cells = []
+    for text in headers:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    blanks = [None] * (len(headers) - 2)
+    for number, name in students or [("G330106201300000001", "张小明")]:
+        number_cell = WriteOnlyCell(sheet, value=number)
+        number_cell.number_format = "@"
+        sheet.append([number_cell, name, *blanks])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,77 @@
+"""Reads for the results import, always from the actor's scope."""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from mhcare.accounts import scope
+from mhcare.accounts.scope import RecordKind
+from mhcare.orgs.models import PATH_SEPARATOR, OrgKind, OrgUnit
+from screening.models import Campaign, ImportJob, Instrument
+from screening.services import may_enter_results
+
+
+def import_units(*, actor: Any) -> QuerySet[OrgUnit]:
+    """Units the actor may import results for: the schools (and, for county center staff, the
+    county itself) in which they see scores. Empty for every role that does not enter results."""
+    if not may_enter_results(actor):
+        return OrgUnit.objects.none()
+    return (
+        scope.units(actor, RecordKind.SCORE)
+        .filter(kind__in=[OrgKind.SCHOOL, OrgKind.COUNTY])
+        .order_by("path")
+    )
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = [p for p in path.split(PATH_SEPARATOR) if p]
+    return [
+        PATH_SEPARATOR + PATH_SEPARATOR.join(parts[: i + 1]) + PATH_SEPARATOR
+        for i in range(len(parts))
+    ]
+
+
+def import_campaigns(*, actor: Any) -> QuerySet[Campaign]:
+    """Campaigns that reach one of the actor's units: run by the unit, an ancestor, or a unit
+    below it."""
+    grants = [g for g in scope.grants(actor) if g.role in {"psych_teacher", "county_center"}]
+    if not grants or not may_enter_results(actor):
+        return Campaign.objects.none()
+    conditions = []
+    for grant in grants:
+        conditions.append(Q(org_unit__path__in=_ancestor_paths(grant.unit_path)))
+        conditions.append(Q(org_unit__path__startswith=grant.unit_path))
+    return (
+        Campaign.objects.filter(reduce(or_, conditions))
+        .select_related("school_year")
+        .prefetch_related("instruments__instrument")
+        .order_by("-window_start", "-id")
+    )
+
+
+def campaign_instruments(*, campaign: Campaign) -> QuerySet[Instrument]:
+    return Instrument.objects.filter(pk__in=campaign.instruments.values("instrument_id")).order_by(
+        "code", "-version"
+    )
+
+
+def import_job_get(*, actor: Any, pk: int) -> ImportJob:
+    """One import of the actor's scope, or 404."""
+    return scope.get_scoped_or_404(
+        actor,
+        ImportJob.objects.select_related("campaign", "instrument", "school", "uploaded_by"),
+        pk=pk,
+    )
+
+
+def import_job_list(*, actor: Any, limit: int = 20) -> list[ImportJob]:
+    return list(
+        scope.scoped(actor, ImportJob)
+        .select_related("campaign", "instrument", "school")
+        .defer("content")
+        .order_by("-id")[:limit]
+    )

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from screening.imports import views
+
+urlpatterns = [
+    path("", views.import_upload, name="import_upload"),
+    path("<int:pk>/", views.import_detail, name="import_detail"),
+    path("<int:pk>/progress/", views.import_progress, name="import_progress"),
+    path(
+        "template/<int:campaign_pk>/<str:code>.xlsx",
+        views.import_template,
+        name="import_template",
+    ),
+]

@@ -1,0 +1,55 @@
+import csv
+import datetime
+import io
+
+import pytest
+
+from screening.models import Campaign, CampaignInstrument, Instrument
+
+
+@pytest.fixture
+def phq9(db):
+    return Instrument.objects.latest_of("PHQ-9")
+
+
+@pytest.fixture
+def campaign(world, phq9):
+    """A city-wide campaign (every school of the world takes part) using PHQ-9 for grades 4–12."""
+    item = Campaign.objects.create(
+        name="2026 秋季心理筛查",
+        school_year=world.class_a.school_year,
+        org_unit=world.city,
+        window_start=datetime.date(2026, 1, 1),
+        window_end=datetime.date(2026, 12, 31),
+    )
+    CampaignInstrument.objects.create(campaign=item, instrument=phq9, grade_min=4, grade_max=12)
+    return item
+
+
+HEADER = ["学籍号 Student number", "姓名 Name"] + [f"第{n}题 Item {n}" for n in range(1, 10)]
+
+
+def csv_bytes(rows, header=HEADER, encoding="utf-8-sig"):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(row)
+    return buffer.getvalue().encode(encoding)
+
+
+def xlsx_bytes(rows, header=HEADER):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def row(student, answers, name=None):
+    return [student.student_number, student.name if name is None else name, *answers]

@@ -1,0 +1,234 @@
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from mhcare.audit.models import AuditEvent
+from screening.imports import parsing, services
+from screening.models import ImportStatus, ResultSource, RiskProposal, ScreeningResult
+from tests.screening.imports.conftest import HEADER, csv_bytes, row, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def run(world, campaign, phq9, content, *, filename="results.csv", user="psych_a", unit=None):
+    job = services.import_job_create(
+        actor=world.users[user],
+        campaign=campaign,
+        instrument=phq9,
+        unit=unit or world.school_a,
+        filename=filename,
+        content=content,
+        enqueue=False,
+    )
+    return services.import_run(job_id=job.pk)
+
+
+def errors_of(job):
+    return [(e["row"], e["column"], e["message"]) for e in job.errors]
+
+
+NUMBER = "学籍号 Student number"
+NAME = "姓名 Name"
+
+
+def test_good_csv_stores_scores_proposals_and_one_audit_event(world, campaign, phq9):
+    # given two students of school A, one with item 9 positive
+    a, other = world.students["a"], world.students["a_other_class"]
+    content = csv_bytes([row(a, [1, 1, 1, 1, 1, 1, 1, 1, 1]), row(other, [0] * 9)])
+    # when
+    job = run(world, campaign, phq9, content)
+    # then
+    assert job.status == ImportStatus.DONE, job.errors
+    assert job.total_rows == 2
+    assert job.inserted_rows == 2
+    stored = ScreeningResult.objects.get(student=a, campaign=campaign)
+    assert stored.answers == [1] * 9
+    assert (stored.total, stored.band, stored.is_critical) == (9, "mild", True)
+    assert stored.source == ResultSource.IMPORT
+    assert stored.entered_by == world.users["psych_a"]
+    assert stored.school == world.school_a
+    assert stored.county == world.county_a
+    assert ScreeningResult.objects.get(student=other).band == "minimal"
+    proposal = RiskProposal.objects.get(source_result=stored)
+    assert (proposal.level, proposal.reasons) == ("2", ["phq9_item9"])
+    assert not RiskProposal.objects.filter(student=other).exists()
+    event = AuditEvent.objects.get(object_type="screening.importjob", detail__rows=2)
+    assert event.detail["inserted"] == 2
+    assert event.detail["critical"] == 1
+
+
+def test_good_xlsx(world, campaign, phq9):
+    a = world.students["a"]
+    content = xlsx_bytes([row(a, [3, 3, 3, 3, 3, 0, 0, 0, 0])])
+    job = run(world, campaign, phq9, content, filename="results.xlsx")
+    assert job.status == ImportStatus.DONE, job.errors
+    stored = ScreeningResult.objects.get(student=a)
+    assert (stored.total, stored.band, stored.is_critical) == (15, "moderately_severe", False)
+    assert RiskProposal.objects.get(source_result=stored).reasons == ["phq9_total_15"]
+
+
+def test_full_width_digits_and_spaces_are_normalised(world, campaign, phq9):
+    a = world.students["a"]
+    number = a.student_number.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
+    content = csv_bytes(
+        [[f" {number} ", "张 小明", "１", "２", " 3 ", "０", "0", "0", "0", "0", "0"]]
+    )
+    job = run(world, campaign, phq9, content)
+    assert job.status == ImportStatus.DONE, job.errors
+    assert ScreeningResult.objects.get(student=a).answers == [1, 2, 3, 0, 0, 0, 0, 0, 0]
+
+
+def test_gbk_csv(world, campaign, phq9):
+    a = world.students["a"]
+    content = csv_bytes([row(a, [0] * 9)], encoding="gbk")
+    job = run(world, campaign, phq9, content)
+    assert job.status == ImportStatus.DONE, job.errors
+
+
+def test_unknown_student(world, campaign, phq9):
+    content = csv_bytes([["G0000000000000000", "某某", *[0] * 9]])
+    job = run(world, campaign, phq9, content)
+    assert job.status == ImportStatus.FAILED
+    assert errors_of(job) == [(2, NUMBER, str(parsing.ERROR_UNKNOWN_STUDENT))]
+
+
+def test_student_outside_your_school(world, campaign, phq9):
+    # the psych teacher of school B imports a file with a student of school A
+    content = csv_bytes([row(world.students["a"], [0] * 9)])
+    job = run(world, campaign, phq9, content, user="psych_b", unit=world.school_b)
+    assert job.status == ImportStatus.FAILED
+    assert errors_of(job) == [(2, NUMBER, str(parsing.ERROR_OUTSIDE_SCHOOL))]
+    assert not ScreeningResult.objects.exists()
+
+
+def test_name_mismatch(world, campaign, phq9):
+    a = world.students["a"]
+    content = csv_bytes([row(a, [0] * 9, name="张大明")])
+    job = run(world, campaign, phq9, content)
+    assert errors_of(job) == [
+        (2, NAME, parsing.format_message(parsing.ERROR_NAME_MISMATCH, expected=a.name))
+    ]
+
+
+def test_value_out_of_range(world, campaign, phq9):
+    content = csv_bytes([row(world.students["a"], [0, 0, 4, 0, 0, 0, 0, 0, 0])])
+    job = run(world, campaign, phq9, content)
+    message = parsing.format_message(parsing.ERROR_OUT_OF_RANGE, value="4", allowed="0, 1, 2, 3")
+    assert errors_of(job) == [(2, "第3题 Item 3", message)]
+
+
+def test_missing_item(world, campaign, phq9):
+    content = csv_bytes([row(world.students["a"], [0, 0, 0, 0, 0, 0, 0, 0, ""])])
+    job = run(world, campaign, phq9, content)
+    assert errors_of(job) == [(2, "第9题 Item 9", str(parsing.ERROR_MISSING_ITEM))]
+
+
+def test_non_numeric(world, campaign, phq9):
+    content = csv_bytes([row(world.students["a"], [0, "x", 0, 0, 0, 0, 0, 0, 0])])
+    job = run(world, campaign, phq9, content)
+    message = parsing.format_message(parsing.ERROR_NOT_A_NUMBER, value="x")
+    assert errors_of(job) == [(2, "第2题 Item 2", message)]
+
+
+def test_duplicate_row(world, campaign, phq9):
+    a = world.students["a"]
+    content = csv_bytes(
+        [row(a, [0] * 9), row(world.students["a_other_class"], [0] * 9)] * 1 + [row(a, [1] * 9)]
+    )
+    job = run(world, campaign, phq9, content)
+    assert errors_of(job) == [(4, NUMBER, parsing.format_message(parsing.ERROR_DUPLICATE, row=2))]
+
+
+def test_missing_column_rejects_the_file(world, campaign, phq9):
+    content = csv_bytes([row(world.students["a"], [0] * 8)], header=HEADER[:-1])
+    job = run(world, campaign, phq9, content)
+    assert errors_of(job) == [(1, "第9题 Item 9", str(parsing.ERROR_MISSING_COLUMN))]
+
+
+def test_every_bad_row_is_reported_and_nothing_stored(world, campaign, phq9):
+    # given a file of four rows, one of them bad, and one result already stored
+    a, other = world.students["a"], world.students["a_other_class"]
+    run(world, campaign, phq9, csv_bytes([row(a, [0] * 9)]))
+    before = (ScreeningResult.objects.count(), RiskProposal.objects.count())
+    content = csv_bytes(
+        [
+            row(a, [3] * 9),
+            row(other, [3] * 9),
+            ["G0000000000000000", "某某", *[0] * 9],
+            row(world.students["a2"], [0, 9, 0, 0, 0, 0, 0, 0, 0]),
+        ]
+    )
+    # when
+    job = run(world, campaign, phq9, content)
+    # then every error is listed and nothing changed
+    assert job.status == ImportStatus.FAILED
+    assert [e[0] for e in errors_of(job)] == [4, 5, 5]
+    assert (ScreeningResult.objects.count(), RiskProposal.objects.count()) == before
+    assert ScreeningResult.objects.get(student=a).total == 0
+
+
+def test_same_file_twice_adds_nothing(world, campaign, phq9):
+    a, other = world.students["a"], world.students["a_other_class"]
+    content = csv_bytes([row(a, [2] * 9), row(other, [0] * 9)])
+    first = run(world, campaign, phq9, content)
+    counts = (ScreeningResult.objects.count(), RiskProposal.objects.count())
+    second = run(world, campaign, phq9, content)
+    assert second.status == ImportStatus.DONE
+    assert second.inserted_rows == 0
+    assert first.inserted_rows == 2
+    assert (ScreeningResult.objects.count(), RiskProposal.objects.count()) == counts
+
+
+def test_corrected_file_updates_the_corrected_rows_and_their_proposals(world, campaign, phq9):
+    a, other = world.students["a"], world.students["a_other_class"]
+    run(world, campaign, phq9, csv_bytes([row(a, [2] * 9), row(other, [0] * 9)]))
+    result_id = ScreeningResult.objects.get(student=a).pk
+    job = run(
+        world, campaign, phq9, csv_bytes([row(a, [1, 1, 1, 1, 1, 1, 0, 0, 0]), row(other, [0] * 9)])
+    )
+    assert job.inserted_rows == 1
+    stored = ScreeningResult.objects.get(student=a)
+    assert stored.pk == result_id
+    assert stored.total == 6
+    assert not stored.is_critical
+    assert not RiskProposal.objects.filter(source_result=stored).exists()
+
+
+def test_critical_rows_alert_the_school_after_commit(
+    world, campaign, phq9, django_capture_on_commit_callbacks
+):
+    from mhcare.notifications.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run(world, campaign, phq9, csv_bytes([row(world.students["a"], [0] * 8 + [2])]))
+    assert Notification.objects.filter(recipient=world.users["psych_a"]).exists()
+
+
+def test_a_role_that_does_not_enter_results_cannot_import(world, campaign, phq9):
+    with pytest.raises(PermissionDenied):
+        run(world, campaign, phq9, csv_bytes([]), user="homeroom_a")
+    with pytest.raises(PermissionDenied):
+        run(world, campaign, phq9, csv_bytes([]), user="psych_b")  # school A is not theirs
+
+
+def test_county_center_imports_for_the_county(world, campaign, phq9):
+    content = csv_bytes([row(world.students["a"], [0] * 9), row(world.students["a2"], [1] * 9)])
+    job = run(world, campaign, phq9, content, user="center_a", unit=world.county_a)
+    assert job.status == ImportStatus.DONE, job.errors
+    assert ScreeningResult.objects.count() == 2
+
+
+def test_fast_scorer_agrees_with_scoring_score(phq9):
+    import itertools
+    import random
+
+    from screening import scoring
+
+    scorer = parsing.Scorer(phq9)
+    assert scorer.fast
+    rng = random.Random(7)
+    vectors = [[rng.randrange(4) for _ in range(9)] for _ in range(2000)]
+    vectors += [list(v) for v in itertools.product([0, 3], repeat=9)]
+    for answers in vectors:
+        outcome = scoring.score(phq9.definition, answers, instrument_code=phq9.code)
+        total, band, critical, _level, _reasons = scorer.score_fast(answers)
+        assert (total, band, critical) == (outcome.total, outcome.band, outcome.is_critical)

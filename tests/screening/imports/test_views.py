@@ -1,0 +1,188 @@
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from mhcare.audit.models import Action, AuditEvent
+from screening.imports import parsing, services
+from screening.models import ImportJob, ImportStatus, ScreeningResult
+from tests.conftest import login
+from tests.screening.imports.conftest import csv_bytes, row
+
+pytestmark = pytest.mark.django_db
+
+UPLOAD = reverse("screening:import_upload")
+
+
+def upload(client, world, campaign, phq9, content, name="results.csv"):
+    return client.post(
+        UPLOAD,
+        {
+            "campaign": campaign.pk,
+            "instrument": phq9.pk,
+            "unit": world.school_a.pk,
+            "file": SimpleUploadedFile(name, content, content_type="text/csv"),
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("user", "status"),
+    [("homeroom_a", 403), ("leader_a", 403), ("official_a", 403), ("admin", 403), ("psych_a", 200)],
+)
+def test_upload_page_access(client, world, campaign, user, status):
+    login(client, world.users[user])
+    assert client.get(UPLOAD).status_code == status
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(UPLOAD)
+    assert response.status_code == 302
+    assert "/login" in response["Location"]
+
+
+def test_upload_runs_the_task_and_shows_the_result(
+    client, world, campaign, phq9, django_capture_on_commit_callbacks
+):
+    login(client, world.users["psych_a"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(
+            client, world, campaign, phq9, csv_bytes([row(world.students["a"], [1] * 9)])
+        )
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("screening:import_detail", args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE
+    assert ScreeningResult.objects.filter(student=world.students["a"]).exists()
+    page = client.get(response["Location"])
+    assert 'data-testid="import-done"' in page.content.decode()
+
+
+def test_errors_are_listed_on_the_result_page(client, world, campaign, phq9):
+    login(client, world.users["psych_a"])
+    job = services.import_job_create(
+        actor=world.users["psych_a"],
+        campaign=campaign,
+        instrument=phq9,
+        unit=world.school_a,
+        filename="bad.csv",
+        content=csv_bytes([["G0000000000000000", "某某", *[0] * 9]]),
+        enqueue=False,
+    )
+    services.import_run(job_id=job.pk)
+    body = client.get(reverse("screening:import_detail", args=[job.pk])).content.decode()
+    assert str(parsing.ERROR_UNKNOWN_STUDENT) in body
+
+
+def test_a_job_of_another_school_is_404(client, world, campaign, phq9):
+    job = services.import_job_create(
+        actor=world.users["psych_a"],
+        campaign=campaign,
+        instrument=phq9,
+        unit=world.school_a,
+        filename="a.csv",
+        content=csv_bytes([row(world.students["a"], [0] * 9)]),
+        enqueue=False,
+    )
+    login(client, world.users["psych_b"])
+    for name in ("screening:import_detail", "screening:import_progress"):
+        assert client.get(reverse(name, args=[job.pk])).status_code == 404
+
+
+def test_progress_fragment_refreshes_when_done(client, world, campaign, phq9):
+    login(client, world.users["psych_a"])
+    job = services.import_job_create(
+        actor=world.users["psych_a"],
+        campaign=campaign,
+        instrument=phq9,
+        unit=world.school_a,
+        filename="a.csv",
+        content=csv_bytes([row(world.students["a"], [0] * 9)]),
+        enqueue=False,
+    )
+    url = reverse("screening:import_progress", args=[job.pk])
+    assert "HX-Refresh" not in client.get(url)
+    services.import_run(job_id=job.pk)
+    assert client.get(url)["HX-Refresh"] == "true"
+
+
+def test_upload_page_lists_jobs_in_bounded_queries(
+    client, world, campaign, phq9, django_assert_max_num_queries
+):
+    for _ in range(5):
+        services.import_job_create(
+            actor=world.users["psych_a"],
+            campaign=campaign,
+            instrument=phq9,
+            unit=world.school_a,
+            filename="a.csv",
+            content=b"x",
+            enqueue=False,
+        )
+    login(client, world.users["psych_a"])
+    with django_assert_max_num_queries(15):
+        assert client.get(UPLOAD).status_code == 200
+
+
+def test_template_prefilled_with_the_school_and_audited(client, world, campaign, phq9):
+    from openpyxl import load_workbook
+
+    login(client, world.users["psych_a"])
+    url = reverse("screening:import_template", args=[campaign.pk, "PHQ-9"])
+    response = client.get(url, {"unit": world.school_a.pk})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == parsing.template_headers(phq9)
+    numbers = {r[0] for r in rows[1:]}
+    assert numbers == {
+        world.students["a"].student_number,
+        world.students["a_other_class"].student_number,
+    }
+    assert AuditEvent.objects.filter(action=Action.EXPORT, actor_username="psych_a").exists()
+    # another school's roster is not for psych_a
+    assert client.get(url, {"unit": world.school_b.pk}).status_code == 404
+
+
+def test_filled_template_imports(client, world, campaign, phq9):
+    login(client, world.users["psych_a"])
+    url = reverse("screening:import_template", args=[campaign.pk, "PHQ-9"])
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(client.get(url, {"unit": world.school_a.pk}).content))
+    sheet = workbook.active
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells[2:]:
+            cell.value = 1
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    job = services.import_job_create(
+        actor=world.users["psych_a"],
+        campaign=campaign,
+        instrument=phq9,
+        unit=world.school_a,
+        filename="filled.xlsx",
+        content=buffer.getvalue(),
+        enqueue=False,
+    )
+    job = services.import_run(job_id=job.pk)
+    assert job.status == ImportStatus.DONE, job.errors
+    assert job.inserted_rows == 2
+
+
+def test_management_command(world, campaign, phq9, tmp_path):
+    from django.core.management import call_command
+
+    path = tmp_path / "r.csv"
+    path.write_bytes(csv_bytes([row(world.students["a"], [0] * 9)]))
+    call_command(
+        "import_screening",
+        str(path),
+        campaign=campaign.pk,
+        instrument="PHQ-9",
+        school=world.school_a.code,
+        user="psych_a",
+    )
+    assert ScreeningResult.objects.filter(student=world.students["a"], campaign=campaign).exists()
