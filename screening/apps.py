@@ -18,6 +18,7 @@ class ScreeningConfig(AppConfig):
 
         registry.register_student_action(providers.student_actions)
         registry.register_timeline(providers.timeline)
+        registry.register_nav(providers.nav_items)
         registry.register_demo_seeder(demo.seed_screening_demo, order=50)
         from screening.growth import providers as growth_providers
         from screening.observations import providers as observation_providers

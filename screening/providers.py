@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
-from mhcare.core.registry import StudentAction, TimelineEvent
+from mhcare.core.registry import NavItem, StudentAction, TimelineEvent
 from screening import selectors
 from screening.models import LEVEL_COLOURS, OPEN_PROPOSAL_STATUSES, RiskLevel
 from screening.services import may_enter_results
@@ -106,3 +106,19 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
                 )
             )
     return events
+
+
+def nav_items(actor: Any) -> list[NavItem]:
+    """Header entries: the results import for those who enter scores, the observation queue for
+    psychology teachers, "report a concern" for class teachers."""
+    from screening.observations.services import may_report, may_review
+
+    # Decided from the actor's grants alone (no query): this runs on every page.
+    items: list[NavItem] = []
+    if may_review(actor):
+        items.append(NavItem(_("Observations"), reverse("screening:observation_queue"), 30))
+    if may_enter_results(actor):
+        items.append(NavItem(_("Results import"), reverse("screening:import_upload"), 40))
+    if may_report(actor):
+        items.append(NavItem(_("Report a concern"), reverse("screening:observation_report"), 20))
+    return items

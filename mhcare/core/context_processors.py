@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
+from mhcare.core import registry
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -31,6 +32,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         or user.is_superuser
     ):
         items.append((str(_("Roster import")), reverse("orgs:roster_import")))
+    items.extend(
+        (str(item.label), item.url)
+        for item in sorted(registry.nav_for(user), key=lambda item: item.order)
+    )
     if user.is_staff:
         items.append((str(_("Administration")), reverse("admin:index")))
     from mhcare.notifications.models import Notification

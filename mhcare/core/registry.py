@@ -134,3 +134,27 @@ def register_student_section(provider: StudentSectionProvider) -> StudentSection
 def student_sections_for(actor: Any, student: Any) -> list[StudentSection]:
     sections = [s for provider in _student_sections for s in provider(actor, student)]
     return sorted(sections, key=lambda s: s.order)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """An entry of the header menu that an app offers to the people who may use it."""
+
+    label: str
+    url: str
+    order: int = 100
+
+
+NavProvider = Callable[[Any], Iterable[NavItem]]  # (actor) -> items
+
+_nav: list[NavProvider] = []
+
+
+def register_nav(provider: NavProvider) -> NavProvider:
+    if provider not in _nav:
+        _nav.append(provider)
+    return provider
+
+
+def nav_for(actor: Any) -> list[NavItem]:
+    return [item for provider in _nav for item in provider(actor)]
