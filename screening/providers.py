@@ -111,10 +111,13 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
 def nav_items(actor: Any) -> list[NavItem]:
     """Header entries: the results import for those who enter scores, the observation queue for
     psychology teachers, "report a concern" for class teachers."""
+    # Decided from the actor's grants alone (no query): this runs on every page.
+    from screening.campaigns.selectors import may_view_campaigns
     from screening.observations.services import may_report, may_review
 
-    # Decided from the actor's grants alone (no query): this runs on every page.
     items: list[NavItem] = []
+    if may_view_campaigns(actor):
+        items.append(NavItem(_("Campaigns"), reverse("screening:campaign_list"), 25))
     if may_review(actor):
         items.append(NavItem(_("Observations"), reverse("screening:observation_queue"), 30))
     if may_enter_results(actor):

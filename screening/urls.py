@@ -4,6 +4,7 @@ from screening import views
 
 app_name = "screening"
 urlpatterns = [
+    path("campaigns/", include("screening.campaigns.urls")),
     path("imports/", include("screening.imports.urls")),
     path("students/<int:pk>/phq-9/", views.result_create, name="phq9_create"),
     path("students/<int:pk>/enter/<str:code>/", views.result_create, name="result_create"),

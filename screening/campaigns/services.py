@@ -1,0 +1,210 @@
+"""Writes for screening campaigns: creating one, and entering a result from the grid or the API
+(the result itself goes through ``screening.services.result_create``, the one entry path)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from mhcare.audit.models import Action
+from mhcare.audit.services import audit_record
+from mhcare.orgs.models import OrgUnit, SchoolYear, Semester, Student
+from screening import scoring
+from screening.campaigns.selectors import creator_units
+from screening.models import (
+    Campaign,
+    CampaignInstrument,
+    Instrument,
+    InstrumentKind,
+    ResultSource,
+    ScreeningResult,
+)
+from screening.services import result_create
+
+NOT_ALLOWED = _("You may not run a campaign for this unit.")
+WINDOW_ORDER = _("The window must close on or after the day it opens.")
+WINDOW_OUTSIDE_YEAR = _("The window must lie within the school year (%(start)s – %(end)s).")
+SEMESTER_OTHER_YEAR = _("This semester belongs to another school year.")
+NO_GRADES = _("Choose at least one target grade.")
+BAD_GRADE = _("Grades run from 1 to 12.")
+NO_INSTRUMENTS = _("Choose at least one instrument.")
+GRADE_RANGE = _("%(code)s: the grades must run from low to high, within 1–12.")
+INSTRUMENT_GRADES = _("%(code)s applies to grades %(min)s–%(max)s only.")
+INSTRUMENT_TWICE = _("%(code)s is used twice for grade %(grade)s.")
+GRADES_UNCOVERED = _("No instrument is chosen for grade(s) %(grades)s.")
+
+
+@dataclass(frozen=True)
+class InstrumentPlan:
+    instrument: Instrument
+    grade_min: int
+    grade_max: int
+
+
+def _validate(
+    *,
+    school_year: SchoolYear,
+    semester: Semester | None,
+    window_start: datetime.date,
+    window_end: datetime.date,
+    target_grades: Sequence[int],
+    plans: Sequence[InstrumentPlan],
+) -> None:
+    errors: dict[str, list[Any]] = {}
+
+    def add(name: str, message: Any) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if window_end < window_start:
+        add("window_end", WINDOW_ORDER)
+    elif window_start < school_year.start or window_end > school_year.end:
+        add(
+            "window_end",
+            WINDOW_OUTSIDE_YEAR % {"start": school_year.start, "end": school_year.end},
+        )
+    if semester is not None and semester.school_year_id != school_year.pk:
+        add("semester", SEMESTER_OTHER_YEAR)
+    if not target_grades:
+        add("target_grades", NO_GRADES)
+    elif any(not 1 <= int(g) <= 12 for g in target_grades):
+        add("target_grades", BAD_GRADE)
+    if not plans:
+        add("instruments", NO_INSTRUMENTS)
+    seen: set[tuple[int, int]] = set()
+    covered: set[int] = set()
+    for plan in plans:
+        code = plan.instrument.code
+        if not 1 <= plan.grade_min <= plan.grade_max <= 12:
+            add("instruments", GRADE_RANGE % {"code": code})
+            continue
+        grades = plan.instrument.definition.get("grades") or {}
+        low, high = int(grades.get("min", 1)), int(grades.get("max", 12))
+        if plan.grade_min < low or plan.grade_max > high:
+            add("instruments", INSTRUMENT_GRADES % {"code": code, "min": low, "max": high})
+        for grade in range(plan.grade_min, plan.grade_max + 1):
+            if (plan.instrument.pk, grade) in seen:
+                add("instruments", INSTRUMENT_TWICE % {"code": code, "grade": grade})
+                break
+            seen.add((plan.instrument.pk, grade))
+            covered.add(grade)
+    uncovered = sorted({int(g) for g in target_grades} - covered)
+    if plans and uncovered and "instruments" not in errors:
+        add("instruments", GRADES_UNCOVERED % {"grades": ", ".join(map(str, uncovered))})
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    actor: Any,
+    name: str,
+    org_unit: OrgUnit,
+    school_year: SchoolYear,
+    window_start: datetime.date,
+    window_end: datetime.date,
+    plans: Sequence[InstrumentPlan],
+    target_grades: Sequence[int] = tuple(range(4, 13)),
+    semester: Semester | None = None,
+    allow_self_screening: bool = False,
+) -> Campaign:
+    """Create a campaign run by ``org_unit`` with its instruments per grade band. Every school in
+    the unit's subtree takes part."""
+    if not creator_units(actor=actor).filter(pk=org_unit.pk).exists():
+        raise PermissionDenied(NOT_ALLOWED)
+    grades = sorted({int(g) for g in target_grades})
+    _validate(
+        school_year=school_year,
+        semester=semester,
+        window_start=window_start,
+        window_end=window_end,
+        target_grades=grades,
+        plans=plans,
+    )
+    campaign = Campaign(
+        name=name.strip(),
+        school_year=school_year,
+        semester=semester,
+        org_unit=org_unit,
+        target_grades=grades,
+        window_start=window_start,
+        window_end=window_end,
+        allow_self_screening=allow_self_screening,
+        created_by=actor,
+    )
+    campaign.full_clean()
+    campaign.save()
+    CampaignInstrument.objects.bulk_create(
+        CampaignInstrument(
+            campaign=campaign,
+            instrument=plan.instrument,
+            grade_min=plan.grade_min,
+            grade_max=plan.grade_max,
+        )
+        for plan in plans
+    )
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        obj=campaign,
+        detail={
+            "name": campaign.name,
+            "unit": org_unit.code,
+            "grades": grades,
+            "instruments": [f"{p.instrument} {p.grade_min}-{p.grade_max}" for p in plans],
+        },
+    )
+    return campaign
+
+
+OUTSIDE_WINDOW = _("The campaign's window is %(start)s – %(end)s: this date lies outside it.")
+
+
+def campaign_result_save(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    student: Student,
+    instrument: Instrument,
+    administered_on: datetime.date,
+    answers: Sequence[Any] | None = None,
+    scores: Mapping[str, Any] | None = None,
+    source: str = ResultSource.GRID,
+) -> tuple[ScreeningResult, bool]:
+    """Store (or update) the student's result in the campaign; ``(result, created)``. The date
+    must lie in the campaign's window."""
+    if not campaign.window_start <= administered_on <= campaign.window_end:
+        raise ValidationError(
+            {
+                "administered_on": OUTSIDE_WINDOW
+                % {"start": campaign.window_start, "end": campaign.window_end}
+            },
+            code="window",
+        )
+    existed = ScreeningResult.objects.filter(
+        campaign=campaign, student=student, instrument=instrument
+    ).exists()
+    result = result_create(
+        actor=actor,
+        student=student,
+        instrument=instrument,
+        administered_on=administered_on,
+        answers=answers if instrument.kind == InstrumentKind.ITEM else None,
+        scores=scores if instrument.kind == InstrumentKind.SCORE else None,
+        campaign=campaign,
+        source=source,
+    )
+    return result, not existed
+
+
+def score_only(instrument: Instrument, values: Mapping[str, Any]) -> scoring.ScoreOutcome:
+    """Validate and score without storing (bulk validation before any write)."""
+    if instrument.kind == InstrumentKind.ITEM:
+        return scoring.outcome_for(instrument, answers=values.get("answers"))
+    return scoring.outcome_for(instrument, scores=values.get("scores"))
