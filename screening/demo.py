@@ -14,7 +14,14 @@ from django.db import transaction
 from mhcare.accounts.models import Role, RoleAssignment
 from mhcare.orgs.models import OrgKind, OrgUnit, SchoolYear, Student
 from screening import risk, scoring
-from screening.models import Instrument, RiskProposal, ScreeningResult
+from screening.models import (
+    Campaign,
+    CampaignInstrument,
+    Instrument,
+    ResultSource,
+    RiskProposal,
+    ScreeningResult,
+)
 
 DEMO_COUNTY_CODES = ("330106", "330802")
 SHARE_SCREENED = 6  # out of 10
@@ -47,6 +54,23 @@ def seed_screening_demo(*, stdout: Any = None, today: datetime.date, **_: Any) -
     if ScreeningResult.objects.filter(county__in=counties).exists():
         say("Screening demo: results exist; nothing added.")
         return
+    # One autumn campaign per demo county (PHQ-9, grades 4–12); the window stays open until a
+    # month from today, so the coverage and the entry grid have work left in the demo.
+    window_end = max(year.start + datetime.timedelta(days=75), today + datetime.timedelta(days=30))
+    campaigns: dict[int, Campaign] = {}
+    for county in counties:
+        campaign = Campaign.objects.create(
+            name=f"{year.name} 学年秋季心理健康筛查（{county.name}）",
+            school_year=year,
+            org_unit=county,
+            window_start=year.start,
+            window_end=min(window_end, year.end),
+            allow_self_screening=True,
+        )
+        CampaignInstrument.objects.create(
+            campaign=campaign, instrument=instrument, grade_min=4, grade_max=12
+        )
+        campaigns[county.pk] = campaign
     entered_by: dict[int, int] = {}
     for user_id, school_id in (
         RoleAssignment.objects.active()
@@ -79,6 +103,8 @@ def seed_screening_demo(*, stdout: Any = None, today: datetime.date, **_: Any) -
                 school_id=school_id,
                 county_id=county_id,
                 instrument=instrument,
+                campaign=campaigns[county_id],
+                source=ResultSource.IMPORT,
                 answers=outcome.answers,
                 total=outcome.total,
                 band=outcome.band,

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from screening import risk, scoring
 from screening.demo import seed_screening_demo
-from screening.models import RiskProposal, ScreeningResult
+from screening.models import Campaign, RiskProposal, ScreeningResult
 from tests import factories
 
 
@@ -18,10 +18,15 @@ def test_demo_results_are_deterministic_idempotent_and_only_in_demo_counties(wor
     added = ScreeningResult.objects.count()
     seed_screening_demo(stdout=io.StringIO(), today=today)
     # then
-    results = list(ScreeningResult.objects.select_related("instrument", "county"))
+    results = list(
+        ScreeningResult.objects.select_related("instrument", "county", "campaign__org_unit")
+    )
     assert len(results) == added
     assert 25 <= added <= 50  # about 60 % of 64 students
     assert {r.county.code for r in results} == {"330106"}
+    # every result belongs to the county's campaign, so the demo shows coverage
+    assert {r.campaign.org_unit.code for r in results} == {"330106"}
+    assert Campaign.objects.count() == 1
     assert all(r.administered_on <= today for r in results)
     for result in results:
         outcome = scoring.score(result.instrument.definition, result.answers)
