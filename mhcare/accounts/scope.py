@@ -44,6 +44,8 @@ class RecordKind:
     AGGREGATE = "aggregate"  # indicators and reports
     SUPERVISION = "supervision"
     OBSERVATION = "observation"  # dynamic observations reported by teachers
+    FAMILY = "family"  # family contacts and home visits (no case details)
+    INCIDENT = "incident"  # extreme incidents and their emergency checklist (no counseling notes)
 
 
 # The role matrix of DESIGN.md "Scope". A kind listed here is visible within the assignment's
@@ -61,9 +63,13 @@ ROLE_KINDS: dict[str, frozenset[str]] = {
             RecordKind.REFERRAL,
             RecordKind.AGGREGATE,
             RecordKind.OBSERVATION,
+            RecordKind.FAMILY,
+            RecordKind.INCIDENT,
         }
     ),
-    Role.HOMEROOM_TEACHER: frozenset({RecordKind.STUDENT, RecordKind.FLAG, RecordKind.AGGREGATE}),
+    Role.HOMEROOM_TEACHER: frozenset(
+        {RecordKind.STUDENT, RecordKind.FLAG, RecordKind.AGGREGATE, RecordKind.FAMILY}
+    ),
     Role.SUBJECT_TEACHER: frozenset({RecordKind.STUDENT, RecordKind.FLAG}),
     Role.SCHOOL_LEADER: frozenset(
         {
@@ -74,6 +80,8 @@ ROLE_KINDS: dict[str, frozenset[str]] = {
             RecordKind.REFERRAL,
             RecordKind.AGGREGATE,
             RecordKind.OBSERVATION,
+            RecordKind.FAMILY,
+            RecordKind.INCIDENT,
         }
     ),
     Role.COUNTY_CENTER: frozenset(
@@ -87,9 +95,12 @@ ROLE_KINDS: dict[str, frozenset[str]] = {
             RecordKind.REFERRAL,
             RecordKind.AGGREGATE,
             RecordKind.OBSERVATION,
+            RecordKind.FAMILY,
+            RecordKind.INCIDENT,
         }
     ),
-    Role.OFFICIAL: frozenset({RecordKind.AGGREGATE}),
+    # The bureau sees an incident and its checklist, never counseling details.
+    Role.OFFICIAL: frozenset({RecordKind.AGGREGATE, RecordKind.INCIDENT}),
     Role.SUPERVISOR: frozenset({RecordKind.SUPERVISION}),
     # Institution staff see only what is shared with them object by object (django-guardian).
     Role.INSTITUTION_STAFF: frozenset(),
