@@ -7,7 +7,10 @@ class CrisisConfig(AppConfig):
     verbose_name = _("Crisis")
 
     def ready(self) -> None:
-        from crisis import panels
+        from crisis import panels, providers
         from mhcare.core import registry
 
         registry.register_todo(panels.home_panels)
+        registry.register_student_action(providers.student_actions)
+        registry.register_timeline(providers.timeline)
+        registry.register_nav(providers.nav_items)

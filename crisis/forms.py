@@ -1,13 +1,25 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crisis.selectors import HighRiskFilters, highrisk_schools
+from crisis.models import CaseSource, CaseStatus, FollowUpWay, ReviewDecisionKind
+from crisis.selectors import SORTS, CaseFilters, highrisk_schools
+from crisis.services import cadence_days
 from mhcare.orgs.models import OrgUnit
 from screening.models import RiskLevel
+
+
+def _date_input() -> forms.DateInput:
+    # An <input type=date> only takes ISO dates, whatever the locale's display format.
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+SORT_LABELS = {"due": _("Follow-up due"), "level": _("Level"), "newest": _("Newest")}
 
 
 class HighRiskFilterForm(forms.Form):
@@ -17,17 +29,143 @@ class HighRiskFilterForm(forms.Form):
     school: forms.ModelChoiceField[OrgUnit] = forms.ModelChoiceField(
         label=_("School"), required=False, queryset=None, empty_label=_("All schools")
     )
-    after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    grade = forms.TypedChoiceField(
+        label=_("Grade"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("All grades")), *[(g, str(g)) for g in range(1, 13)]],
+    )
+    source = forms.ChoiceField(
+        label=_("Source"), required=False, choices=[("", _("All sources")), *CaseSource.choices]
+    )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    not_reported = forms.BooleanField(label=_("Not yet reported (上报)"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort by"), required=False, choices=[(s, SORT_LABELS[s]) for s in SORTS]
+    )
+    after = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         schools = highrisk_schools(actor=actor)
         self.fields["school"].queryset = schools  # type: ignore[attr-defined]
-        self.show_school = schools.count() > 1
+        self.show_school = len(schools[:2]) > 1
 
-    def filters(self) -> HighRiskFilters:
-        school = self.cleaned_data.get("school")
-        return HighRiskFilters(
-            level=self.cleaned_data.get("level") or "",
+    def filters(self) -> CaseFilters:
+        data = self.cleaned_data
+        school = data.get("school")
+        return CaseFilters(
+            level=data.get("level") or "",
             school=school.pk if school is not None else None,
+            grade=data.get("grade"),
+            source=data.get("source") or "",
+            overdue=bool(data.get("overdue")),
+            not_reported=bool(data.get("not_reported")),
+            sort=data.get("sort") or "due",
         )
+
+
+class EvaluationForm(forms.Form):
+    level = forms.ChoiceField(
+        label=_("Confirmed level"),
+        choices=[("", _("None: below the thresholds")), *RiskLevel.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+
+class FollowUpForm(forms.Form):
+    done_on = forms.DateField(label=_("Date"), widget=_date_input())
+    way = forms.ChoiceField(label=_("Way"), choices=FollowUpWay.choices)
+    state_observed = forms.CharField(
+        label=_("State observed"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+    actions = forms.CharField(
+        label=_("Actions taken"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        required=False,
+    )
+    next_due = forms.DateField(
+        label=_("Next follow-up due"),
+        widget=_date_input(),
+        required=False,
+        help_text=_("Empty: one cadence after this follow-up."),
+    )
+
+    def __init__(self, *args: Any, level: str, **kwargs: Any) -> None:
+        today = timezone.localdate()
+        kwargs.setdefault(
+            "initial",
+            {"done_on": today, "next_due": today + datetime.timedelta(days=cadence_days(level))},
+        )
+        super().__init__(*args, **kwargs)
+
+
+class LevelForm(forms.Form):
+    level = forms.ChoiceField(label=_("New level"), choices=RiskLevel.choices)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=CaseStatus.choices)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+    )
+
+
+class ReviewForm(forms.Form):
+    held_on = forms.DateField(label=_("Held on"), widget=_date_input())
+    participants = forms.CharField(
+        label=_("Participants"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    summary = forms.CharField(
+        label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    next_review_on = forms.DateField(
+        label=_("Next review on"), widget=_date_input(), required=False
+    )
+
+    def __init__(self, *args: Any, cases: list[Any], **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"held_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.cases = cases
+        self.case_rows = []
+        decisions = [("", _("Not discussed")), *ReviewDecisionKind.choices]
+        for case in cases:
+            self.fields[f"decision_{case.pk}"] = forms.ChoiceField(
+                label=case.student.name, choices=decisions, required=False
+            )
+            self.fields[f"level_{case.pk}"] = forms.ChoiceField(
+                label=_("New level"), choices=[("", "—"), *RiskLevel.choices], required=False
+            )
+            self.fields[f"note_{case.pk}"] = forms.CharField(
+                label=_("Note"), required=False, max_length=2000
+            )
+            self.case_rows.append(
+                {
+                    "case": case,
+                    "decision": self[f"decision_{case.pk}"],
+                    "level": self[f"level_{case.pk}"],
+                    "note": self[f"note_{case.pk}"],
+                }
+            )
+
+    def decisions(self) -> list[tuple[Any, str, str, str]]:
+        data = self.cleaned_data
+        return [
+            (
+                case,
+                data.get(f"decision_{case.pk}") or "",
+                data.get(f"level_{case.pk}") or "",
+                data.get(f"note_{case.pk}") or "",
+            )
+            for case in self.cases
+            if data.get(f"decision_{case.pk}")
+        ]

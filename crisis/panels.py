@@ -10,19 +10,21 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from crisis import selectors
+from crisis.models import Case, CaseTask
 from mhcare.accounts import scope
 from mhcare.accounts.models import Role
+from mhcare.accounts.scope import RecordKind
 from mhcare.core.registry import TodoPanel
-from screening.models import ProposalStatus, RiskProposal
+from screening.models import RiskProposal
 
 PANEL_ROWS = 10
 
 
-def _rows(proposals: Iterable[RiskProposal]) -> list[dict[str, Any]]:
+def _proposal_rows(proposals: Iterable[RiskProposal]) -> list[dict[str, Any]]:
     return [
         {
             "label": f"{p.student.name} · {p.school.name} · {p.student.klass.name}",
-            "url": reverse("orgs:student_detail", args=[p.student_id]),
+            "url": reverse("crisis:evaluate", args=[p.student_id]),
             "level": p.colour,
             "level_label": p.get_level_display(),
             "meta": "; ".join(p.reason_labels) + " · " + timesince(p.created_at),
@@ -31,44 +33,89 @@ def _rows(proposals: Iterable[RiskProposal]) -> list[dict[str, Any]]:
     ]
 
 
+def _case_rows(cases: Iterable[Case]) -> list[dict[str, Any]]:
+    rows = []
+    for case in cases:
+        state = getattr(case, "due_state", "")
+        due = case.next_follow_up_due.isoformat() if case.next_follow_up_due else "—"
+        meta = (
+            _("overdue since %(date)s") % {"date": due}
+            if state == "overdue"
+            else _("follow-up due %(date)s") % {"date": due}
+        )
+        rows.append(
+            {
+                "label": f"{case.student.name} · {case.school.name} · {case.student.klass.name}",
+                "url": reverse("crisis:case_detail", args=[case.pk]),
+                "level": case.colour,
+                "level_label": case.get_level_display(),
+                "meta": meta,
+            }
+        )
+    return rows
+
+
+def _task_rows(tasks: Iterable[CaseTask]) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": f"{t.title} · {t.student.name}",
+            "url": reverse("orgs:student_detail", args=[t.student_id]),
+            "meta": _("due %(date)s") % {"date": t.due_on.isoformat()},
+        }
+        for t in tasks
+    ]
+
+
 def home_panels(actor: Any) -> Iterable[TodoPanel]:
     panels: list[TodoPanel] = []
     url = reverse("crisis:highrisk_list")
     if scope.has_role(actor, Role.PSYCH_TEACHER):
-        pending = selectors.highrisk_list(
-            actor=actor,
-            filters=selectors.HighRiskFilters(status=ProposalStatus.PENDING),
-            page_size=PANEL_ROWS,
-        )
+        pending = selectors.pending_proposals(actor=actor, page_size=PANEL_ROWS)
         panels.append(
             TodoPanel(
                 key="students_to_review",
-                title=_("Students to review"),
-                rows=_rows(pending.rows),
+                title=_("Students to evaluate"),
+                rows=_proposal_rows(pending.rows),
                 url=url,
                 empty_text=_("No proposed risk level waits for your evaluation."),
                 order=10,
             )
         )
+        due = selectors.case_list(actor=actor, page_size=PANEL_ROWS)
         panels.append(
             TodoPanel(
                 key="followups_due",
                 title=_("Follow-ups due"),
-                empty_text=_("Follow-ups arrive with the crisis registry."),
+                rows=_case_rows(c for c in due.rows if getattr(c, "due_state", "") != "ok"),
+                url=url + "?sort=due",
+                empty_text=_("No follow-up is due in the next three days."),
                 order=20,
             )
         )
     if scope.has_role(actor, Role.COUNTY_CENTER, Role.SCHOOL_LEADER):
-        page = selectors.highrisk_list(actor=actor, page_size=PANEL_ROWS)
         county = scope.has_role(actor, Role.COUNTY_CENTER)
+        cases = selectors.case_list(actor=actor, page_size=PANEL_ROWS)
+        pending = selectors.pending_proposals(actor=actor, page_size=PANEL_ROWS)
         panels.append(
             TodoPanel(
                 key="county_highrisk" if county else "school_highrisk",
                 title=_("County high-risk list") if county else _("School high-risk list"),
-                rows=_rows(page.rows),
+                rows=_case_rows(cases.rows) + _proposal_rows(pending.rows),
                 url=url,
                 empty_text=_("No student in your scope has a proposed or confirmed risk level."),
                 order=10,
             )
         )
+    if scope.can(actor, RecordKind.FLAG) and not scope.can(actor, RecordKind.CASE):
+        tasks = selectors.my_tasks(actor=actor, limit=PANEL_ROWS)
+        if tasks:
+            panels.append(
+                TodoPanel(
+                    key="my_case_tasks",
+                    title=_("My follow-up tasks"),
+                    rows=_task_rows(tasks),
+                    empty_text="",
+                    order=15,
+                )
+            )
     return panels

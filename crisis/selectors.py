@@ -1,31 +1,47 @@
-"""Reads of the crisis app. For now the high-risk list is built from screening's open risk
-proposals; the crisis registry issue adds confirmed levels and cases on the same selector."""
+"""Reads of the crisis registry, always from the actor's scope.
+
+The high-risk list has two parts: students with a confirmed level (their active case: level,
+status, follow-up due date and the overdue mark, 上报 state) and, separately, students whose
+proposed level still waits for the comprehensive evaluation (with its age). Lists are keyset
+pages: no OFFSET, no COUNT over a county or a province.
+"""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
+from crisis.models import (
+    Case,
+    CaseEvent,
+    CaseReport,
+    CaseSource,
+    CaseStatus,
+    CaseTask,
+    CaseTransfer,
+    Evaluation,
+    FollowUp,
+    ReportStatus,
+    Review,
+    TransferStatus,
+)
 from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
-from mhcare.orgs.models import OrgUnit
-from screening.models import OPEN_PROPOSAL_STATUSES, ProposalStatus, RiskProposal
+from mhcare.orgs.models import OrgUnit, Student
+from screening.models import (
+    Observation,
+    ProposalStatus,
+    RiskLevel,
+    RiskProposal,
+    ScreeningResult,
+)
 
-
-@dataclass(frozen=True)
-class HighRiskFilters:
-    level: str = ""  # a RiskLevel value
-    school: int | None = None  # school id
-    status: str = ""  # a ProposalStatus value (pending / confirmed)
-
-
-@dataclass(frozen=True)
-class HighRiskPage:
-    rows: list[RiskProposal]
-    next_after: int | None  # the ``after`` cursor of the next page; None on the last page
+DUE_SOON_DAYS = 3
 
 
 def require_case_access(actor: Any) -> None:
@@ -38,43 +54,305 @@ def highrisk_schools(*, actor: Any) -> QuerySet[OrgUnit]:
     return scope.schools(actor, RecordKind.CASE).order_by("path")
 
 
-def highrisk_queryset(
-    *, actor: Any, filters: HighRiskFilters | None = None
-) -> QuerySet[RiskProposal]:
-    """One row per student: the student's most severe open proposal (newest among equals), newest
-    first. Ordered by ``-id`` for keyset pagination."""
-    filters = filters or HighRiskFilters()
+def due_state(due: datetime.date | None, today: datetime.date | None = None) -> str:
+    """ "overdue" (red), "soon" (within 3 days) or "ok"; "" without a date."""
+    if due is None:
+        return ""
+    today = today or timezone.localdate()
+    if due < today:
+        return "overdue"
+    if due <= today + datetime.timedelta(days=DUE_SOON_DAYS):
+        return "soon"
+    return "ok"
+
+
+# --- the list of confirmed cases ------------------------------------------------------------------
+
+SORTS = ("due", "level", "newest")
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    level: str = ""
+    school: int | None = None
+    grade: int | None = None
+    source: str = ""
+    overdue: bool = False
+    not_reported: bool = False
+    sort: str = "due"
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[Case]
+    next_after: str | None
+
+
+def case_queryset(*, actor: Any, filters: CaseFilters | None = None) -> QuerySet[Case]:
+    filters = filters or CaseFilters()
     require_case_access(actor)
-    open_proposals = scope.scoped(actor, RiskProposal, kind=RecordKind.CASE).filter(
-        status__in=OPEN_PROPOSAL_STATUSES
+    reports = CaseReport.objects  # scope-lint: allow correlated subquery of the scoped cases
+    unsent = reports.filter(case_id=OuterRef("pk")).exclude(status=ReportStatus.SENT)
+    queryset = (
+        scope.scoped(actor, Case, kind=RecordKind.CASE)
+        .exclude(status=CaseStatus.CLOSED)
+        .select_related("student", "student__klass", "school", "responsible")
+        .annotate(unreported=Exists(unsent))
     )
-    more_relevant = open_proposals.filter(student_id=OuterRef("student_id")).filter(
-        Q(level__lt=OuterRef("level")) | Q(level=OuterRef("level"), id__gt=OuterRef("id"))
-    )
-    queryset = open_proposals.filter(~Exists(more_relevant)).select_related(
-        "student", "student__klass", "school"
-    )
-    if filters.level:
+    if filters.level in RiskLevel.values:
         queryset = queryset.filter(level=filters.level)
     if filters.school is not None:
         queryset = queryset.filter(school_id=filters.school)
-    if filters.status in ProposalStatus.values:
-        queryset = queryset.filter(status=filters.status)
-    return queryset.order_by("-id")
+    if filters.grade is not None:
+        queryset = queryset.filter(student__klass__grade=filters.grade)
+    if filters.source in CaseSource.values:
+        queryset = queryset.filter(source=filters.source)
+    if filters.overdue:
+        queryset = queryset.filter(next_follow_up_due__lt=timezone.localdate())
+    if filters.not_reported:
+        queryset = queryset.filter(unreported=True)
+    return queryset
 
 
-def highrisk_list(
+def _ordered(queryset: QuerySet[Case], sort: str, after: str | None) -> QuerySet[Case]:
+    """Keyset order and the page's start (``after`` is the cursor of the previous page's last
+    row). A malformed cursor starts from the beginning."""
+    if sort == "newest":
+        if after and after.isdigit():
+            queryset = queryset.filter(id__lt=int(after))
+        return queryset.order_by("-id")
+    if sort == "level":
+        if after and ":" in after:
+            level, _sep, pk = after.partition(":")
+            if pk.isdigit():
+                queryset = queryset.filter(Q(level__gt=level) | Q(level=level, id__gt=int(pk)))
+        return queryset.order_by("level", "id")
+    if after and ":" in after:
+        day, _sep, pk = after.partition(":")
+        try:
+            due = datetime.date.fromisoformat(day)
+        except ValueError:
+            due = None
+        if due is not None and pk.isdigit():
+            queryset = queryset.filter(
+                Q(next_follow_up_due__gt=due) | Q(next_follow_up_due=due, id__gt=int(pk))
+            )
+    return queryset.order_by("next_follow_up_due", "id")
+
+
+def _cursor(case: Case, sort: str) -> str:
+    if sort == "newest":
+        return str(case.pk)
+    if sort == "level":
+        return f"{case.level}:{case.pk}"
+    due = case.next_follow_up_due.isoformat() if case.next_follow_up_due else "9999-12-31"
+    return f"{due}:{case.pk}"
+
+
+def case_list(
     *,
     actor: Any,
-    filters: HighRiskFilters | None = None,
-    after: int | None = None,
+    filters: CaseFilters | None = None,
+    after: str | None = None,
     page_size: int = 50,
-) -> HighRiskPage:
-    """One keyset page (``id < after``): no OFFSET and no COUNT, whatever the size of the scope."""
-    queryset = highrisk_queryset(actor=actor, filters=filters)
-    if after is not None:
-        queryset = queryset.filter(id__lt=after)
+) -> CasePage:
+    filters = filters or CaseFilters()
+    sort = filters.sort if filters.sort in SORTS else "due"
+    queryset = _ordered(case_queryset(actor=actor, filters=filters), sort, after)
     rows = list(queryset[: page_size + 1])
     has_more = len(rows) > page_size
     rows = rows[:page_size]
-    return HighRiskPage(rows=rows, next_after=rows[-1].pk if has_more and rows else None)
+    today = timezone.localdate()
+    for case in rows:
+        case.due_state = due_state(case.next_follow_up_due, today)  # type: ignore[attr-defined]
+    return CasePage(rows=rows, next_after=_cursor(rows[-1], sort) if has_more and rows else None)
+
+
+# --- proposals waiting for the evaluation -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposalPage:
+    rows: list[RiskProposal]
+    next_after: int | None
+
+
+def pending_proposals(
+    *, actor: Any, school: int | None = None, after: int | None = None, page_size: int = 50
+) -> ProposalPage:
+    """One row per student: the most severe pending proposal (newest among equals) of students
+    who wait for the comprehensive evaluation, newest first."""
+    require_case_access(actor)
+    pending = scope.scoped(actor, RiskProposal, kind=RecordKind.CASE).filter(
+        status=ProposalStatus.PENDING
+    )
+    more_relevant = pending.filter(student_id=OuterRef("student_id")).filter(
+        Q(level__lt=OuterRef("level")) | Q(level=OuterRef("level"), id__gt=OuterRef("id"))
+    )
+    queryset = pending.filter(~Exists(more_relevant)).select_related(
+        "student", "student__klass", "school"
+    )
+    if school is not None:
+        queryset = queryset.filter(school_id=school)
+    if after is not None:
+        queryset = queryset.filter(id__lt=after)
+    rows = list(queryset.order_by("-id")[: page_size + 1])
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    return ProposalPage(rows=rows, next_after=rows[-1].pk if has_more and rows else None)
+
+
+# --- one student, one case ---------------------------------------------------------------------
+
+
+def case_student_get(*, actor: Any, pk: Any) -> Student:
+    """A student whose case records the actor sees, or 404 (403 first for roles without)."""
+    require_case_access(actor)
+    return scope.get_scoped_or_404(
+        actor,
+        Student.objects.select_related("school", "klass"),
+        kind=RecordKind.CASE,
+        pk=pk,
+    )
+
+
+def evaluation_context(*, actor: Any, student: Student) -> dict[str, Any]:
+    """Everything the comprehensive evaluation weighs, on one page."""
+    results = list(
+        scope.scoped(actor, ScreeningResult, kind=RecordKind.SCORE)
+        .filter(student=student)
+        .select_related("instrument", "campaign")
+        .order_by("-administered_on", "-id")[:50]
+    )
+    proposals = list(
+        scope.scoped(actor, RiskProposal, kind=RecordKind.CASE)
+        .filter(student=student)
+        .select_related("source_result__instrument")
+        .order_by("-id")[:50]
+    )
+    observations = list(
+        scope.scoped(actor, Observation, kind=RecordKind.OBSERVATION)
+        .filter(student=student)
+        .select_related("reporter")
+        .order_by("-observed_on", "-id")[:50]
+    )
+    evaluations = list(
+        scope.scoped(actor, Evaluation, kind=RecordKind.CASE)
+        .filter(student=student)
+        .select_related("evaluated_by")
+        .order_by("-evaluated_at")[:20]
+    )
+    cases = list(
+        scope.scoped(actor, Case, kind=RecordKind.CASE).filter(student=student).order_by("-id")
+    )
+    return {
+        "results": results,
+        "proposals": proposals,
+        "pending": [p for p in proposals if p.status == ProposalStatus.PENDING],
+        "observations": observations,
+        "evaluations": evaluations,
+        "cases": cases,
+        "active_case": next((c for c in cases if c.status != CaseStatus.CLOSED), None),
+    }
+
+
+def case_get(*, actor: Any, pk: Any) -> Case:
+    require_case_access(actor)
+    case = scope.get_scoped_or_404(
+        actor,
+        Case.objects.select_related("student", "student__klass", "school", "responsible"),
+        kind=RecordKind.CASE,
+        pk=pk,
+    )
+    case.due_state = due_state(case.next_follow_up_due)  # type: ignore[attr-defined]
+    return case
+
+
+def case_history(*, actor: Any, case: Case) -> dict[str, Any]:
+    events = list(
+        scope.scoped(actor, CaseEvent, kind=RecordKind.CASE)
+        .filter(case=case)
+        .select_related("actor")
+        .order_by("at", "id")
+    )
+    follow_ups = list(
+        scope.scoped(actor, FollowUp, kind=RecordKind.CASE)
+        .filter(case=case)
+        .select_related("by")
+        .order_by("-done_on", "-id")
+    )
+    reports = list(
+        scope.scoped(actor, CaseReport, kind=RecordKind.CASE).filter(case=case).order_by("-version")
+    )
+    tasks = list(
+        scope.scoped(actor, CaseTask, kind=RecordKind.FLAG)
+        .filter(case=case)
+        .select_related("assignee")
+        .order_by("due_on", "id")
+    )
+    transfers = list(
+        scope.scoped(actor, CaseTransfer, kind=RecordKind.CASE)
+        .filter(case=case)
+        .select_related("to_school")
+        .order_by("-id")
+    )
+    return {
+        "events": events,
+        "follow_ups": follow_ups,
+        "reports": reports,
+        "tasks": tasks,
+        "transfers": transfers,
+    }
+
+
+def active_case_flag(*, actor: Any, student: Student) -> Case | None:
+    """The student's active case as a flag (class roles learn only that there is one)."""
+    return (
+        scope.scoped(actor, Case, kind=RecordKind.FLAG)
+        .filter(student=student)
+        .exclude(status=CaseStatus.CLOSED)
+        .first()
+    )
+
+
+def my_tasks(*, actor: Any, limit: int = 20) -> list[CaseTask]:
+    """Open tasks given to the actor (a homeroom teacher sees her tasks, never the notes)."""
+    return list(
+        scope.scoped(actor, CaseTask, kind=RecordKind.FLAG)
+        .filter(assignee=actor, done_at__isnull=True)
+        .select_related("student", "student__klass")
+        .order_by("due_on", "id")[:limit]
+    )
+
+
+def incoming_transfers(*, actor: Any) -> list[CaseTransfer]:
+    """Transfers waiting for one of the actor's schools to accept them."""
+    schools = scope.schools(actor, RecordKind.CASE)
+    return list(
+        CaseTransfer.objects.filter(  # scope-lint: allow filtered to the actor's schools
+            status=TransferStatus.PENDING, to_school__in=schools
+        )
+        .select_related("case__student", "from_school", "to_school")
+        .order_by("id")
+    )
+
+
+def review_list(*, actor: Any, limit: int = 50) -> list[Review]:
+    require_case_access(actor)
+    return list(
+        scope.scoped(actor, Review, kind=RecordKind.CASE)
+        .select_related("school", "created_by")
+        .prefetch_related("decisions__case__student")
+        .order_by("-held_on", "-id")[:limit]
+    )
+
+
+def review_cases(*, actor: Any, school: OrgUnit) -> list[Case]:
+    """The school's active cases, for the review form."""
+    return list(
+        scope.scoped(actor, Case, kind=RecordKind.CASE)
+        .exclude(status=CaseStatus.CLOSED)
+        .filter(school=school)
+        .select_related("student", "student__klass")
+        .order_by("level", "next_follow_up_due", "id")
+    )

@@ -5,6 +5,14 @@ from crisis import views
 app_name = "crisis"
 urlpatterns = [
     path("high-risk/", views.highrisk_list, name="highrisk_list"),
+    path("high-risk/export.xlsx", views.highrisk_export, name="highrisk_export"),
+    path("students/<int:pk>/evaluate/", views.evaluate, name="evaluate"),
+    path("cases/<int:pk>/", views.case_detail, name="case_detail"),
+    path("cases/<int:pk>/follow-up/", views.case_follow_up, name="case_follow_up"),
+    path("cases/<int:pk>/level/", views.case_level, name="case_level"),
+    path("cases/<int:pk>/status/", views.case_status, name="case_status"),
+    path("reviews/", views.review_list, name="review_list"),
+    path("reviews/new/", views.review_create, name="review_create"),
     path("families/", include("crisis.families.urls")),
     path("incidents/", include("crisis.incidents.urls")),
     path("reports/", include("crisis.reporting.urls")),

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 
 def pager_links(
-    request: HttpRequest, *, after: int | None, next_after: int | None
+    request: HttpRequest, *, after: int | str | None, next_after: int | str | None
 ) -> dict[str, str]:
     """Query strings for "next page" and "first page", keeping the list's filters.
 

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from crisis.selectors import HighRiskFilters, highrisk_list
+from crisis.selectors import pending_proposals
 from mhcare.audit.models import AuditEvent
 from screening.models import Instrument
 from screening.services import result_create
@@ -40,7 +40,8 @@ def flagged(world):
 
 
 def names(response):
-    return {row.student.name for row in response.context["page"].rows}
+    """Students waiting for the evaluation (the proposals part of the list)."""
+    return {row.student.name for row in response.context["pending"].rows}
 
 
 def test_anonymous_is_sent_to_login(client, db):
@@ -101,13 +102,12 @@ def test_one_row_per_student_with_the_most_severe_open_proposal(client, world):
     enter(world.users["psych_a"], student, ITEM9)  # level 2
     enter(world.users["psych_a"], student, MODERATE)  # level 3 again, newest
     enter(world.users["psych_a"], student, LOW)  # no proposal
-    page = highrisk_list(actor=world.users["psych_a"])
+    page = pending_proposals(actor=world.users["psych_a"])
     assert [(row.student_id, row.level) for row in page.rows] == [(student.pk, "2")]
 
 
-def test_filters_by_level_and_school(client, flagged):
+def test_filters_by_school(client, flagged):
     client.force_login(flagged.users["center_a"])
-    assert names(client.get(URL, {"level": "3"})) == {"李小红"}
     assert names(client.get(URL, {"school": flagged.school_a2.pk})) == {"王小刚"}
     # a school outside the actor's scope is not a valid choice: the filter is ignored
     response = client.get(URL, {"school": flagged.school_b.pk})
@@ -120,7 +120,7 @@ def test_keyset_pagination_walks_every_row_once(world):
     actor = world.users["psych_a"]
     seen, after = [], None
     while True:
-        page = highrisk_list(actor=actor, filters=HighRiskFilters(), after=after, page_size=2)
+        page = pending_proposals(actor=actor, after=after, page_size=2)
         seen.extend(row.pk for row in page.rows)
         if page.next_after is None:
             break
@@ -135,7 +135,7 @@ def test_the_list_does_not_grow_queries_with_rows(client, world, django_assert_m
     client.force_login(world.users["center_a"])
     with django_assert_max_num_queries(15):
         response = client.get(URL)
-    assert len(response.context["page"].rows) == 30
+    assert len(response.context["pending"].rows) == 30
 
 
 def test_home_panels_for_the_psych_teacher(client, flagged):
@@ -145,7 +145,7 @@ def test_home_panels_for_the_psych_teacher(client, flagged):
     assert "张小明" in body
     assert "王小刚" not in body  # another school
     assert 'data-panel="followups_due"' in body
-    assert "Follow-ups arrive with the crisis registry." in body
+    assert "No follow-up is due in the next three days." in body
 
 
 def test_home_panel_for_the_county_center_never_shows_other_counties(client, flagged):

@@ -1,0 +1,107 @@
+"""What the crisis registry shows in kernel pages, registered from ``CrisisConfig.ready()``: the
+student page's "Evaluate" / "Case" actions, the growth-file timeline (case history and
+follow-ups for case roles; only "has an open case" for class roles), and the "Reviews" menu entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from crisis import selectors, services
+from crisis.models import Case, CaseEvent, CaseEventKind, CaseStatus, FollowUp
+from mhcare.accounts import scope
+from mhcare.accounts.scope import RecordKind
+from mhcare.core.registry import NavItem, StudentAction, TimelineEvent
+
+
+def student_actions(actor: Any, student: Any) -> Iterable[StudentAction]:
+    if not services.may_write_cases(actor, student):
+        return []
+    actions = [
+        StudentAction(
+            _("Comprehensive evaluation"), reverse("crisis:evaluate", args=[student.pk]), 5
+        )
+    ]
+    case = (
+        scope.scoped(actor, Case, kind=RecordKind.CASE)
+        .filter(student=student)
+        .exclude(status=CaseStatus.CLOSED)
+        .first()
+    )
+    if case is not None:
+        actions.append(
+            StudentAction(_("Open case"), reverse("crisis:case_detail", args=[case.pk]), 6)
+        )
+    return actions
+
+
+def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
+    events: list[TimelineEvent] = []
+    if scope.can(actor, RecordKind.CASE):
+        for event in (
+            scope.scoped(actor, CaseEvent, kind=RecordKind.CASE)
+            .filter(case__student=student)
+            .select_related("case")
+            .order_by("at")
+        ):
+            if event.kind in (CaseEventKind.OPENED, CaseEventKind.LEVEL):
+                title = _("Case: %(change)s — %(level)s") % {
+                    "change": event.get_kind_display(),
+                    "level": event.get_to_level_display(),
+                }
+            elif event.to_status:
+                title = _("Case: %(change)s — %(status)s") % {
+                    "change": event.get_kind_display(),
+                    "status": event.get_to_status_display(),
+                }
+            else:
+                title = _("Case: %(change)s") % {"change": event.get_kind_display()}
+            events.append(
+                TimelineEvent(
+                    at=event.at,
+                    kind="case",
+                    title=title,
+                    detail=event.reason,
+                    url=reverse("crisis:case_detail", args=[event.case_id]),
+                    level=event.case.colour,
+                )
+            )
+        for follow_up in (
+            scope.scoped(actor, FollowUp, kind=RecordKind.CASE)
+            .filter(student=student)
+            .order_by("done_on")
+        ):
+            events.append(
+                TimelineEvent(
+                    at=follow_up.created_at,
+                    kind="follow_up",
+                    title=_("Follow-up (%(way)s) on %(date)s")
+                    % {"way": follow_up.get_way_display(), "date": follow_up.done_on.isoformat()},
+                    url=reverse("crisis:case_detail", args=[follow_up.case_id]),
+                )
+            )
+    elif scope.can(actor, RecordKind.FLAG):
+        case = selectors.active_case_flag(actor=actor, student=student)
+        if case is not None:
+            events.append(
+                TimelineEvent(
+                    at=case.created_at,
+                    kind="flag",
+                    title=_("The psychology teacher follows this student (open case)"),
+                )
+            )
+    return events
+
+
+def nav_items(actor: Any) -> list[NavItem]:
+    """From the actor's grants alone (no query): the header asks on every page."""
+    if any(
+        g.role in services.REVIEW_WRITERS | services.CASE_WRITERS and g.class_id is None
+        for g in scope.grants(actor)
+    ):
+        return [NavItem(_("Reviews (研判)"), reverse("crisis:review_list"), 60)]
+    return []
