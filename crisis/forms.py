@@ -76,6 +76,12 @@ class EvaluationForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
+    source = forms.ChoiceField(
+        label=_("Source"),
+        required=False,
+        choices=[("", _("From the proposals")), *CaseSource.choices],
+        help_text=_("Where the concern came from, when no proposal led here."),
+    )
 
 
 class FollowUpForm(forms.Form):

@@ -179,6 +179,7 @@ def evaluate(request: HttpRequest, pk: int) -> HttpResponse:
                 student=student,
                 level=form.cleaned_data["level"],
                 reason=form.cleaned_data["reason"],
+                source=form.cleaned_data["source"] or None,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
