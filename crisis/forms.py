@@ -175,3 +175,42 @@ class ReviewForm(forms.Form):
             for case in self.cases
             if data.get(f"decision_{case.pk}")
         ]
+
+
+class TransferForm(forms.Form):
+    to_school_code = forms.CharField(
+        label=_("New school's code"),
+        max_length=32,
+        help_text=_("The 10-digit code of the school the student moves to."),
+    )
+    note = forms.CharField(
+        label=_("Handover note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def clean_to_school_code(self) -> OrgUnit:
+        code = self.cleaned_data["to_school_code"].strip()
+        school = OrgUnit.objects.filter(code=code, kind="school", is_active=True).first()
+        if school is None:
+            raise forms.ValidationError(_("No active school has this code."))
+        return school
+
+
+class TransferDecisionForm(forms.Form):
+    accept = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("1", _("Accept the case")), ("0", _("Decline"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    to_class: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Class at your school"), queryset=None, required=False
+    )
+
+    def __init__(self, *args: Any, classes: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_class"].queryset = classes  # type: ignore[attr-defined]
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("Task for the homeroom teacher"), max_length=200)
+    due_on = forms.DateField(label=_("Due on"), widget=_date_input())

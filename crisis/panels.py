@@ -92,6 +92,27 @@ def home_panels(actor: Any) -> Iterable[TodoPanel]:
                 order=20,
             )
         )
+    if scope.has_role(actor, Role.PSYCH_TEACHER, Role.COUNTY_CENTER):
+        transfers = selectors.incoming_transfers(actor=actor)
+        if transfers:
+            panels.append(
+                TodoPanel(
+                    key="incoming_transfers",
+                    title=_("Cases handed over to your school"),
+                    rows=[
+                        {
+                            "label": f"{t.case.student.name} · {t.from_school.name}",
+                            "url": reverse("crisis:transfer_decide", args=[t.pk]),
+                            "level": t.case.colour,
+                            "level_label": t.case.get_level_display(),
+                            "meta": _("waiting since %(date)s")
+                            % {"date": t.requested_at.date().isoformat()},
+                        }
+                        for t in transfers[:PANEL_ROWS]
+                    ],
+                    order=5,
+                )
+            )
     if scope.has_role(actor, Role.COUNTY_CENTER, Role.SCHOOL_LEADER):
         county = scope.has_role(actor, Role.COUNTY_CENTER)
         cases = selectors.case_list(actor=actor, page_size=PANEL_ROWS)

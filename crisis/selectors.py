@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from crisis.models import (
@@ -257,14 +258,33 @@ def evaluation_context(*, actor: Any, student: Student) -> dict[str, Any]:
 
 
 def case_get(*, actor: Any, pk: Any) -> Case:
+    """A case of the actor's scope; or, for a school the student left, the case it handed over
+    (read-only, what that school wrote) until the transfer's access period ends. Else 404."""
     require_case_access(actor)
-    case = scope.get_scoped_or_404(
-        actor,
-        Case.objects.select_related("student", "student__klass", "school", "responsible"),
-        kind=RecordKind.CASE,
-        pk=pk,
+    cases = Case.objects.select_related(  # scope-lint: allow read through get_scoped_or_404
+        "student", "student__klass", "school", "responsible"
     )
+    former = False
+    try:
+        case = scope.get_scoped_or_404(actor, cases, kind=RecordKind.CASE, pk=pk)
+    except Http404:
+        if not str(pk).isdigit():
+            raise
+        handed_over = (
+            scope.scoped(actor, CaseTransfer, kind=RecordKind.CASE)
+            .filter(
+                case_id=int(pk),
+                status=TransferStatus.ACCEPTED,
+                old_school_access_until__gte=timezone.localdate(),
+            )
+            .exists()
+        )
+        if not handed_over:
+            raise
+        case = cases.get(pk=pk)  # scope-lint: allow handed-over case, checked just above
+        former = True
     case.due_state = due_state(case.next_follow_up_due)  # type: ignore[attr-defined]
+    case.former_school_view = former  # type: ignore[attr-defined]
     return case
 
 
@@ -356,3 +376,11 @@ def review_cases(*, actor: Any, school: OrgUnit) -> list[Case]:
         .select_related("student", "student__klass")
         .order_by("level", "next_follow_up_due", "id")
     )
+
+
+def transfer_get(*, actor: Any, pk: Any) -> CaseTransfer:
+    """A transfer waiting for one of the actor's schools, or 404."""
+    for transfer in incoming_transfers(actor=actor):
+        if str(transfer.pk) == str(pk):
+            return transfer
+    raise Http404

@@ -27,6 +27,9 @@ from crisis.forms import (
     LevelForm,
     ReviewForm,
     StatusForm,
+    TaskForm,
+    TransferDecisionForm,
+    TransferForm,
 )
 from crisis.models import Case
 from mhcare.accounts import scope
@@ -34,7 +37,7 @@ from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core.paging import pager_links
-from mhcare.orgs.models import OrgUnit
+from mhcare.orgs.models import OrgUnit, SchoolClass
 
 PAGE_SIZE = 50
 EXPORT_MAX_ROWS = 20_000
@@ -225,6 +228,9 @@ def _case_page(
             "follow_up_form": forms.get("follow_up") or FollowUpForm(level=case.level),
             "level_form": forms.get("level") or LevelForm(),
             "status_form": forms.get("status") or StatusForm(),
+            "transfer_form": forms.get("transfer") or TransferForm(),
+            "task_form": forms.get("task") or TaskForm(),
+            "homeroom": case.student.klass.homeroom_teacher,
             "cadence": services.cadence_days(case.level),
             **history,
         },
@@ -358,5 +364,91 @@ def review_create(request: HttpRequest) -> HttpResponse:
         request,
         "crisis/review_form.html",
         {"form": form, "school": school},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def case_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    if not services.may_write_cases(request.user):
+        raise PermissionDenied
+    case = selectors.case_get(actor=request.user, pk=pk)
+    form = TransferForm(request.POST)
+    if form.is_valid():
+        try:
+            services.transfer_request(
+                actor=request.user,
+                case=case,
+                to_school=form.cleaned_data["to_school_code"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Handed over: the new school must accept the case."))
+            return redirect("crisis:case_detail", pk=case.pk)
+    return _case_page(request, case, {"transfer": form}, status=400)
+
+
+@login_required
+@require_POST
+def case_task(request: HttpRequest, pk: int) -> HttpResponse:
+    if not services.may_write_cases(request.user):
+        raise PermissionDenied
+    case = selectors.case_get(actor=request.user, pk=pk)
+    form = TaskForm(request.POST)
+    homeroom = case.student.klass.homeroom_teacher
+    if form.is_valid():
+        if homeroom is None:
+            form.add_error(None, _("The class has no homeroom teacher on record."))
+        else:
+            try:
+                services.task_create(
+                    actor=request.user, case=case, assignee=homeroom, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("Task given to the homeroom teacher."))
+                return redirect("crisis:case_detail", pk=case.pk)
+    return _case_page(request, case, {"task": form}, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    if not services.may_write_cases(request.user):
+        raise PermissionDenied
+    transfer = selectors.transfer_get(actor=request.user, pk=pk)
+    classes = SchoolClass.objects.filter(school=transfer.to_school).order_by("grade", "name")
+    form = TransferDecisionForm(request.POST or None, classes=classes)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.transfer_decide(
+                actor=request.user,
+                transfer=transfer,
+                accept=form.cleaned_data["accept"],
+                to_class=form.cleaned_data["to_class"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if form.cleaned_data["accept"]:
+                messages.success(request, _("Case accepted: the student is now on your list."))
+                return redirect("crisis:case_detail", pk=transfer.case_id)
+            messages.success(request, _("Transfer declined."))
+            return redirect("crisis:highrisk_list")
+    audit_record(
+        actor=request.user,
+        action=Action.VIEW,
+        obj=transfer,
+        student=transfer.case.student,
+        detail={"page": "transfer"},
+    )
+    return render(
+        request,
+        "crisis/transfer_decide.html",
+        {"transfer": transfer, "form": form},
         status=400 if form.errors else 200,
     )

@@ -439,3 +439,54 @@ def test_homeroom_sees_the_flag_and_her_tasks_never_the_notes(client, world):
     home = client.get(reverse("core:home")).content.decode()
     assert "课间多留意张小明" in home
     assert "秘密的谈话内容" not in home
+
+
+def test_transfer_pages_and_the_former_schools_read_access(client, world):
+    case = _confirm(world).case
+    client.force_login(world.users["psych_a"])
+    bad = client.post(reverse("crisis:case_transfer", args=[case.pk]), {"to_school_code": "x"})
+    assert bad.status_code == 400
+    assert "No active school has this code" in bad.content.decode()
+    sent = client.post(
+        reverse("crisis:case_transfer", args=[case.pk]),
+        {"to_school_code": world.school_b.code, "note": "搬家"},
+    )
+    assert sent.status_code == 302
+    transfer = CaseTransfer.objects.get()
+    url = reverse("crisis:transfer_decide", args=[transfer.pk])
+    assert client.get(url).status_code == 404  # not for the old school to accept
+    client.force_login(world.users["psych_b"])
+    assert url in client.get(reverse("core:home")).content.decode()
+    assert client.get(url).status_code == 200
+    missing_class = client.post(url, {"accept": "1"})
+    assert missing_class.status_code == 400
+    accepted = client.post(url, {"accept": "1", "to_class": world.class_b.pk})
+    assert accepted["Location"] == reverse("crisis:case_detail", args=[case.pk])
+    # The former school still reads the case (read-only), until the access period ends.
+    client.force_login(world.users["psych_a"])
+    page = client.get(reverse("crisis:case_detail", args=[case.pk]))
+    assert page.status_code == 200
+    assert 'data-testid="former-school"' in page.content.decode()
+    denied = client.post(
+        reverse("crisis:case_follow_up", args=[case.pk]),
+        {"done_on": timezone.localdate().isoformat(), "way": "phone", "state_observed": "x"},
+    )
+    assert denied.status_code in (400, 403)
+    assert not FollowUp.objects.exists()
+    CaseTransfer.objects.update(
+        old_school_access_until=timezone.localdate() - datetime.timedelta(1)
+    )
+    assert client.get(reverse("crisis:case_detail", args=[case.pk])).status_code == 404
+
+
+def test_task_page_goes_to_the_homeroom_teacher(client, world):
+    case = _confirm(world).case
+    client.force_login(world.users["psych_a"])
+    response = client.post(
+        reverse("crisis:case_task", args=[case.pk]),
+        {"title": "每天课间留意", "due_on": timezone.localdate().isoformat()},
+    )
+    assert response.status_code == 302
+    assert [t.title for t in selectors.my_tasks(actor=world.users["homeroom_a"])] == [
+        "每天课间留意"
+    ]
