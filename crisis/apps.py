@@ -8,9 +8,12 @@ class CrisisConfig(AppConfig):
 
     def ready(self) -> None:
         from crisis import panels, providers
+        from crisis.incidents import providers as incident_providers
         from mhcare.core import registry
 
         registry.register_todo(panels.home_panels)
         registry.register_student_action(providers.student_actions)
         registry.register_timeline(providers.timeline)
         registry.register_nav(providers.nav_items)
+        registry.register_nav(incident_providers.nav_items)
+        registry.register_todo(incident_providers.home_panels)

@@ -8,4 +8,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("mhcare.orgs.api_urls")),
     path("screening/", include("screening.api_urls")),
+    path("crisis/", include("crisis.api_urls")),
 ]

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from crisis.incidents import views
+
+# Included from ``crisis/urls.py`` under "incidents/": the namespace stays ``crisis``.
+urlpatterns = [
+    path("", views.incident_list, name="incident_list"),
+    path("report/", views.incident_report, name="incident_report"),
+    path("<int:pk>/", views.incident_detail, name="incident_detail"),
+    path("<int:pk>/steps/<str:step>/", views.incident_step, name="incident_step"),
+    path("<int:pk>/actions/", views.incident_action_add, name="incident_action_add"),
+]

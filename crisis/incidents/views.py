@@ -1,0 +1,205 @@
+"""Incident pages (notice §12). Access: a role that never sees incidents gets 403 before any
+lookup; one that sees but never records them (the bureau) gets 403 on every write; an incident
+outside the actor's subtree is 404 like a missing one. Opening an incident is audited."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from crisis.incidents import selectors, services
+from crisis.incidents.forms import (
+    IncidentActionForm,
+    IncidentFilterForm,
+    IncidentReportForm,
+    IncidentStepForm,
+)
+from crisis.models import Incident
+from mhcare.audit.models import Action
+from mhcare.audit.services import audit_record
+from mhcare.core.paging import pager_links
+
+PAGE_SIZE = 50
+
+
+def _apply_errors(form: Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+@require_GET
+def incident_list(request: HttpRequest) -> HttpResponse:
+    """The incidents of the actor's school / county / city / province, newest first."""
+    selectors.require_viewer(request.user)
+    form = IncidentFilterForm(request.GET or None, actor=request.user)
+    if form.is_bound and form.is_valid():
+        filters, after = form.filters(), form.cleaned_data.get("after")
+    else:
+        filters, after = selectors.IncidentFilters(), None
+    page = selectors.incident_list(
+        actor=request.user, filters=filters, after=after, page_size=PAGE_SIZE
+    )
+    return render(
+        request,
+        "crisis/incidents/list.html",
+        {
+            "form": form,
+            "page": page,
+            "may_report": services.may_manage(request.user),
+            **pager_links(request, after=after, next_after=page.next_after),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_report(request: HttpRequest) -> HttpResponse:
+    """Report an extreme incident; the leaders, the county center and the bureau are notified."""
+    selectors.require_manager(request.user)
+    form = IncidentReportForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                incident = services.incident_report(
+                    actor=request.user,
+                    school=data["school"],
+                    occurred_at=data["occurred_at"],
+                    kind=data["kind"],
+                    severity=data["severity"],
+                    summary=data["summary"],
+                    students=form.students,
+                )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Incident recorded. The school leaders, the county center and the bureau "
+                    "were notified."
+                ),
+            )
+            return redirect("crisis:incident_detail", pk=incident.pk)
+    return render(
+        request,
+        "crisis/incidents/report.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _detail(
+    request: HttpRequest,
+    incident: Incident,
+    *,
+    step_form: tuple[str, IncidentStepForm] | None = None,
+    action_form: IncidentActionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Render the incident page; every render is a view of the incident and is audited."""
+    actor = request.user
+    may_manage = services.may_manage(actor, incident.school)
+    students = selectors.incident_students(actor=actor, incident=incident)
+    checklist = []
+    for step in services.CHECKLIST:
+        done_at = getattr(incident, step.field)
+        form = None
+        if may_manage and done_at is None:
+            if step_form is not None and step_form[0] == step.field:
+                form = step_form[1]
+            else:
+                form = IncidentStepForm(auto_id=f"id_{step.field}_%s")
+        checklist.append({"field": step.field, "label": step.label, "at": done_at, "form": form})
+    audit_record(
+        actor=actor,
+        action=Action.VIEW,
+        obj=incident,
+        student=students.named[0] if len(students.named) == 1 else None,
+        detail={"students": [s.pk for s in students.named]} if students.shows_names else {},
+    )
+    return render(
+        request,
+        "crisis/incidents/detail.html",
+        {
+            "incident": incident,
+            "students": students,
+            "checklist": checklist,
+            "open_count": sum(1 for row in checklist if row["at"] is None),
+            "timeline": selectors.incident_timeline(actor=actor, incident=incident),
+            "may_manage": may_manage,
+            "action_form": (action_form or IncidentActionForm()) if may_manage else None,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+@transaction.atomic
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = selectors.incident_get(actor=request.user, pk=pk)
+    return _detail(request, incident)
+
+
+@login_required
+@require_POST
+@transaction.atomic
+def incident_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """Tick one checklist step: "done now" or at a time entered after the fact."""
+    incident = selectors.incident_manage_get(actor=request.user, pk=pk)
+    if step not in services.STEPS_BY_FIELD:
+        raise Http404
+    form = IncidentStepForm(request.POST, auto_id=f"id_{step}_%s")
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                services.incident_checklist_tick(
+                    actor=request.user, incident=incident, step=step, at=form.time()
+                )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Recorded: %(step)s") % {"step": services.STEPS_BY_FIELD[step].label},
+            )
+            return redirect(reverse("crisis:incident_detail", args=[incident.pk]) + "#checklist")
+    incident.refresh_from_db()
+    return _detail(request, incident, step_form=(step, form), status=400)
+
+
+@login_required
+@require_POST
+@transaction.atomic
+def incident_action_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a free action (time + description) to the incident's timeline."""
+    incident = selectors.incident_manage_get(actor=request.user, pk=pk)
+    form = IncidentActionForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                services.incident_action_add(
+                    actor=request.user,
+                    incident=incident,
+                    at=form.cleaned_data["at"],
+                    description=form.cleaned_data["description"],
+                )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Action added to the timeline."))
+            return redirect(reverse("crisis:incident_detail", args=[incident.pk]) + "#timeline")
+    return _detail(request, incident, action_form=form, status=400)
