@@ -8,7 +8,6 @@ from rest_framework.test import APIClient
 from crisis.incidents import services
 from tests.crisis.incidents.conftest import SUMMARY, make_incident
 
-
 URL = "/api/v1/crisis/incidents/"
 
 API_MATRIX = [
@@ -77,9 +76,7 @@ def test_api_rows_filters_and_pages(world, django_assert_max_num_queries):
 
 
 def test_the_api_is_in_the_openapi_schema():
-    schema = SchemaGenerator().get_schema(
-        request=None, public=True
-    )
+    schema = SchemaGenerator().get_schema(request=None, public=True)
     operation = schema["paths"]["/api/v1/crisis/incidents/"]["get"]
     names = {p["name"] for p in operation["parameters"]}
     assert {"kind", "severity", "open_step", "cursor"} <= names
