@@ -8,6 +8,7 @@ class CrisisConfig(AppConfig):
 
     def ready(self) -> None:
         from crisis import panels, providers
+        from crisis.families import providers as family_providers
         from crisis.incidents import providers as incident_providers
         from mhcare.core import registry
 
@@ -17,3 +18,6 @@ class CrisisConfig(AppConfig):
         registry.register_nav(providers.nav_items)
         registry.register_nav(incident_providers.nav_items)
         registry.register_todo(incident_providers.home_panels)
+        registry.register_todo(family_providers.home_panels)
+        registry.register_nav(family_providers.nav_items)
+        registry.register_timeline(family_providers.timeline)

@@ -1,0 +1,112 @@
+"""Forms of the family pages. Errors show next to their field, in the user's language; nothing a
+user typed is lost on an error."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crisis.families.services import (
+    FUTURE_DATE,
+    NAME_REQUIRED,
+    PERIOD_ORDER,
+    WAY_INVALID,
+    WITH_WHOM_REQUIRED,
+)
+from crisis.models import ContactWay
+
+DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+class FamilyContactForm(forms.Form):
+    """One row of the fast list (``prefix`` = the student's id keeps ids unique on the page)."""
+
+    contacted_on = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
+    way = forms.ChoiceField(
+        label=_("Way"),
+        choices=ContactWay.choices,
+        error_messages={"required": WAY_INVALID, "invalid_choice": WAY_INVALID},
+    )
+    with_whom = forms.CharField(
+        label=_("With whom"),
+        max_length=100,
+        error_messages={"required": WITH_WHOM_REQUIRED},
+    )
+    topics = forms.CharField(label=_("Topics"), max_length=2000, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("contacted_on", timezone.localdate())
+        kwargs["initial"].setdefault("way", ContactWay.PHONE)
+        super().__init__(*args, **kwargs)
+        self.fields["contacted_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def clean_contacted_on(self) -> Any:
+        value = self.cleaned_data["contacted_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(FUTURE_DATE)
+        return value
+
+
+class HomeVisitForm(forms.Form):
+    """Mark a checklist line visited: the date and whom the visit met."""
+
+    contacted_on = forms.DateField(label=_("Visited on"), widget=DATE_WIDGET)
+    with_whom = forms.CharField(
+        label=_("With whom"),
+        max_length=100,
+        error_messages={"required": WITH_WHOM_REQUIRED},
+    )
+    topics = forms.CharField(label=_("Topics"), max_length=2000, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("contacted_on", timezone.localdate())
+        super().__init__(*args, **kwargs)
+
+    def clean_contacted_on(self) -> Any:
+        value = self.cleaned_data["contacted_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(FUTURE_DATE)
+        return value
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.get_kind_display()})"
+
+
+class SemesterChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj)
+
+
+class KeyPeriodForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        error_messages={"required": NAME_REQUIRED},
+        help_text=_("For example 开学前后 (around the start of term) or 国庆小长假前后."),
+    )
+    org_unit = UnitChoiceField(label=_("For"), queryset=None, empty_label=None)
+    semester = SemesterChoiceField(label=_("Semester"), queryset=None, empty_label=None)
+    starts_on = forms.DateField(label=_("Starts on"), widget=DATE_WIDGET)
+    ends_on = forms.DateField(label=_("Ends on"), widget=DATE_WIDGET)
+    build_checklist = forms.BooleanField(
+        label=_("Fill the home-visit checklist now (case students and 处境不利 students)"),
+        required=False,
+        initial=True,
+    )
+
+    def __init__(self, *args: Any, units: Any, semesters: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["org_unit"]).queryset = units
+        cast(forms.ModelChoiceField, self.fields["semester"]).queryset = semesters
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts, ends = data.get("starts_on"), data.get("ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", PERIOD_ORDER)
+        return data

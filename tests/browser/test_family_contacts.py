@@ -1,0 +1,75 @@
+"""A homeroom teacher logs family contacts for her class with the keyboard only: the cursor
+starts in the first row, Tab moves through the row, Enter saves it and the cursor moves to the
+next student; a row with an error keeps what was typed and shows the message in place."""
+
+import pytest
+
+from crisis.models import FamilyContact
+from tests import factories
+from tests.browser.conftest import log_in, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _focused_row(page) -> str:
+    return page.evaluate(
+        "document.activeElement.closest('tr') && document.activeElement.closest('tr').id"
+    )
+
+
+def _wait_state(page, student_pk: int, state: str) -> None:
+    page.locator(f"#row-{student_pk}[data-state={state}]").wait_for()
+
+
+def test_keyboard_only_family_contacts(page, world):
+    for index in range(3):
+        student = factories.StudentFactory(klass=world.class_a, name=f"学生{index}")
+        factories.GuardianFactory(student=student)
+    log_in(page, "homeroom_a", world.password)
+    page.goto(f"/crisis/families/classes/{world.class_a.pk}/")
+    rows = page.locator("#family-list tbody tr.family-row")
+    assert rows.count() == 4
+    ids = [int(rows.nth(i).get_attribute("data-student")) for i in range(4)]
+    assert page.locator("[data-testid=missing] li:not([hidden])").count() == 4
+    screenshot(page, "family-0-class")
+
+    # The cursor starts in the first row ("way"); "with whom" is prefilled with the guardian.
+    assert _focused_row(page) == f"row-{ids[0]}"
+    keyboard = page.keyboard
+    keyboard.press("Tab")  # with whom
+    keyboard.press("Tab")  # topics
+    keyboard.type("学习和睡眠")
+    keyboard.press("Enter")
+    _wait_state(page, ids[0], "saved")
+    page.wait_for_function(f"document.activeElement.closest('tr').id === 'row-{ids[1]}'")
+
+    # Enter on the "way" select saves the row as it stands (phone, the guardian).
+    keyboard.press("Enter")
+    _wait_state(page, ids[1], "saved")
+    page.wait_for_function(f"document.activeElement.closest('tr').id === 'row-{ids[2]}'")
+
+    # An error: "with whom" emptied. The row says so, keeps the topics, and keeps the cursor.
+    keyboard.press("Tab")
+    keyboard.press("Control+A")
+    keyboard.press("Backspace")
+    keyboard.press("Tab")
+    keyboard.type("家长会")
+    keyboard.press("Enter")
+    _wait_state(page, ids[2], "error")
+    assert page.locator(f"#row-{ids[2]} [data-testid=row-errors]").is_visible()
+    assert page.locator(f"#row-{ids[2]} input[name$=topics]").input_value() == "家长会"
+    assert _focused_row(page) == f"row-{ids[2]}"
+    screenshot(page, "family-1-row-error")
+
+    # Fixed: type whom, Enter.
+    page.locator(f"#row-{ids[2]} input[name$=with_whom]").focus()
+    keyboard.type("父亲")
+    keyboard.press("Enter")
+    _wait_state(page, ids[2], "saved")
+    page.wait_for_function(f"document.activeElement.closest('tr').id === 'row-{ids[3]}'")
+
+    assert FamilyContact.objects.count() == 3
+    assert page.locator("#coverage-covered").inner_text() == "3"
+    assert page.locator("[data-testid=missing] li:not([hidden])").count() == 1
+    assert page.locator(f"#row-{ids[0]} [data-testid=contact-count]").inner_text() == "1"
+    screenshot(page, "family-2-three-saved")
