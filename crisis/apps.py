@@ -10,6 +10,7 @@ class CrisisConfig(AppConfig):
         from crisis import panels, providers
         from crisis.families import providers as family_providers
         from crisis.incidents import providers as incident_providers
+        from crisis.reporting import providers as reporting_providers
         from mhcare.core import registry
 
         registry.register_todo(panels.home_panels)
@@ -21,3 +22,4 @@ class CrisisConfig(AppConfig):
         registry.register_todo(family_providers.home_panels)
         registry.register_nav(family_providers.nav_items)
         registry.register_timeline(family_providers.timeline)
+        reporting_providers.register()

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -197,6 +198,40 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The periodic schedule: one entry per job, each saying what it is for.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# 上报 to the provincial crisis platform (crisis.reporting). No URL = delivery off: rows wait.
+PROVINCIAL_REPORT_URL = env("PROVINCIAL_REPORT_URL", "") or ""
+PROVINCIAL_REPORT_TOKEN = env("PROVINCIAL_REPORT_TOKEN", "") or ""
+PROVINCIAL_REPORT_TIMEOUT = float(env("PROVINCIAL_REPORT_TIMEOUT", "10") or 10)
+# Backoff after a failed attempt: base × 2^(attempts − 1) seconds, capped.
+REPORT_RETRY_BASE_SECONDS = int(env("REPORT_RETRY_BASE_SECONDS", "60") or 60)
+REPORT_RETRY_MAX_SECONDS = int(env("REPORT_RETRY_MAX_SECONDS", "3600") or 3600)
+# A follow-up overdue by more than this many days goes to the school leader, then the county center.
+FOLLOW_UP_ESCALATE_LEADER_DAYS = int(env("FOLLOW_UP_ESCALATE_LEADER_DAYS", "3") or 3)
+FOLLOW_UP_ESCALATE_CENTER_DAYS = int(env("FOLLOW_UP_ESCALATE_CENTER_DAYS", "7") or 7)
+# Usernames who get crisis reminders in the inbox only, plus one e-mail digest a day.
+REMINDER_DIGEST_USERS = env_list("REMINDER_DIGEST_USERS")
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # 上报 outbox: send rows whose next attempt is due (first tries and retries with backoff).
+        "crisis-report-sweep": {"task": "crisis.reporting.tasks.report_sweep", "schedule": 60.0},
+        # Every crisis reminder (follow-ups, 上报, reviews, family contacts, home visits), 07:00.
+        "crisis-reminder-scan-daily": {
+            "task": "crisis.reminders.tasks.reminder_scan_task",
+            "schedule": crontab(hour=7, minute=0),
+        },
+        # 上报 deadlines are counted in hours: their reminders and escalation run every hour.
+        "crisis-report-deadlines-hourly": {
+            "task": "crisis.reminders.tasks.reminder_scan_task",
+            "schedule": crontab(minute=5),
+            "kwargs": {"rules": ["report"]},
+        },
+        # The daily e-mail digest for the users in REMINDER_DIGEST_USERS, after the morning scan.
+        "crisis-reminder-digest": {
+            "task": "crisis.reminders.tasks.reminder_digest_task",
+            "schedule": crontab(hour=7, minute=30),
+        },
+    }
+)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")

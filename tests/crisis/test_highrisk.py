@@ -162,4 +162,6 @@ def test_homeroom_teacher_home_has_no_high_risk_panel(client, flagged):
     client.force_login(flagged.users["homeroom_a"])
     body = client.get(reverse("core:home")).content.decode()
     assert "highrisk" not in body
-    assert "张小明" not in body
+    # Her class's students may appear (family contacts to make), never a level or a reason.
+    assert "level-orange" not in body
+    assert "PHQ" not in body

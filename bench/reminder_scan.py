@@ -1,0 +1,231 @@
+"""Benchmark of the crisis reminder scan over N open cases, beside the raw SQL that finds them.
+
+    DATABASE_URL=postgres://… .venv/bin/python bench/reminder_scan.py [--cases 100000]
+
+Creates (once, with COPY) a bench county of its own (``REMB…`` codes): schools with a psychology
+teacher and a leader each, a county-center user, and N students each with an open case whose next
+follow-up is spread over ``[today − 10, today + 90)`` days (so roughly one case in eight is due
+soon or overdue, as in a school that keeps up). Then it times:
+
+1. the raw SQL that finds the due cases (``SELECT … WHERE status <> 'closed' AND
+   next_follow_up_due <= today + 2``);
+2. the first scan of the day (every rule: ledger ``INSERT … ON CONFLICT … RETURNING`` plus one
+   inbox notification per new reminder);
+3. the same scan again (the hourly re-run: everything is already in the ledger, nothing is sent).
+
+Re-runnable: the bench's ledger rows and notifications are deleted before the timed runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mhcare.settings.local")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from crisis.models import Case, ReminderSent  # noqa: E402
+from crisis.reminders import services  # noqa: E402
+from mhcare.accounts.models import Role, RoleAssignment, User  # noqa: E402
+from mhcare.notifications.models import Notification  # noqa: E402
+from mhcare.orgs.models import OrgKind, OrgUnit, SchoolClass, SchoolStage, SchoolYear  # noqa: E402
+
+STUDENTS_PER_SCHOOL = 5_000
+PREFIX = "REMB"
+DUE_SPREAD = (-10, 90)
+
+
+def _unit(code: str, name: str, kind: str, parent: OrgUnit | None, **extra: object) -> OrgUnit:
+    unit = OrgUnit.objects.filter(code=code).first()
+    if unit is None:
+        unit = OrgUnit(code=code, name=name, kind=kind, parent=parent, **extra)
+        unit.save()
+    return unit
+
+
+def _user(username: str, role: str, unit: OrgUnit) -> User:
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"email": f"{username}@example.org"}
+    )
+    if created:
+        RoleAssignment.objects.create(user=user, role=role, org_unit=unit)
+    return user
+
+
+def _count(sql: str, params: list[object] | None = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return int(cursor.fetchone()[0])
+
+
+def ensure_world(cases: int, today: datetime.date) -> OrgUnit:
+    province = OrgUnit.objects.filter(kind=OrgKind.PROVINCE).first() or _unit(
+        "98", "基准省", OrgKind.PROVINCE, None
+    )
+    city = _unit(f"{PREFIX}C", "提醒基准市", OrgKind.CITY, province)
+    county = _unit(f"{PREFIX}X", "提醒基准县", OrgKind.COUNTY, city)
+    _user("remb_center", Role.COUNTY_CENTER, county)
+    year, _ = SchoolYear.objects.get_or_create(
+        name="2026-2027",
+        defaults={"start": datetime.date(2026, 9, 1), "end": datetime.date(2027, 8, 31)},
+    )
+    for s in range(-(-cases // STUDENTS_PER_SCHOOL)):
+        school = _unit(f"{PREFIX}S{s:04d}", f"提醒基准学校{s}", OrgKind.SCHOOL, county)
+        if school.stage != SchoolStage.JUNIOR:
+            OrgUnit.objects.filter(pk=school.pk).update(stage=SchoolStage.JUNIOR)
+        SchoolClass.objects.get_or_create(
+            school=school, school_year=year, name="八(1)班", defaults={"grade": 8}
+        )
+        _user(f"remb_psych_{s}", Role.PSYCH_TEACHER, school)
+        _user(f"remb_leader_{s}", Role.SCHOOL_LEADER, school)
+    have = _count("SELECT count(*) FROM crisis_case WHERE county_id = %s", [county.pk])
+    if have < cases:
+        _copy(county, year, cases, today)
+    return county
+
+
+def _copy(county: OrgUnit, year: SchoolYear, cases: int, today: datetime.date) -> None:
+    """Students and one open case each, with COPY; missing ones only."""
+    schools = dict(OrgUnit.objects.filter(parent=county).values_list("code", "id"))
+    classes = dict(
+        SchoolClass.objects.filter(school__parent=county).values_list("school__code", "id")
+    )
+    psych = dict(
+        RoleAssignment.objects.filter(org_unit__parent=county, role=Role.PSYCH_TEACHER).values_list(
+            "org_unit__code", "user_id"
+        )
+    )
+    reason = Case._meta.get_field("open_reason").get_prep_value("bench")
+    now = timezone.now().isoformat()
+    low, high = DUE_SPREAD
+    with transaction.atomic(), connection.cursor() as cursor:
+        columns = (
+            "school_id, county_id, klass_id, name, gender, birth_date, student_number, status, "
+            "disadvantages, created_at, updated_at"
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE remb_students (LIKE orgs_student INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        cursor.execute("ALTER TABLE remb_students DROP COLUMN id")
+        with cursor.cursor.copy(f"COPY remb_students ({columns}) FROM STDIN") as copy:
+            for n in range(cases):
+                code = f"{PREFIX}S{n // STUDENTS_PER_SCHOOL:04d}"
+                copy.write(
+                    f"{schools[code]}\t{county.pk}\t{classes[code]}\t学生{n}\tF\t2012-05-01\t"
+                    f"{PREFIX}{n:012d}\tenrolled\t{{}}\t{now}\t{now}\n"
+                )
+        cursor.execute(
+            f"INSERT INTO orgs_student ({columns}) SELECT {columns} FROM remb_students "
+            "ON CONFLICT (student_number) DO NOTHING"
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE remb_cases (student_number text, school_code text, due date) "
+            "ON COMMIT DROP"
+        )
+        with cursor.cursor.copy("COPY remb_cases FROM STDIN") as copy:
+            for n in range(cases):
+                due = today + datetime.timedelta(days=low + n * 7919 % (high - low))
+                copy.write(f"{PREFIX}{n:012d}\t{PREFIX}S{n // STUDENTS_PER_SCHOOL:04d}\t{due}\n")
+        cursor.execute(
+            "INSERT INTO crisis_case (student_id, school_id, county_id, level, status, source, "
+            "responsible_id, opened_on, open_reason, close_reason, level_confirmed_at, "
+            "next_follow_up_due, version, created_at, updated_at) "
+            "SELECT s.id, s.school_id, s.county_id, '2', 'open', 'screening', "
+            "(%s::jsonb ->> c.school_code)::bigint, %s, %s, '', %s, c.due, 1, %s, %s "
+            "FROM remb_cases c JOIN orgs_student s ON s.student_number = c.student_number "
+            "WHERE NOT EXISTS (SELECT 1 FROM crisis_case x WHERE x.student_id = s.id "
+            "AND x.status <> 'closed')",
+            [
+                json.dumps(psych),
+                today,
+                reason,
+                now,
+                now,
+                now,
+            ],
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crisis_case")
+
+
+def reset(county: OrgUnit) -> None:
+    users = list(
+        RoleAssignment.objects.filter(org_unit__path__startswith=county.path).values_list(
+            "user_id", flat=True
+        )
+    )
+    ReminderSent.objects.filter(recipient_id__in=users).delete()
+    Notification.objects.filter(recipient_id__in=users).delete()
+
+
+def raw_find(county: OrgUnit, today: datetime.date) -> tuple[int, float]:
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, responsible_id, next_follow_up_due FROM crisis_case "
+            "WHERE status <> 'closed' AND next_follow_up_due <= %s",
+            [today + datetime.timedelta(days=services.FOLLOW_UP_SOON_DAYS)],
+        )
+        rows = cursor.fetchall()
+    return len(rows), time.perf_counter() - start
+
+
+def timed_scan(today: datetime.date) -> tuple[dict[str, int], dict[str, float], float]:
+    per_rule: dict[str, float] = {}
+    marks = [time.perf_counter()]
+
+    def after(rule: str) -> None:
+        now = time.perf_counter()
+        per_rule[rule] = now - marks[-1]
+        marks.append(now)
+
+    result = services.reminder_scan(today, after_rule=after)
+    return result.sent, per_rule, marks[-1] - marks[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    args = parser.parse_args()
+    logging.getLogger("celery").setLevel(logging.WARNING)  # no line per e-mail task
+    today = timezone.localdate()
+
+    start = time.perf_counter()
+    county = ensure_world(args.cases, today)
+    open_cases = _count(
+        "SELECT count(*) FROM crisis_case WHERE status <> 'closed' AND county_id = %s",
+        [county.pk],
+    )
+    print(f"setup: {open_cases} open bench cases ({time.perf_counter() - start:.1f} s)")
+    reset(county)
+
+    found, raw_seconds = raw_find(county, today)
+    print(f"raw SQL finding the due cases:    {found:>7} rows  {raw_seconds * 1000:9.1f} ms")
+    sent, per_rule, total = timed_scan(today)
+    print(f"scan, first run of the day:       {sum(sent.values()):>7} sent  {total * 1000:9.1f} ms")
+    for rule, seconds in per_rule.items():
+        print(f"  {rule:<14} {sent[rule]:>7} sent  {seconds * 1000:9.1f} ms")
+    sent, per_rule, total = timed_scan(today)
+    print(f"scan, re-run (nothing new):       {sum(sent.values()):>7} sent  {total * 1000:9.1f} ms")
+    for rule, seconds in per_rule.items():
+        print(f"  {rule:<14} {sent[rule]:>7} sent  {seconds * 1000:9.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

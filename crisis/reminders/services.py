@@ -1,0 +1,544 @@
+"""The crisis reminder scan: who must be told what today, each reminder once.
+
+Every rule is one set-based statement: ``INSERT INTO crisis_remindersent … SELECT <due things ×
+recipients> ON CONFLICT ON CONSTRAINT crisis_reminder_once DO NOTHING RETURNING …``. Only the rows
+that statement inserted are notified, in the same transaction (one per rule). So running the scan
+twice, hourly as well as daily, or a worker killed mid-run whose task is redelivered, sends nothing
+twice: a rule that committed is not repeated, a rule that did not commit left no trace. The
+notification itself is idempotent too (``notification_send`` is unique by recipient and key; the
+key is the ledger key).
+
+Rules (``today`` is the date in Asia/Shanghai; the ledger's ``due_on`` is the date the reminder is
+about, so a new due date gives a new reminder):
+
+- ``follow_up`` (object: case, due: ``next_follow_up_due``) — due within 2 days → the responsible
+  psychology teacher (or, with none, the school's) stage 0; overdue → the same, stage 1; overdue by
+  more than ``FOLLOW_UP_ESCALATE_LEADER_DAYS`` → the school leader(s), stage 2; by more than
+  ``FOLLOW_UP_ESCALATE_CENTER_DAYS`` → the county center staff, stage 3.
+- ``report`` (object: 上报 outbox row, due: the local date of ``due_by``) — not sent and due within
+  6 hours → the psychology teacher, stage 0; missed → the psychology teacher, stage 1, and the
+  escalation to the school leader(s) and the county center staff, stage 2.
+- ``review`` (object: the school's latest 研判 review, due: ``next_review_on``) — the date is
+  reached → the school's psychology teachers.
+- ``family_contact`` (object: class, due: the semester's end) — from four weeks before the end of
+  the current semester, a class with students whose family was not contacted directly this
+  semester → its homeroom teacher, with how many.
+- ``home_visit`` (object: key period, due: its end) — ≤ 3 days left and visits not done → the
+  psychology teachers of the schools concerned, with how many.
+
+Users listed in ``REMINDER_DIGEST_USERS`` get these in the inbox only, plus one e-mail digest a day
+(``reminder_digest``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from crisis.models import (
+    DIRECT_CONTACT_WAYS,
+    Case,
+    CaseReport,
+    CaseStatus,
+    FamilyContact,
+    HomeVisit,
+    KeyPeriod,
+    ReminderSent,
+    ReportStatus,
+    Review,
+)
+from mhcare.accounts.models import Role, RoleAssignment, User
+from mhcare.notifications.models import Notification
+from mhcare.notifications.services import notification_send
+from mhcare.orgs.models import EnrolmentStatus, SchoolClass, Semester, Student
+
+FOLLOW_UP_SOON_DAYS = 2
+REPORT_SOON = datetime.timedelta(hours=6)
+FAMILY_CONTACT_LEAD = datetime.timedelta(weeks=4)
+HOME_VISIT_LEAD_DAYS = 3
+NOTIFICATION_KIND_PREFIX = "crisis."
+DIGEST_KIND = "crisis.digest"
+
+RULE_FOLLOW_UP = "follow_up"
+RULE_REPORT = "report"
+RULE_REVIEW = "review"
+RULE_FAMILY_CONTACT = "family_contact"
+RULE_HOME_VISIT = "home_visit"
+RULES = (RULE_FOLLOW_UP, RULE_REPORT, RULE_REVIEW, RULE_FAMILY_CONTACT, RULE_HOME_VISIT)
+
+
+@dataclass(frozen=True)
+class Due:
+    """One ledger row just inserted: a reminder to send."""
+
+    kind: str
+    object_type: str
+    object_id: int
+    due_on: datetime.date
+    recipient_id: int
+    stage: int
+    count: int = 0  # how many students, for the grouped rules
+
+    @property
+    def key(self) -> str:
+        return (
+            f"crisis:{self.kind}:{self.object_type}:{self.object_id}:"
+            f"{self.due_on.isoformat()}:{self.stage}"
+        )
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str = ""
+    url: str = ""
+
+
+@dataclass
+class ScanResult:
+    sent: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.sent.values())
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "ledger": ReminderSent._meta.db_table,
+        "case": Case._meta.db_table,
+        "report": CaseReport._meta.db_table,
+        "review": Review._meta.db_table,
+        "contact": FamilyContact._meta.db_table,
+        "period": KeyPeriod._meta.db_table,
+        "visit": HomeVisit._meta.db_table,
+        "klass": SchoolClass._meta.db_table,
+        "student": Student._meta.db_table,
+        "semester": Semester._meta.db_table,
+        "assignment": RoleAssignment._meta.db_table,
+        "user": User._meta.db_table,
+    }
+
+
+# Active staff by role and unit (school roles at the school, the county center at the county).
+STAFF_CTE = """
+staff AS (
+    SELECT ra.user_id, ra.role, ra.org_unit_id
+    FROM {assignment} ra JOIN {user} u ON u.id = ra.user_id
+    WHERE ra.is_active AND u.is_active AND ra.role IN (%(psych)s, %(leader)s, %(center)s)
+)"""
+
+# The responsible teacher when active, else every psychology teacher of the school.
+TEACHER_JOIN = """
+LEFT JOIN {user} ru ON ru.id = c.responsible_id AND ru.is_active
+LEFT JOIN staff p ON ru.id IS NULL AND p.role = %(psych)s AND p.org_unit_id = c.school_id"""
+
+INSERT_HEAD = """
+INSERT INTO {ledger} (kind, object_type, object_id, due_on, recipient_id, stage, sent_at)
+SELECT DISTINCT %(kind)s, %(object_type)s, d.object_id, d.due_on, d.recipient_id, d.stage, now()
+FROM due d WHERE d.recipient_id IS NOT NULL
+ON CONFLICT ON CONSTRAINT crisis_reminder_once DO NOTHING
+RETURNING object_id, due_on, recipient_id, stage"""
+
+FOLLOW_UP_SQL = (
+    "WITH"  # noqa: S608 - only table names are formatted in; every value is a bound parameter
+    + STAFF_CTE
+    + """,
+due AS (
+    SELECT c.id AS object_id, c.next_follow_up_due AS due_on,
+           CASE WHEN c.next_follow_up_due < %(today)s THEN 1 ELSE 0 END AS stage,
+           COALESCE(ru.id, p.user_id) AS recipient_id
+    FROM {case} c"""
+    + TEACHER_JOIN
+    + """
+    WHERE c.status <> %(closed)s AND c.next_follow_up_due <= %(soon)s
+    UNION ALL
+    SELECT c.id, c.next_follow_up_due, 2, s.user_id
+    FROM {case} c JOIN staff s ON s.role = %(leader)s AND s.org_unit_id = c.school_id
+    WHERE c.status <> %(closed)s AND c.next_follow_up_due < %(leader_before)s
+    UNION ALL
+    SELECT c.id, c.next_follow_up_due, 3, s.user_id
+    FROM {case} c JOIN staff s ON s.role = %(center)s AND s.org_unit_id = c.county_id
+    WHERE c.status <> %(closed)s AND c.next_follow_up_due < %(center_before)s
+)"""
+    + INSERT_HEAD
+)
+
+REPORT_SQL = (
+    "WITH"  # noqa: S608 - only table names are formatted in; every value is a bound parameter
+    + STAFF_CTE
+    + """,
+unsent AS (
+    SELECT r.id, r.school_id, r.county_id, r.due_by,
+           (r.due_by AT TIME ZONE %(tz)s)::date AS due_on, c.responsible_id
+    FROM {report} r JOIN {case} c ON c.id = r.case_id
+    WHERE r.status <> %(sent)s AND r.due_by <= %(soon_at)s
+),
+due AS (
+    SELECT c.id AS object_id, c.due_on,
+           CASE WHEN c.due_by <= %(now)s THEN 1 ELSE 0 END AS stage,
+           COALESCE(ru.id, p.user_id) AS recipient_id
+    FROM unsent c"""
+    + TEACHER_JOIN
+    + """
+    UNION ALL
+    SELECT u.id, u.due_on, 2, s.user_id
+    FROM unsent u JOIN staff s
+      ON (s.role = %(leader)s AND s.org_unit_id = u.school_id)
+      OR (s.role = %(center)s AND s.org_unit_id = u.county_id)
+    WHERE u.due_by <= %(now)s
+)"""
+    + INSERT_HEAD
+)
+
+REVIEW_SQL = (
+    "WITH"  # noqa: S608 - only table names are formatted in; every value is a bound parameter
+    + STAFF_CTE
+    + """,
+latest AS (
+    SELECT DISTINCT ON (r.school_id) r.id, r.school_id, r.next_review_on
+    FROM {review} r ORDER BY r.school_id, r.held_on DESC, r.id DESC
+),
+due AS (
+    SELECT l.id AS object_id, l.next_review_on AS due_on, 0 AS stage, s.user_id AS recipient_id
+    FROM latest l JOIN staff s ON s.role = %(psych)s AND s.org_unit_id = l.school_id
+    WHERE l.next_review_on <= %(today)s
+)"""
+    + INSERT_HEAD
+)
+
+# Grouped rules return how many students are concerned beside each inserted row.
+FAMILY_CONTACT_SQL = """
+WITH semester AS (
+    SELECT id, school_year_id, "end" FROM {semester}
+    WHERE start <= %(today)s AND "end" >= %(today)s AND "end" <= %(family_until)s
+),
+gaps AS (
+    SELECT k.id AS object_id, sem."end" AS due_on, 0 AS stage,
+           k.homeroom_teacher_id AS recipient_id, count(*) AS missing
+    FROM semester sem
+    JOIN {klass} k ON k.school_year_id = sem.school_year_id
+    JOIN {user} u ON u.id = k.homeroom_teacher_id AND u.is_active
+    JOIN {student} st ON st.klass_id = k.id AND st.status = %(enrolled)s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM {contact} fc
+        WHERE fc.student_id = st.id AND fc.semester_id = sem.id AND fc.way = ANY(%(direct)s)
+    )
+    GROUP BY k.id, sem."end", k.homeroom_teacher_id
+),
+inserted AS (
+    INSERT INTO {ledger} (kind, object_type, object_id, due_on, recipient_id, stage, sent_at)
+    SELECT %(kind)s, %(object_type)s, g.object_id, g.due_on, g.recipient_id, g.stage, now()
+    FROM gaps g
+    ON CONFLICT ON CONSTRAINT crisis_reminder_once DO NOTHING
+    RETURNING object_id, due_on, recipient_id, stage
+)
+SELECT i.object_id, i.due_on, i.recipient_id, i.stage, g.missing
+FROM inserted i JOIN gaps g ON g.object_id = i.object_id AND g.recipient_id = i.recipient_id"""
+
+HOME_VISIT_SQL = (
+    "WITH"  # noqa: S608 - only table names are formatted in; every value is a bound parameter
+    + STAFF_CTE
+    + """,
+gaps AS (
+    SELECT kp.id AS object_id, kp.ends_on AS due_on, 0 AS stage, s.user_id AS recipient_id,
+           count(DISTINCT v.id) AS missing
+    FROM {period} kp
+    JOIN {visit} v ON v.key_period_id = kp.id AND v.visited_on IS NULL
+    JOIN staff s ON s.role = %(psych)s AND s.org_unit_id = v.school_id
+    WHERE kp.ends_on >= %(today)s AND kp.ends_on <= %(visit_until)s
+    GROUP BY kp.id, kp.ends_on, s.user_id
+),
+inserted AS (
+    INSERT INTO {ledger} (kind, object_type, object_id, due_on, recipient_id, stage, sent_at)
+    SELECT %(kind)s, %(object_type)s, g.object_id, g.due_on, g.recipient_id, g.stage, now()
+    FROM gaps g
+    ON CONFLICT ON CONSTRAINT crisis_reminder_once DO NOTHING
+    RETURNING object_id, due_on, recipient_id, stage
+)
+SELECT i.object_id, i.due_on, i.recipient_id, i.stage, g.missing
+FROM inserted i JOIN gaps g ON g.object_id = i.object_id AND g.recipient_id = i.recipient_id"""
+)
+
+# rule → (ledger kind, object type, SQL, whether the SQL returns a count)
+RULE_SQL: dict[str, tuple[str, str, str, bool]] = {
+    RULE_FOLLOW_UP: ("follow_up", "case", FOLLOW_UP_SQL, False),
+    RULE_REPORT: ("report", "casereport", REPORT_SQL, False),
+    RULE_REVIEW: ("review", "review", REVIEW_SQL, False),
+    RULE_FAMILY_CONTACT: ("family_contact_gap", "schoolclass", FAMILY_CONTACT_SQL, True),
+    RULE_HOME_VISIT: ("home_visit", "keyperiod", HOME_VISIT_SQL, True),
+}
+
+
+def _params(
+    *, kind: str, object_type: str, today: datetime.date, now: datetime.datetime
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "object_type": object_type,
+        "today": today,
+        "now": now,
+        "tz": settings.TIME_ZONE,
+        "psych": Role.PSYCH_TEACHER.value,
+        "leader": Role.SCHOOL_LEADER.value,
+        "center": Role.COUNTY_CENTER.value,
+        "closed": CaseStatus.CLOSED.value,
+        "sent": ReportStatus.SENT.value,
+        "enrolled": EnrolmentStatus.ENROLLED.value,
+        "direct": [str(way) for way in DIRECT_CONTACT_WAYS],
+        "soon": today + datetime.timedelta(days=FOLLOW_UP_SOON_DAYS),
+        "leader_before": today - datetime.timedelta(days=settings.FOLLOW_UP_ESCALATE_LEADER_DAYS),
+        "center_before": today - datetime.timedelta(days=settings.FOLLOW_UP_ESCALATE_CENTER_DAYS),
+        "soon_at": now + REPORT_SOON,
+        "family_until": today + FAMILY_CONTACT_LEAD,
+        "visit_until": today + datetime.timedelta(days=HOME_VISIT_LEAD_DAYS),
+    }
+
+
+def _insert(rule: str, *, today: datetime.date, now: datetime.datetime) -> list[Due]:
+    kind, object_type, sql, has_count = RULE_SQL[rule]
+    params = _params(kind=kind, object_type=object_type, today=today, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(**_tables()), params)
+        rows = cursor.fetchall()
+    return [
+        Due(
+            kind=kind,
+            object_type=object_type,
+            object_id=row[0],
+            due_on=row[1],
+            recipient_id=row[2],
+            stage=row[3],
+            count=int(row[4]) if has_count else 0,
+        )
+        for row in rows
+    ]
+
+
+# --- what each reminder says ---------------------------------------------------------------------
+# Titles and bodies name no student: they go out by e-mail. The link leads to the record, behind
+# the recipient's scope.
+
+
+def _date(day: datetime.date) -> str:
+    return day.isoformat()
+
+
+def _follow_up_messages(dues: Sequence[Due], today: datetime.date) -> Callable[[Due], Message]:
+    cases = (
+        Case.objects.select_related("school")
+        .only("id", "student_id", "school__name")
+        .in_bulk([d.object_id for d in dues])
+    )
+
+    def message(due: Due) -> Message:
+        case = cases[due.object_id]
+        url = reverse("orgs:student_detail", args=[case.student_id])
+        school = case.school.name
+        if due.stage == 0:
+            return Message(
+                _("Follow-up due on %(date)s") % {"date": _date(due.due_on)},
+                _("A case student at %(school)s is due for a follow-up.") % {"school": school},
+                url,
+            )
+        days = (today - due.due_on).days
+        if due.stage == 1:
+            return Message(
+                _("Follow-up overdue since %(date)s") % {"date": _date(due.due_on)},
+                _("A case student at %(school)s has missed a follow-up. Record it today.")
+                % {"school": school},
+                url,
+            )
+        return Message(
+            _("Escalation: a follow-up is %(days)s days overdue") % {"days": days},
+            _(
+                "A case at %(school)s has had no follow-up since %(date)s. Please make sure the "
+                "responsible teacher follows the student up."
+            )
+            % {"school": school, "date": _date(due.due_on)},
+            url,
+        )
+
+    return message
+
+
+def _report_messages(dues: Sequence[Due], today: datetime.date) -> Callable[[Due], Message]:
+    reports = (
+        CaseReport.objects.select_related("school")
+        .only("id", "level", "due_by", "school__name")
+        .in_bulk([d.object_id for d in dues])
+    )
+
+    def message(due: Due) -> Message:
+        report = reports[due.object_id]
+        url = reverse("crisis:report_detail", args=[report.pk])
+        due_by = timezone.localtime(report.due_by).strftime("%Y-%m-%d %H:%M")
+        school = report.school.name
+        if due.stage == 0:
+            return Message(
+                _("Report to the province due by %(time)s") % {"time": due_by},
+                _(
+                    "A level %(level)s case at %(school)s has not been received by the provincial "
+                    "platform yet."
+                )
+                % {"level": report.level, "school": school},
+                url,
+            )
+        return Message(
+            _("Report to the province overdue since %(time)s") % {"time": due_by},
+            _(
+                "A level %(level)s case at %(school)s was not reported to the provincial platform "
+                "within 24 hours. Check the list of cases not yet reported."
+            )
+            % {"level": report.level, "school": school},
+            url,
+        )
+
+    return message
+
+
+def _review_messages(dues: Sequence[Due], today: datetime.date) -> Callable[[Due], Message]:
+    def message(due: Due) -> Message:
+        return Message(
+            _("Crisis review due on %(date)s") % {"date": _date(due.due_on)},
+            _("The school crisis group planned its next review (研判) for this date."),
+            reverse("crisis:highrisk_list"),
+        )
+
+    return message
+
+
+def _family_messages(dues: Sequence[Due], today: datetime.date) -> Callable[[Due], Message]:
+    classes = SchoolClass.objects.in_bulk([d.object_id for d in dues])
+
+    def message(due: Due) -> Message:
+        klass = classes[due.object_id]
+        return Message(
+            _("%(count)s families of %(class)s not contacted this semester")
+            % {"count": due.count, "class": klass.name},
+            _(
+                "The semester ends on %(date)s. Every family is contacted directly at least once "
+                "a semester (a visit, a call, a video call or a meeting)."
+            )
+            % {"date": _date(due.due_on)},
+            reverse("crisis:family_class", args=[klass.pk]),
+        )
+
+    return message
+
+
+def _home_visit_messages(dues: Sequence[Due], today: datetime.date) -> Callable[[Due], Message]:
+    periods = KeyPeriod.objects.in_bulk([d.object_id for d in dues])
+
+    def message(due: Due) -> Message:
+        period = periods[due.object_id]
+        return Message(
+            _("%(count)s home visits of %(period)s not done")
+            % {"count": due.count, "period": period.name},
+            _("The key period ends on %(date)s.") % {"date": _date(due.due_on)},
+            reverse("crisis:family_key_period", args=[period.pk]),
+        )
+
+    return message
+
+
+MESSAGES: dict[str, Callable[[Sequence[Due], datetime.date], Callable[[Due], Message]]] = {
+    RULE_FOLLOW_UP: _follow_up_messages,
+    RULE_REPORT: _report_messages,
+    RULE_REVIEW: _review_messages,
+    RULE_FAMILY_CONTACT: _family_messages,
+    RULE_HOME_VISIT: _home_visit_messages,
+}
+
+
+def _notify(rule: str, dues: Sequence[Due], today: datetime.date) -> None:
+    if not dues:
+        return
+    recipients = User.objects.in_bulk({d.recipient_id for d in dues})
+    digest_users = set(settings.REMINDER_DIGEST_USERS)
+    compose = MESSAGES[rule](dues, today)
+    for due in dues:
+        recipient = recipients[due.recipient_id]
+        with translation.override(recipient.language or settings.LANGUAGE_CODE):
+            message = compose(due)
+            notification_send(
+                recipient=recipient,
+                kind=f"{NOTIFICATION_KIND_PREFIX}{due.kind}",
+                key=due.key,
+                title=str(message.title),
+                body=str(message.body),
+                url=message.url,
+                send_email=recipient.username not in digest_users,
+            )
+
+
+def reminder_scan(
+    today: datetime.date | None = None,
+    *,
+    now: datetime.datetime | None = None,
+    rules: Iterable[str] | None = None,
+    after_rule: Callable[[str], None] | None = None,
+) -> ScanResult:
+    """Run the reminder rules (all by default); see the module docstring. Each rule is one
+    transaction: its ledger rows and its notifications commit together or not at all.
+    ``after_rule`` is called after each committed rule (progress reporting, tests)."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    result = ScanResult()
+    for rule in rules or RULES:
+        if rule not in RULE_SQL:
+            raise ValueError(f"Unknown reminder rule: {rule}")
+        with transaction.atomic():
+            dues = _insert(rule, today=today, now=now)
+            _notify(rule, dues, today)
+        result.sent[rule] = len(dues)
+        if after_rule is not None:
+            after_rule(rule)
+    return result
+
+
+@transaction.atomic
+def reminder_digest(*, today: datetime.date | None = None) -> int:
+    """One e-mail a day for each user in ``REMINDER_DIGEST_USERS``: the crisis reminders of the
+    last 24 hours (kept in the inbox without their own e-mail). Idempotent by day. Returns how
+    many digests were created."""
+    today = today or timezone.localdate()
+    since = timezone.now() - datetime.timedelta(days=1)
+    users = User.objects.filter(username__in=settings.REMINDER_DIGEST_USERS, is_active=True)
+    created = 0
+    for user in users:
+        titles = list(
+            Notification.objects.filter(
+                recipient=user,
+                kind__startswith=NOTIFICATION_KIND_PREFIX,
+                created_at__gte=since,
+            )
+            .exclude(kind=DIGEST_KIND)
+            .order_by("created_at", "id")
+            .values_list("title", flat=True)
+        )
+        if not titles:
+            continue
+        key = f"crisis:digest:{today.isoformat()}"
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            before = Notification.objects.filter(recipient=user, key=key).exists()
+            notification_send(
+                recipient=user,
+                kind=DIGEST_KIND,
+                key=key,
+                title=_("Your crisis reminders of %(date)s (%(count)s)")
+                % {"date": _date(today), "count": len(titles)},
+                body="\n".join(f"- {title}" for title in titles),
+                url=reverse("notifications:inbox"),
+                send_email=True,
+            )
+        created += 0 if before else 1
+    return created

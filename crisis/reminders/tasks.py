@@ -1,0 +1,22 @@
+"""Celery tasks of the crisis reminders (scheduled in ``CELERY_BEAT_SCHEDULE``). Both are
+idempotent: the scan sends only what its ledger insert added, the digest is unique per user and
+day. ``acks_late`` with ``task_reject_on_worker_lost``: a worker killed mid-run leaves the message
+to be redelivered, and the redelivered run sends only what the killed one did not commit."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from crisis.reminders import services
+
+
+@shared_task(acks_late=True, time_limit=900, soft_time_limit=840)
+def reminder_scan_task(rules: list[str] | None = None) -> dict[str, int]:
+    """Daily at 07:00 (all rules) and hourly (the 上报 deadlines): send the reminders due."""
+    return services.reminder_scan(rules=rules).sent
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=270)
+def reminder_digest_task() -> int:
+    """Daily at 07:30: one e-mail digest for each user in ``REMINDER_DIGEST_USERS``."""
+    return services.reminder_digest()

@@ -1,0 +1,348 @@
+"""The reminder scan: each rule, its boundary days (Asia/Shanghai dates, UTC storage), the
+escalation of follow-ups and of a missed 上报, and "each reminder once" (running it twice sends
+nothing twice)."""
+
+import datetime
+import zoneinfo
+
+import pytest
+from django.core import mail
+
+from crisis.models import (
+    CaseStatus,
+    FamilyContact,
+    HomeVisit,
+    HomeVisitReason,
+    KeyPeriod,
+    ReminderSent,
+    ReportStatus,
+    Review,
+)
+from crisis.reminders import services, tasks
+from crisis.reminders.services import reminder_scan
+from mhcare.accounts.models import Role
+from mhcare.notifications.models import Notification
+from mhcare.orgs.models import Semester
+from tests import factories
+from tests.crisis.reporting.helpers import make_case, make_report
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+TODAY = datetime.date(2026, 10, 12)
+NOON = datetime.datetime(2026, 10, 12, 12, 0, tzinfo=SHANGHAI)
+
+
+def ledger(**filters):
+    return set(
+        ReminderSent.objects.filter(**filters).values_list(
+            "kind", "object_id", "recipient__username", "stage"
+        )
+    )
+
+
+def scan(rules, today=TODAY, now=NOON):
+    return reminder_scan(today, now=now, rules=rules)
+
+
+# --- follow-ups ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days_from_today", "expected"),
+    [
+        (3, set()),
+        (2, {("psych_a", 0)}),
+        (0, {("psych_a", 0)}),
+        (-1, {("psych_a", 1)}),
+        (-3, {("psych_a", 1)}),  # overdue by 3: not more than 3 yet
+        (-4, {("psych_a", 1), ("leader_a", 2)}),
+        (-7, {("psych_a", 1), ("leader_a", 2)}),
+        (-8, {("psych_a", 1), ("leader_a", 2), ("center_a", 3)}),
+    ],
+)
+def test_follow_up_reminders_escalate_by_days_overdue(world, days_from_today, expected):
+    case = make_case(
+        world.students["a"],
+        responsible=world.users["psych_a"],
+        next_follow_up_due=TODAY + datetime.timedelta(days=days_from_today),
+    )
+    scan(["follow_up"])
+    assert {(u, stage) for _, _, u, stage in ledger(kind="follow_up", object_id=case.pk)} == (
+        expected
+    )
+    assert set(Notification.objects.values_list("recipient__username", flat=True)) == {
+        u for u, _ in expected
+    }
+
+
+def test_escalation_days_are_settings(world, settings):
+    settings.FOLLOW_UP_ESCALATE_LEADER_DAYS = 1
+    settings.FOLLOW_UP_ESCALATE_CENTER_DAYS = 2
+    make_case(
+        world.students["a"],
+        responsible=world.users["psych_a"],
+        next_follow_up_due=TODAY - datetime.timedelta(days=3),
+    )
+    scan(["follow_up"])
+    assert {stage for *_, stage in ledger()} == {1, 2, 3}
+
+
+def test_without_a_responsible_teacher_the_schools_psych_teachers_are_told(world):
+    other = factories.user_with_role(Role.PSYCH_TEACHER, world.school_a, username="psych_a_2")
+    make_case(world.students["a"], next_follow_up_due=TODAY)
+    scan(["follow_up"])
+    assert {u for _, _, u, _ in ledger()} == {"psych_a", other.username}
+
+
+def test_closed_cases_and_other_counties_are_not_reminded_to_the_wrong_people(world):
+    make_case(
+        world.students["a"],
+        status=CaseStatus.CLOSED,
+        next_follow_up_due=TODAY - datetime.timedelta(days=10),
+    )
+    b = make_case(world.students["b"], next_follow_up_due=TODAY - datetime.timedelta(days=10))
+    scan(["follow_up"])
+    assert ledger() == {
+        ("follow_up", b.pk, "psych_b", 1),
+        ("follow_up", b.pk, "center_b", 3),
+    }
+
+
+def test_running_the_scan_twice_sends_nothing_twice(world, django_capture_on_commit_callbacks):
+    make_case(
+        world.students["a"],
+        responsible=world.users["psych_a"],
+        next_follow_up_due=TODAY - datetime.timedelta(days=10),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        first = scan(None)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = scan(None)
+    assert first.total == 3
+    assert second.total == 0
+    assert Notification.objects.count() == 3
+    assert len(mail.outbox) == 3
+    # the hourly run of the same day sends nothing new either
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.reminder_scan_task.delay().get() == dict.fromkeys(services.RULES, 0)
+    assert len(mail.outbox) == 3
+
+
+def test_a_new_due_date_is_a_new_reminder(world):
+    case = make_case(
+        world.students["a"], responsible=world.users["psych_a"], next_follow_up_due=TODAY
+    )
+    scan(["follow_up"])
+    case.next_follow_up_due = TODAY + datetime.timedelta(days=1)
+    case.save()
+    scan(["follow_up"])
+    assert Notification.objects.filter(recipient=world.users["psych_a"]).count() == 2
+
+
+def test_today_is_the_date_in_shanghai_not_utc(world):
+    """23:30 UTC on the 11th is 07:30 on the 12th in Shanghai: a follow-up due on the 12th is due
+    today (stage 0), one due on the 11th is overdue (stage 1)."""
+    now = datetime.datetime(2026, 10, 11, 23, 30, tzinfo=datetime.UTC)
+    due_today = make_case(
+        world.students["a"],
+        responsible=world.users["psych_a"],
+        next_follow_up_due=datetime.date(2026, 10, 12),
+    )
+    due_yesterday = make_case(
+        world.students["a_other_class"], next_follow_up_due=datetime.date(2026, 10, 11)
+    )
+    reminder_scan(now=now, rules=["follow_up"])
+    assert ledger(object_id=due_today.pk) == {("follow_up", due_today.pk, "psych_a", 0)}
+    assert {stage for *_, stage in ledger(object_id=due_yesterday.pk)} == {1}
+
+
+def test_messages_name_no_student_and_link_to_the_record(world):
+    case = make_case(
+        world.students["a"], responsible=world.users["psych_a"], next_follow_up_due=TODAY
+    )
+    scan(["follow_up"])
+    notification = Notification.objects.get()
+    assert "张小明" not in notification.title + notification.body
+    assert notification.url.endswith(f"/{case.student_id}/")
+    assert notification.kind == "crisis.follow_up"
+
+
+# --- 上报 deadlines and the escalation of a missed one ----------------------------------------
+
+
+def test_a_report_due_within_six_hours_reminds_the_psych_teacher(world):
+    case = make_case(world.students["a"], responsible=world.users["psych_a"])
+    soon = make_report(case, due_by=NOON + datetime.timedelta(hours=5, minutes=59))
+    later_case = make_case(world.students["a2"])
+    make_report(later_case, due_by=NOON + datetime.timedelta(hours=6, minutes=1))
+    scan(["report"])
+    assert ledger() == {("report", soon.pk, "psych_a", 0)}
+
+
+def test_a_missed_report_escalates_to_leader_and_county_center_once(world):
+    case = make_case(world.students["a"], responsible=world.users["psych_a"])
+    report = make_report(case, due_by=NOON - datetime.timedelta(minutes=1))
+    scan(["report"])
+    scan(["report"], now=NOON + datetime.timedelta(hours=1))  # the next hourly run
+    assert ledger() == {
+        ("report", report.pk, "psych_a", 1),
+        ("report", report.pk, "leader_a", 2),
+        ("report", report.pk, "center_a", 2),
+    }
+    assert Notification.objects.filter(recipient=world.users["center_a"]).count() == 1
+    assert not Notification.objects.filter(recipient=world.users["center_b"]).exists()
+
+
+def test_a_sent_report_is_not_reminded(world):
+    case = make_case(world.students["a"], responsible=world.users["psych_a"])
+    make_report(case, due_by=NOON - datetime.timedelta(hours=1), status=ReportStatus.SENT)
+    scan(["report"])
+    assert ledger() == set()
+
+
+def test_the_report_due_date_is_the_shanghai_date(world):
+    """due_by 15:30 UTC = 23:30 in Shanghai (the 12th); 16:30 UTC = 00:30 on the 13th."""
+    now = datetime.datetime(2026, 10, 13, 12, 0, tzinfo=SHANGHAI)
+    late_evening = make_report(
+        make_case(world.students["a"]),
+        due_by=datetime.datetime(2026, 10, 12, 15, 30, tzinfo=datetime.UTC),
+    )
+    after_midnight = make_report(
+        make_case(world.students["a2"]),
+        due_by=datetime.datetime(2026, 10, 12, 16, 30, tzinfo=datetime.UTC),
+    )
+    reminder_scan(now=now, rules=["report"])
+    due_on = dict(ReminderSent.objects.values_list("object_id", "due_on").distinct())
+    assert due_on == {
+        late_evening.pk: datetime.date(2026, 10, 12),
+        after_midnight.pk: datetime.date(2026, 10, 13),
+    }
+
+
+# --- reviews, family contacts, key-period home visits ---------------------------------------
+
+
+def test_the_review_date_reached_reminds_the_schools_psych_teachers(world):
+    kwargs = {"school": world.school_a, "participants": "张校长, 王老师"}
+    user = world.users["leader_a"]
+    Review.objects.create(
+        held_on=TODAY - datetime.timedelta(days=60),
+        next_review_on=TODAY - datetime.timedelta(days=30),
+        created_by=user,
+        **kwargs,
+    )
+    latest = Review.objects.create(
+        held_on=TODAY - datetime.timedelta(days=30), next_review_on=TODAY, created_by=user, **kwargs
+    )
+    Review.objects.create(
+        school=world.school_b,
+        participants="x",
+        held_on=TODAY,
+        next_review_on=TODAY + datetime.timedelta(days=1),
+        created_by=world.users["psych_b"],
+    )
+    scan(["review"])
+    assert ledger() == {("review", latest.pk, "psych_a", 0)}
+
+
+@pytest.fixture
+def semester(world):
+    return Semester.objects.get()  # 2026-09-01 … 2027-01-31
+
+
+def test_family_contact_gaps_go_to_the_homeroom_teacher_four_weeks_before_the_end(world, semester):
+    klass = world.class_a
+    contacted = world.students["a"]
+    online_only = factories.StudentFactory(klass=klass, name="钱小二")
+    never = factories.StudentFactory(klass=klass, name="孙小三")
+    common = {"school": world.school_a, "klass": klass, "semester": semester}
+    by = world.users["homeroom_a"]
+    FamilyContact.objects.create(
+        student=contacted, contacted_on=datetime.date(2026, 10, 1), way="phone", by=by,
+        with_whom="母亲", **common,
+    )  # fmt: skip
+    FamilyContact.objects.create(
+        student=online_only, contacted_on=datetime.date(2026, 10, 1), way="online", by=by,
+        with_whom="父亲", **common,
+    )  # fmt: skip
+    assert never.pk
+
+    scan(["family_contact"], today=semester.end - datetime.timedelta(days=29))
+    assert ledger() == set()
+
+    scan(["family_contact"], today=semester.end - datetime.timedelta(days=28))
+    assert ledger() == {("family_contact_gap", klass.pk, "homeroom_a", 0)}
+    notification = Notification.objects.get()
+    assert notification.title.startswith("2 families")
+    # a class without a homeroom teacher has no one to tell; the next day sends nothing new
+    scan(["family_contact"], today=semester.end - datetime.timedelta(days=27))
+    assert Notification.objects.count() == 1
+
+
+def test_home_visits_not_done_with_three_days_left_remind_the_psych_teacher(world, semester):
+    period = KeyPeriod.objects.create(
+        semester=semester,
+        org_unit=world.county_a,
+        name="国庆前后",
+        starts_on=TODAY - datetime.timedelta(days=7),
+        ends_on=TODAY + datetime.timedelta(days=3),
+    )
+    later = KeyPeriod.objects.create(
+        semester=semester,
+        org_unit=world.county_a,
+        name="元旦前后",
+        starts_on=TODAY,
+        ends_on=TODAY + datetime.timedelta(days=4),
+    )
+    for key in ("a", "a_other_class"):
+        HomeVisit.objects.create(
+            key_period=period,
+            student=world.students[key],
+            school=world.school_a,
+            reason=HomeVisitReason.CASE,
+        )
+    HomeVisit.objects.create(
+        key_period=period,
+        student=world.students["a2"],
+        school=world.school_a2,
+        reason=HomeVisitReason.DISADVANTAGED,
+        visited_on=TODAY,
+    )
+    HomeVisit.objects.create(
+        key_period=later,
+        student=world.students["a"],
+        school=world.school_a,
+        reason=HomeVisitReason.CASE,
+    )
+    scan(["home_visit"])
+    assert ledger() == {("home_visit", period.pk, "psych_a", 0)}
+    assert Notification.objects.get().title.startswith("2 home visits")
+
+
+# --- daily digest ------------------------------------------------------------------------------
+
+
+def test_digest_users_get_the_inbox_only_and_one_email_a_day(
+    world, settings, django_capture_on_commit_callbacks
+):
+    settings.REMINDER_DIGEST_USERS = ["psych_a"]
+    make_case(
+        world.students["a"],
+        responsible=world.users["psych_a"],
+        next_follow_up_due=TODAY - datetime.timedelta(days=5),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        scan(["follow_up"])
+    assert {m.to[0] for m in mail.outbox} == {world.users["leader_a"].email}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.reminder_digest(today=TODAY) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.reminder_digest(today=TODAY) == 0
+    digests = [m for m in mail.outbox if m.to == [world.users["psych_a"].email]]
+    assert len(digests) == 1
+    assert "Follow-up overdue" in digests[0].body
+
+
+def test_an_unknown_rule_is_refused(world):
+    with pytest.raises(ValueError, match="Unknown"):
+        scan(["nonsense"])

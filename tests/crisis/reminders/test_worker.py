@@ -1,0 +1,195 @@
+"""The reminder scan on a REAL Celery worker (a ``celery -A mhcare worker --pool=solo``
+subprocess on Redis, not eager), killed with SIGKILL in the middle of a run and redelivered: every
+reminder still goes out exactly once.
+
+How the run is stopped "in the middle": the test holds, in its own uncommitted transaction, the
+ledger row that the last rule (home visits) will insert. The worker commits the earlier rules, then
+its INSERT … ON CONFLICT waits on that row. The test sees the worker waiting, kills it, rolls its
+own row back, and starts a new worker, which gets the unacknowledged message again."""
+
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from django.db import connection
+from django.utils import timezone
+
+from crisis.models import HomeVisit, HomeVisitReason, KeyPeriod, ReminderSent
+from crisis.reminders.tasks import reminder_scan_task
+from mhcare.celery import app as celery_app
+from mhcare.notifications.models import Notification
+from mhcare.orgs.models import Semester
+from tests.crisis.reporting.helpers import make_case
+
+ROOT = Path(__file__).resolve().parents[3]
+TEST_BROKER = "redis://127.0.0.1:6379/13"
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    user = s.get("USER") or "postgres"
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    host = s.get("HOST") or "127.0.0.1"
+    port = s.get("PORT") or "5432"
+    return f"postgres://{user}{password}@{host}:{port}/{s['NAME']}"
+
+
+def _conninfo() -> str:
+    s = connection.settings_dict
+    parts = {
+        "dbname": s["NAME"],
+        "user": s.get("USER") or "postgres",
+        "host": s.get("HOST") or "127.0.0.1",
+        "port": s.get("PORT") or "5432",
+    }
+    if s.get("PASSWORD"):
+        parts["password"] = s["PASSWORD"]
+    return " ".join(f"{k}={v}" for k, v in parts.items())
+
+
+def _start_worker(queue: str, log: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.crisis.reminders.worker_settings",
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": TEST_BROKER,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "mhcare", "worker", "--pool=solo",
+        "--concurrency=1", "-Q", queue, "-n", f"{queue}@%h", "-l", "info", "--without-gossip",
+        "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    return subprocess.Popen(  # noqa: S603 - fixed command line
+        command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+
+
+def _wait(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _worker_waits_on_the_ledger(probe: psycopg.Connection) -> bool:
+    row = probe.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND query ILIKE %s",
+        ("%crisis_remindersent%",),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+@pytest.fixture
+def broker():
+    client = redis.Redis.from_url(TEST_BROKER)
+    client.flushdb()
+    saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
+    celery_app.conf.update(broker_url=TEST_BROKER, task_always_eager=False)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    try:
+        yield client
+    finally:
+        celery_app.conf.update(saved)
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+        client.flushdb()
+
+
+def test_a_worker_killed_mid_scan_and_redelivered_sends_each_reminder_once(world, broker, tmp_path):
+    # given an overdue follow-up (first rule) and home visits due (last rule)
+    today = timezone.localdate()
+    psych = world.users["psych_a"]
+    case = make_case(
+        world.students["a"],
+        responsible=psych,
+        next_follow_up_due=today - datetime.timedelta(days=10),
+    )
+    semester = Semester.objects.get()
+    period = KeyPeriod.objects.create(
+        semester=semester,
+        org_unit=world.county_a,
+        name="key period",
+        starts_on=today - datetime.timedelta(days=5),
+        ends_on=today + datetime.timedelta(days=1),
+    )
+    HomeVisit.objects.create(
+        key_period=period,
+        student=world.students["a"],
+        school=world.school_a,
+        reason=HomeVisitReason.CASE,
+    )
+    queue = f"crisis-reminders-test-{uuid.uuid4().hex[:8]}"
+    blocker = psycopg.connect(_conninfo())
+    probe = psycopg.connect(_conninfo(), autocommit=True)
+    first = second = None
+    try:
+        # the test holds the home-visit ledger row (uncommitted): the worker will wait on it
+        blocker.execute(
+            "INSERT INTO crisis_remindersent "
+            "(kind, object_type, object_id, due_on, recipient_id, stage, sent_at) "
+            "VALUES ('home_visit', 'keyperiod', %s, %s, %s, 0, now())",
+            (period.pk, period.ends_on, psych.pk),
+        )
+        first = _start_worker(queue, tmp_path / "worker-1.log")
+        result = reminder_scan_task.apply_async(queue=queue)
+
+        _wait(lambda: _worker_waits_on_the_ledger(probe), 60, "the worker to block mid-scan")
+        # the rules before it have committed: the follow-up reminders are out
+        assert Notification.objects.filter(kind="crisis.follow_up").count() == 3
+
+        # when the worker dies mid-run and the held row goes away
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        blocker.rollback()
+        assert not ReminderSent.objects.filter(kind="home_visit").exists()
+
+        # then a new worker gets the message again and finishes the scan
+        second = _start_worker(queue, tmp_path / "worker-2.log")
+        _wait(
+            lambda: ReminderSent.objects.filter(kind="home_visit").exists(),
+            90,
+            "the redelivered scan",
+        )
+        _wait(lambda: broker.hlen("unacked") == 0, 30, "the redelivered message to be acked")
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        blocker.close()
+        probe.close()
+
+    # each reminder exactly once
+    kinds = sorted(Notification.objects.values_list("kind", "recipient__username"))
+    assert kinds == [
+        ("crisis.follow_up", "center_a"),
+        ("crisis.follow_up", "leader_a"),
+        ("crisis.follow_up", "psych_a"),
+        ("crisis.home_visit", "psych_a"),
+    ]
+    assert ReminderSent.objects.filter(object_id=case.pk, kind="follow_up").count() == 3
+    assert ReminderSent.objects.count() == 4
+    # and it was the same message, redelivered: the second run found the follow-ups already sent
+    task_id = result.id
+    assert f"reminder_scan_task[{task_id}] received" in (tmp_path / "worker-1.log").read_text()
+    second_log = (tmp_path / "worker-2.log").read_text()
+    assert f"reminder_scan_task[{task_id}] succeeded" in second_log
+    assert "'follow_up': 0" in second_log
+    assert "'home_visit': 1" in second_log
