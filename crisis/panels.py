@@ -113,6 +113,29 @@ def home_panels(actor: Any) -> Iterable[TodoPanel]:
                     order=5,
                 )
             )
+    if scope.has_role(actor, Role.PSYCH_TEACHER, Role.SCHOOL_LEADER, Role.COUNTY_CENTER):
+        from crisis.reporting.selectors import unreported_list
+
+        unreported = unreported_list(actor=actor, page_size=PANEL_ROWS)
+        if unreported.rows:
+            panels.append(
+                TodoPanel(
+                    key="not_yet_reported",
+                    title=_("Not yet reported (上报)"),
+                    rows=[
+                        {
+                            "label": f"{row.report.case.student.name} · {row.report.school.name}",
+                            "url": reverse("crisis:report_detail", args=[row.report.pk]),
+                            "level": "red" if row.is_overdue else "orange",
+                            "level_label": _("overdue") if row.is_overdue else _("due"),
+                            "meta": _("%(hours)s h left") % {"hours": row.hours_left},
+                        }
+                        for row in unreported.rows
+                    ],
+                    url=reverse("crisis:report_unreported"),
+                    order=3,
+                )
+            )
     if scope.has_role(actor, Role.COUNTY_CENTER, Role.SCHOOL_LEADER):
         county = scope.has_role(actor, Role.COUNTY_CENTER)
         cases = selectors.case_list(actor=actor, page_size=PANEL_ROWS)

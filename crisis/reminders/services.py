@@ -410,7 +410,7 @@ def _review_messages(dues: Sequence[Due], today: datetime.date) -> Callable[[Due
         return Message(
             _("Crisis review due on %(date)s") % {"date": _date(due.due_on)},
             _("The school crisis group planned its next review (研判) for this date."),
-            reverse("crisis:highrisk_list"),
+            reverse("crisis:review_list"),
         )
 
     return message

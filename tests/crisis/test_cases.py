@@ -490,3 +490,11 @@ def test_task_page_goes_to_the_homeroom_teacher(client, world):
     assert [t.title for t in selectors.my_tasks(actor=world.users["homeroom_a"])] == [
         "每天课间留意"
     ]
+
+
+def test_unreported_cases_show_on_the_home_page(client, world):
+    case = _confirm(world).case
+    client.force_login(world.users["center_a"])
+    body = client.get(reverse("core:home")).content.decode()
+    assert 'data-panel="not_yet_reported"' in body
+    assert reverse("crisis:report_detail", args=[case.reports.get().pk]) in body
