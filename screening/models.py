@@ -84,13 +84,23 @@ class ResultSource(models.TextChoices):
 
 
 class ScreeningResult(models.Model):
-    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="screening_results")
+    # No single-column index on student, school, county or campaign: each column leads a composite
+    # index or the unique constraint below, which serve the same lookups (four indexes fewer to
+    # keep up on every result written; see bench/README.md).
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, related_name="screening_results", db_index=False
+    )
     # Denormalised from the student so that scope is one filter on the school's / county's path.
-    school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
-    county = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False)
+    county = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False)
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="results")
     campaign = models.ForeignKey(
-        "Campaign", on_delete=models.PROTECT, null=True, blank=True, related_name="results"
+        "Campaign",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="results",
+        db_index=False,
     )
     source = models.CharField(
         _("source"), max_length=10, choices=ResultSource.choices, default=ResultSource.FORM

@@ -1,10 +1,12 @@
 """Reading a results file (Excel or CSV) in one streaming pass.
 
 The pass normalises every cell (NFKC: full-width digits become ASCII; whitespace trimmed),
-validates the answers against the instrument, scores the row and the level it proposes, and yields
-one line of PostgreSQL COPY text per good row. Checks that need the database (unknown student,
-student outside the school, name mismatch, grade not covered, duplicate row) are made set-based
-on the staging table by ``services`` — see ``STAGING_COLUMNS``.
+validates the answers against the instrument and yields one line of PostgreSQL COPY text per row.
+Item-level instruments whose scoring compiles to SQL (``sqlscore``) stage the answers only
+(``SQL_STAGING_COLUMNS``) and are scored set-based by ``services``; other instruments are scored
+here (``Scorer``, ``scoring.score_entered``) and stage the outcome too (``STAGING_COLUMNS``).
+Checks that need the database (unknown student, student outside the school, name mismatch, grade
+not covered, duplicate row) are made set-based on the staging table by ``services``.
 
 Errors are ``RowError`` (row number as the spreadsheet shows it — the header is row 1 — column
 header, reason in the user's language). Messages are module constants the tests import.
@@ -51,7 +53,8 @@ REFUSED_VALUES = frozenset({"拒答", "拒绝", "refused", "r", "null"})
 NUMBER_COLUMN = ("student_number", "学籍号", "Student number", ("全国学籍号", "学号", "number"))
 NAME_COLUMN = ("name", "姓名", "Name", ("学生姓名", "student name"))
 
-# Staging columns, in COPY order (services creates the table with these names).
+# Staging columns, in COPY order (services creates the table with these names). Rows scored in
+# SQL stage the first four only.
 STAGING_COLUMNS = (
     "row_no",
     "student_number",
@@ -64,6 +67,8 @@ STAGING_COLUMNS = (
     "level",
     "reasons",
 )
+
+SQL_STAGING_COLUMNS = STAGING_COLUMNS[:4]
 
 NULL = "\\N"  # COPY text format
 BAD_ROW = "\t".join([NULL] * 7)
@@ -333,6 +338,8 @@ class ParseResult:
     staged_rows: int = 0
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
+    # Set by ``services`` once staged: two rows have the same student number.
+    has_duplicates: bool = False
 
     def add(self, error: RowError) -> None:
         self.error_count += 1
@@ -354,9 +361,37 @@ def _copy_text(text: str) -> str:
     return text
 
 
-def parse_lines(data: bytes, filename: str, instrument: Any, result: ParseResult) -> Iterator[str]:
-    """Yield one COPY text line (``STAGING_COLUMNS``) per row without errors; add every error
-    to ``result``. Raises ``FileError`` when the file cannot be read at all."""
+def _plain_text(text: str) -> str:
+    return text
+
+
+def _may_need_escapes(data: bytes, filename: str) -> bool:
+    """Whether a cell of the file can hold a character COPY text must escape. A CSV without a
+    backslash, a tab or a quote cannot (a line break inside a cell needs quotes); then the
+    per-cell check is skipped. (A GBK trail byte may look like a backslash: escaping then is
+    merely unneeded.)"""
+    if not is_csv(filename):
+        return True
+    return b"\\" in data or b"\t" in data or b'"' in data
+
+
+def _common_values(scorer: Scorer) -> frozenset[str] | None:
+    """The answer texts every item accepts as they are, when all items share them."""
+    if not scorer.lookups:
+        return None
+    first = set(scorer.lookups[0])
+    if any(set(lookup) != first for lookup in scorer.lookups[1:]):
+        return None
+    return frozenset(first)
+
+
+def parse_lines(
+    data: bytes, filename: str, instrument: Any, result: ParseResult, *, sql_scoring: bool = False
+) -> Iterator[str]:
+    """Yield one COPY text line per row — ``SQL_STAGING_COLUMNS`` when ``sql_scoring`` (an
+    item-level instrument scored by the database), else ``STAGING_COLUMNS`` — and add every
+    error to ``result``. A row with bad values is staged too (answers NULL), so that its student
+    is still checked against the database. Raises ``FileError`` when the file cannot be read."""
     columns = all_columns(instrument)
     answer_columns = columns[2:]
     try:
@@ -384,6 +419,14 @@ def parse_lines(data: bytes, filename: str, instrument: Any, result: ParseResult
     headers = [c.header for c in answer_columns]
     number_header = columns[0].header
     scorer = Scorer(instrument)
+    escape = _copy_text if _may_need_escapes(data, filename) else _plain_text
+    if sql_scoring and not scorer.is_score_level:
+        yield from _answer_lines(
+            rows, scorer, index, answer_at, headers, number_header, result, escape
+        )
+        if result.total_rows == 0:
+            raise FileError([RowError(0, "", format_message(ERROR_NO_ROWS))])
+        return
     lookups = scorer.lookups
     fast = scorer.fast
     score_level = scorer.is_score_level
@@ -408,7 +451,7 @@ def parse_lines(data: bytes, filename: str, instrument: Any, result: ParseResult
             if score_level:
                 line = _score_level_row(scorer, cells, headers, row_no, result) or BAD_ROW
             else:
-                values: list[Any] = []
+                values: list[Any] | None = []
                 try:
                     values = [lk[c] for lk, c in zip(lookups, cells, strict=True)]
                 except (KeyError, TypeError):
@@ -427,11 +470,73 @@ def parse_lines(data: bytes, filename: str, instrument: Any, result: ParseResult
             # still checked against the database: every problem of every row is reported.
             result.staged_rows += 1
             name_text = normalize_name(name)
-            yield f"{row_no}\t{_copy_text(number)}\t{_copy_text(name_text)}\t{line}\n"
+            yield f"{row_no}\t{escape(number)}\t{escape(name_text)}\t{line}\n"
     except (UnicodeDecodeError, csv.Error) as exc:
         raise FileError([RowError(0, "", format_message(ERROR_UNREADABLE))]) from exc
     if result.total_rows == 0:
         raise FileError([RowError(0, "", format_message(ERROR_NO_ROWS))])
+
+
+def _answer_lines(
+    rows: Iterator[tuple[int, list[Any]]],
+    scorer: Scorer,
+    index: dict[str, int],
+    answer_at: list[int],
+    headers: list[str],
+    number_header: str,
+    result: ParseResult,
+    escape: Any,
+) -> Iterator[str]:
+    """The rows of an item-level instrument scored in SQL: ``row_no``, student number, name and
+    the answers as an array literal. The hot loop of a large import: a row whose answers are all
+    allowed texts as they are (the usual CSV) costs one set test and one join."""
+    number_at, name_at = index["student_number"], index["name"]
+    width = max(index.values()) + 1
+    first = answer_at[0]
+    contiguous = answer_at == list(range(first, first + len(answer_at)))
+    last = first + len(answer_at)
+    common = _common_values(scorer)
+    try:
+        for row_no, raw in rows:
+            if len(raw) < width:
+                raw = list(raw) + [""] * (width - len(raw))
+            number = raw[number_at]
+            if number.__class__ is str and number.isascii():
+                number = number.strip()
+            else:
+                number = normalize(number)
+            if not number:
+                if not any(normalize(c) for c in raw):
+                    continue  # a blank line
+                result.total_rows += 1
+                result.add(RowError(row_no, number_header, format_message(ERROR_UNKNOWN_STUDENT)))
+                continue
+            result.total_rows += 1
+            cells = raw[first:last] if contiguous else [raw[i] for i in answer_at]
+            if common is not None and common.issuperset(cells):
+                answers = "{" + ",".join(cells) + "}"
+            else:
+                answers = _answers_literal(scorer, cells, headers, row_no, result)
+            result.staged_rows += 1
+            yield f"{row_no}\t{escape(number)}\t{escape(normalize_name(raw[name_at]))}\t{answers}\n"
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise FileError([RowError(0, "", format_message(ERROR_UNREADABLE))]) from exc
+
+
+def _answers_literal(
+    scorer: Scorer, cells: list[Any], headers: list[str], row_no: int, result: ParseResult
+) -> str:
+    """The answers of a row off the fast path as an array literal (``NULL``: refused), or
+    ``\\N`` when a cell is bad (its errors are in ``result``)."""
+    try:
+        values: list[int | None] | None = [
+            lookup[cell] for lookup, cell in zip(scorer.lookups, cells, strict=True)
+        ]
+    except (KeyError, TypeError):
+        values = _slow_values(scorer, cells, headers, row_no, result)
+    if values is None:
+        return NULL
+    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
 
 
 def _slow_values(

@@ -60,10 +60,13 @@ def campaign_instruments(*, campaign: Campaign) -> QuerySet[Instrument]:
 
 
 def import_job_get(*, actor: Any, pk: int) -> ImportJob:
-    """One import of the actor's scope, or 404."""
+    """One import of the actor's scope, or 404 (without its file: the progress page polls this
+    every second)."""
     return scope.get_scoped_or_404(
         actor,
-        ImportJob.objects.select_related("campaign", "instrument", "school", "uploaded_by"),
+        ImportJob.objects.select_related("campaign", "instrument", "school", "uploaded_by").defer(
+            "content"
+        ),
         pk=pk,
     )
 
