@@ -10,14 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from crisis.models import CaseSource, CaseStatus, FollowUpWay, ReviewDecisionKind
 from crisis.selectors import SORTS, CaseFilters, highrisk_schools
 from crisis.services import cadence_days
+from mhcare.core.forms import IsoDateInput
 from mhcare.orgs.models import OrgUnit
 from screening.models import RiskLevel
-
-
-def _date_input() -> forms.DateInput:
-    # An <input type=date> only takes ISO dates, whatever the locale's display format.
-    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-
 
 SORT_LABELS = {"due": _("Follow-up due"), "level": _("Level"), "newest": _("Newest")}
 
@@ -85,7 +80,7 @@ class EvaluationForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    done_on = forms.DateField(label=_("Date"), widget=_date_input())
+    done_on = forms.DateField(label=_("Date"), widget=IsoDateInput())
     way = forms.ChoiceField(label=_("Way"), choices=FollowUpWay.choices)
     state_observed = forms.CharField(
         label=_("State observed"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
@@ -98,7 +93,7 @@ class FollowUpForm(forms.Form):
     )
     next_due = forms.DateField(
         label=_("Next follow-up due"),
-        widget=_date_input(),
+        widget=IsoDateInput(),
         required=False,
         help_text=_("Empty: one cadence after this follow-up."),
     )
@@ -127,7 +122,7 @@ class StatusForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    held_on = forms.DateField(label=_("Held on"), widget=_date_input())
+    held_on = forms.DateField(label=_("Held on"), widget=IsoDateInput())
     participants = forms.CharField(
         label=_("Participants"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
@@ -135,7 +130,7 @@ class ReviewForm(forms.Form):
         label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
     next_review_on = forms.DateField(
-        label=_("Next review on"), widget=_date_input(), required=False
+        label=_("Next review on"), widget=IsoDateInput(), required=False
     )
 
     def __init__(self, *args: Any, cases: list[Any], **kwargs: Any) -> None:
@@ -213,4 +208,4 @@ class TransferDecisionForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task for the homeroom teacher"), max_length=200)
-    due_on = forms.DateField(label=_("Due on"), widget=_date_input())
+    due_on = forms.DateField(label=_("Due on"), widget=IsoDateInput())

@@ -36,19 +36,12 @@ from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core.forms import add_service_errors
 from mhcare.core.paging import pager_links
 from mhcare.orgs.models import OrgUnit, SchoolClass
 
 PAGE_SIZE = 50
 EXPORT_MAX_ROWS = 20_000
-
-
-def _add_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _filters(request: HttpRequest) -> tuple[HighRiskFilterForm, selectors.CaseFilters, str | None]:
@@ -185,7 +178,7 @@ def evaluate(request: HttpRequest, pk: int) -> HttpResponse:
                 source=form.cleaned_data["source"] or None,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if outcome.case is not None:
                 messages.success(
@@ -256,7 +249,7 @@ def case_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.follow_up_record(actor=request.user, case=case, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Follow-up recorded."))
             return redirect("crisis:case_detail", pk=case.pk)
@@ -274,7 +267,7 @@ def case_level(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.case_change_level(actor=request.user, case=case, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Level changed."))
             return redirect("crisis:case_detail", pk=case.pk)
@@ -292,7 +285,7 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.case_set_status(actor=request.user, case=case, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Status changed."))
             return redirect("crisis:case_detail", pk=case.pk)
@@ -356,7 +349,7 @@ def review_create(request: HttpRequest) -> HttpResponse:
                 ],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Review recorded; its decisions are applied."))
             return redirect("crisis:review_list")
@@ -384,7 +377,7 @@ def case_transfer(request: HttpRequest, pk: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Handed over: the new school must accept the case."))
             return redirect("crisis:case_detail", pk=case.pk)
@@ -408,7 +401,7 @@ def case_task(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=request.user, case=case, assignee=homeroom, **form.cleaned_data
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Task given to the homeroom teacher."))
                 return redirect("crisis:case_detail", pk=case.pk)
@@ -432,7 +425,7 @@ def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 to_class=form.cleaned_data["to_class"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if form.cleaned_data["accept"]:
                 messages.success(request, _("Case accepted: the student is now on your list."))

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mhcare.core.forms import IsoDateInput
 from screening.models import Instrument
 from screening.scoring import item_values, localized
 
@@ -20,10 +21,9 @@ def item_field_name(number: int) -> str:
 
 
 class ResultEntryForm(forms.Form):
-    # An <input type=date> only takes ISO dates, whatever the locale's display format.
     administered_on = forms.DateField(
         label=_("Administered on"),
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        widget=IsoDateInput(),
     )
 
     def __init__(self, *args: Any, instrument: Instrument, **kwargs: Any) -> None:

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from mhcare.core.forms import add_service_errors
 from screening import selectors, services
 from screening.forms import ResultEntryForm
 from screening.models import ScreeningResult
@@ -34,11 +35,7 @@ def result_create(request: HttpRequest, pk: int, code: str = "PHQ-9") -> HttpRes
                 administered_on=form.administered_on_value,
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _saved_message(result))
             return redirect("orgs:student_detail", pk=student.pk)

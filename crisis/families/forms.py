@@ -17,14 +17,13 @@ from crisis.families.services import (
     WITH_WHOM_REQUIRED,
 )
 from crisis.models import ContactWay
-
-DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+from mhcare.core.forms import IsoDateInput
 
 
 class FamilyContactForm(forms.Form):
     """One row of the fast list (``prefix`` = the student's id keeps ids unique on the page)."""
 
-    contacted_on = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
+    contacted_on = forms.DateField(label=_("Date"), widget=IsoDateInput())
     way = forms.ChoiceField(
         label=_("Way"),
         choices=ContactWay.choices,
@@ -53,7 +52,7 @@ class FamilyContactForm(forms.Form):
 class HomeVisitForm(forms.Form):
     """Mark a checklist line visited: the date and whom the visit met."""
 
-    contacted_on = forms.DateField(label=_("Visited on"), widget=DATE_WIDGET)
+    contacted_on = forms.DateField(label=_("Visited on"), widget=IsoDateInput())
     with_whom = forms.CharField(
         label=_("With whom"),
         max_length=100,
@@ -91,8 +90,8 @@ class KeyPeriodForm(forms.Form):
     )
     org_unit = UnitChoiceField(label=_("For"), queryset=None, empty_label=None)
     semester = SemesterChoiceField(label=_("Semester"), queryset=None, empty_label=None)
-    starts_on = forms.DateField(label=_("Starts on"), widget=DATE_WIDGET)
-    ends_on = forms.DateField(label=_("Ends on"), widget=DATE_WIDGET)
+    starts_on = forms.DateField(label=_("Starts on"), widget=IsoDateInput())
+    ends_on = forms.DateField(label=_("Ends on"), widget=IsoDateInput())
     build_checklist = forms.BooleanField(
         label=_("Fill the home-visit checklist now (case students and 处境不利 students)"),
         required=False,

@@ -33,13 +33,13 @@ from mhcare.accounts import scope
 from mhcare.accounts.models import CLASS_ROLES
 from mhcare.accounts.scope import RecordKind
 from mhcare.orgs.models import (
-    PATH_SEPARATOR,
     EnrolmentStatus,
     Guardian,
     OrgUnit,
     SchoolClass,
     Semester,
     Student,
+    ancestor_paths,
 )
 
 DIRECT_WAYS = [str(way) for way in DIRECT_CONTACT_WAYS]
@@ -314,14 +314,6 @@ def student_contacts(*, actor: Any, student: Student) -> QuerySet[FamilyContact]
 # --- key periods -------------------------------------------------------------------------------
 
 
-def _ancestor_paths(path: str) -> list[str]:
-    parts = [p for p in path.split(PATH_SEPARATOR) if p]
-    return [
-        PATH_SEPARATOR + PATH_SEPARATOR.join(parts[: i + 1]) + PATH_SEPARATOR
-        for i in range(len(parts))
-    ]
-
-
 def key_period_list(*, actor: Any) -> QuerySet[KeyPeriod]:
     """Key periods that reach the actor's family scope: defined for one of her units, an
     ancestor of it (a county's period reaches its schools) or a unit below it."""
@@ -330,7 +322,7 @@ def key_period_list(*, actor: Any) -> QuerySet[KeyPeriod]:
     for grant in scope.grants(actor):
         if RecordKind.FAMILY not in scope.ROLE_KINDS.get(grant.role, frozenset()):
             continue
-        conditions.append(Q(org_unit__path__in=_ancestor_paths(grant.unit_path)))
+        conditions.append(Q(org_unit__path__in=ancestor_paths(grant.unit_path)))
         if grant.role not in CLASS_ROLES:
             conditions.append(Q(org_unit__path__startswith=grant.unit_path))
     if not conditions:

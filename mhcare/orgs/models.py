@@ -19,6 +19,15 @@ from django.utils.translation import gettext_lazy as _
 PATH_SEPARATOR = "/"
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """The materialised paths of a unit and of every unit above it, root first."""
+    parts = [p for p in path.split(PATH_SEPARATOR) if p]
+    return [
+        PATH_SEPARATOR + PATH_SEPARATOR.join(parts[: i + 1]) + PATH_SEPARATOR
+        for i in range(len(parts))
+    ]
+
+
 class OrgKind(models.TextChoices):
     PROVINCE = "province", _("Province")
     CITY = "city", _("City")

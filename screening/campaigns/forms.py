@@ -9,17 +9,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mhcare.core.forms import IsoDateInput
 from mhcare.orgs.models import OrgUnit, SchoolYear, Semester
 from screening.campaigns.selectors import active_instruments, creator_units
 from screening.campaigns.services import InstrumentPlan
 from screening.models import Instrument
 
 GRADE_CHOICES = [(g, str(g)) for g in range(1, 13)]
-
-
-def _date_input() -> forms.DateInput:
-    # An <input type=date> only takes ISO dates, whatever the locale's display format.
-    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -38,8 +34,8 @@ class CampaignForm(forms.Form):
         queryset=Semester.objects.select_related("school_year").order_by("-start"),
         required=False,
     )
-    window_start = forms.DateField(label=_("Window opens"), widget=_date_input())
-    window_end = forms.DateField(label=_("Window closes"), widget=_date_input())
+    window_start = forms.DateField(label=_("Window opens"), widget=IsoDateInput())
+    window_end = forms.DateField(label=_("Window closes"), widget=IsoDateInput())
     target_grades = forms.TypedMultipleChoiceField(
         label=_("Target grades"),
         choices=GRADE_CHOICES,

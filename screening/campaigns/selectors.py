@@ -30,20 +30,13 @@ from mhcare.orgs.models import (
     OrgUnit,
     SchoolClass,
     Student,
+    ancestor_paths,
 )
 from screening.models import Campaign, CampaignInstrument, Instrument, ScreeningResult
 
 # Roles that create campaigns, and at which units: a school's psychology teacher for her school,
 # county center staff for their county (or a school in it), the platform administrator anywhere.
 CREATOR_ROLES = frozenset({Role.PSYCH_TEACHER, Role.COUNTY_CENTER, Role.PLATFORM_ADMIN})
-
-
-def _ancestor_paths(path: str) -> list[str]:
-    parts = [p for p in path.split(PATH_SEPARATOR) if p]
-    return [
-        PATH_SEPARATOR + PATH_SEPARATOR.join(parts[: i + 1]) + PATH_SEPARATOR
-        for i in range(len(parts))
-    ]
 
 
 def _viewer_paths(actor: Any) -> list[str]:
@@ -76,7 +69,7 @@ def campaign_list(*, actor: Any) -> QuerySet[Campaign]:
         return Campaign.objects.none()
     conditions = []
     for path in paths:
-        conditions.append(Q(org_unit__path__in=_ancestor_paths(path)))
+        conditions.append(Q(org_unit__path__in=ancestor_paths(path)))
         conditions.append(Q(org_unit__path__startswith=path))
     return (
         Campaign.objects.filter(reduce(or_, conditions))

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core.forms import add_service_errors
 from mhcare.orgs.models import OrgKind, OrgUnit
 from screening.campaigns import selectors, services
 from screening.campaigns.forms import CampaignForm
@@ -79,8 +80,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                 plans=form.plans(),
             )
         except ValidationError as exc:
-            for name, errors in exc.message_dict.items():
-                form.add_error(name if name in form.fields else None, errors)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Campaign “%(name)s” created.") % {"name": campaign.name})
             return redirect("screening:campaign_detail", pk=campaign.pk)

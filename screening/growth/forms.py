@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mhcare.core.forms import IsoDateInput
+
 
 class SupportPlanForm(forms.Form):
     goals = forms.CharField(
@@ -18,5 +20,5 @@ class SupportPlanForm(forms.Form):
     review_date = forms.DateField(
         label=_("Review date"),
         required=False,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        widget=IsoDateInput(),
     )

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
-from mhcare.orgs.models import PATH_SEPARATOR, OrgKind, OrgUnit
+from mhcare.orgs.models import OrgKind, OrgUnit, ancestor_paths
 from screening.models import Campaign, ImportJob, Instrument
 from screening.services import may_enter_results
 
@@ -27,14 +27,6 @@ def import_units(*, actor: Any) -> QuerySet[OrgUnit]:
     )
 
 
-def _ancestor_paths(path: str) -> list[str]:
-    parts = [p for p in path.split(PATH_SEPARATOR) if p]
-    return [
-        PATH_SEPARATOR + PATH_SEPARATOR.join(parts[: i + 1]) + PATH_SEPARATOR
-        for i in range(len(parts))
-    ]
-
-
 def import_campaigns(*, actor: Any) -> QuerySet[Campaign]:
     """Campaigns that reach one of the actor's units: run by the unit, an ancestor, or a unit
     below it."""
@@ -43,7 +35,7 @@ def import_campaigns(*, actor: Any) -> QuerySet[Campaign]:
         return Campaign.objects.none()
     conditions = []
     for grant in grants:
-        conditions.append(Q(org_unit__path__in=_ancestor_paths(grant.unit_path)))
+        conditions.append(Q(org_unit__path__in=ancestor_paths(grant.unit_path)))
         conditions.append(Q(org_unit__path__startswith=grant.unit_path))
     return (
         Campaign.objects.filter(reduce(or_, conditions))

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mhcare.core.forms import IsoDateInput
 from screening.models import ObservationCategory, RiskLevel
 from screening.observations.services import (
     DESCRIPTION_REQUIRED,
@@ -37,7 +38,7 @@ class ObservationReportForm(forms.Form):
     )
     observed_on = forms.DateField(
         label=_("Observed on"),
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        widget=IsoDateInput(),
     )
     description = forms.CharField(
         label=_("What did you observe?"),

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from mhcare.accounts import scope
-from mhcare.orgs.models import SchoolClass
+from mhcare.orgs.models import SchoolClass, ancestor_paths
 from screening.models import Campaign
 from screening.selfscreen.services import ISSUER_ROLES
 
@@ -53,11 +53,6 @@ def selfscreen_class_get(*, actor: Any, pk: Any) -> SchoolClass:
         raise Http404 from exc
 
 
-def _ancestor_paths(path: str) -> list[str]:
-    codes = [code for code in path.split("/") if code]
-    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
-
-
 def selfscreen_campaign_list(
     *, actor: Any, today: datetime.date | None = None
 ) -> QuerySet[Campaign]:
@@ -67,7 +62,7 @@ def selfscreen_campaign_list(
     paths = _issuer_paths(actor)
     if not paths:
         return Campaign.objects.none()
-    ancestors = {a for p in paths for a in _ancestor_paths(p)}
+    ancestors = {a for p in paths for a in ancestor_paths(p)}
     condition = Q(org_unit__path__in=ancestors) | reduce(
         or_, (Q(org_unit__path__startswith=p) for p in paths)
     )

@@ -31,6 +31,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mhcare.audit.context import client_ip
+from mhcare.core.forms import add_service_errors
 from screening.models import SelfScreeningCode
 from screening.scoring import localized
 from screening.selfscreen import selectors, services
@@ -94,7 +95,7 @@ def selfscreen_codes(request: HttpRequest) -> HttpResponse:
                 actor=request.user, campaign=campaign, klass=klass
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             instrument = services.campaign_instrument_for(campaign, klass.grade)
             return render(
@@ -116,14 +117,6 @@ def selfscreen_codes(request: HttpRequest) -> HttpResponse:
         {"form": form},
         status=400 if request.method == "POST" else 200,
     )
-
-
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 # --- student: type a code, answer, done -----------------------------------------------------
