@@ -78,6 +78,7 @@ def alert_critical_results(result_ids: Iterable[int]) -> int:
                     title=_(ALERT_TITLE),
                     body=_(ALERT_BODY),
                     url=url,
+                    urgent=True,
                 )
             added += 1
     return added

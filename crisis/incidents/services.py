@@ -210,6 +210,7 @@ def incident_notify(*, incident: Incident, actor: Any = None) -> int:
             title=title,
             body=body,
             url=url,
+            urgent=True,
         )
         sent += 1
     return sent

@@ -26,8 +26,8 @@ about, so a new due date gives a new reminder):
 - ``home_visit`` (object: key period, due: its end) — ≤ 3 days left and visits not done → the
   psychology teachers of the schools concerned, with how many.
 
-Users listed in ``REMINDER_DIGEST_USERS`` get these in the inbox only, plus one e-mail digest a day
-(``reminder_digest``).
+A reminder of a missed date (stage ≥ 1: overdue, missed, escalated) is urgent: e-mailed at once even
+to users who chose the daily digest (``mhcare.notifications``); the others wait for their digest.
 """
 
 from __future__ import annotations
@@ -56,8 +56,7 @@ from crisis.models import (
     Review,
 )
 from mhcare.accounts.models import Role, RoleAssignment, User
-from mhcare.notifications.models import Notification
-from mhcare.notifications.services import notification_send
+from mhcare.notifications.services import Outgoing, notification_send_many
 from mhcare.orgs.models import EnrolmentStatus, SchoolClass, Semester, Student
 
 FOLLOW_UP_SOON_DAYS = 2
@@ -65,7 +64,6 @@ REPORT_SOON = datetime.timedelta(hours=6)
 FAMILY_CONTACT_LEAD = datetime.timedelta(weeks=4)
 HOME_VISIT_LEAD_DAYS = 3
 NOTIFICATION_KIND_PREFIX = "crisis."
-DIGEST_KIND = "crisis.digest"
 
 RULE_FOLLOW_UP = "follow_up"
 RULE_REPORT = "report"
@@ -463,21 +461,24 @@ def _notify(rule: str, dues: Sequence[Due], today: datetime.date) -> None:
     if not dues:
         return
     recipients = User.objects.in_bulk({d.recipient_id for d in dues})
-    digest_users = set(settings.REMINDER_DIGEST_USERS)
     compose = MESSAGES[rule](dues, today)
+    outgoing = []
     for due in dues:
         recipient = recipients[due.recipient_id]
         with translation.override(recipient.language or settings.LANGUAGE_CODE):
             message = compose(due)
-            notification_send(
-                recipient=recipient,
-                kind=f"{NOTIFICATION_KIND_PREFIX}{due.kind}",
-                key=due.key,
-                title=str(message.title),
-                body=str(message.body),
-                url=message.url,
-                send_email=recipient.username not in digest_users,
+            outgoing.append(
+                Outgoing(
+                    recipient=recipient,
+                    kind=f"{NOTIFICATION_KIND_PREFIX}{due.kind}",
+                    key=due.key,
+                    title=str(message.title),
+                    body=str(message.body),
+                    url=message.url,
+                    urgent=due.stage >= 1,
+                )
             )
+    notification_send_many(outgoing)
 
 
 def reminder_scan(
@@ -503,42 +504,3 @@ def reminder_scan(
         if after_rule is not None:
             after_rule(rule)
     return result
-
-
-@transaction.atomic
-def reminder_digest(*, today: datetime.date | None = None) -> int:
-    """One e-mail a day for each user in ``REMINDER_DIGEST_USERS``: the crisis reminders of the
-    last 24 hours (kept in the inbox without their own e-mail). Idempotent by day. Returns how
-    many digests were created."""
-    today = today or timezone.localdate()
-    since = timezone.now() - datetime.timedelta(days=1)
-    users = User.objects.filter(username__in=settings.REMINDER_DIGEST_USERS, is_active=True)
-    created = 0
-    for user in users:
-        titles = list(
-            Notification.objects.filter(
-                recipient=user,
-                kind__startswith=NOTIFICATION_KIND_PREFIX,
-                created_at__gte=since,
-            )
-            .exclude(kind=DIGEST_KIND)
-            .order_by("created_at", "id")
-            .values_list("title", flat=True)
-        )
-        if not titles:
-            continue
-        key = f"crisis:digest:{today.isoformat()}"
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            before = Notification.objects.filter(recipient=user, key=key).exists()
-            notification_send(
-                recipient=user,
-                kind=DIGEST_KIND,
-                key=key,
-                title=_("Your crisis reminders of %(date)s (%(count)s)")
-                % {"date": _date(today), "count": len(titles)},
-                body="\n".join(f"- {title}" for title in titles),
-                url=reverse("notifications:inbox"),
-                send_email=True,
-            )
-        created += 0 if before else 1
-    return created

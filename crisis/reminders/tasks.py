@@ -1,7 +1,8 @@
-"""Celery tasks of the crisis reminders (scheduled in ``CELERY_BEAT_SCHEDULE``). Both are
-idempotent: the scan sends only what its ledger insert added, the digest is unique per user and
-day. ``acks_late`` with ``task_reject_on_worker_lost``: a worker killed mid-run leaves the message
-to be redelivered, and the redelivered run sends only what the killed one did not commit."""
+"""Celery tasks of the crisis reminders (scheduled in ``CELERY_BEAT_SCHEDULE``). The scan is
+idempotent: it sends only what its ledger insert added (the daily e-mail digest is the
+notifications app's ``notification_digest_task``). ``acks_late`` with
+``task_reject_on_worker_lost``: a worker killed mid-run leaves the message to be redelivered, and
+the redelivered run sends only what the killed one did not commit."""
 
 from __future__ import annotations
 
@@ -14,9 +15,3 @@ from crisis.reminders import services
 def reminder_scan_task(rules: list[str] | None = None) -> dict[str, int]:
     """Daily at 07:00 (all rules) and hourly (the 上报 deadlines): send the reminders due."""
     return services.reminder_scan(rules=rules).sent
-
-
-@shared_task(acks_late=True, time_limit=300, soft_time_limit=270)
-def reminder_digest_task() -> int:
-    """Daily at 07:30: one e-mail digest for each user in ``REMINDER_DIGEST_USERS``."""
-    return services.reminder_digest()

@@ -24,6 +24,12 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     send_email = models.BooleanField(default=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Urgent messages (a critical result, self-harm signs, an incident, a missed deadline or an
+    # escalation) are e-mailed at once whatever the recipient chose.
+    urgent = models.BooleanField(_("urgent"), default=False)
+    # The e-mail is held for the recipient's daily digest; ``digested_at``: when a digest took it.
+    email_deferred = models.BooleanField(default=False)
+    digested_at = models.DateTimeField(null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -34,7 +40,14 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_key")
         ]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(
+                fields=["recipient", "created_at"],
+                name="notification_digest_pending",
+                condition=models.Q(email_deferred=True, digested_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -42,3 +55,30 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class EmailMode(models.TextChoices):
+    IMMEDIATE = "immediate", _("Each message at once")
+    DIGEST = "digest", _("One daily digest (urgent messages still at once)")
+
+
+class EmailPreference(models.Model):
+    """How a user wants the inbox's messages e-mailed. No row = each message at once."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="email_preference",
+    )
+    mode = models.CharField(
+        _("e-mail"), max_length=10, choices=EmailMode.choices, default=EmailMode.IMMEDIATE
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("e-mail preference")
+        verbose_name_plural = _("e-mail preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.mode}"

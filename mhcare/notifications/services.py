@@ -2,21 +2,62 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from mhcare.notifications.models import Notification
+from mhcare.notifications.models import EmailMode, EmailPreference, Notification
+
+User = get_user_model()
 
 NOT_RECIPIENT_ERROR = "Only the recipient may mark a notification read."
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class Outgoing:
+    """One notification to send, for :func:`notification_send_many`."""
+
+    recipient: Any
+    kind: str
+    key: str
+    title: str
+    body: str = ""
+    url: str = ""
+    send_email: bool = True
+    urgent: bool = False
+
+
+def digest_user_ids(user_ids: Iterable[int]) -> set[int]:
+    """Which of these users asked for one daily digest instead of an e-mail per message."""
+    return set(
+        EmailPreference.objects.filter(
+            user_id__in=list(user_ids), mode=EmailMode.DIGEST
+        ).values_list("user_id", flat=True)
+    )
+
+
+def _enqueue_emails(notification_ids: list[int]) -> None:
+    if not notification_ids:
+        return
+    from mhcare.notifications.tasks import notification_email_task
+
+    def enqueue() -> None:
+        for notification_id in notification_ids:
+            notification_email_task.delay(notification_id)
+
+    transaction.on_commit(enqueue)
+
+
 def notification_send(
     *,
     recipient: Any,
@@ -26,30 +67,79 @@ def notification_send(
     body: str = "",
     url: str = "",
     send_email: bool = True,
+    urgent: bool = False,
 ) -> Notification:
-    """Put a notification in ``recipient``'s inbox and e-mail it after commit.
+    """Put a notification in ``recipient``'s inbox and e-mail it after commit — at once, or in the
+    recipient's daily digest if they chose one and the message is not ``urgent``.
 
     Idempotent by ``(recipient, key)``: a second call with the same key returns the existing row and
     sends nothing. Notifications carry no student data beyond what their title says, so sending one
     is not itself audited; the action that caused it is.
     """
-    notification, created = Notification.objects.get_or_create(
-        recipient=recipient,
-        key=key,
-        defaults={
-            "kind": kind,
-            "title": title[:200],
-            "body": body,
-            "url": url[:500],
-            "send_email": send_email,
-        },
-    )
-    if created and send_email and recipient.email:
-        from mhcare.notifications.tasks import notification_email_task
+    outgoing = Outgoing(recipient, kind, key, title, body, url, send_email, urgent)
+    notification_send_many([outgoing])
+    return Notification.objects.get(recipient=recipient, key=key)
 
-        notification_id = notification.pk
-        transaction.on_commit(lambda: notification_email_task.delay(notification_id))
-    return notification
+
+_INSERT_SQL = """
+INSERT INTO notifications_notification
+    (recipient_id, kind, key, title, body, url, created_at, send_email, urgent, email_deferred)
+SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[], %s::text[],
+                     %s::varchar[], %s::timestamptz[], %s::boolean[], %s::boolean[],
+                     %s::boolean[])
+ON CONFLICT ON CONSTRAINT notification_once_per_key DO NOTHING
+RETURNING id, send_email
+"""
+
+
+@transaction.atomic
+def notification_send_many(items: Sequence[Outgoing]) -> int:
+    """Send many notifications in one statement (the reminder scan sends thousands at once): the
+    same rules as :func:`notification_send`, rows that exist already are left alone. Returns how
+    many were added."""
+    if not items:
+        return 0
+    digest = digest_user_ids({item.recipient.pk for item in items})
+    now = timezone.now()
+    columns: list[list[Any]] = [[] for _ in range(10)]
+    for item in items:
+        emailable = item.send_email and bool(item.recipient.email)
+        deferred = emailable and not item.urgent and item.recipient.pk in digest
+        row = (
+            item.recipient.pk,
+            item.kind,
+            item.key,
+            str(item.title)[:200],
+            str(item.body),
+            item.url[:500],
+            now,
+            emailable and not deferred,
+            item.urgent,
+            deferred,
+        )
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL, columns)
+        added = cursor.fetchall()
+    _enqueue_emails([pk for pk, send_email in added if send_email])
+    return len(added)
+
+
+def preference_get(*, user: Any) -> str:
+    preference = EmailPreference.objects.filter(user_id=user.pk).first()
+    return preference.mode if preference else EmailMode.IMMEDIATE
+
+
+@transaction.atomic
+def preference_set(*, actor: Any, mode: str) -> EmailPreference:
+    """The actor's own e-mail preference (no one sets another's)."""
+    if mode not in EmailMode.values:
+        raise ValidationError({"mode": _("Choose how your messages are e-mailed.")})
+    preference, _created = EmailPreference.objects.update_or_create(
+        user_id=actor.pk, defaults={"mode": mode}
+    )
+    return preference
 
 
 def _email_text(notification: Notification) -> str:
@@ -104,3 +194,55 @@ def notification_mark_all_read(*, actor: Any) -> int:
     return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+DIGEST_KIND = "notifications.digest"
+
+
+def digest_key(day: datetime.date) -> str:
+    return f"digest:{day.isoformat()}"
+
+
+def notification_digest(*, today: datetime.date | None = None) -> int:
+    """One e-mail a day for each user who chose the digest, listing the messages held for it since
+    the last digest. Each user's digest is its own transaction: the held rows are locked, the digest
+    notification (unique per user and day) is sent and the rows are marked in one commit, so a rerun
+    — the same day or after a killed worker — sends nothing twice. Returns how many were sent."""
+    today = today or timezone.localdate()
+    sent = 0
+    user_ids = (
+        Notification.objects.filter(email_deferred=True, digested_at__isnull=True)
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+    for user in User.objects.filter(pk__in=list(user_ids), is_active=True).order_by("pk"):
+        with transaction.atomic():
+            held = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(recipient=user, email_deferred=True, digested_at__isnull=True)
+                .order_by("created_at", "id")
+            )
+            if not held:
+                continue
+            key = digest_key(today)
+            if Notification.objects.filter(recipient=user, key=key).exists():
+                # Today's digest is out; what arrived since waits for tomorrow's.
+                continue
+            with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
+                lines = [
+                    f"- {timezone.localtime(n.created_at):%m-%d %H:%M} {n.title}" for n in held
+                ]
+                notification_send(
+                    recipient=user,
+                    kind=DIGEST_KIND,
+                    key=key,
+                    title=_("Your messages of the day (%(count)s)") % {"count": len(held)},
+                    body="\n".join(lines),
+                    url=reverse("notifications:inbox"),
+                    urgent=True,
+                )
+            Notification.objects.filter(pk__in=[n.pk for n in held]).update(
+                digested_at=timezone.now()
+            )
+            sent += 1
+    return sent

@@ -2,7 +2,7 @@ import smtplib
 
 from celery import shared_task
 
-from mhcare.notifications.services import notification_email_deliver
+from mhcare.notifications.services import notification_digest, notification_email_deliver
 
 
 @shared_task(
@@ -18,3 +18,10 @@ from mhcare.notifications.services import notification_email_deliver
 def notification_email_task(notification_id: int) -> bool:
     """E-mail one notification (idempotent: a repeated delivery sends nothing)."""
     return notification_email_deliver(notification_id=notification_id)
+
+
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=570)
+def notification_digest_task() -> int:
+    """Daily at 07:30 (after the morning reminder scan): one e-mail digest for each user who chose
+    it. Idempotent per user and day."""
+    return notification_digest()

@@ -1,14 +1,19 @@
 from urllib.parse import urlsplit
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mhcare.notifications import selectors, services
+from mhcare.notifications.models import EmailMode
 
 PAGE_SIZE = 30
 
@@ -47,3 +52,34 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
 def mark_all_read(request: HttpRequest) -> HttpResponse:
     services.notification_mark_all_read(actor=request.user)
     return redirect(reverse("notifications:inbox"))
+
+
+class EmailSettingsForm(forms.Form):
+    mode = forms.ChoiceField(
+        label=gettext_lazy("E-mail me"),
+        choices=EmailMode.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("Choose how your messages are e-mailed."),
+            "invalid_choice": gettext_lazy("Choose how your messages are e-mailed."),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_settings(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own choice: each message e-mailed at once, or one daily digest."""
+    if request.method == "POST":
+        form = EmailSettingsForm(request.POST)
+        if form.is_valid():
+            services.preference_set(actor=request.user, mode=form.cleaned_data["mode"])
+            messages.success(request, _("Your e-mail settings are saved."))
+            return redirect(reverse("notifications:settings"))
+    else:
+        form = EmailSettingsForm(initial={"mode": services.preference_get(user=request.user)})
+    return render(
+        request,
+        "notifications/settings.html",
+        {"form": form, "email": getattr(request.user, "email", "")},
+    )

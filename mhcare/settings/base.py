@@ -208,8 +208,6 @@ REPORT_RETRY_MAX_SECONDS = int(env("REPORT_RETRY_MAX_SECONDS", "3600") or 3600)
 # A follow-up overdue by more than this many days goes to the school leader, then the county center.
 FOLLOW_UP_ESCALATE_LEADER_DAYS = int(env("FOLLOW_UP_ESCALATE_LEADER_DAYS", "3") or 3)
 FOLLOW_UP_ESCALATE_CENTER_DAYS = int(env("FOLLOW_UP_ESCALATE_CENTER_DAYS", "7") or 7)
-# Usernames who get crisis reminders in the inbox only, plus one e-mail digest a day.
-REMINDER_DIGEST_USERS = env_list("REMINDER_DIGEST_USERS")
 CELERY_BEAT_SCHEDULE.update(
     {
         # 上报 outbox: send rows whose next attempt is due (first tries and retries with backoff).
@@ -225,9 +223,10 @@ CELERY_BEAT_SCHEDULE.update(
             "schedule": crontab(minute=5),
             "kwargs": {"rules": ["report"]},
         },
-        # The daily e-mail digest for the users in REMINDER_DIGEST_USERS, after the morning scan.
-        "crisis-reminder-digest": {
-            "task": "crisis.reminders.tasks.reminder_digest_task",
+        # The daily e-mail digest for the users who chose it (their e-mail settings page), after
+        # the morning scan.
+        "notifications-daily-digest": {
+            "task": "mhcare.notifications.tasks.notification_digest_task",
             "schedule": crontab(hour=7, minute=30),
         },
     }

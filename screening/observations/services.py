@@ -109,6 +109,7 @@ def observation_notify(*, observation: Observation) -> int:
             title=title,
             body=body,
             url=url,
+            urgent=urgent,
         )
         sent += 1
     return sent

@@ -21,7 +21,8 @@ from crisis.models import (
 from crisis.reminders import services, tasks
 from crisis.reminders.services import reminder_scan
 from mhcare.accounts.models import Role
-from mhcare.notifications.models import Notification
+from mhcare.notifications.models import EmailMode, Notification
+from mhcare.notifications.services import notification_digest, preference_set
 from mhcare.orgs.models import Semester
 from tests import factories
 from tests.crisis.reporting.helpers import make_case, make_report
@@ -318,29 +319,40 @@ def test_home_visits_not_done_with_three_days_left_remind_the_psych_teacher(worl
     assert Notification.objects.get().title.startswith("2 home visits")
 
 
-# --- daily digest ------------------------------------------------------------------------------
+# --- daily digest (the recipient's choice) ----------------------------------------------------
 
 
-def test_digest_users_get_the_inbox_only_and_one_email_a_day(
-    world, settings, django_capture_on_commit_callbacks
+def test_digest_holds_due_soon_reminders_and_emails_missed_dates_at_once(
+    world, django_capture_on_commit_callbacks
 ):
-    settings.REMINDER_DIGEST_USERS = ["psych_a"]
+    psych = world.users["psych_a"]
+    preference_set(actor=psych, mode=EmailMode.DIGEST)
     make_case(
         world.students["a"],
-        responsible=world.users["psych_a"],
-        next_follow_up_due=TODAY - datetime.timedelta(days=5),
+        responsible=psych,
+        next_follow_up_due=TODAY + datetime.timedelta(days=1),
+    )
+    make_case(
+        world.students["a2"],
+        responsible=psych,
+        next_follow_up_due=TODAY - datetime.timedelta(days=1),
     )
     with django_capture_on_commit_callbacks(execute=True):
         scan(["follow_up"])
-    assert {m.to[0] for m in mail.outbox} == {world.users["leader_a"].email}
+    # The overdue one (a missed date) is urgent: e-mailed at once; the due-soon one waits.
+    assert [(m.to[0], m.subject.split(" since")[0]) for m in mail.outbox] == [
+        (psych.email, "Follow-up overdue")
+    ]
+    assert Notification.objects.filter(recipient=psych).count() == 2
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.reminder_digest(today=TODAY) == 1
-    with django_capture_on_commit_callbacks(execute=True):
-        assert services.reminder_digest(today=TODAY) == 0
-    digests = [m for m in mail.outbox if m.to == [world.users["psych_a"].email]]
+        assert notification_digest(today=TODAY) == 1
+        assert notification_digest(today=TODAY) == 0
+    digests = mail.outbox[1:]
     assert len(digests) == 1
-    assert "Follow-up overdue" in digests[0].body
+    assert digests[0].to == [psych.email]
+    assert "Follow-up due on" in digests[0].body
+    assert "overdue" not in digests[0].body
 
 
 def test_an_unknown_rule_is_refused(world):
