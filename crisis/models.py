@@ -620,7 +620,8 @@ class IncidentAction(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="actions")
     school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("at"))
-    description = models.TextField(_("action"))
+    # Free text about what was done for whom (names, injuries, what a witness said): encrypted.
+    description = EncryptedTextField(_("action"))
     actor = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

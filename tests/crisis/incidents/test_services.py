@@ -3,6 +3,8 @@ appends to the timeline, free actions, notifications (leaders, center, county bu
 another county, never a student name), audit and encryption at rest."""
 
 import datetime
+import importlib
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -262,6 +264,30 @@ def test_free_actions_join_the_timeline_sorted_by_time(world, incident_a):
     assert AuditEvent.objects.filter(
         action=Action.CREATE, object_type="crisis.incidentaction", object_id=str(action.pk)
     ).exists()
+
+
+def test_timeline_actions_are_encrypted_at_rest_and_old_plain_rows_get_encrypted(world, incident_a):
+    action = services.incident_action_add(
+        actor=world.users["psych_a"],
+        incident=incident_a,
+        at=incident_a.occurred_at + datetime.timedelta(minutes=5),
+        description="校医为张同学包扎伤口",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT description FROM crisis_incidentaction WHERE id = %s", [action.pk])
+        assert "张同学" not in cursor.fetchone()[0]
+        # A row stored in plain text before migration 0002 …
+        cursor.execute(
+            "UPDATE crisis_incidentaction SET description = %s WHERE id = %s",
+            ["旧的明文记录", action.pk],
+        )
+    migration = importlib.import_module("crisis.migrations.0002_encrypt_incident_actions")
+    migration.encrypt_existing(None, SimpleNamespace(connection=connection))
+    migration.encrypt_existing(None, SimpleNamespace(connection=connection))  # re-run: no change
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT description FROM crisis_incidentaction WHERE id = %s", [action.pk])
+        assert "旧的明文记录" not in cursor.fetchone()[0]
+    assert IncidentAction.objects.get(pk=action.pk).description == "旧的明文记录"
 
 
 def test_a_free_action_needs_a_text_and_a_valid_time(world, incident_a):
