@@ -9,9 +9,12 @@ soon or overdue, as in a school that keeps up). Then it times:
 
 1. the raw SQL that finds the due cases (``SELECT … WHERE status <> 'closed' AND
    next_follow_up_due <= today + 2``);
-2. the first scan of the day (every rule: ledger ``INSERT … ON CONFLICT … RETURNING`` plus one
-   inbox notification per new reminder);
-3. the same scan again (the hourly re-run: everything is already in the ledger, nothing is sent).
+2. the first scan of the day (every rule: ledger ``INSERT … ON CONFLICT … RETURNING``, the inbox
+   notifications of the new reminders in one ``INSERT``, and one e-mail task published per
+   notification — to an in-process ``memory://`` broker, as the worker does the e-mailing);
+3. the worker's part, sampled: delivering 2 000 of those e-mails (``notification_email_deliver``,
+   locmem backend), per e-mail;
+4. the same scan again (the hourly re-run: everything is already in the ledger, nothing is sent).
 
 Re-runnable: the bench's ledger rows and notifications are deleted before the timed runs.
 """
@@ -30,7 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mhcare.settings.local")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+# The e-mail of each notification is a task for the worker, as in production: the scan publishes
+# it (to an in-process broker here) and the bench times the delivery separately.
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "0")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
 import django  # noqa: E402
@@ -44,9 +50,11 @@ from crisis.models import Case, ReminderSent  # noqa: E402
 from crisis.reminders import services  # noqa: E402
 from mhcare.accounts.models import Role, RoleAssignment, User  # noqa: E402
 from mhcare.notifications.models import Notification  # noqa: E402
+from mhcare.notifications.services import notification_email_deliver  # noqa: E402
 from mhcare.orgs.models import OrgKind, OrgUnit, SchoolClass, SchoolStage, SchoolYear  # noqa: E402
 
 STUDENTS_PER_SCHOOL = 5_000
+EMAIL_SAMPLE = 2_000
 PREFIX = "REMB"
 DUE_SPREAD = (-10, 90)
 
@@ -164,12 +172,16 @@ def _copy(county: OrgUnit, year: SchoolYear, cases: int, today: datetime.date) -
         cursor.execute("ANALYZE crisis_case")
 
 
-def reset(county: OrgUnit) -> None:
-    users = list(
+def _bench_users(county: OrgUnit) -> list[int]:
+    return list(
         RoleAssignment.objects.filter(org_unit__path__startswith=county.path).values_list(
             "user_id", flat=True
         )
     )
+
+
+def reset(county: OrgUnit) -> None:
+    users = _bench_users(county)
     ReminderSent.objects.filter(recipient_id__in=users).delete()
     Notification.objects.filter(recipient_id__in=users).delete()
 
@@ -221,6 +233,19 @@ def main() -> None:
     print(f"scan, first run of the day:       {sum(sent.values()):>7} sent  {total * 1000:9.1f} ms")
     for rule, seconds in per_rule.items():
         print(f"  {rule:<14} {sent[rule]:>7} sent  {seconds * 1000:9.1f} ms")
+    emails = list(
+        Notification.objects.filter(key__startswith="crisis:", recipient__in=_bench_users(county))
+        .order_by("id")
+        .values_list("id", flat=True)[:EMAIL_SAMPLE]
+    )
+    start = time.perf_counter()
+    for notification_id in emails:
+        notification_email_deliver(notification_id=notification_id)
+    per_email = (time.perf_counter() - start) / max(len(emails), 1)
+    print(
+        f"e-mail delivery (worker's part):  {len(emails):>7} sampled "
+        f"{per_email * 1000:6.2f} ms each"
+    )
     sent, per_rule, total = timed_scan(today)
     print(f"scan, re-run (nothing new):       {sum(sent.values()):>7} sent  {total * 1000:9.1f} ms")
     for rule, seconds in per_rule.items():

@@ -20,6 +20,22 @@ def notification_email_task(notification_id: int) -> bool:
     return notification_email_deliver(notification_id=notification_id)
 
 
+@shared_task(
+    acks_late=True,
+    time_limit=900,
+    soft_time_limit=840,
+    autoretry_for=(smtplib.SMTPException, ConnectionError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def notification_email_batch_task(notification_ids: list[int]) -> int:
+    """E-mail many notifications. A retry after a failure (or a redelivery after a killed worker)
+    skips those already e-mailed: each one is idempotent on its own. Returns how many were sent."""
+    return sum(notification_email_deliver(notification_id=pk) for pk in notification_ids)
+
+
 @shared_task(acks_late=True, time_limit=600, soft_time_limit=570)
 def notification_digest_task() -> int:
     """Daily at 07:30 (after the morning reminder scan): one e-mail digest for each user who chose

@@ -149,3 +149,21 @@ def test_settings_page_rejects_a_bad_choice_and_keeps_the_stored_one(client, ali
     assert response.status_code == 200
     assert "Choose how your messages are e-mailed." in response.content.decode()
     assert preference_get(user=alice) == EmailMode.DIGEST
+
+
+def test_many_emails_go_out_in_batch_tasks_once_each(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    from mhcare.notifications import services
+    from mhcare.notifications.tasks import notification_email_batch_task
+
+    users = [factories.UserFactory(username=f"u{i}", email=f"u{i}@example.org") for i in range(5)]
+    items = [Outgoing(recipient=u, kind="k", key="batch", title="Batch") for u in users]
+    monkeypatch.setattr(services, "EMAIL_TASK_BATCH", 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notification_send_many(items) == 5
+    assert sorted(m.to[0] for m in mail.outbox) == [f"u{i}@example.org" for i in range(5)]
+    # A redelivered batch sends nothing twice.
+    ids = list(Notification.objects.filter(key="batch").values_list("id", flat=True))
+    assert notification_email_batch_task.delay(ids).get() == 0
+    assert len(mail.outbox) == 5
