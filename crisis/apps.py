@@ -7,7 +7,7 @@ class CrisisConfig(AppConfig):
     verbose_name = _("Crisis")
 
     def ready(self) -> None:
-        from crisis import panels, providers
+        from crisis import demo, panels, providers
         from crisis.families import providers as family_providers
         from crisis.incidents import providers as incident_providers
         from crisis.reporting import providers as reporting_providers
@@ -23,3 +23,4 @@ class CrisisConfig(AppConfig):
         registry.register_nav(family_providers.nav_items)
         registry.register_timeline(family_providers.timeline)
         reporting_providers.register()
+        registry.register_demo_seeder(demo.seed_crisis_demo, order=60)
