@@ -109,6 +109,16 @@ def _school_demo(school: OrgUnit, today: datetime.date) -> str:
         state_observed="情绪较前稳定，仍有入睡困难；否认自伤想法。",
         actions="约定每周谈话一次，已与家长电话沟通。",
     )
+    # Its homeroom teacher gets a task (she sees the task and that there is a case, not the notes).
+    homeroom_of_case = overdue.student.klass.homeroom_teacher if overdue.student.klass else None
+    if homeroom_of_case is not None:
+        services.task_create(
+            actor=psych,
+            case=overdue,
+            assignee=homeroom_of_case,
+            title="本周每天放学前与学生简短交流，留意情绪变化，有异常立即告知心理老师。",
+            due_on=today + datetime.timedelta(days=5),
+        )
     # The 三级 case (last one): followed up two days ago, on time.
     if len(cases) > 1:
         steady = cases[-1]

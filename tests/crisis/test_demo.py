@@ -6,7 +6,15 @@ import io
 from django.core.management import call_command
 from django.utils import timezone
 
-from crisis.models import Case, CaseReport, FamilyContact, Incident, ReportStatus, Review
+from crisis.models import (
+    Case,
+    CaseReport,
+    CaseTask,
+    FamilyContact,
+    Incident,
+    ReportStatus,
+    Review,
+)
 
 
 def test_seed_demo_fills_the_crisis_registry_once(db):
@@ -25,6 +33,10 @@ def test_seed_demo_fills_the_crisis_registry_once(db):
     assert CaseReport.objects.filter(status=ReportStatus.PENDING).exists()
     assert CaseReport.objects.filter(status=ReportStatus.SENT).exists()
     assert counts[1:] == (2, 10, 1)
+    # The overdue case's homeroom teacher has a task about it.
+    task = CaseTask.objects.select_related("case__student__klass").first()
+    assert task is not None
+    assert task.assignee_id == task.case.student.klass.homeroom_teacher_id
 
     call_command("seed_demo", stdout=io.StringIO())
     again = (
