@@ -13,8 +13,9 @@ a PHQ-9 campaign and a county-center user; writes a CSV of N rows; then, in one 
    ``INSERT … SELECT … ON CONFLICT`` + proposals + audit + alerts), in a child process, so that
    its peak memory (``ru_maxrss``) is the import's alone;
 3. (unless ``--no-floor``) a raw ``COPY`` into a full copy of the results table — its indexes
-   and its deferred foreign keys, checked at COMMIT: what writing the rows costs at the least,
-   whatever the import does before.
+   and the deferred foreign keys it has in the database (read from the catalog: since
+   migration 0006 the student's only), checked at COMMIT: what writing the rows costs at the
+   least, whatever the import does before.
 
 Every COPY is timed with its COMMIT. Prints rows/s of each, the ratio import / bare COPY (goal
 ≥ 0.5 at 1 M rows) and the peak memory (goal ≤ 500 MB). See bench/README.md.
@@ -376,7 +377,8 @@ def main() -> None:
     if full_seconds is not None:
         lines.append(
             f"          {full_seconds:.2f} s  {args.rows / full_seconds:,.0f} rows/s "
-            f"(full copy of the table: its {indexes} indexes and {keys} foreign keys)"
+            f"(full copy of the table: its {indexes} indexes and {keys} foreign "
+            f"key{'s' if keys != 1 else ''})"
         )
     lines.append(f"ratio import / COPY: {import_rate / bare_rate:.2f} (goal ≥ 0.5)")
     lines.append(f"ratio import / COPY into a TEMP table: {import_rate / temp_rate:.2f}")

@@ -87,13 +87,43 @@ class ScreeningResult(models.Model):
     # No single-column index on student, school, county or campaign: each column leads a composite
     # index or the unique constraint below, which serve the same lookups (four indexes fewer to
     # keep up on every result written; see bench/README.md).
+    #
+    # Only ``student`` is a foreign key in the database. ``school``, ``county``, ``instrument``,
+    # ``campaign`` and ``entered_by`` have ``db_constraint=False``: PostgreSQL checks a foreign
+    # key row by row at COMMIT (a query and a row lock each): 3.2–7 s per key per 1 M rows
+    # written (bench/README.md: with these five keys gone the 1 M-row import went from 76 s to
+    # 38–40 s on one machine), and here they buy nothing:
+    # - ``school`` / ``county`` are denormalised copies of the student's own (scope is one filter
+    #   on them), written only by code that takes them from the student row (``result_create``,
+    #   the import's resolve step, the demo data; tests/screening/test_result_integrity.py); the
+    #   student is a real foreign key, and so are the student's own school and county;
+    # - org units, instruments, campaigns and users are never hard-deleted while results exist:
+    #   nothing deletes them in SQL, and ``on_delete=PROTECT`` stays — Django's deletion
+    #   collector (admin, ``Model.delete``, ``QuerySet.delete``) still refuses with
+    #   ``ProtectedError`` (tested).
+    # No single-column index on ``instrument`` or ``entered_by`` either (≈ 0.5 s each per 1 M
+    # rows written): no query filters or orders results by either alone except a delete's
+    # PROTECT check and the guard against changing a version that has results
+    # (``instrument_guard`` and its trigger, run only when code, version, kind or definition
+    # change): rare admin actions, for which a scan of the table will do (0.17 s per 1 M
+    # results). Every other lookup of them goes with the campaign (its indexes).
     student = models.ForeignKey(
         Student, on_delete=models.PROTECT, related_name="screening_results", db_index=False
     )
     # Denormalised from the student so that scope is one filter on the school's / county's path.
-    school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False)
-    county = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False)
-    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="results")
+    school = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    county = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    instrument = models.ForeignKey(
+        Instrument,
+        on_delete=models.PROTECT,
+        related_name="results",
+        db_index=False,
+        db_constraint=False,
+    )
     campaign = models.ForeignKey(
         "Campaign",
         on_delete=models.PROTECT,
@@ -101,6 +131,7 @@ class ScreeningResult(models.Model):
         blank=True,
         related_name="results",
         db_index=False,
+        db_constraint=False,
     )
     source = models.CharField(
         _("source"), max_length=10, choices=ResultSource.choices, default=ResultSource.FORM
@@ -121,6 +152,8 @@ class ScreeningResult(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("entered by"),
+        db_index=False,
+        db_constraint=False,
     )
     administered_on = models.DateField(_("administered on"))
     created_at = models.DateTimeField(auto_now_add=True)

@@ -18,9 +18,10 @@
    counts, and marks the job done. Any error: nothing is stored, the job is FAILED with every
    error (row, column, reason in the uploader's language; all-or-nothing).
 
-Where the time goes (1 M rows, bench/README.md): about three quarters is writing the rows — the
-results table's 8 indexes (the INSERT) and its 6 foreign keys, checked row by row by PostgreSQL
-at COMMIT — which a COPY into a copy of the table with the same indexes and keys costs too.
+Where the time goes (1 M rows, bench/README.md): more than half is writing the rows — the
+results table's 6 indexes (the INSERT) and its one foreign key in the database, the student's,
+checked row by row by PostgreSQL at COMMIT — which a COPY into a copy of the table with the same
+indexes and key costs too.
 
 Re-importing: the upsert on (campaign, student, instrument) updates a row only when its answers,
 scores, total, band or critical flag differ (``IS DISTINCT FROM``). The same file twice changes
