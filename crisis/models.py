@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -597,6 +598,11 @@ class Incident(models.Model):
         _("crisis intervention for witnesses and classmates"), null=True, blank=True
     )
     public_response_at = models.DateTimeField(_("public response"), null=True, blank=True)
+    # Optional steps (police, medical services, public response) marked "not needed", with the
+    # reason on the timeline; the steps the notice requires of every incident can never be.
+    not_needed = ArrayField(
+        models.CharField(max_length=30), default=list, blank=True, verbose_name=_("not needed")
+    )
     reported_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -15,6 +15,7 @@ from crisis.incidents.services import (
     CHECKLIST,
     DESCRIPTION_REQUIRED,
     FUTURE_TIME,
+    REASON_REQUIRED,
     SUMMARY_REQUIRED,
     UNKNOWN_STUDENTS,
     manageable_schools,
@@ -124,6 +125,16 @@ class IncidentStepForm(forms.Form):
     def time(self) -> Any:
         """None means now."""
         return self.cleaned_data.get("at") if self.cleaned_data.get("when") == "at" else None
+
+
+class IncidentStepNotNeededForm(forms.Form):
+    """An optional step (police, medical services, public response) marked not needed."""
+
+    reason = forms.CharField(
+        label=_("Why not needed"),
+        max_length=500,
+        error_messages={"required": REASON_REQUIRED},
+    )
 
 
 class IncidentActionForm(forms.Form):

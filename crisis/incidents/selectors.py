@@ -23,7 +23,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 
-from crisis.incidents.services import MARKER_PREFIX, STEP_FIELDS, action_text, may_manage
+from crisis.incidents.services import STEP_FIELDS, action_text, is_checklist_action, may_manage
 from crisis.models import Incident, IncidentAction
 from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
@@ -81,17 +81,19 @@ def incident_schools(*, actor: Any) -> QuerySet[OrgUnit]:
     return scope.schools(actor, RecordKind.INCIDENT).order_by("path")
 
 
+def step_open_q(name: str) -> Q:
+    """The step is neither done nor marked not needed."""
+    return Q(**{f"{name}__isnull": True}) & ~Q(not_needed__contains=[name])
+
+
 def incomplete_q() -> Q:
     """An incident whose emergency checklist still has an open step."""
-    return reduce(or_, (Q(**{f"{name}__isnull": True}) for name in STEP_FIELDS))
+    return reduce(or_, (step_open_q(name) for name in STEP_FIELDS))
 
 
 def open_step_count() -> Any:
     """How many checklist steps of the row are still open, computed in SQL."""
-    terms = [
-        Case(When(**{f"{name}__isnull": True}, then=Value(1)), default=Value(0))
-        for name in STEP_FIELDS
-    ]
+    terms = [Case(When(step_open_q(name), then=Value(1)), default=Value(0)) for name in STEP_FIELDS]
     return reduce(add, terms[1:], terms[0])
 
 
@@ -107,7 +109,7 @@ def incident_queryset(*, actor: Any, filters: IncidentFilters | None = None) -> 
     if filters.open_step == OPEN_ANY:
         queryset = queryset.filter(incomplete_q())
     elif filters.open_step in STEP_FIELDS:
-        queryset = queryset.filter(**{f"{filters.open_step}__isnull": True})
+        queryset = queryset.filter(step_open_q(filters.open_step))
     if filters.school is not None:
         queryset = queryset.filter(school_id=filters.school)
     return queryset.annotate(
@@ -191,7 +193,7 @@ def incident_timeline(*, actor: Any, incident: Incident) -> list[TimelineRow]:
             at=a.at,
             text=action_text(a.description),
             actor=a.actor,
-            is_checklist=a.description.startswith(MARKER_PREFIX),
+            is_checklist=is_checklist_action(a.description),
         )
         for a in actions
     ]

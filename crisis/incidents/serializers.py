@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from crisis.incidents.services import STEP_FIELDS
+from crisis.incidents.services import STEP_FIELDS, open_steps
 from crisis.models import Incident
 
 
@@ -27,10 +27,11 @@ class IncidentSerializer(serializers.ModelSerializer[Incident]):
             "severity",
             "student_count",
             *STEP_FIELDS,
+            "not_needed",
             "open_steps",
             "created_at",
         ]
         read_only_fields = fields
 
     def get_open_steps(self, incident: Incident) -> list[str]:
-        return [name for name in STEP_FIELDS if getattr(incident, name) is None]
+        return [step.field for step in open_steps(incident)]

@@ -47,12 +47,15 @@ SUMMARY_REQUIRED = gettext_lazy("Describe what happened.")
 DESCRIPTION_REQUIRED = gettext_lazy("Describe the action.")
 UNKNOWN_STEP = gettext_lazy("Unknown checklist step.")
 STEP_ALREADY_DONE = gettext_lazy("This step has already been recorded.")
+STEP_REQUIRED = gettext_lazy("This step is required for every incident.")
+REASON_REQUIRED = gettext_lazy("Say why this step is not needed.")
 NOT_A_SCHOOL = gettext_lazy("Choose a school.")
 UNKNOWN_STUDENTS = gettext_lazy("Not students of this school: %(numbers)s")
 CHOICE_INVALID = gettext_lazy("Choose a valid value.")
 
 NOTIFICATION_KIND = "incident"
 MARKER_PREFIX = "checklist:"
+NOT_NEEDED_PREFIX = "checklist-not-needed:"
 
 # Roles that record incidents. Officials also see incidents (RecordKind.INCIDENT) but only read.
 MANAGER_ROLES = frozenset({Role.PSYCH_TEACHER, Role.SCHOOL_LEADER, Role.COUNTY_CENTER})
@@ -78,6 +81,11 @@ CHECKLIST: tuple[Step, ...] = tuple(
     )
 )
 STEP_FIELDS: tuple[str, ...] = tuple(step.field for step in CHECKLIST)
+# Steps an incident may not need (no police, no injury, no public attention): marked "not
+# needed" with a reason. The others (plan, parents, bureau, postvention) every incident needs.
+OPTIONAL_STEPS: frozenset[str] = frozenset(
+    {"police_involved_at", "medical_involved_at", "public_response_at"}
+)
 STEPS_BY_FIELD: dict[str, Step] = {step.field: step for step in CHECKLIST}
 
 
@@ -85,9 +93,21 @@ def step_marker(field: str) -> str:
     return f"{MARKER_PREFIX}{field}"
 
 
+def not_needed_marker(field: str, reason: str) -> str:
+    return f"{NOT_NEEDED_PREFIX}{field}\n{reason}"
+
+
 def action_text(description: str) -> str:
-    """The text to show for an action: a checklist marker becomes "Checklist: <step>" in the
-    reader's language; any other description is shown as written."""
+    """The text to show for an action: a checklist marker becomes "Checklist: <step>" (or "…: not
+    needed — <reason>") in the reader's language; any other description is shown as written."""
+    if description.startswith(NOT_NEEDED_PREFIX):
+        field, _sep, reason = description[len(NOT_NEEDED_PREFIX) :].partition("\n")
+        step = STEPS_BY_FIELD.get(field)
+        if step is not None:
+            return _("Checklist: %(step)s not needed — %(reason)s") % {
+                "step": capfirst(str(step.label)),
+                "reason": reason,
+            }
     if description.startswith(MARKER_PREFIX):
         step = STEPS_BY_FIELD.get(description[len(MARKER_PREFIX) :])
         if step is not None:
@@ -95,8 +115,17 @@ def action_text(description: str) -> str:
     return description
 
 
+def is_checklist_action(description: str) -> bool:
+    return description.startswith((MARKER_PREFIX, NOT_NEEDED_PREFIX))
+
+
 def open_steps(incident: Incident) -> list[Step]:
-    return [step for step in CHECKLIST if getattr(incident, step.field) is None]
+    """Steps neither done nor marked not needed."""
+    return [
+        step
+        for step in CHECKLIST
+        if getattr(incident, step.field) is None and step.field not in incident.not_needed
+    ]
 
 
 # --- who may write --------------------------------------------------------------------------------
@@ -311,7 +340,9 @@ def incident_checklist_tick(
         raise ValidationError({"at": STEP_ALREADY_DONE}, code="done")
     when = _check_time(at or timezone.now(), field="at", not_before=locked.occurred_at)
     setattr(locked, step, when)
-    locked.save(update_fields=[step])
+    # A step first marked not needed and done after all (the police came later) is done.
+    locked.not_needed = [name for name in locked.not_needed if name != step]
+    locked.save(update_fields=[step, "not_needed"])
     action = IncidentAction.objects.create(
         incident=locked,
         school_id=locked.school_id,
@@ -324,6 +355,40 @@ def incident_checklist_tick(
         action=Action.UPDATE,
         obj=locked,
         detail={"step": step, "at": when.isoformat(), "action": action.pk},
+    )
+    return locked
+
+
+@transaction.atomic
+def incident_checklist_not_needed(
+    *, actor: Any, incident: Incident, step: str, reason: str
+) -> Incident:
+    """Mark an optional step (police, medical services, public response) not needed, with the
+    reason on the timeline. The step can still be recorded as done later."""
+    if step not in STEPS_BY_FIELD:
+        raise ValidationError({"step": UNKNOWN_STEP})
+    if step not in OPTIONAL_STEPS:
+        raise ValidationError({"step": STEP_REQUIRED}, code="required_step")
+    locked = _locked(actor, incident)
+    if getattr(locked, step) is not None or step in locked.not_needed:
+        raise ValidationError({"reason": STEP_ALREADY_DONE}, code="done")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": REASON_REQUIRED}, code="reason")
+    locked.not_needed = [*locked.not_needed, step]
+    locked.save(update_fields=["not_needed"])
+    action = IncidentAction.objects.create(
+        incident=locked,
+        school_id=locked.school_id,
+        at=timezone.now(),
+        description=not_needed_marker(step, reason),
+        actor=actor,
+    )
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=locked,
+        detail={"step": step, "not_needed": True, "action": action.pk},
     )
     return locked
 

@@ -21,6 +21,7 @@ from crisis.incidents.forms import (
     IncidentFilterForm,
     IncidentReportForm,
     IncidentStepForm,
+    IncidentStepNotNeededForm,
 )
 from crisis.models import Incident
 from mhcare.audit.models import Action
@@ -106,6 +107,7 @@ def _detail(
     incident: Incident,
     *,
     step_form: tuple[str, IncidentStepForm] | None = None,
+    skip_form: tuple[str, IncidentStepNotNeededForm] | None = None,
     action_form: IncidentActionForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
@@ -116,13 +118,28 @@ def _detail(
     checklist = []
     for step in services.CHECKLIST:
         done_at = getattr(incident, step.field)
-        form = None
+        not_needed = done_at is None and step.field in incident.not_needed
+        form = skip = None
         if may_manage and done_at is None:
             if step_form is not None and step_form[0] == step.field:
                 form = step_form[1]
             else:
                 form = IncidentStepForm(auto_id=f"id_{step.field}_%s")
-        checklist.append({"field": step.field, "label": step.label, "at": done_at, "form": form})
+            if step.field in services.OPTIONAL_STEPS and not not_needed:
+                if skip_form is not None and skip_form[0] == step.field:
+                    skip = skip_form[1]
+                else:
+                    skip = IncidentStepNotNeededForm(auto_id=f"id_{step.field}_skip_%s")
+        checklist.append(
+            {
+                "field": step.field,
+                "label": step.label,
+                "at": done_at,
+                "not_needed": not_needed,
+                "form": form,
+                "skip_form": skip,
+            }
+        )
     audit_record(
         actor=actor,
         action=Action.VIEW,
@@ -137,7 +154,7 @@ def _detail(
             "incident": incident,
             "students": students,
             "checklist": checklist,
-            "open_count": sum(1 for row in checklist if row["at"] is None),
+            "open_count": len(services.open_steps(incident)),
             "timeline": selectors.incident_timeline(actor=actor, incident=incident),
             "may_manage": may_manage,
             "action_form": (action_form or IncidentActionForm()) if may_manage else None,
@@ -179,6 +196,37 @@ def incident_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             return redirect(reverse("crisis:incident_detail", args=[incident.pk]) + "#checklist")
     incident.refresh_from_db()
     return _detail(request, incident, step_form=(step, form), status=400)
+
+
+@login_required
+@require_POST
+@transaction.atomic
+def incident_step_not_needed(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """Mark an optional checklist step not needed, with the reason."""
+    incident = selectors.incident_manage_get(actor=request.user, pk=pk)
+    if step not in services.OPTIONAL_STEPS:
+        raise Http404  # no page offers "not needed" for a required step
+    form = IncidentStepNotNeededForm(request.POST, auto_id=f"id_{step}_skip_%s")
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                services.incident_checklist_not_needed(
+                    actor=request.user,
+                    incident=incident,
+                    step=step,
+                    reason=form.cleaned_data["reason"],
+                )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Recorded as not needed: %(step)s")
+                % {"step": services.STEPS_BY_FIELD[step].label},
+            )
+            return redirect(reverse("crisis:incident_detail", args=[incident.pk]) + "#checklist")
+    incident.refresh_from_db()
+    return _detail(request, incident, skip_form=(step, form), status=400)
 
 
 @login_required

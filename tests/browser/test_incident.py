@@ -66,15 +66,25 @@ def test_a_leader_reports_an_incident_and_ticks_two_checklist_steps(
     assert called.strftime("%H:%M") in timeline.nth(0).inner_text()
     screenshot(page, "incident-2-leader-checklist")
 
+    # 3b. no one was hurt: medical services "not needed", with the reason on the timeline
+    page.fill("tr[data-step=medical_involved_at] input[name=reason]", "学生未受伤")
+    page.click("tr[data-step=medical_involved_at] [data-testid=step-skip]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("tr[data-step=medical_involved_at] [data-testid=step-not-needed]").count()
+    assert "学生未受伤" in page.locator("[data-testid=incident-timeline]").inner_text()
+    assert page.locator("tr[data-step=parents_contacted_at] [data-testid=step-skip]").count() == 0
+    screenshot(page, "incident-2b-medical-not-needed")
+
     incident.refresh_from_db()
+    assert incident.not_needed == ["medical_involved_at"]
     assert incident.plan_started_at is not None
     assert timezone.localtime(incident.parents_contacted_at).strftime(FMT) == called.strftime(FMT)
-    assert IncidentAction.objects.filter(incident=incident).count() == 2
+    assert IncidentAction.objects.filter(incident=incident).count() == 3
     assert (
         AuditEvent.objects.filter(
             action=Action.UPDATE, object_type="crisis.incident", actor_username="leader_a"
         ).count()
-        == 2
+        == 3
     )
     page.context.clear_cookies()
 

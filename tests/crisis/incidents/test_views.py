@@ -5,6 +5,7 @@ header entry, and the scope matrix of every page."""
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -452,3 +453,94 @@ def test_the_home_page_shows_the_panel_when_registered(client, world):
     finally:
         if not registered:
             registry._todo.remove(providers.home_panels)
+
+
+# --- optional steps marked "not needed" ------------------------------------------------------
+
+
+def _finish_required(world, incident):
+    for step in services.STEP_FIELDS:
+        if step not in services.OPTIONAL_STEPS:
+            services.incident_checklist_tick(
+                actor=world.users["psych_a"], incident=incident, step=step
+            )
+
+
+def test_optional_steps_marked_not_needed_complete_the_checklist(client, world, incident_a):
+    _finish_required(world, incident_a)
+    client.force_login(world.users["leader_a"])
+    for step in sorted(services.OPTIONAL_STEPS):
+        url = reverse("crisis:incident_step_not_needed", args=[incident_a.pk, step])
+        response = client.post(url, {"reason": "学生未受伤，未报警，无舆情"})
+        assert response.status_code == 302
+    incident_a.refresh_from_db()
+    assert sorted(incident_a.not_needed) == sorted(services.OPTIONAL_STEPS)
+    assert services.open_steps(incident_a) == []
+
+    # The list, its "open steps" filter, the home count and the API all read it as complete.
+    listed = client.get(reverse("crisis:incident_list"), {"open_step": "any"})
+    assert incident_a.pk not in {i.pk for i in listed.context["page"].rows}
+    assert client.get(reverse("crisis:incident_list")).context["page"].rows[0].open_step_count == 0
+    page = client.get(reverse("crisis:incident_detail", args=[incident_a.pk])).content.decode()
+    assert page.count('data-testid="step-not-needed"') == 3
+    assert "not needed — 学生未受伤，未报警，无舆情" in page
+    assert (
+        IncidentAction.objects.filter(incident=incident_a).count() == 7
+    )  # 4 ticks + 3 "not needed"
+
+
+def test_a_required_step_cannot_be_marked_not_needed(client, world, incident_a):
+    client.force_login(world.users["psych_a"])
+    url = reverse("crisis:incident_step_not_needed", args=[incident_a.pk, "parents_contacted_at"])
+    assert client.post(url, {"reason": "不需要"}).status_code == 404
+    with pytest.raises(ValidationError, match="required for every incident"):
+        services.incident_checklist_not_needed(
+            actor=world.users["psych_a"],
+            incident=incident_a,
+            step="parents_contacted_at",
+            reason="不需要",
+        )
+    incident_a.refresh_from_db()
+    assert incident_a.not_needed == []
+    assert not IncidentAction.objects.filter(incident=incident_a).exists()
+
+
+def test_not_needed_needs_a_reason_and_keeps_the_step_open(client, world, incident_a):
+    client.force_login(world.users["psych_a"])
+    url = reverse("crisis:incident_step_not_needed", args=[incident_a.pk, "police_involved_at"])
+    response = client.post(url, {"reason": "  "})
+    assert response.status_code == 400
+    row = next(r for r in response.context["checklist"] if r["field"] == "police_involved_at")
+    assert row["skip_form"].errors["reason"] == ["Say why this step is not needed."]
+    incident_a.refresh_from_db()
+    assert incident_a.not_needed == []
+
+
+def test_a_step_not_needed_can_still_be_done_later(client, world, incident_a):
+    services.incident_checklist_not_needed(
+        actor=world.users["psych_a"],
+        incident=incident_a,
+        step="police_involved_at",
+        reason="家长自行找回学生",
+    )
+    with pytest.raises(ValidationError):  # twice: refused
+        services.incident_checklist_not_needed(
+            actor=world.users["psych_a"], incident=incident_a, step="police_involved_at", reason="x"
+        )
+    services.incident_checklist_tick(
+        actor=world.users["psych_a"], incident=incident_a, step="police_involved_at"
+    )
+    incident_a.refresh_from_db()
+    assert incident_a.police_involved_at is not None
+    assert incident_a.not_needed == []
+
+
+@pytest.mark.parametrize(("who", "status"), STEP_MATRIX)
+def test_not_needed_matrix(client, world, incident_a, who, status):
+    if who:
+        client.force_login(world.users[who])
+    url = reverse("crisis:incident_step_not_needed", args=[incident_a.pk, "medical_involved_at"])
+    assert client.post(url, {"reason": "无人受伤"}).status_code == status
+    incident_a.refresh_from_db()
+    done = who is not None and status == 302
+    assert incident_a.not_needed == (["medical_involved_at"] if done else [])
