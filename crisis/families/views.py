@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,15 +26,8 @@ from crisis.families.forms import FamilyContactForm, HomeVisitForm, KeyPeriodFor
 from crisis.models import KeyPeriod
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core.forms import add_service_errors
 from mhcare.orgs.models import OrgUnit, SchoolClass, Semester, Student
-
-
-def _apply_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -161,7 +153,7 @@ def family_contact_create(request: HttpRequest, pk: int, student_pk: int) -> Htt
                     topics=data["topics"],
                 )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             saved = True
     semester = selectors.current_semester()
@@ -260,7 +252,7 @@ def family_key_period_list(request: HttpRequest) -> HttpResponse:
                         build_checklist=data["build_checklist"],
                     )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request, _("Key period “%(name)s” defined.") % {"name": period.name}
@@ -350,7 +342,7 @@ def family_visit_mark(request: HttpRequest, pk: int) -> HttpResponse:
                     topics=data["topics"],
                 )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Home visit recorded for %(name)s.") % {"name": visit.student.name}

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,17 +25,10 @@ from crisis.incidents.forms import (
 from crisis.models import Incident
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core.forms import add_service_errors
 from mhcare.core.paging import pager_links
 
 PAGE_SIZE = 50
-
-
-def _apply_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @login_required
@@ -84,7 +76,7 @@ def incident_report(request: HttpRequest) -> HttpResponse:
                     students=form.students,
                 )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -187,7 +179,7 @@ def incident_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                     actor=request.user, incident=incident, step=step, at=form.time()
                 )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -217,7 +209,7 @@ def incident_step_not_needed(request: HttpRequest, pk: int, step: str) -> HttpRe
                     reason=form.cleaned_data["reason"],
                 )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -246,7 +238,7 @@ def incident_action_add(request: HttpRequest, pk: int) -> HttpResponse:
                     description=form.cleaned_data["description"],
                 )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Action added to the timeline."))
             return redirect(reverse("crisis:incident_detail", args=[incident.pk]) + "#timeline")

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core.forms import add_service_errors
 from mhcare.core.paging import pager_links
 from screening.observations import selectors, services
 from screening.observations.forms import ObservationReportForm, ObservationReviewForm
@@ -29,14 +29,6 @@ def _after(request: HttpRequest) -> int | None:
         return int(request.GET["after"])
     except (KeyError, ValueError):
         return None
-
-
-def _apply_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @login_required
@@ -61,7 +53,7 @@ def observation_report(request: HttpRequest, pk: int | None = None) -> HttpRespo
                 on_behalf_of_peer=data["on_behalf_of_peer"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -131,7 +123,7 @@ def observation_review(request: HttpRequest, pk: int) -> HttpResponse:
                     level=form.cleaned_data["level"],
                 )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Observation reviewed."))
             return redirect("screening:observation_queue")
