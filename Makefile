@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    set up .venv, the database and demo data; serve http://127.0.0.1:8000"
 	@echo "make test   set up, lint, and run the whole test suite on PostgreSQL"
-	@echo "make lint   ruff check, ruff format --check, mypy mhcare, makemigrations --check"
+	@echo "make lint   ruff check, ruff format --check, mypy (every app), makemigrations --check"
 	@echo "make format ruff format + ruff check --fix"
 	@echo "make requirements   re-pin requirements/*.txt from requirements/*.in with uv"
 
@@ -35,7 +35,7 @@ run: venv messages
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy mhcare
+	$(VENV)/bin/mypy
 	DJANGO_SETTINGS_MODULE=mhcare.settings.test DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 		$(VPY) manage.py makemigrations --check --dry-run
 

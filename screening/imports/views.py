@@ -110,8 +110,7 @@ def import_template(request: HttpRequest, campaign_pk: int, code: str) -> HttpRe
         )
         grades = [g for low, high in ranges for g in range(low, high + 1)]
         students = list(
-            scope.scoped(request.user, Student, kind=RecordKind.SCORE)
-            .enrolled()
+            scope.scoped(request.user, Student.objects.enrolled(), kind=RecordKind.SCORE)
             .filter(school=unit, klass__grade__in=grades)
             .order_by("klass__grade", "klass__name", "name")
             .values_list("student_number", "name")[:TEMPLATE_MAX_STUDENTS]

@@ -31,9 +31,12 @@ class Command(BaseCommand):
         unit = OrgUnit.objects.filter(code=options["school"]).first()
         campaign = Campaign.objects.filter(pk=options["campaign"]).first()
         instrument = Instrument.objects.latest_of(options["instrument"])
-        for value, label in ((user, "user"), (unit, "school"), (campaign, "campaign")):
-            if value is None:
-                raise CommandError(f"Unknown {label}")
+        if user is None:
+            raise CommandError("Unknown user")
+        if unit is None:
+            raise CommandError("Unknown school")
+        if campaign is None:
+            raise CommandError("Unknown campaign")
         if instrument is None:
             raise CommandError(f"Unknown instrument {options['instrument']}")
         try:
