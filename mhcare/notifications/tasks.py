@@ -1,35 +1,28 @@
 import smtplib
+from typing import Any
 
 from celery import shared_task
 
 from mhcare.notifications.services import notification_digest, notification_email_deliver
 
+# E-mail tasks retry on a mail-server failure with backoff (30 s doubling, up to 10 min, 8 tries).
+EMAIL_RETRY: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (smtplib.SMTPException, ConnectionError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
-@shared_task(
-    acks_late=True,
-    time_limit=60,
-    soft_time_limit=45,
-    autoretry_for=(smtplib.SMTPException, ConnectionError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
+
+@shared_task(time_limit=60, soft_time_limit=45, **EMAIL_RETRY)
 def notification_email_task(notification_id: int) -> bool:
     """E-mail one notification (idempotent: a repeated delivery sends nothing)."""
     return notification_email_deliver(notification_id=notification_id)
 
 
-@shared_task(
-    acks_late=True,
-    time_limit=900,
-    soft_time_limit=840,
-    autoretry_for=(smtplib.SMTPException, ConnectionError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(time_limit=900, soft_time_limit=840, **EMAIL_RETRY)
 def notification_email_batch_task(notification_ids: list[int]) -> int:
     """E-mail many notifications. A retry after a failure (or a redelivery after a killed worker)
     skips those already e-mailed: each one is idempotent on its own. Returns how many were sent."""
