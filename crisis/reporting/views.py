@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -44,7 +45,12 @@ def report_unreported(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "crisis/reporting/unreported.html",
-        {"page": page, **pager_links(request, after=after, next_after=page.next_after)},
+        {
+            "page": page,
+            # No endpoint configured: nothing is being sent. Say so, or the page would pretend.
+            "delivery_off": not settings.PROVINCIAL_REPORT_URL,
+            **pager_links(request, after=after, next_after=page.next_after),
+        },
     )
 
 

@@ -88,6 +88,16 @@ def test_the_list_shows_hours_left_red_when_overdue_with_attempts_and_error(clie
     assert "张小明" in html
 
 
+def test_the_list_says_when_delivery_is_not_configured(client, world, reports, settings):
+    client.force_login(world.users["psych_a"])
+    settings.PROVINCIAL_REPORT_URL = "http://127.0.0.1:9/platform"
+    assert 'data-testid="delivery-off"' not in client.get(LIST).content.decode()
+    settings.PROVINCIAL_REPORT_URL = ""
+    html = client.get(LIST).content.decode()
+    assert 'data-testid="delivery-off"' in html
+    assert "nothing is being sent" in html
+
+
 def test_the_list_pages_by_keyset(client, world, reports):
     client.force_login(world.users["center_a"])
     response = client.get(LIST, {"after": reports["a"].pk})
