@@ -197,12 +197,17 @@ def school_students_by_number(*, actor: Any, school: OrgUnit, numbers: Iterable[
 
 
 def incident_recipients(incident: Incident) -> list[Any]:
-    """The school's leaders, the county center staff and the county's officials (the bureau)."""
+    """The school's leaders, the county center staff and the county's officials (the bureau); for
+    a critical incident (a death or danger to life) the city's officials too."""
     user_model = get_user_model()
+    bureaus = [incident.county_id]
+    if incident.severity == IncidentSeverity.CRITICAL:
+        city_id = OrgUnit.objects.filter(pk=incident.county_id).values_list("parent_id", flat=True)
+        bureaus += [pk for pk in city_id if pk is not None]
     condition = (
         Q(assignments__role=Role.SCHOOL_LEADER, assignments__org_unit_id=incident.school_id)
         | Q(assignments__role=Role.COUNTY_CENTER, assignments__org_unit_id=incident.county_id)
-        | Q(assignments__role=Role.OFFICIAL, assignments__org_unit_id=incident.county_id)
+        | Q(assignments__role=Role.OFFICIAL, assignments__org_unit_id__in=bureaus)
     )
     return list(
         user_model.objects.filter(condition, is_active=True, assignments__is_active=True)
@@ -212,7 +217,8 @@ def incident_recipients(incident: Incident) -> list[Any]:
 
 
 def incident_notify(*, incident: Incident, actor: Any = None) -> int:
-    """Tell the school's leaders, the county center and the county bureau at once. Idempotent by
+    """Tell the school's leaders, the county center and the county bureau (and the city bureau for a
+    critical incident) at once. Idempotent by
     the key ``incident:<id>``. The title names the kind, severity and school — never a student."""
     url = reverse("crisis:incident_detail", args=[incident.pk])
     school_name = incident.school.name

@@ -22,8 +22,10 @@ from crisis.incidents.services import (
     UNKNOWN_STEP,
 )
 from crisis.models import Incident, IncidentAction
+from mhcare.accounts.models import Role
 from mhcare.audit.models import Action, AuditEvent
 from mhcare.notifications.models import Notification
+from tests import factories
 from tests.crisis.incidents.conftest import SUMMARY, make_incident
 
 # --- reporting -----------------------------------------------------------------------------------
@@ -126,6 +128,25 @@ def test_leaders_center_and_county_bureau_are_notified_without_student_names(
         assert world.school_a.name in notification.title
         assert notification.kind == "incident"
         assert notification.url == f"/crisis/incidents/{incident.pk}/"
+
+
+def test_a_critical_incident_reaches_the_city_bureau_too(world):
+    factories.user_with_role(Role.OFFICIAL, world.city, username="official_city")
+    serious = make_incident(world, severity="serious")
+    critical = make_incident(world, severity="critical")
+
+    def notified(incident):
+        return set(
+            Notification.objects.filter(key=f"incident:{incident.pk}").values_list(
+                "recipient__username", flat=True
+            )
+        )
+
+    assert notified(serious) == {"leader_a", "center_a", "official_a"}
+    assert notified(critical) == {"leader_a", "center_a", "official_a", "official_city"}
+    assert Notification.objects.get(
+        key=f"incident:{critical.pk}", recipient__username="official_city"
+    ).urgent
 
 
 def test_the_reporter_is_not_notified_of_her_own_report(world):
