@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from mhcare.accounts.models import Role, RoleAssignment
-from mhcare.notifications.models import Notification
-from mhcare.notifications.services import notification_send
+from mhcare.notifications.services import Outgoing, notification_send_many
 from screening.models import ScreeningResult
 
 ALERT_KIND = "screening_critical"
@@ -61,24 +60,24 @@ def alert_critical_results(result_ids: Iterable[int]) -> int:
         if (assignment.org_unit_id, assignment.user_id) not in seen:
             seen.add((assignment.org_unit_id, assignment.user_id))
             recipients[assignment.org_unit_id].append(assignment.user)
-    keys = [alert_key(result_id) for result_id, _, _ in results]
-    already = set(Notification.objects.filter(key__in=keys).values_list("recipient_id", "key"))
-    added = 0
+    outgoing: list[Outgoing] = []
     for result_id, school_id, student_id in results:
-        key = alert_key(result_id)
+        users = recipients.get(school_id)
+        if not users:
+            continue
         url = reverse("orgs:student_detail", args=[student_id])
-        for user in recipients.get(school_id, []):
-            if (user.pk, key) in already:
-                continue
+        for user in users:
             with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
-                notification_send(
-                    recipient=user,
-                    kind=ALERT_KIND,
-                    key=key,
-                    title=_(ALERT_TITLE),
-                    body=_(ALERT_BODY),
-                    url=url,
-                    urgent=True,
+                outgoing.append(
+                    Outgoing(
+                        recipient=user,
+                        kind=ALERT_KIND,
+                        key=alert_key(result_id),
+                        title=_(ALERT_TITLE),
+                        body=_(ALERT_BODY),
+                        url=url,
+                        urgent=True,
+                    )
                 )
-            added += 1
-    return added
+    # One statement for all (an import can alert thousands); existing ones are left alone.
+    return notification_send_many(outgoing)
