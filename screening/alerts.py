@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -60,6 +61,15 @@ def alert_critical_results(result_ids: Iterable[int]) -> int:
         if (assignment.org_unit_id, assignment.user_id) not in seen:
             seen.add((assignment.org_unit_id, assignment.user_id))
             recipients[assignment.org_unit_id].append(assignment.user)
+    texts: dict[str, tuple[str, str]] = {}  # language → (title, body), translated once each
+
+    def text_for(user: Any) -> tuple[str, str]:
+        language = getattr(user, "language", None) or settings.LANGUAGE_CODE
+        if language not in texts:
+            with translation.override(language):
+                texts[language] = (_(ALERT_TITLE), _(ALERT_BODY))
+        return texts[language]
+
     outgoing: list[Outgoing] = []
     for result_id, school_id, student_id in results:
         users = recipients.get(school_id)
@@ -67,17 +77,17 @@ def alert_critical_results(result_ids: Iterable[int]) -> int:
             continue
         url = reverse("orgs:student_detail", args=[student_id])
         for user in users:
-            with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
-                outgoing.append(
-                    Outgoing(
-                        recipient=user,
-                        kind=ALERT_KIND,
-                        key=alert_key(result_id),
-                        title=_(ALERT_TITLE),
-                        body=_(ALERT_BODY),
-                        url=url,
-                        urgent=True,
-                    )
+            title, body = text_for(user)
+            outgoing.append(
+                Outgoing(
+                    recipient=user,
+                    kind=ALERT_KIND,
+                    key=alert_key(result_id),
+                    title=title,
+                    body=body,
+                    url=url,
+                    urgent=True,
                 )
+            )
     # One statement for all (an import can alert thousands); existing ones are left alone.
     return notification_send_many(outgoing)

@@ -4,10 +4,13 @@ outside the actor's subtree is 404 like a missing one. Opening an incident is au
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -163,6 +166,24 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, incident)
 
 
+def _saved(form: Form, write: Callable[[], object]) -> bool:
+    """Validate ``form``, then run the service ``write`` in a savepoint; a service
+    ``ValidationError`` lands on the form. Whether the write happened."""
+    if not form.is_valid():
+        return False
+    try:
+        with transaction.atomic():
+            write()
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return False
+    return True
+
+
+def _back_to(incident: Incident, anchor: str) -> HttpResponse:
+    return redirect(reverse("crisis:incident_detail", args=[incident.pk]) + anchor)
+
+
 @login_required
 @require_POST
 @transaction.atomic
@@ -172,20 +193,15 @@ def incident_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     if step not in services.STEPS_BY_FIELD:
         raise Http404
     form = IncidentStepForm(request.POST, auto_id=f"id_{step}_%s")
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                services.incident_checklist_tick(
-                    actor=request.user, incident=incident, step=step, at=form.time()
-                )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Recorded: %(step)s") % {"step": services.STEPS_BY_FIELD[step].label},
-            )
-            return redirect(reverse("crisis:incident_detail", args=[incident.pk]) + "#checklist")
+    if _saved(
+        form,
+        lambda: services.incident_checklist_tick(
+            actor=request.user, incident=incident, step=step, at=form.time()
+        ),
+    ):
+        label = services.STEPS_BY_FIELD[step].label
+        messages.success(request, _("Recorded: %(step)s") % {"step": label})
+        return _back_to(incident, "#checklist")
     incident.refresh_from_db()
     return _detail(request, incident, step_form=(step, form), status=400)
 
@@ -199,24 +215,15 @@ def incident_step_not_needed(request: HttpRequest, pk: int, step: str) -> HttpRe
     if step not in services.OPTIONAL_STEPS:
         raise Http404  # no page offers "not needed" for a required step
     form = IncidentStepNotNeededForm(request.POST, auto_id=f"id_{step}_skip_%s")
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                services.incident_checklist_not_needed(
-                    actor=request.user,
-                    incident=incident,
-                    step=step,
-                    reason=form.cleaned_data["reason"],
-                )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Recorded as not needed: %(step)s")
-                % {"step": services.STEPS_BY_FIELD[step].label},
-            )
-            return redirect(reverse("crisis:incident_detail", args=[incident.pk]) + "#checklist")
+    if _saved(
+        form,
+        lambda: services.incident_checklist_not_needed(
+            actor=request.user, incident=incident, step=step, reason=form.cleaned_data["reason"]
+        ),
+    ):
+        label = services.STEPS_BY_FIELD[step].label
+        messages.success(request, _("Recorded as not needed: %(step)s") % {"step": label})
+        return _back_to(incident, "#checklist")
     incident.refresh_from_db()
     return _detail(request, incident, skip_form=(step, form), status=400)
 
@@ -228,18 +235,15 @@ def incident_action_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Add a free action (time + description) to the incident's timeline."""
     incident = selectors.incident_manage_get(actor=request.user, pk=pk)
     form = IncidentActionForm(request.POST)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                services.incident_action_add(
-                    actor=request.user,
-                    incident=incident,
-                    at=form.cleaned_data["at"],
-                    description=form.cleaned_data["description"],
-                )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Action added to the timeline."))
-            return redirect(reverse("crisis:incident_detail", args=[incident.pk]) + "#timeline")
+    if _saved(
+        form,
+        lambda: services.incident_action_add(
+            actor=request.user,
+            incident=incident,
+            at=form.cleaned_data["at"],
+            description=form.cleaned_data["description"],
+        ),
+    ):
+        messages.success(request, _("Action added to the timeline."))
+        return _back_to(incident, "#timeline")
     return _detail(request, incident, action_form=form, status=400)

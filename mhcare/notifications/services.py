@@ -216,7 +216,7 @@ def notification_digest(*, today: datetime.date | None = None) -> int:
     the last digest. Each user's digest is its own transaction: the held rows are locked, the digest
     notification (unique per user and day) is sent and the rows are marked in one commit, so a rerun
     — the same day or after a killed worker — sends nothing twice. Returns how many were sent."""
-    today = today or timezone.localdate()
+    key = digest_key(today or timezone.localdate())
     sent = 0
     user_ids = (
         Notification.objects.filter(email_deferred=True, digested_at__isnull=True)
@@ -232,7 +232,6 @@ def notification_digest(*, today: datetime.date | None = None) -> int:
             )
             if not held:
                 continue
-            key = digest_key(today)
             if Notification.objects.filter(recipient=user, key=key).exists():
                 # Today's digest is out; what arrived since waits for tomorrow's.
                 continue
