@@ -45,7 +45,8 @@ from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.orgs.models import OrgUnit, Student
-from screening.models import ProposalStatus, RiskLevel, RiskProposal
+from screening import services as screening_services
+from screening.models import RiskLevel, RiskProposal
 
 # Roles that decide levels and keep case records (the county center supervises and may act).
 CASE_WRITERS = frozenset({Role.PSYCH_TEACHER, Role.COUNTY_CENTER})
@@ -229,11 +230,7 @@ def evaluation_confirm(
     case = Case.objects.select_for_update().filter(student=student).active().first()
     if not level and case is not None:
         raise ValidationError({"level": NONE_WITH_OPEN_CASE}, code="open_case")
-    pending = list(
-        RiskProposal.objects.select_for_update()
-        .filter(student=student, status=ProposalStatus.PENDING)
-        .order_by("id")
-    )
+    pending = screening_services.proposals_pending_lock(student=student)
     opened = False
     if level:
         if case is None:
@@ -263,9 +260,7 @@ def evaluation_confirm(
     )
     if pending:
         evaluation.proposals.set(pending)
-        RiskProposal.objects.filter(pk__in=[p.pk for p in pending]).update(
-            status=ProposalStatus.CONFIRMED if level else ProposalStatus.DISMISSED
-        )
+        screening_services.proposals_resolve(proposals=pending, confirmed=bool(level))
     audit_record(
         actor=actor,
         action=Action.CREATE,

@@ -282,3 +282,23 @@ def instrument_new_version(
         detail={"instrument": str(created), "previous": str(latest or instrument)},
     )
     return created
+
+
+def proposals_pending_lock(*, student: Student) -> list[RiskProposal]:
+    """The student's proposals still waiting for a person's evaluation, locked for the caller's
+    transaction (the crisis registry's comprehensive evaluation resolves them)."""
+    return list(
+        RiskProposal.objects.select_for_update()
+        .filter(student=student, status=ProposalStatus.PENDING)
+        .order_by("id")
+    )
+
+
+def proposals_resolve(*, proposals: Sequence[RiskProposal], confirmed: bool) -> None:
+    """Mark proposals as decided: confirmed (a person set a level) or dismissed (none). The
+    evaluation that decided them is recorded and audited by the caller."""
+    if not proposals:
+        return
+    RiskProposal.objects.filter(pk__in=[p.pk for p in proposals]).update(
+        status=ProposalStatus.CONFIRMED if confirmed else ProposalStatus.DISMISSED
+    )
