@@ -46,9 +46,11 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from crisis.models import Case, ReminderSent  # noqa: E402
-from crisis.reminders import services  # noqa: E402
+from crisis.models import Case  # noqa: E402
+from crisis.reminders import rules  # noqa: E402
 from mhcare.accounts.models import Role, RoleAssignment, User  # noqa: E402
+from mhcare.core.models import ReminderSent  # noqa: E402
+from mhcare.core.reminders import services  # noqa: E402
 from mhcare.notifications.models import Notification  # noqa: E402
 from mhcare.notifications.services import notification_email_deliver  # noqa: E402
 from mhcare.orgs.models import OrgKind, OrgUnit, SchoolClass, SchoolStage, SchoolYear  # noqa: E402
@@ -192,7 +194,7 @@ def raw_find(county: OrgUnit, today: datetime.date) -> tuple[int, float]:
         cursor.execute(
             "SELECT id, responsible_id, next_follow_up_due FROM crisis_case "
             "WHERE status <> 'closed' AND next_follow_up_due <= %s",
-            [today + datetime.timedelta(days=services.FOLLOW_UP_SOON_DAYS)],
+            [today + datetime.timedelta(days=rules.FOLLOW_UP_SOON_DAYS)],
         )
         rows = cursor.fetchall()
     return len(rows), time.perf_counter() - start

@@ -10,7 +10,9 @@ class CrisisConfig(AppConfig):
         from crisis import demo, panels, providers
         from crisis.families import providers as family_providers
         from crisis.incidents import providers as incident_providers
+        from crisis.reminders import rules as reminder_rules
         from crisis.reporting import providers as reporting_providers
+        from crisis.reporting import services as reporting_services
         from mhcare.core import registry
 
         registry.register_todo(panels.home_panels)
@@ -23,4 +25,6 @@ class CrisisConfig(AppConfig):
         registry.register_nav(family_providers.nav_items)
         registry.register_timeline(family_providers.timeline)
         reporting_providers.register()
+        reporting_services.register()
+        reminder_rules.register()
         registry.register_demo_seeder(demo.seed_crisis_demo, order=60)

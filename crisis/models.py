@@ -642,33 +642,3 @@ class IncidentAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.at:%Y-%m-%d %H:%M}"
-
-
-# --- reminders -----------------------------------------------------------------------------------
-
-
-class ReminderSent(models.Model):
-    """The ledger that makes a reminder go out once per (kind, object, due date, recipient,
-    stage): the scan inserts here first (``ON CONFLICT DO NOTHING``) and sends only what it
-    inserted, so running it twice, or a redelivered task, sends nothing twice."""
-
-    kind = models.CharField(max_length=40)
-    object_type = models.CharField(max_length=40)
-    object_id = models.BigIntegerField()
-    due_on = models.DateField()
-    recipient = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
-    stage = models.PositiveSmallIntegerField(default=0)
-    sent_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("reminder sent")
-        verbose_name_plural = _("reminders sent")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["kind", "object_type", "object_id", "due_on", "recipient", "stage"],
-                name="crisis_reminder_once",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.object_type}:{self.object_id} {self.due_on}"

@@ -54,13 +54,9 @@ def connect_signals() -> None:
 
 
 def register() -> None:
-    """Everything 上报 and the reminders wire up; idempotent (the registries and the signal ignore
-    repeats). Also imports the task modules: Celery's ``autodiscover_tasks`` looks for
-    ``crisis.tasks`` only, not for tasks in sub-packages, so without this a worker would discard
-    ``crisis.reporting.tasks.*`` and ``crisis.reminders.tasks.*`` as unregistered."""
-    import crisis.reminders.tasks
-    import crisis.reporting.tasks  # noqa: F401
-
+    """Everything 上报 wires up; idempotent (the registries and the signal ignore repeats). The
+    delivery and the reminder tasks are the kernel's (``mhcare.core.outbox``,
+    ``mhcare.core.reminders``)."""
     registry.register_nav(nav_items)
     registry.register_timeline(timeline)
     connect_signals()

@@ -6,3 +6,10 @@ class CoreConfig(AppConfig):
     name = "mhcare.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        # The engines' task modules: Celery's ``autodiscover_tasks`` looks for ``<app>.tasks`` only,
+        # not for tasks in sub-packages, so without this a worker would discard them as
+        # unregistered.
+        import mhcare.core.outbox.tasks
+        import mhcare.core.reminders.tasks  # noqa: F401

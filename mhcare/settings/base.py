@@ -211,15 +211,18 @@ FOLLOW_UP_ESCALATE_CENTER_DAYS = int(env("FOLLOW_UP_ESCALATE_CENTER_DAYS", "7") 
 CELERY_BEAT_SCHEDULE.update(
     {
         # 上报 outbox: send rows whose next attempt is due (first tries and retries with backoff).
-        "crisis-report-sweep": {"task": "crisis.reporting.tasks.report_sweep", "schedule": 60.0},
+        "crisis-report-sweep": {
+            "task": "mhcare.core.outbox.tasks.outbox_sweep_task",
+            "schedule": 60.0,
+        },
         # Every crisis reminder (follow-ups, 上报, reviews, family contacts, home visits), 07:00.
         "crisis-reminder-scan-daily": {
-            "task": "crisis.reminders.tasks.reminder_scan_task",
+            "task": "mhcare.core.reminders.tasks.reminder_scan_task",
             "schedule": crontab(hour=7, minute=0),
         },
         # 上报 deadlines are counted in hours: their reminders and escalation run every hour.
         "crisis-report-deadlines-hourly": {
-            "task": "crisis.reminders.tasks.reminder_scan_task",
+            "task": "mhcare.core.reminders.tasks.reminder_scan_task",
             "schedule": crontab(minute=5),
             "kwargs": {"rules": ["report"]},
         },

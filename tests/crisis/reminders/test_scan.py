@@ -1,12 +1,11 @@
-"""The reminder scan: each rule, its boundary days (Asia/Shanghai dates, UTC storage), the
-escalation of follow-ups and of a missed 上报, and "each reminder once" (running it twice sends
-nothing twice)."""
+"""The crisis reminder rules through the kernel's scan: each rule, its boundary days (Asia/Shanghai
+dates, UTC storage), the escalation of follow-ups and of a missed 上报. The engine itself ("each
+reminder once", digest, unknown rules) is tested in ``tests/core/reminders``."""
 
 import datetime
 import zoneinfo
 
 import pytest
-from django.core import mail
 
 from crisis.models import (
     CaseStatus,
@@ -14,15 +13,13 @@ from crisis.models import (
     HomeVisit,
     HomeVisitReason,
     KeyPeriod,
-    ReminderSent,
     ReportStatus,
     Review,
 )
-from crisis.reminders import services, tasks
-from crisis.reminders.services import reminder_scan
 from mhcare.accounts.models import Role
-from mhcare.notifications.models import EmailMode, Notification
-from mhcare.notifications.services import notification_digest, preference_set
+from mhcare.core.models import ReminderSent
+from mhcare.core.reminders.services import reminder_scan
+from mhcare.notifications.models import Notification
 from mhcare.orgs.models import Semester
 from tests import factories
 from tests.crisis.reporting.helpers import make_case, make_report
@@ -108,26 +105,6 @@ def test_closed_cases_and_other_counties_are_not_reminded_to_the_wrong_people(wo
     }
 
 
-def test_running_the_scan_twice_sends_nothing_twice(world, django_capture_on_commit_callbacks):
-    make_case(
-        world.students["a"],
-        responsible=world.users["psych_a"],
-        next_follow_up_due=TODAY - datetime.timedelta(days=10),
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        first = scan(None)
-    with django_capture_on_commit_callbacks(execute=True):
-        second = scan(None)
-    assert first.total == 3
-    assert second.total == 0
-    assert Notification.objects.count() == 3
-    assert len(mail.outbox) == 3
-    # the hourly run of the same day sends nothing new either
-    with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.reminder_scan_task.delay().get() == dict.fromkeys(services.RULES, 0)
-    assert len(mail.outbox) == 3
-
-
 def test_a_new_due_date_is_a_new_reminder(world):
     case = make_case(
         world.students["a"], responsible=world.users["psych_a"], next_follow_up_due=TODAY
@@ -137,23 +114,6 @@ def test_a_new_due_date_is_a_new_reminder(world):
     case.save()
     scan(["follow_up"])
     assert Notification.objects.filter(recipient=world.users["psych_a"]).count() == 2
-
-
-def test_today_is_the_date_in_shanghai_not_utc(world):
-    """23:30 UTC on the 11th is 07:30 on the 12th in Shanghai: a follow-up due on the 12th is due
-    today (stage 0), one due on the 11th is overdue (stage 1)."""
-    now = datetime.datetime(2026, 10, 11, 23, 30, tzinfo=datetime.UTC)
-    due_today = make_case(
-        world.students["a"],
-        responsible=world.users["psych_a"],
-        next_follow_up_due=datetime.date(2026, 10, 12),
-    )
-    due_yesterday = make_case(
-        world.students["a_other_class"], next_follow_up_due=datetime.date(2026, 10, 11)
-    )
-    reminder_scan(now=now, rules=["follow_up"])
-    assert ledger(object_id=due_today.pk) == {("follow_up", due_today.pk, "psych_a", 0)}
-    assert {stage for *_, stage in ledger(object_id=due_yesterday.pk)} == {1}
 
 
 def test_messages_name_no_student_and_link_to_the_record(world):
@@ -317,44 +277,3 @@ def test_home_visits_not_done_with_three_days_left_remind_the_psych_teacher(worl
     scan(["home_visit"])
     assert ledger() == {("home_visit", period.pk, "psych_a", 0)}
     assert Notification.objects.get().title.startswith("2 home visits")
-
-
-# --- daily digest (the recipient's choice) ----------------------------------------------------
-
-
-def test_digest_holds_due_soon_reminders_and_emails_missed_dates_at_once(
-    world, django_capture_on_commit_callbacks
-):
-    psych = world.users["psych_a"]
-    preference_set(actor=psych, mode=EmailMode.DIGEST)
-    make_case(
-        world.students["a"],
-        responsible=psych,
-        next_follow_up_due=TODAY + datetime.timedelta(days=1),
-    )
-    make_case(
-        world.students["a2"],
-        responsible=psych,
-        next_follow_up_due=TODAY - datetime.timedelta(days=1),
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        scan(["follow_up"])
-    # The overdue one (a missed date) is urgent: e-mailed at once; the due-soon one waits.
-    assert [(m.to[0], m.subject.split(" since")[0]) for m in mail.outbox] == [
-        (psych.email, "Follow-up overdue")
-    ]
-    assert Notification.objects.filter(recipient=psych).count() == 2
-
-    with django_capture_on_commit_callbacks(execute=True):
-        assert notification_digest(today=TODAY) == 1
-        assert notification_digest(today=TODAY) == 0
-    digests = mail.outbox[1:]
-    assert len(digests) == 1
-    assert digests[0].to == [psych.email]
-    assert "Follow-up due on" in digests[0].body
-    assert "overdue" not in digests[0].body
-
-
-def test_an_unknown_rule_is_refused(world):
-    with pytest.raises(ValueError, match="Unknown"):
-        scan(["nonsense"])

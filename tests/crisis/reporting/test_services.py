@@ -10,9 +10,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crisis.models import CaseReport, ReportStatus
-from crisis.reporting import services, tasks
-from crisis.reporting.services import Outcome
+from crisis.reporting import services
+from crisis.reporting.services import CHANNEL, Outcome
 from mhcare.audit.models import Action, AuditEvent
+from mhcare.core.outbox import tasks
 from tests.crisis.reporting.helpers import make_case, make_report
 
 
@@ -94,12 +95,12 @@ def test_a_new_row_is_kicked_on_commit_and_the_sweep_retries_it(world, platform,
     report.refresh_from_db()
     assert report.status == ReportStatus.FAILED
     assert len(platform.received) == 1
-    assert tasks.report_sweep.delay().get() == 0  # not due yet: the sweep leaves it
+    assert tasks.outbox_sweep_task.delay().get() == 0  # not due yet: the sweep leaves it
 
     CaseReport.objects.filter(pk=report.pk).update(
         next_attempt_at=timezone.now() - datetime.timedelta(seconds=1)
     )
-    assert tasks.report_sweep.delay().get() == 1
+    assert tasks.outbox_sweep_task.delay().get() == 1
     report.refresh_from_db()
     assert report.status == ReportStatus.SENT
     assert report.response == {"receipt": "R-3"}
@@ -109,7 +110,7 @@ def test_a_new_row_is_kicked_on_commit_and_the_sweep_retries_it(world, platform,
 def test_delivering_the_same_row_twice_posts_once(world, platform, report):
     assert services.report_deliver(report_id=report.pk) == Outcome.SENT
     assert services.report_deliver(report_id=report.pk) == Outcome.SKIPPED
-    assert tasks.report_deliver.delay(report.pk).get() == "skipped"
+    assert tasks.outbox_deliver_task.delay(CHANNEL, report.pk).get() == "skipped"
     assert len(platform.received) == 1
     report.refresh_from_db()
     assert report.attempts == 1
@@ -158,7 +159,7 @@ def test_without_an_endpoint_rows_wait(world, settings, report):
     settings.PROVINCIAL_REPORT_URL = ""
 
     assert services.report_deliver(report_id=report.pk) == Outcome.DISABLED
-    assert tasks.report_sweep.delay().get() == 0
+    assert tasks.outbox_sweep_task.delay().get() == 0
 
     report.refresh_from_db()
     assert report.status == ReportStatus.PENDING

@@ -22,9 +22,10 @@ import redis
 from django.db import connection
 from django.utils import timezone
 
-from crisis.models import HomeVisit, HomeVisitReason, KeyPeriod, ReminderSent
-from crisis.reminders.tasks import reminder_scan_task
+from crisis.models import HomeVisit, HomeVisitReason, KeyPeriod
 from mhcare.celery import app as celery_app
+from mhcare.core.models import ReminderSent
+from mhcare.core.reminders.tasks import reminder_scan_task
 from mhcare.notifications.models import Notification
 from mhcare.orgs.models import Semester
 from tests.crisis.reporting.helpers import make_case
@@ -59,7 +60,7 @@ def _conninfo() -> str:
 def _start_worker(queue: str, log: Path) -> subprocess.Popen:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.crisis.reminders.worker_settings",
+        "DJANGO_SETTINGS_MODULE": "tests.core.reminders.worker_settings",
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": TEST_BROKER,
         "CELERY_TASK_ALWAYS_EAGER": "0",
@@ -87,7 +88,7 @@ def _worker_waits_on_the_ledger(probe: psycopg.Connection) -> bool:
     row = probe.execute(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
         "AND wait_event_type = 'Lock' AND query ILIKE %s",
-        ("%crisis_remindersent%",),
+        ("%core_remindersent%",),
     ).fetchone()
     return bool(row and row[0])
 
@@ -139,7 +140,7 @@ def test_a_worker_killed_mid_scan_and_redelivered_sends_each_reminder_once(world
     try:
         # the test holds the home-visit ledger row (uncommitted): the worker will wait on it
         blocker.execute(
-            "INSERT INTO crisis_remindersent "
+            "INSERT INTO core_remindersent "
             "(kind, object_type, object_id, due_on, recipient_id, stage, sent_at) "
             "VALUES ('home_visit', 'keyperiod', %s, %s, %s, 0, now())",
             (period.pk, period.ends_on, psych.pk),

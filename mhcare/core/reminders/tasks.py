@@ -1,4 +1,4 @@
-"""Celery tasks of the crisis reminders (scheduled in ``CELERY_BEAT_SCHEDULE``). The scan is
+"""Celery task of the reminder engine (scheduled in ``CELERY_BEAT_SCHEDULE``). The scan is
 idempotent: it sends only what its ledger insert added (the daily e-mail digest is the
 notifications app's ``notification_digest_task``). ``acks_late`` with
 ``task_reject_on_worker_lost``: a worker killed mid-run leaves the message to be redelivered, and
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from crisis.reminders import services
+from mhcare.core.reminders import services
 
 
 @shared_task(acks_late=True, time_limit=900, soft_time_limit=840)

@@ -1,12 +1,7 @@
-"""The crisis reminder scan: who must be told what today, each reminder once.
-
-Every rule is one set-based statement: ``INSERT INTO crisis_remindersent … SELECT <due things ×
-recipients> ON CONFLICT ON CONSTRAINT crisis_reminder_once DO NOTHING RETURNING …``. Only the rows
-that statement inserted are notified, in the same transaction (one per rule). So running the scan
-twice, hourly as well as daily, or a worker killed mid-run whose task is redelivered, sends nothing
-twice: a rule that committed is not repeated, a rule that did not commit left no trace. The
-notification itself is idempotent too (``notification_send`` is unique by recipient and key; the
-key is the ledger key).
+"""The crisis reminder rules, registered with the kernel's reminder engine
+(``mhcare.core.reminders``: the once-per-reminder ledger, the scan, the notifications) from
+``CrisisConfig.ready()``. Each rule is one set-based statement that inserts into the ledger what is
+due and returns what it inserted; the engine sends only that.
 
 Rules (``today`` is the date in Asia/Shanghai; the ledger's ``due_on`` is the date the reminder is
 about, so a new due date gives a new reminder):
@@ -28,19 +23,19 @@ about, so a new due date gives a new reminder):
 
 A reminder of a missed date (stage ≥ 1: overdue, missed, escalated) is urgent: e-mailed at once even
 to users who chose the daily digest (``mhcare.notifications``); the others wait for their digest.
+Keys and notification kinds are in the ``crisis`` namespace (``crisis:follow_up:…``,
+``crisis.follow_up``).
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisis.models import (
@@ -51,19 +46,18 @@ from crisis.models import (
     FamilyContact,
     HomeVisit,
     KeyPeriod,
-    ReminderSent,
     ReportStatus,
     Review,
 )
 from mhcare.accounts.models import Role, RoleAssignment, User
-from mhcare.notifications.services import Outgoing, notification_send_many
+from mhcare.core.reminders.services import LEDGER_INSERT, Due, Message, register_rule
 from mhcare.orgs.models import EnrolmentStatus, SchoolClass, Semester, Student
 
 FOLLOW_UP_SOON_DAYS = 2
 REPORT_SOON = datetime.timedelta(hours=6)
 FAMILY_CONTACT_LEAD = datetime.timedelta(weeks=4)
 HOME_VISIT_LEAD_DAYS = 3
-NOTIFICATION_KIND_PREFIX = "crisis."
+NAMESPACE = "crisis"
 
 RULE_FOLLOW_UP = "follow_up"
 RULE_REPORT = "report"
@@ -73,45 +67,8 @@ RULE_HOME_VISIT = "home_visit"
 RULES = (RULE_FOLLOW_UP, RULE_REPORT, RULE_REVIEW, RULE_FAMILY_CONTACT, RULE_HOME_VISIT)
 
 
-@dataclass(frozen=True)
-class Due:
-    """One ledger row just inserted: a reminder to send."""
-
-    kind: str
-    object_type: str
-    object_id: int
-    due_on: datetime.date
-    recipient_id: int
-    stage: int
-    count: int = 0  # how many students, for the grouped rules
-
-    @property
-    def key(self) -> str:
-        return (
-            f"crisis:{self.kind}:{self.object_type}:{self.object_id}:"
-            f"{self.due_on.isoformat()}:{self.stage}"
-        )
-
-
-@dataclass(frozen=True)
-class Message:
-    title: str
-    body: str = ""
-    url: str = ""
-
-
-@dataclass
-class ScanResult:
-    sent: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.sent.values())
-
-
 def _tables() -> dict[str, str]:
     return {
-        "ledger": ReminderSent._meta.db_table,
         "case": Case._meta.db_table,
         "report": CaseReport._meta.db_table,
         "review": Review._meta.db_table,
@@ -139,13 +96,6 @@ TEACHER_JOIN = """
 LEFT JOIN {user} ru ON ru.id = c.responsible_id AND ru.is_active
 LEFT JOIN staff p ON ru.id IS NULL AND p.role = %(psych)s AND p.org_unit_id = c.school_id"""
 
-INSERT_HEAD = """
-INSERT INTO {ledger} (kind, object_type, object_id, due_on, recipient_id, stage, sent_at)
-SELECT DISTINCT %(kind)s, %(object_type)s, d.object_id, d.due_on, d.recipient_id, d.stage, now()
-FROM due d WHERE d.recipient_id IS NOT NULL
-ON CONFLICT ON CONSTRAINT crisis_reminder_once DO NOTHING
-RETURNING object_id, due_on, recipient_id, stage"""
-
 FOLLOW_UP_SQL = (
     "WITH"  # noqa: S608 - only table names are formatted in; every value is a bound parameter
     + STAFF_CTE
@@ -167,7 +117,7 @@ due AS (
     FROM {case} c JOIN staff s ON s.role = %(center)s AND s.org_unit_id = c.county_id
     WHERE c.status <> %(closed)s AND c.next_follow_up_due < %(center_before)s
 )"""
-    + INSERT_HEAD
+    + LEDGER_INSERT
 )
 
 REPORT_SQL = (
@@ -194,7 +144,7 @@ due AS (
       OR (s.role = %(center)s AND s.org_unit_id = u.county_id)
     WHERE u.due_by <= %(now)s
 )"""
-    + INSERT_HEAD
+    + LEDGER_INSERT
 )
 
 REVIEW_SQL = (
@@ -210,7 +160,7 @@ due AS (
     FROM latest l JOIN staff s ON s.role = %(psych)s AND s.org_unit_id = l.school_id
     WHERE l.next_review_on <= %(today)s
 )"""
-    + INSERT_HEAD
+    + LEDGER_INSERT
 )
 
 # Grouped rules return how many students are concerned beside each inserted row.
@@ -236,7 +186,7 @@ inserted AS (
     INSERT INTO {ledger} (kind, object_type, object_id, due_on, recipient_id, stage, sent_at)
     SELECT %(kind)s, %(object_type)s, g.object_id, g.due_on, g.recipient_id, g.stage, now()
     FROM gaps g
-    ON CONFLICT ON CONSTRAINT crisis_reminder_once DO NOTHING
+    ON CONFLICT ON CONSTRAINT {once} DO NOTHING
     RETURNING object_id, due_on, recipient_id, stage
 )
 SELECT i.object_id, i.due_on, i.recipient_id, i.stage, g.missing
@@ -259,32 +209,16 @@ inserted AS (
     INSERT INTO {ledger} (kind, object_type, object_id, due_on, recipient_id, stage, sent_at)
     SELECT %(kind)s, %(object_type)s, g.object_id, g.due_on, g.recipient_id, g.stage, now()
     FROM gaps g
-    ON CONFLICT ON CONSTRAINT crisis_reminder_once DO NOTHING
+    ON CONFLICT ON CONSTRAINT {once} DO NOTHING
     RETURNING object_id, due_on, recipient_id, stage
 )
 SELECT i.object_id, i.due_on, i.recipient_id, i.stage, g.missing
 FROM inserted i JOIN gaps g ON g.object_id = i.object_id AND g.recipient_id = i.recipient_id"""
 )
 
-# rule → (ledger kind, object type, SQL, whether the SQL returns a count)
-RULE_SQL: dict[str, tuple[str, str, str, bool]] = {
-    RULE_FOLLOW_UP: ("follow_up", "case", FOLLOW_UP_SQL, False),
-    RULE_REPORT: ("report", "casereport", REPORT_SQL, False),
-    RULE_REVIEW: ("review", "review", REVIEW_SQL, False),
-    RULE_FAMILY_CONTACT: ("family_contact_gap", "schoolclass", FAMILY_CONTACT_SQL, True),
-    RULE_HOME_VISIT: ("home_visit", "keyperiod", HOME_VISIT_SQL, True),
-}
 
-
-def _params(
-    *, kind: str, object_type: str, today: datetime.date, now: datetime.datetime
-) -> dict[str, Any]:
+def _params(today: datetime.date, now: datetime.datetime) -> dict[str, Any]:
     return {
-        "kind": kind,
-        "object_type": object_type,
-        "today": today,
-        "now": now,
-        "tz": settings.TIME_ZONE,
         "psych": Role.PSYCH_TEACHER.value,
         "leader": Role.SCHOOL_LEADER.value,
         "center": Role.COUNTY_CENTER.value,
@@ -299,26 +233,6 @@ def _params(
         "family_until": today + FAMILY_CONTACT_LEAD,
         "visit_until": today + datetime.timedelta(days=HOME_VISIT_LEAD_DAYS),
     }
-
-
-def _insert(rule: str, *, today: datetime.date, now: datetime.datetime) -> list[Due]:
-    kind, object_type, sql, has_count = RULE_SQL[rule]
-    params = _params(kind=kind, object_type=object_type, today=today, now=now)
-    with connection.cursor() as cursor:
-        cursor.execute(sql.format(**_tables()), params)
-        rows = cursor.fetchall()
-    return [
-        Due(
-            kind=kind,
-            object_type=object_type,
-            object_id=row[0],
-            due_on=row[1],
-            recipient_id=row[2],
-            stage=row[3],
-            count=int(row[4]) if has_count else 0,
-        )
-        for row in rows
-    ]
 
 
 # --- what each reminder says ---------------------------------------------------------------------
@@ -448,59 +362,38 @@ def _home_visit_messages(dues: Sequence[Due], today: datetime.date) -> Callable[
     return message
 
 
-MESSAGES: dict[str, Callable[[Sequence[Due], datetime.date], Callable[[Due], Message]]] = {
-    RULE_FOLLOW_UP: _follow_up_messages,
-    RULE_REPORT: _report_messages,
-    RULE_REVIEW: _review_messages,
-    RULE_FAMILY_CONTACT: _family_messages,
-    RULE_HOME_VISIT: _home_visit_messages,
+# rule → (ledger kind, object type, SQL, whether the SQL returns a count, messages), in scan order
+RULE_SQL: dict[
+    str,
+    tuple[str, str, str, bool, Callable[[Sequence[Due], datetime.date], Callable[[Due], Message]]],
+] = {
+    RULE_FOLLOW_UP: ("follow_up", "case", FOLLOW_UP_SQL, False, _follow_up_messages),
+    RULE_REPORT: ("report", "casereport", REPORT_SQL, False, _report_messages),
+    RULE_REVIEW: ("review", "review", REVIEW_SQL, False, _review_messages),
+    RULE_FAMILY_CONTACT: (
+        "family_contact_gap",
+        "schoolclass",
+        FAMILY_CONTACT_SQL,
+        True,
+        _family_messages,
+    ),
+    RULE_HOME_VISIT: ("home_visit", "keyperiod", HOME_VISIT_SQL, True, _home_visit_messages),
 }
 
 
-def _notify(rule: str, dues: Sequence[Due], today: datetime.date) -> None:
-    if not dues:
-        return
-    recipients = User.objects.in_bulk({d.recipient_id for d in dues})
-    compose = MESSAGES[rule](dues, today)
-    outgoing = []
-    for due in dues:
-        recipient = recipients[due.recipient_id]
-        with translation.override(recipient.language or settings.LANGUAGE_CODE):
-            message = compose(due)
-            outgoing.append(
-                Outgoing(
-                    recipient=recipient,
-                    kind=f"{NOTIFICATION_KIND_PREFIX}{due.kind}",
-                    key=due.key,
-                    title=str(message.title),
-                    body=str(message.body),
-                    url=message.url,
-                    urgent=due.stage >= 1,
-                )
-            )
-    notification_send_many(outgoing)
-
-
-def reminder_scan(
-    today: datetime.date | None = None,
-    *,
-    now: datetime.datetime | None = None,
-    rules: Iterable[str] | None = None,
-    after_rule: Callable[[str], None] | None = None,
-) -> ScanResult:
-    """Run the reminder rules (all by default); see the module docstring. Each rule is one
-    transaction: its ledger rows and its notifications commit together or not at all.
-    ``after_rule`` is called after each committed rule (progress reporting, tests)."""
-    now = now or timezone.now()
-    today = today or timezone.localdate(now)
-    result = ScanResult()
-    for rule in rules or RULES:
-        if rule not in RULE_SQL:
-            raise ValueError(f"Unknown reminder rule: {rule}")
-        with transaction.atomic():
-            dues = _insert(rule, today=today, now=now)
-            _notify(rule, dues, today)
-        result.sent[rule] = len(dues)
-        if after_rule is not None:
-            after_rule(rule)
-    return result
+def register() -> None:
+    """Register the crisis rules with the kernel's reminder engine (``CrisisConfig.ready()``);
+    idempotent."""
+    for name in RULES:
+        kind, object_type, sql, counts, messages = RULE_SQL[name]
+        register_rule(
+            name,
+            kind=kind,
+            object_type=object_type,
+            sql=sql,
+            params=_params,
+            messages=messages,
+            namespace=NAMESPACE,
+            tables=_tables,
+            counts=counts,
+        )
