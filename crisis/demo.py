@@ -31,9 +31,10 @@ from crisis.models import (
     ReviewDecisionKind,
 )
 from mhcare.accounts.models import Role, RoleAssignment
+from mhcare.core.risk import RiskLevel
 from mhcare.orgs.models import OrgKind, OrgUnit, Student
 from screening.demo import DEMO_COUNTY_CODES
-from screening.models import ProposalStatus, RiskLevel, RiskProposal
+from screening.models import ProposalStatus, RiskProposal
 
 INCIDENT_COUNTY = "330106"
 

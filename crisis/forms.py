@@ -9,10 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from crisis.models import CaseSource, CaseStatus, FollowUpWay, ReviewDecisionKind
 from crisis.selectors import SORTS, CaseFilters, highrisk_schools
-from crisis.services import cadence_days
 from mhcare.core.forms import IsoDateInput
+from mhcare.core.risk import RiskLevel, cadence_days
 from mhcare.orgs.models import OrgUnit
-from screening.models import RiskLevel
 
 SORT_LABELS = {"due": _("Follow-up due"), "level": _("Level"), "newest": _("Newest")}
 

@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.fields import EncryptedTextField
+from mhcare.core.risk import LEVEL_COLOURS, RiskLevel
 from mhcare.orgs.models import OrgUnit, SchoolClass, Semester, Student
-from screening.models import LEVEL_COLOURS, RiskLevel, RiskProposal
+from screening.models import RiskProposal
 
 USER = settings.AUTH_USER_MODEL
 

@@ -33,11 +33,11 @@ from crisis.models import (
 )
 from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
+from mhcare.core.risk import RiskLevel
 from mhcare.orgs.models import OrgUnit, Student
 from screening.models import (
     Observation,
     ProposalStatus,
-    RiskLevel,
     RiskProposal,
     ScreeningResult,
 )

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -44,14 +43,14 @@ from mhcare.accounts.models import Role
 from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core.risk import RiskLevel, cadence_days
 from mhcare.orgs.models import OrgUnit, Student
 from screening import services as screening_services
-from screening.models import RiskLevel, RiskProposal
+from screening.models import RiskProposal
 
 # Roles that decide levels and keep case records (the county center supervises and may act).
 CASE_WRITERS = frozenset({Role.PSYCH_TEACHER, Role.COUNTY_CENTER})
 REVIEW_WRITERS = frozenset({Role.PSYCH_TEACHER, Role.SCHOOL_LEADER})
-DEFAULT_CADENCE = {"1": 3, "2": 7, "3": 30}
 REPORTED_LEVELS = ("1", "2")
 REPORT_WITHIN = datetime.timedelta(hours=24)
 OLD_SCHOOL_ACCESS_DAYS = 90
@@ -81,12 +80,6 @@ TRANSFER_SAME_SCHOOL = _("The student is already at this school.")
 TRANSFER_PENDING = _("A transfer of this case is already waiting.")
 TRANSFER_DECIDED = _("This transfer has already been decided.")
 TASK_ASSIGNEE = _("Tasks go to a teacher of the student's class or school.")
-
-
-def cadence_days(level: str) -> int:
-    """Days between follow-ups at ``level`` (province-configurable: ``CRISIS_FOLLOW_UP_DAYS``)."""
-    configured = getattr(settings, "CRISIS_FOLLOW_UP_DAYS", None) or {}
-    return int({**DEFAULT_CADENCE, **{str(k): v for k, v in configured.items()}}[str(level)])
 
 
 def _today() -> datetime.date:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.fields import EncryptedTextField
+from mhcare.core.risk import LEVEL_COLOURS, RiskLevel  # re-exported; callers use mhcare.core.risk
 from mhcare.orgs.models import OrgUnit, Student
 
 
@@ -188,15 +189,6 @@ class ScreeningResult(models.Model):
     @property
     def band_label(self) -> str:
         return self.instrument.band_label(self.band)
-
-
-class RiskLevel(models.TextChoices):
-    LEVEL_1 = "1", _("Level 1 (red)")
-    LEVEL_2 = "2", _("Level 2 (orange)")
-    LEVEL_3 = "3", _("Level 3 (yellow)")
-
-
-LEVEL_COLOURS = {RiskLevel.LEVEL_1: "red", RiskLevel.LEVEL_2: "orange", RiskLevel.LEVEL_3: "yellow"}
 
 
 class ProposalStatus(models.TextChoices):

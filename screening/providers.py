@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.registry import NavItem, StudentAction, TimelineEvent
+from mhcare.core.risk import LEVEL_COLOURS, RiskLevel
 from screening import selectors
-from screening.models import LEVEL_COLOURS, OPEN_PROPOSAL_STATUSES, RiskLevel
+from screening.models import OPEN_PROPOSAL_STATUSES
 from screening.services import may_enter_results
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from screening.models import RiskLevel
+from mhcare.core.risk import RiskLevel
 from screening.scoring import ScoreOutcome
 
 

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mhcare.core.forms import IsoDateInput
-from screening.models import ObservationCategory, RiskLevel
+from mhcare.core.risk import RiskLevel
+from screening.models import ObservationCategory
 from screening.observations.services import (
     DESCRIPTION_REQUIRED,
     FUTURE_DATE,

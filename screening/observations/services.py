@@ -18,13 +18,13 @@ from mhcare.accounts import scope
 from mhcare.accounts.models import CLASS_ROLES, Role
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core.risk import RiskLevel
 from mhcare.notifications.services import notification_send
 from mhcare.orgs.models import Student
 from screening.models import (
     Observation,
     ObservationCategory,
     ObservationStatus,
-    RiskLevel,
     RiskProposal,
 )
 

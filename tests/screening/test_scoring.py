@@ -3,9 +3,10 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from mhcare.core.risk import RiskLevel
 from screening import risk, scoring
 from screening.loader import read_instrument
-from screening.models import Instrument, RiskLevel
+from screening.models import Instrument
 
 PHQ9 = read_instrument("phq-9.json")["definition"]
 

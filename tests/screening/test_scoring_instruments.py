@@ -4,9 +4,10 @@ score-level SDQ, MHT, MSSMHS and SCL-90; the default risk rules for them."""
 import pytest
 from django.core.exceptions import ValidationError
 
+from mhcare.core.risk import RiskLevel
 from screening import risk, scoring
 from screening.loader import read_instrument
-from screening.models import Instrument, RiskLevel
+from screening.models import Instrument
 
 PHQA = read_instrument("phq-a.json")["definition"]
 GAD7 = read_instrument("gad-7.json")["definition"]

@@ -5,7 +5,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from mhcare.audit.models import Action, AuditEvent
-from screening.models import Instrument, ProposalStatus, RiskLevel, RiskProposal, ScreeningResult
+from mhcare.core.risk import RiskLevel
+from screening.models import Instrument, ProposalStatus, RiskProposal, ScreeningResult
 from screening.services import result_create
 
 

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from crisis.models import Case, CaseStatus, KeyPeriod
 from mhcare.accounts.models import Role
+from mhcare.core.risk import RiskLevel
 from mhcare.orgs.models import SchoolYear, Semester
-from screening.models import RiskLevel
 from tests import factories
 
 
