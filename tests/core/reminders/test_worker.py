@@ -189,7 +189,15 @@ def test_a_worker_killed_mid_scan_and_redelivered_sends_each_reminder_once(world
     assert ReminderSent.objects.count() == 4
     # and it was the same message, redelivered: the second run found the follow-ups already sent
     task_id = result.id
-    assert f"reminder_scan_task[{task_id}] received" in (tmp_path / "worker-1.log").read_text()
+    first_log = (tmp_path / "worker-1.log").read_text()
+    assert f"reminder_scan_task[{task_id}] received" in first_log
+    # the worker knows the kernel engines' tasks (they sit in sub-packages of mhcare.core)
+    for task in (
+        "mhcare.core.reminders.tasks.reminder_scan_task",
+        "mhcare.core.outbox.tasks.outbox_deliver_task",
+        "mhcare.core.outbox.tasks.outbox_sweep_task",
+    ):
+        assert f". {task}" in first_log
     second_log = (tmp_path / "worker-2.log").read_text()
     assert f"reminder_scan_task[{task_id}] succeeded" in second_log
     assert "'follow_up': 0" in second_log
