@@ -50,7 +50,13 @@ from crisis.models import (
     Review,
 )
 from mhcare.accounts.models import Role, RoleAssignment, User
-from mhcare.core.reminders.services import LEDGER_INSERT, Due, Message, register_rule
+from mhcare.core.reminders.services import (
+    LEDGER_INSERT,
+    Due,
+    Message,
+    MessageBuilder,
+    register_rule,
+)
 from mhcare.orgs.models import EnrolmentStatus, SchoolClass, Semester, Student
 
 FOLLOW_UP_SOON_DAYS = 2
@@ -363,10 +369,7 @@ def _home_visit_messages(dues: Sequence[Due], today: datetime.date) -> Callable[
 
 
 # rule → (ledger kind, object type, SQL, whether the SQL returns a count, messages), in scan order
-RULE_SQL: dict[
-    str,
-    tuple[str, str, str, bool, Callable[[Sequence[Due], datetime.date], Callable[[Due], Message]]],
-] = {
+RULE_SQL: dict[str, tuple[str, str, str, bool, MessageBuilder]] = {
     RULE_FOLLOW_UP: ("follow_up", "case", FOLLOW_UP_SQL, False, _follow_up_messages),
     RULE_REPORT: ("report", "casereport", REPORT_SQL, False, _report_messages),
     RULE_REVIEW: ("review", "review", REVIEW_SQL, False, _review_messages),
