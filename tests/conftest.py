@@ -94,7 +94,8 @@ def login(client, user):
 
 @pytest.fixture
 def celery_broker(settings):
-    """Tasks go to a real broker (Redis database 12), not eagerly; see tests/workers.py."""
+    """Tasks go to a real broker (Redis database 12), not eagerly; see tests/workers.py. Yields a
+    Redis client of that database."""
     from tests import workers
 
     settings.CELERY_TASK_ALWAYS_EAGER = False

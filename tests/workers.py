@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from django.db import connection
 
@@ -175,7 +176,7 @@ class WorkerStarter:
             worker.stop()
 
 
-def use_test_broker() -> Iterator[None]:
+def use_test_broker() -> Iterator[Any]:
     """The test process publishes to (and inspects) the test broker, not eagerly."""
     import redis
 
@@ -187,7 +188,7 @@ def use_test_broker() -> Iterator[None]:
     celery_app.conf.update(broker_url=TEST_BROKER, task_always_eager=False, result_backend=None)
     forget_broker_connections()
     try:
-        yield
+        yield client
     finally:
         celery_app.conf.update(saved)
         forget_broker_connections()
