@@ -11,7 +11,8 @@ Database, in this order (DESIGN.md "Runtime"):
      ``mhcare`` is created when missing;
   3. an embedded PostgreSQL from the ``pgserver`` package, data under ``.data/pg``.
 ``MHCARE_DB=embedded`` (or ``local``) forces a choice; ``MHCARE_DB_NAME`` names the database
-(default ``mhcare``); ``MHCARE_PORT`` moves the web server off port 8000.
+(default ``mhcare``); ``MHCARE_PORT`` moves the web server off port 8000; ``MHCARE_DATA_DIR``
+moves the embedded database and the logs out of ``.data``.
 
 Background tasks: when Redis answers at ``REDIS_URL`` (default redis://127.0.0.1:6379/0), a Celery
 worker and beat are started with the command lines of ``worker_argv()`` / ``beat_argv()``. When it
@@ -39,7 +40,8 @@ from typing import IO, Any
 from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = BASE_DIR / ".data"
+# MHCARE_DATA_DIR: where the embedded database and the logs live (tests use a folder of their own).
+DATA_DIR = Path(os.environ.get("MHCARE_DATA_DIR") or BASE_DIR / ".data").resolve()
 EMBEDDED_PGDATA = DATA_DIR / "pg"
 LOG_DIR = DATA_DIR / "logs"
 LOCAL_PG_HOST, LOCAL_PG_PORT, LOCAL_PG_USER = "127.0.0.1", 5432, "postgres"
@@ -64,6 +66,11 @@ def beat_argv(python: str = sys.executable) -> list[str]:
         python, "-m", "celery", "-A", "mhcare", "beat", "-l", "info",
         "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler", "--pidfile=",
     ]  # fmt: skip
+
+
+def _shown(path: Path) -> Path:
+    """A path as the user reads it: relative to the repository when it is inside."""
+    return path.relative_to(BASE_DIR) if path.is_relative_to(BASE_DIR) else path
 
 
 def banner(text: str) -> None:
@@ -148,7 +155,7 @@ class Runner:
             if forced == "local":
                 raise SystemExit("MHCARE_DB=local, but no PostgreSQL answers on 127.0.0.1:5432")
         self.env["DATABASE_URL"] = self.embedded_postgres()
-        where = EMBEDDED_PGDATA.relative_to(BASE_DIR)
+        where = _shown(EMBEDDED_PGDATA)
         return f"embedded PostgreSQL (pgserver) with data in {where}"
 
     def local_postgres(self) -> str | None:
@@ -180,7 +187,7 @@ class Runner:
         import psycopg
 
         banner("starting the embedded PostgreSQL (pgserver); the first start takes a few seconds")
-        DATA_DIR.mkdir(exist_ok=True)
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: this script stops the server itself (see stop()). pgserver's own
         # reference count would keep it running for ever after a `kill -9` of an earlier run.
         self.embedded = pgserver.get_server(EMBEDDED_PGDATA, cleanup_mode=None)
@@ -253,7 +260,7 @@ class Runner:
             self.env.pop("CELERY_TASK_ALWAYS_EAGER", None)
             tasks = (
                 f"Celery worker and beat on {redis_url} "
-                f"(logs: .data/logs/worker.log, .data/logs/beat.log)"
+                f"(logs: {_shown(LOG_DIR / 'worker.log')}, {_shown(LOG_DIR / 'beat.log')})"
             )
         else:
             self.env["CELERY_TASK_ALWAYS_EAGER"] = "1"
@@ -323,7 +330,8 @@ class Runner:
                 if name == "web":
                     note(f"the web server exited with status {code}; stopping")
                     return code or 1
-                note(f"the Celery {name} exited with status {code}; see .data/logs/{name}.log")
+                log = _shown(LOG_DIR / f"{name}.log")
+                note(f"the Celery {name} exited with status {code}; see {log}")
             time.sleep(0.5)
 
     def stop(self) -> None:
