@@ -82,15 +82,6 @@ def test_the_docker_compose_worker_registers_every_task(start_celery_worker):
     assert not missing, f"the docker-compose worker lacks {sorted(missing)}"
 
 
-def test_beat_and_worker_load_the_same_application():
-    # beat sends tasks by name: it must be the application whose tasks the worker registers
-    assert _compose_command("beat")[:3] == ["celery", "--app=mhcare", "beat"]
-    assert _compose_command("worker")[:3] == ["celery", "--app=mhcare", "worker"]
-    run = load_run_script()
-    assert run.beat_argv("python")[1:5] == run.worker_argv("python")[1:5]
-    assert run.beat_argv("python")[5] == "beat"
-
-
 def test_a_worker_without_the_sub_package_tasks_fails_the_check_and_healthz(
     start_celery_worker, client
 ):
