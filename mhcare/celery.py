@@ -20,6 +20,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TASK_MODULE = "tasks"
 # Folders that never hold task modules (and may hold Python files that must not be imported).
 _SKIPPED_FOLDERS = frozenset({"migrations", "templates", "static", "locale", "__pycache__"})
+_INSTALLED_PACKAGES = frozenset({".venv", "venv", "site-packages", "dist-packages"})
 
 
 def task_packages() -> list[str]:
@@ -34,8 +35,8 @@ def task_packages() -> list[str]:
     for config in apps.get_app_configs():
         packages.append(config.name)
         root = Path(config.path).resolve()
-        if not root.is_relative_to(PROJECT_ROOT) or ".venv" in root.parts:
-            continue
+        if not root.is_relative_to(PROJECT_ROOT) or _INSTALLED_PACKAGES & set(root.parts):
+            continue  # a third-party app (a virtualenv inside the repository included)
         for folder, subfolders, files in os.walk(root):
             here = Path(folder)
             subfolders[:] = sorted(

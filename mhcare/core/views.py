@@ -1,3 +1,5 @@
+import functools
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -33,12 +35,14 @@ def _redis_needed() -> bool:
     return not settings.CELERY_TASK_ALWAYS_EAGER or "redis" in backend.lower()
 
 
-def expected_tasks() -> set[str]:
-    """Every task of this code base (the same discovery the worker runs at start-up)."""
+@functools.cache
+def expected_tasks() -> frozenset[str]:
+    """Every task of this code base (the same discovery the worker runs at start-up); found once
+    per process, the code does not change under it."""
     from mhcare.celery import app
 
     app.loader.import_default_modules()
-    return {name for name in app.tasks if not name.startswith("celery.")}
+    return frozenset(name for name in app.tasks if not name.startswith("celery."))
 
 
 def _worker_check() -> str:
