@@ -1,6 +1,7 @@
-"""Container health check for `web` (docker-compose.yml): GET /healthz (database and Redis) as the
-reverse proxy would send it — with a host name from ALLOWED_HOSTS and X-Forwarded-Proto: https, so
-neither the host check nor the HTTPS redirect of the production settings gets in the way."""
+"""Container health check for `web` (docker-compose.yml): GET /healthz (database, Redis, and a
+Celery worker holding every task of the code) as the reverse proxy would send it — with a host name
+from ALLOWED_HOSTS and X-Forwarded-Proto: https, so neither the host check nor the HTTPS redirect of
+the production settings gets in the way."""
 
 import os
 import sys

@@ -11,7 +11,18 @@ Database, in this order (DESIGN.md "Runtime"):
      ``mhcare`` is created when missing;
   3. an embedded PostgreSQL from the ``pgserver`` package, data under ``.data/pg``.
 ``MHCARE_DB=embedded`` (or ``local``) forces a choice; ``MHCARE_DB_NAME`` names the database
-(default ``mhcare``); ``MHCARE_PORT`` moves the web server off port 8000.
+(default ``mhcare``); ``MHCARE_PORT`` moves the web server off port 8000; ``MHCARE_DATA_DIR``
+moves the embedded database and the logs out of ``.data``.
+
+Background tasks: when Redis answers at ``REDIS_URL`` (default redis://127.0.0.1:6379/0), a Celery
+worker and beat are started with the command lines of ``worker_argv()`` / ``beat_argv()``. When it
+does not, this is decided BEFORE the set-up steps, and every process (migrate, seed_demo, the web
+server) gets ``CELERY_TASK_ALWAYS_EAGER=1``: tasks run in-process, nothing is sent to a broker.
+
+Options: ``--setup-only`` does everything except serve (database, migrations, demo data) and
+exits; ``--check`` also starts the server, waits for ``/healthz`` to answer 200, prints its answer
+and stops everything again (exit status 0 when healthy) — CI runs it with no Redis and the
+embedded database (.ci/run).
 """
 
 from __future__ import annotations
@@ -29,13 +40,37 @@ from typing import IO, Any
 from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = BASE_DIR / ".data"
+# MHCARE_DATA_DIR: where the embedded database and the logs live (tests use a folder of their own).
+DATA_DIR = Path(os.environ.get("MHCARE_DATA_DIR") or BASE_DIR / ".data").resolve()
 EMBEDDED_PGDATA = DATA_DIR / "pg"
 LOG_DIR = DATA_DIR / "logs"
 LOCAL_PG_HOST, LOCAL_PG_PORT, LOCAL_PG_USER = "127.0.0.1", 5432, "postgres"
 DATABASE_NAME = os.environ.get("MHCARE_DB_NAME", "mhcare")
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 HOST = "127.0.0.1"
+SETUP_ONLY, CHECK = "--setup-only", "--check"
+HEALTHZ_WAIT_SECONDS = 120
+
+
+def worker_argv(python: str = sys.executable, name: str = "mhcare-run@%h") -> list[str]:
+    """The Celery worker as `make run` starts it (tests start it with this same command line)."""
+    return [
+        python, "-m", "celery", "-A", "mhcare", "worker", "-l", "info", "--concurrency", "2",
+        "-n", name,
+    ]  # fmt: skip
+
+
+def beat_argv(python: str = sys.executable) -> list[str]:
+    """Celery beat as `make run` starts it."""
+    return [
+        python, "-m", "celery", "-A", "mhcare", "beat", "-l", "info",
+        "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler", "--pidfile=",
+    ]  # fmt: skip
+
+
+def _shown(path: Path) -> Path:
+    """A path as the user reads it: relative to the repository when it is inside."""
+    return path.relative_to(BASE_DIR) if path.is_relative_to(BASE_DIR) else path
 
 
 def banner(text: str) -> None:
@@ -120,7 +155,7 @@ class Runner:
             if forced == "local":
                 raise SystemExit("MHCARE_DB=local, but no PostgreSQL answers on 127.0.0.1:5432")
         self.env["DATABASE_URL"] = self.embedded_postgres()
-        where = EMBEDDED_PGDATA.relative_to(BASE_DIR)
+        where = _shown(EMBEDDED_PGDATA)
         return f"embedded PostgreSQL (pgserver) with data in {where}"
 
     def local_postgres(self) -> str | None:
@@ -152,7 +187,7 @@ class Runner:
         import psycopg
 
         banner("starting the embedded PostgreSQL (pgserver); the first start takes a few seconds")
-        DATA_DIR.mkdir(exist_ok=True)
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: this script stops the server itself (see stop()). pgserver's own
         # reference count would keep it running for ever after a `kill -9` of an earlier run.
         self.embedded = pgserver.get_server(EMBEDDED_PGDATA, cleanup_mode=None)
@@ -210,42 +245,22 @@ class Runner:
             return False
 
     # ---- the run -------------------------------------------------------------------------------
-    def run(self) -> int:
-        if not self.port_is_free():
+    def run(self, mode: str | None = None) -> int:
+        if mode != SETUP_ONLY and not self.port_is_free():
             raise SystemExit(
                 f"{HOST}:{self.port} is already in use (another `make run`?). Stop it, or set "
                 "MHCARE_PORT to another port."
             )
         database = self.choose_database()
         banner(f"database: {database}")
-        # One Django process for the three set-up commands: each start of Django costs seconds.
-        subprocess.run([sys.executable, __file__, SETUP_STEPS], env=self.env, check=True)
-
+        # Decided before the set-up steps: seed_demo enqueues work (the demo's 上报 delivery), and
+        # without a broker that must run in-process, not fail with "Error 111 connecting".
         redis_url = self.env["REDIS_URL"] if self.redis_answers() else None
-        celery = [sys.executable, "-m", "celery", "-A", "mhcare"]
         if redis_url:
             self.env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-            self.start(
-                "worker",
-                [*celery, "worker", "-l", "info", "--concurrency", "2", "-n", "mhcare-run@%h"],
-                LOG_DIR / "worker.log",
-            )
-            self.start(
-                "beat",
-                [
-                    *celery,
-                    "beat",
-                    "-l",
-                    "info",
-                    "--scheduler",
-                    "django_celery_beat.schedulers:DatabaseScheduler",
-                    "--pidfile=",
-                ],
-                LOG_DIR / "beat.log",
-            )
             tasks = (
                 f"Celery worker and beat on {redis_url} "
-                f"(logs: .data/logs/worker.log, .data/logs/beat.log)"
+                f"(logs: {_shown(LOG_DIR / 'worker.log')}, {_shown(LOG_DIR / 'beat.log')})"
             )
         else:
             self.env["CELERY_TASK_ALWAYS_EAGER"] = "1"
@@ -253,6 +268,16 @@ class Runner:
                 f"Redis does not answer at {self.env['REDIS_URL']}: background tasks run "
                 "IN-PROCESS (CELERY_TASK_ALWAYS_EAGER=1); no worker, no beat, no periodic jobs"
             )
+            note(f"tasks: {tasks}")
+        # One Django process for the three set-up commands: each start of Django costs seconds.
+        subprocess.run([sys.executable, __file__, SETUP_STEPS], env=self.env, check=True)
+        if mode == SETUP_ONLY:
+            banner("set-up done (--setup-only: not serving)")
+            return 0
+
+        if redis_url:
+            self.start("worker", worker_argv(), LOG_DIR / "worker.log")
+            self.start("beat", beat_argv(), LOG_DIR / "beat.log")
 
         self.start(
             "web",
@@ -264,7 +289,35 @@ class Runner:
         (banner if redis_url else note)(f"tasks: {tasks}")
         banner("demo logins: see the table printed by seed_demo above")
         print(flush=True)
+        if mode == CHECK:
+            return self.check_health()
         return self.watch()
+
+    def check_health(self) -> int:
+        """--check: wait for /healthz to answer 200 (or the web server to die), print the answer."""
+        import urllib.error
+        import urllib.request
+
+        url = f"http://{HOST}:{self.port}/healthz"
+        deadline = time.monotonic() + HEALTHZ_WAIT_SECONDS
+        last = "no answer"
+        while time.monotonic() < deadline:
+            web = next(process for name, process, _ in self.children if name == "web")
+            if web.poll() is not None:
+                note(f"the web server exited with status {web.returncode}")
+                return 1
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+                    body = response.read().decode()
+                banner(f"GET /healthz: {response.status} {body}")
+                return 0
+            except urllib.error.HTTPError as error:
+                last = f"{error.code} {error.read().decode(errors='replace')}"
+            except OSError as error:
+                last = str(error)
+            time.sleep(1)
+        note(f"GET /healthz did not answer 200 within {HEALTHZ_WAIT_SECONDS} s: {last}")
+        return 1
 
     def watch(self) -> int:
         reported: set[str] = set()
@@ -277,7 +330,8 @@ class Runner:
                 if name == "web":
                     note(f"the web server exited with status {code}; stopping")
                     return code or 1
-                note(f"the Celery {name} exited with status {code}; see .data/logs/{name}.log")
+                log = _shown(LOG_DIR / f"{name}.log")
+                note(f"the Celery {name} exited with status {code}; see {log}")
             time.sleep(0.5)
 
     def stop(self) -> None:
@@ -345,11 +399,14 @@ def main() -> int:
     os.chdir(BASE_DIR)
     if sys.argv[1:] == [SETUP_STEPS]:
         return setup_steps()
+    mode = sys.argv[1] if sys.argv[1:] in ([SETUP_ONLY], [CHECK]) else None
+    if sys.argv[1:] and mode is None:
+        raise SystemExit(f"usage: scripts/run.py [{SETUP_ONLY} | {CHECK}]")
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _on_signal)
     runner = Runner()
     try:
-        return runner.run()
+        return runner.run(mode)
     except StopRequestedError as stop:
         print(flush=True)
         banner(f"{stop.args[0]}: stopping everything make run started")

@@ -90,3 +90,28 @@ def login(client, user):
     """Log in through the real login form path (axes needs a request)."""
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def celery_broker(settings):
+    """Tasks go to a real broker (Redis database 12), not eagerly; see tests/workers.py. Yields a
+    Redis client of that database."""
+    from tests import workers
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    yield from workers.use_test_broker()
+
+
+@pytest.fixture
+def start_celery_worker(celery_broker, tmp_path):
+    """A factory: ``start_celery_worker()`` starts a real worker subprocess exactly as `make run`
+    does (``scripts/run.py::worker_argv``) on the test broker and database, and waits until it
+    answers; every worker started is stopped after the test. Use with
+    ``django_db(transaction=True)`` (or ``live_server``) so that the worker sees the test's rows."""
+    from tests import workers
+
+    starter = workers.WorkerStarter(tmp_path)
+    try:
+        yield starter
+    finally:
+        starter.stop_all()

@@ -165,3 +165,16 @@ def test_compose_refuses_to_render_without_each_secret(compose_env, missing):
 
     assert result.returncode != 0
     assert f"{missing} must be set" in result.stderr
+
+
+def test_beat_and_worker_load_the_same_application():
+    """Beat sends tasks by name: it must load the application whose tasks the worker registers
+    (tests/test_worker_registry.py starts both workers and compares their tasks with the code)."""
+    services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    assert services["worker"]["command"][:3] == ["celery", "--app=mhcare", "worker"]
+    assert services["beat"]["command"][:3] == ["celery", "--app=mhcare", "beat"]
+    from tests.workers import load_run_script
+
+    run = load_run_script()
+    assert run.worker_argv("python")[1:6] == ["-m", "celery", "-A", "mhcare", "worker"]
+    assert run.beat_argv("python")[1:6] == ["-m", "celery", "-A", "mhcare", "beat"]

@@ -8,40 +8,25 @@ its INSERT … ON CONFLICT waits on that row. The test sees the worker waiting, 
 own row back, and starts a new worker, which gets the unacknowledged message again."""
 
 import datetime
-import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
-import redis
 from django.db import connection
 from django.utils import timezone
 
 from crisis.models import HomeVisit, HomeVisitReason, KeyPeriod
-from mhcare.celery import app as celery_app
 from mhcare.core.models import ReminderSent
 from mhcare.core.reminders.tasks import reminder_scan_task
 from mhcare.notifications.models import Notification
 from mhcare.orgs.models import Semester
 from tests.crisis.reporting.helpers import make_case
 
-ROOT = Path(__file__).resolve().parents[3]
-TEST_BROKER = "redis://127.0.0.1:6379/13"
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    user = s.get("USER") or "postgres"
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    host = s.get("HOST") or "127.0.0.1"
-    port = s.get("PORT") or "5432"
-    return f"postgres://{user}{password}@{host}:{port}/{s['NAME']}"
 
 
 def _conninfo() -> str:
@@ -57,22 +42,16 @@ def _conninfo() -> str:
     return " ".join(f"{k}={v}" for k, v in parts.items())
 
 
-def _start_worker(queue: str, log: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.core.reminders.worker_settings",
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": TEST_BROKER,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-    }
+def _start_worker(start_celery_worker, queue: str) -> subprocess.Popen:
+    """A worker on one queue only, with a visibility timeout of seconds (worker_settings)."""
     command = [
         sys.executable, "-m", "celery", "-A", "mhcare", "worker", "--pool=solo",
-        "--concurrency=1", "-Q", queue, "-n", f"{queue}@%h", "-l", "info", "--without-gossip",
+        "--concurrency=1", "-Q", queue, "-n", "{name}", "-l", "info", "--without-gossip",
         "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
-    return subprocess.Popen(  # noqa: S603 - fixed command line
-        command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
-    )
+    return start_celery_worker(
+        command, settings="tests.core.reminders.worker_settings", wait=False
+    ).process
 
 
 def _wait(condition, seconds: float, what: str) -> None:
@@ -93,24 +72,9 @@ def _worker_waits_on_the_ledger(probe: psycopg.Connection) -> bool:
     return bool(row and row[0])
 
 
-@pytest.fixture
-def broker():
-    client = redis.Redis.from_url(TEST_BROKER)
-    client.flushdb()
-    saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
-    celery_app.conf.update(broker_url=TEST_BROKER, task_always_eager=False)
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    try:
-        yield client
-    finally:
-        celery_app.conf.update(saved)
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-        client.flushdb()
-
-
-def test_a_worker_killed_mid_scan_and_redelivered_sends_each_reminder_once(world, broker, tmp_path):
+def test_a_worker_killed_mid_scan_and_redelivered_sends_each_reminder_once(
+    world, celery_broker, start_celery_worker, tmp_path
+):
     # given an overdue follow-up (first rule) and home visits due (last rule)
     today = timezone.localdate()
     psych = world.users["psych_a"]
@@ -145,7 +109,7 @@ def test_a_worker_killed_mid_scan_and_redelivered_sends_each_reminder_once(world
             "VALUES ('home_visit', 'keyperiod', %s, %s, %s, 0, now())",
             (period.pk, period.ends_on, psych.pk),
         )
-        first = _start_worker(queue, tmp_path / "worker-1.log")
+        first = _start_worker(start_celery_worker, queue)
         result = reminder_scan_task.apply_async(queue=queue)
 
         _wait(lambda: _worker_waits_on_the_ledger(probe), 60, "the worker to block mid-scan")
@@ -159,13 +123,13 @@ def test_a_worker_killed_mid_scan_and_redelivered_sends_each_reminder_once(world
         assert not ReminderSent.objects.filter(kind="home_visit").exists()
 
         # then a new worker gets the message again and finishes the scan
-        second = _start_worker(queue, tmp_path / "worker-2.log")
+        second = _start_worker(start_celery_worker, queue)
         _wait(
             lambda: ReminderSent.objects.filter(kind="home_visit").exists(),
             90,
             "the redelivered scan",
         )
-        _wait(lambda: broker.hlen("unacked") == 0, 30, "the redelivered message to be acked")
+        _wait(lambda: celery_broker.hlen("unacked") == 0, 30, "the redelivered message to be acked")
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
