@@ -30,8 +30,8 @@ def test_the_source_defines_the_tasks_of_the_feature_packages():
     tasks = defined_tasks()
     assert {
         IMPORT_TASK,
-        "crisis.reminders.tasks.reminder_scan_task",
-        "crisis.reporting.tasks.report_deliver",
+        "mhcare.core.reminders.tasks.reminder_scan_task",
+        "mhcare.core.outbox.tasks.outbox_deliver_task",
         "mhcare.notifications.tasks.notification_email_task",
         "compliance.report_render",
     } <= tasks
