@@ -19,6 +19,7 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.utils.functional import Promise
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.workbook import Workbook
@@ -52,6 +53,8 @@ def safe_cell(
 ) -> Cell:
     """A cell for ``sheet`` (write-only or normal) holding ``value``; text that a spreadsheet
     would evaluate is stored as a quote-prefixed string."""
+    if isinstance(value, Promise):
+        value = str(value)  # a lazy translation
     cell = WriteOnlyCell(sheet, value=value)
     if is_formula_like(value):
         cell.data_type = "s"

@@ -95,3 +95,15 @@ def template_students(
     if school is not None:
         students = students.filter(school=school)
     return students.order_by("klass__grade", "klass__name", "name")
+
+
+def import_classes(*, actor: Any) -> QuerySet[SchoolClass]:
+    """The classes a one-class template can be downloaded for: of the schools the actor imports
+    for, in the school years of the campaigns they see."""
+    schools = import_units(actor=actor).filter(kind=OrgKind.SCHOOL)
+    years = import_campaigns(actor=actor).values("school_year_id")
+    return (
+        SchoolClass.objects.filter(school__in=schools, school_year_id__in=years)
+        .select_related("school")
+        .order_by("school__name", "grade", "name")
+    )

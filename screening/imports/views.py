@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
 from mhcare.audit.models import Action
@@ -51,7 +53,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "screening/imports/upload.html",
-        {"form": form, "jobs": selectors.import_job_list(actor=request.user)},
+        {
+            "form": form,
+            "jobs": selectors.import_job_list(actor=request.user),
+            "classes": selectors.import_classes(actor=request.user),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -112,7 +118,11 @@ def import_template(request: HttpRequest, campaign_pk: int, code: str) -> HttpRe
         klass = unit = None
         if class_id.isdigit():
             klass = selectors.import_class_get(actor=request.user, pk=int(class_id))
-            if klass is None or not klass.school.path.startswith(campaign.org_unit.path):
+            if (
+                klass is None
+                or klass.school_year_id != campaign.school_year_id
+                or not klass.school.path.startswith(campaign.org_unit.path)
+            ):
                 raise Http404
             unit = klass.school
             suffix = f"-{klass.pk}"
@@ -141,6 +151,20 @@ def import_template(request: HttpRequest, campaign_pk: int, code: str) -> HttpRe
     filename = f"screening-{campaign.pk}-{instrument.code}{suffix}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@login_required
+@require_GET
+def import_class_template(request: HttpRequest) -> HttpResponse:
+    """The one-class picker of the import page: ``?template=<campaign id>:<code>&class=<id>``
+    redirects to that template (which checks both)."""
+    _require_import_access(request)
+    campaign_id, _sep, code = request.GET.get("template", "").partition(":")
+    class_id = request.GET.get("class", "")
+    if not campaign_id.isdigit() or not class_id.isdigit() or not code:
+        raise Http404
+    url = reverse("screening:import_template", args=[int(campaign_id), code])
+    return redirect(f"{url}?{urlencode({'class': int(class_id)})}")
 
 
 @login_required
