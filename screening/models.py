@@ -430,6 +430,12 @@ class ImportJob(models.Model):
         return max(0, self.checked_rows - self.inserted_rows)
 
     @property
+    def error_total(self) -> int:
+        """Errors found in the file: all of them counted, not only those kept."""
+        counted = sum(int(c[1]) for c in (self.error_counts or {}).values())
+        return counted or len([e for e in self.errors or [] if e.get("row") is not None])
+
+    @property
     def outcome_label(self) -> str:
         """The status as the pages say it: "imported" only when something was stored."""
         if self.status == ImportStatus.DONE and not self.inserted_rows:

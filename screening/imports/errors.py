@@ -52,7 +52,11 @@ def error_summary(job: ImportJob) -> list[ErrorKind]:
             shown = summary[kind] = ErrorKind(kind, _label(kind), 0, 0)
         if len(shown.first) < ROWS_SHOWN:
             shown.first.append(error)
-    return sorted(summary.values(), key=lambda e: (-e.rows, e.label))
+    # Most rows first; a tie in the order the file shows them.
+    return sorted(
+        summary.values(),
+        key=lambda e: (-e.rows, min((x.get("row") or 0 for x in e.first), default=0)),
+    )
 
 
 def errors_workbook(job: ImportJob) -> bytes:
