@@ -548,6 +548,15 @@ def parse_lines(
     _check_rows(result)
 
 
+_MARKER_STARTS = frozenset("示Ee")
+
+
+def _marked_last(raw: list[Any]) -> bool:
+    """Whether the row's last cell is the template's example marker (cheap: the hot path)."""
+    cell = raw[-1] if raw else None
+    return cell.__class__ is str and cell[:1] in _MARKER_STARTS and is_example_row((cell,))
+
+
 def _unanswered(cells: list[Any]) -> bool:
     """No answer at all: the row of a student not screened (skipped and counted, not one
     "no answer" error per item). A half-answered row is checked, and refused."""
@@ -592,7 +601,10 @@ def _answer_lines(
             else:
                 number = normalize(number)
             cells = raw[first:last] if contiguous else [raw[i] for i in answer_at]
-            if is_example_row(raw):
+            allowed = common is not None and common.issuperset(cells)
+            # The template writes its marker in the last cell of the example row: on the hot
+            # path (every answer allowed) that cell is the one looked at; elsewhere, all.
+            if _marked_last(raw) if allowed else is_example_row(raw):
                 result.example_rows += 1
                 continue
             if not number:
@@ -609,7 +621,7 @@ def _answer_lines(
                 )
                 continue
             result.total_rows += 1
-            if common is not None and common.issuperset(cells):
+            if allowed:
                 answers = "{" + ",".join(cells) + "}"
             elif _unanswered(cells):
                 result.blank_rows += 1  # a student not screened
