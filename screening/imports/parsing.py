@@ -551,12 +551,6 @@ def parse_lines(
 _MARKER_STARTS = frozenset("示Ee")
 
 
-def _marked_last(raw: list[Any]) -> bool:
-    """Whether the row's last cell is the template's example marker (cheap: the hot path)."""
-    cell = raw[-1] if raw else None
-    return cell.__class__ is str and cell[:1] in _MARKER_STARTS and is_example_row((cell,))
-
-
 def _unanswered(cells: list[Any]) -> bool:
     """No answer at all: the row of a student not screened (skipped and counted, not one
     "no answer" error per item). A half-answered row is checked, and refused."""
@@ -604,7 +598,12 @@ def _answer_lines(
             allowed = common is not None and common.issuperset(cells)
             # The template writes its marker in the last cell of the example row: on the hot
             # path (every answer allowed) that cell is the one looked at; elsewhere, all.
-            if _marked_last(raw) if allowed else is_example_row(raw):
+            if allowed:
+                tail = raw[-1]
+                if tail.__class__ is str and tail[:1] in _MARKER_STARTS and is_example_row(raw):
+                    result.example_rows += 1
+                    continue
+            elif is_example_row(raw):
                 result.example_rows += 1
                 continue
             if not number:
