@@ -90,6 +90,8 @@ def highrisk_export(request: HttpRequest) -> HttpResponse:
     Audited as an export."""
     from openpyxl import Workbook
 
+    from mhcare.core.spreadsheets import write_row
+
     selectors.require_case_access(request.user)
     _form, filters, _after = _filters(request)
     rows = list(
@@ -102,13 +104,15 @@ def highrisk_export(request: HttpRequest) -> HttpResponse:
     now = timezone.localtime()
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("High-risk list"))
-    sheet.append(
+    write_row(
+        sheet,
         [
             _("Exported by %(name)s at %(time)s — confidential, data about minors")
             % {"name": viewer, "time": now.strftime("%Y-%m-%d %H:%M")}
-        ]
+        ],
     )
-    sheet.append(
+    write_row(
+        sheet,
         [
             _("Level"),
             _("Student"),
@@ -122,11 +126,12 @@ def highrisk_export(request: HttpRequest) -> HttpResponse:
             _("Next follow-up due"),
             _("Overdue"),
             _("Not yet reported (上报)"),
-        ]
+        ],
     )
     today = timezone.localdate()
     for case in rows:
-        sheet.append(
+        write_row(
+            sheet,
             [
                 case.get_level_display(),
                 case.student.name,
@@ -142,7 +147,7 @@ def highrisk_export(request: HttpRequest) -> HttpResponse:
                 if selectors.due_state(case.next_follow_up_due, today) == "overdue"
                 else "",
                 _("yes") if getattr(case, "unreported", False) else "",
-            ]
+            ],
         )
     buffer = io.BytesIO()
     book.save(buffer)

@@ -381,7 +381,16 @@ class ImportJob(models.Model):
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     inserted_rows = models.PositiveIntegerField(default=0)
+    # Rows of students not screened (a student number, no answer at all): skipped, counted.
+    blank_rows = models.PositiveIntegerField(default=0)
+    # The template's example rows found in the file: never imported.
+    example_rows = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # Every error counted by kind: {kind: [rows, errors]} (``errors`` keeps the first ones).
+    error_counts = models.JSONField(default=dict, blank=True)
+    # Runs started: a job that kills its worker is redelivered (acks_late) and given up after
+    # ``services.MAX_ATTEMPTS``.
+    attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -402,6 +411,28 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 0
         return min(100, round(100 * self.processed_rows / self.total_rows))
+
+    @property
+    def checked_rows(self) -> int:
+        """Rows checked: those of the file minus the students not screened."""
+        return max(0, self.total_rows - self.blank_rows)
+
+    @property
+    def unchanged_rows(self) -> int:
+        return max(0, self.checked_rows - self.inserted_rows)
+
+    @property
+    def error_total(self) -> int:
+        """Errors found in the file: all of them counted, not only those kept."""
+        counted = sum(int(c[1]) for c in (self.error_counts or {}).values())
+        return counted or len([e for e in self.errors or [] if e.get("row") is not None])
+
+    @property
+    def outcome_label(self) -> str:
+        """The status as the pages say it: "imported" only when something was stored."""
+        if self.status == ImportStatus.DONE and not self.inserted_rows:
+            return str(_("Nothing changed: every row was already stored"))
+        return str(self.get_status_display())
 
 
 class ObservationCategory(models.TextChoices):

@@ -11,12 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from mhcare.core.forms import add_service_errors
 from screening import selectors, services
 from screening.forms import ResultEntryForm
 from screening.models import ScreeningResult
 from screening.risk import reason_label
-from screening.scoring import critical_label, localized, score
+from screening.scoring import critical_label, localized, outcome_for
 
 
 @login_required
@@ -26,18 +25,20 @@ def result_create(request: HttpRequest, pk: int, code: str = "PHQ-9") -> HttpRes
     instrument = selectors.instrument_get(code=code)
     form = ResultEntryForm(request.POST or None, instrument=instrument)
     if request.method == "POST" and form.is_valid():
+        answers, scores = form.answers(), form.scores()
         try:
             result = services.result_create(
                 actor=request.user,
                 student=student,
                 instrument=instrument,
-                answers=form.answers(),
+                answers=answers or None,
+                scores=scores or None,
                 administered_on=form.administered_on_value,
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form.add_service_errors(exc)
         else:
-            messages.success(request, _saved_message(result))
+            messages.success(request, _saved_message(result, answers=answers, scores=scores))
             return redirect("orgs:student_detail", pk=student.pk)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -54,7 +55,7 @@ def result_create(request: HttpRequest, pk: int, code: str = "PHQ-9") -> HttpRes
     )
 
 
-def _saved_message(result: ScreeningResult) -> str:
+def _saved_message(result: ScreeningResult, *, answers: list[int], scores: dict[str, str]) -> str:
     text = _("%(instrument)s saved: total %(total)s, %(band)s.") % {
         "instrument": result.instrument.code,
         "total": result.total,
@@ -62,7 +63,8 @@ def _saved_message(result: ScreeningResult) -> str:
     }
     if result.is_critical:
         definition = result.instrument.definition
-        codes = score(definition, result.answers).critical_codes
+        outcome = outcome_for(result.instrument, answers=answers or None, scores=scores or None)
+        codes = outcome.critical_codes
         flags = ", ".join(critical_label(definition, code) for code in codes)
         text += " " + _("Critical: %(flags)s.") % {"flags": flags}
     proposal = result.proposals.first()

@@ -25,6 +25,14 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from mhcare.accounts.models import CLASS_ROLES, SCHOOL_ROLES, Role
+from mhcare.core.spreadsheets import (
+    EXAMPLE_HEADER,
+    HEADER_FONT,
+    is_example_row,
+    workbook_bytes,
+    write_example_row,
+    write_row,
+)
 from mhcare.orgs.models import Disadvantage, Gender, GuardianRelation, SchoolStage
 
 SHEET_SCHOOLS = "schools"
@@ -477,6 +485,8 @@ def _records(
     for number, raw in enumerate(table[1:], start=2):
         if not any(str(v).strip() for v in raw if v is not None):
             continue
+        if is_example_row(raw):
+            continue  # the template's example row: never a real student, class or account
         values = {key: raw[pos] if pos < len(raw) else "" for key, pos in index.items()}
         records.append((number, values))
     return records, []
@@ -869,9 +879,9 @@ SCHOOL_SHEETS = (SHEET_STUDENTS, SHEET_CLASSES, SHEET_STAFF)
 
 
 def template_workbook(sheets: Iterable[str] = SCHOOL_SHEETS) -> bytes:
-    """The downloadable template: a sheet per section, Chinese + English headers, one example."""
+    """The downloadable template: a sheet per section, Chinese + English headers, one example
+    row marked as such (grey, ``EXAMPLE_MARKER`` in a last column): it is never imported."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
@@ -879,17 +889,17 @@ def template_workbook(sheets: Iterable[str] = SCHOOL_SHEETS) -> bytes:
     for kind in sheets:
         columns = SHEET_COLUMNS[kind]
         sheet = workbook.create_sheet(SHEET_TITLES[kind])
-        sheet.append([c.header for c in columns])
-        sheet.append(TEMPLATE_EXAMPLES[kind])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
+        text_keys = TEMPLATE_TEXT_COLUMNS.get(kind, ())
+        write_row(sheet, [*(c.header for c in columns), EXAMPLE_HEADER], font=HEADER_FONT)
+        write_example_row(
+            sheet,
+            TEMPLATE_EXAMPLES[kind],
+            text_columns=[i for i, c in enumerate(columns) if c.key in text_keys],
+        )
         for position, column in enumerate(columns, start=1):
             letter = get_column_letter(position)
             sheet.column_dimensions[letter].width = 18
-            if column.key in TEMPLATE_TEXT_COLUMNS.get(kind, ()):
-                sheet[f"{letter}2"].number_format = "@"
-            elif column.key == "birth_date":
+            if column.key == "birth_date":
                 sheet[f"{letter}2"].number_format = "yyyy-mm-dd"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        sheet.column_dimensions[get_column_letter(len(columns) + 1)].width = 40
+    return workbook_bytes(workbook)

@@ -27,6 +27,14 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from mhcare.core.spreadsheets import (
+    EXAMPLE_HEADER,
+    HEADER_FONT,
+    is_example_row,
+    workbook_bytes,
+    write_example_row,
+    write_row,
+)
 from screening import risk, scoring
 from screening.scoring import ScoreOutcome, localized
 
@@ -42,6 +50,40 @@ ERROR_DUPLICATE = _("This student is already in row %(row)s.")
 ERROR_NOT_A_NUMBER = _("“%(value)s” is not a number.")
 ERROR_GRADE = _("This instrument is not used for the student's grade in this campaign.")
 ERROR_MORE = _("… and %(count)s more errors.")
+ERROR_ONLY_EXAMPLE = _(
+    "The file holds only the template's example row (it is never imported); add the students' rows."
+)
+ERROR_ALL_BLANK = _(
+    "No row holds answers: all %(count)s rows were left blank (students not screened). "
+    "Nothing was stored."
+)
+
+# Kinds of row errors, for the summary of a long list (``ERROR_KINDS``: its labels).
+KIND_FILE = "file"
+KIND_UNKNOWN_STUDENT = "unknown_student"
+KIND_OUTSIDE_SCHOOL = "outside_school"
+KIND_NAME_MISMATCH = "name_mismatch"
+KIND_OUT_OF_RANGE = "out_of_range"
+KIND_MISSING_ITEM = "missing_item"
+KIND_DUPLICATE = "duplicate"
+KIND_NOT_A_NUMBER = "not_a_number"
+KIND_GRADE = "grade"
+KIND_SCORE = "score"
+KIND_MORE = "more"
+ERROR_KINDS = {
+    KIND_FILE: _("File"),
+    KIND_UNKNOWN_STUDENT: _("Student number not found"),
+    KIND_OUTSIDE_SCHOOL: _("Student outside your school"),
+    KIND_NAME_MISMATCH: _("Name does not match"),
+    KIND_OUT_OF_RANGE: _("Answer out of range"),
+    KIND_MISSING_ITEM: _("Item not answered"),
+    KIND_DUPLICATE: _("Student twice in the file"),
+    KIND_NOT_A_NUMBER: _("Not a number"),
+    KIND_GRADE: _("Grade not covered"),
+    KIND_SCORE: _("Score not valid"),
+}
+# How many rows of each kind are kept even past ``MAX_ERRORS`` (the summary shows the first ones).
+ROWS_PER_KIND = 10
 
 # How many errors a job keeps in full (a wholly wrong 1 M-row file would otherwise store a huge
 # list); the count of the rest is reported as one final line.
@@ -52,6 +94,8 @@ REFUSED_VALUES = frozenset({"拒答", "拒绝", "refused", "r", "null"})
 
 NUMBER_COLUMN = ("student_number", "学籍号", "Student number", ("全国学籍号", "学号", "number"))
 NAME_COLUMN = ("name", "姓名", "Name", ("学生姓名", "student name"))
+# In the template for the reader (which class a row is); not read by the import.
+CLASS_HEADER = "班级 Class"
 
 # Staging columns, in COPY order (services creates the table with these names). Rows scored in
 # SQL stage the first four only.
@@ -80,9 +124,10 @@ class RowError:
     row: int
     column: str
     message: str
+    kind: str = KIND_FILE
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
+        return {"row": self.row, "column": self.column, "message": self.message, "kind": self.kind}
 
 
 @dataclass(frozen=True)
@@ -340,10 +385,22 @@ class ParseResult:
     error_count: int = 0
     # Set by ``services`` once staged: two rows have the same student number.
     has_duplicates: bool = False
+    # Rows not imported on purpose: students not screened (number, no answer at all) and the
+    # template's example rows. ``total_rows`` counts the first, not the second.
+    blank_rows: int = 0
+    example_rows: int = 0
+    # Per kind: [rows with an error of this kind, errors of this kind].
+    kinds: dict[str, list[int]] = field(default_factory=dict)
+    _last_row: dict[str, int] = field(default_factory=dict)
 
     def add(self, error: RowError) -> None:
         self.error_count += 1
-        if len(self.errors) < MAX_ERRORS:
+        counts = self.kinds.setdefault(error.kind, [0, 0])
+        if self._last_row.get(error.kind) != error.row:
+            self._last_row[error.kind] = error.row
+            counts[0] += 1
+        counts[1] += 1
+        if len(self.errors) < MAX_ERRORS or counts[0] <= ROWS_PER_KIND:
             self.errors.append(error)
 
 
@@ -424,8 +481,7 @@ def parse_lines(
         yield from _answer_lines(
             rows, scorer, index, answer_at, headers, number_header, result, escape
         )
-        if result.total_rows == 0:
-            raise FileError([RowError(0, "", format_message(ERROR_NO_ROWS))])
+        _check_rows(result)
         return
     lookups = scorer.lookups
     fast = scorer.fast
@@ -441,20 +497,36 @@ def parse_lines(
             else:
                 number = number.strip()
             name = raw[name_at]
+            if is_example_row(raw):
+                result.example_rows += 1
+                continue
             if not number:
-                if not any(normalize(c) for c in raw):
-                    continue  # a blank line
+                if not normalize(name) and _unanswered(cells):
+                    continue  # a blank line (a formula dragged down another column is no data)
                 result.total_rows += 1
-                result.add(RowError(row_no, number_header, format_message(ERROR_UNKNOWN_STUDENT)))
+                result.add(
+                    RowError(
+                        row_no,
+                        number_header,
+                        format_message(ERROR_UNKNOWN_STUDENT),
+                        KIND_UNKNOWN_STUDENT,
+                    )
+                )
                 continue
             result.total_rows += 1
             if score_level:
+                if _unanswered(cells):
+                    result.blank_rows += 1  # a student not screened
+                    continue
                 line = _score_level_row(scorer, cells, headers, row_no, result) or BAD_ROW
             else:
                 values: list[Any] | None = []
                 try:
                     values = [lk[c] for lk, c in zip(lookups, cells, strict=True)]
                 except (KeyError, TypeError):
+                    if _unanswered(cells):
+                        result.blank_rows += 1  # a student not screened
+                        continue
                     values = _slow_values(scorer, cells, headers, row_no, result)
                 if values is None:
                     line = BAD_ROW
@@ -473,8 +545,25 @@ def parse_lines(
             yield f"{row_no}\t{escape(number)}\t{escape(name_text)}\t{line}\n"
     except (UnicodeDecodeError, csv.Error) as exc:
         raise FileError([RowError(0, "", format_message(ERROR_UNREADABLE))]) from exc
+    _check_rows(result)
+
+
+_MARKER_STARTS = frozenset("示Ee")
+
+
+def _unanswered(cells: list[Any]) -> bool:
+    """No answer at all: the row of a student not screened (skipped and counted, not one
+    "no answer" error per item). A half-answered row is checked, and refused."""
+    return not any(normalize(c) for c in cells)
+
+
+def _check_rows(result: ParseResult) -> None:
+    """A file with no row to import is refused, saying why."""
     if result.total_rows == 0:
-        raise FileError([RowError(0, "", format_message(ERROR_NO_ROWS))])
+        message = ERROR_ONLY_EXAMPLE if result.example_rows else ERROR_NO_ROWS
+        raise FileError([RowError(0, "", format_message(message))])
+    if result.blank_rows == result.total_rows:
+        raise FileError([RowError(0, "", format_message(ERROR_ALL_BLANK, count=result.blank_rows))])
 
 
 def _answer_lines(
@@ -505,16 +594,37 @@ def _answer_lines(
                 number = number.strip()
             else:
                 number = normalize(number)
+            cells = raw[first:last] if contiguous else [raw[i] for i in answer_at]
+            allowed = common is not None and common.issuperset(cells)
+            # The template writes its marker in the last cell of the example row: on the hot
+            # path (every answer allowed) that cell is the one looked at; elsewhere, all.
+            if allowed:
+                tail = raw[-1]
+                if tail.__class__ is str and tail[:1] in _MARKER_STARTS and is_example_row(raw):
+                    result.example_rows += 1
+                    continue
+            elif is_example_row(raw):
+                result.example_rows += 1
+                continue
             if not number:
-                if not any(normalize(c) for c in raw):
-                    continue  # a blank line
+                if not normalize(raw[name_at]) and _unanswered(cells):
+                    continue  # a blank line (a formula dragged down another column is no data)
                 result.total_rows += 1
-                result.add(RowError(row_no, number_header, format_message(ERROR_UNKNOWN_STUDENT)))
+                result.add(
+                    RowError(
+                        row_no,
+                        number_header,
+                        format_message(ERROR_UNKNOWN_STUDENT),
+                        KIND_UNKNOWN_STUDENT,
+                    )
+                )
                 continue
             result.total_rows += 1
-            cells = raw[first:last] if contiguous else [raw[i] for i in answer_at]
-            if common is not None and common.issuperset(cells):
+            if allowed:
                 answers = "{" + ",".join(cells) + "}"
+            elif _unanswered(cells):
+                result.blank_rows += 1  # a student not screened
+                continue
             else:
                 answers = _answers_literal(scorer, cells, headers, row_no, result)
             result.staged_rows += 1
@@ -556,7 +666,9 @@ def _slow_values(
         header = headers[position]
         if not text:
             bad = True
-            result.add(RowError(row_no, header, format_message(ERROR_MISSING_ITEM)))
+            result.add(
+                RowError(row_no, header, format_message(ERROR_MISSING_ITEM), KIND_MISSING_ITEM)
+            )
             continue
         if scorer.refusable[position] and text.lower() in REFUSED_VALUES:
             values.append(None)
@@ -567,7 +679,14 @@ def _slow_values(
             number = None
         if number is None or number != number:  # NaN is not a number either
             bad = True
-            result.add(RowError(row_no, header, format_message(ERROR_NOT_A_NUMBER, value=text)))
+            result.add(
+                RowError(
+                    row_no,
+                    header,
+                    format_message(ERROR_NOT_A_NUMBER, value=text),
+                    KIND_NOT_A_NUMBER,
+                )
+            )
             continue
         if number.is_integer() and int(number) in lookup.values():
             values.append(int(number))
@@ -580,6 +699,7 @@ def _slow_values(
                 format_message(
                     ERROR_OUT_OF_RANGE, value=text, allowed=scorer.allowed_text[position]
                 ),
+                KIND_OUT_OF_RANGE,
             )
         )
     return None if bad else values
@@ -599,14 +719,23 @@ def _score_level_row(
         if not text:
             if key not in optional:
                 bad = True
-                result.add(RowError(row_no, by_key[key], format_message(ERROR_MISSING_ITEM)))
+                result.add(
+                    RowError(
+                        row_no, by_key[key], format_message(ERROR_MISSING_ITEM), KIND_MISSING_ITEM
+                    )
+                )
             continue
         try:
             float(text)
         except ValueError:
             bad = True
             result.add(
-                RowError(row_no, by_key[key], format_message(ERROR_NOT_A_NUMBER, value=text))
+                RowError(
+                    row_no,
+                    by_key[key],
+                    format_message(ERROR_NOT_A_NUMBER, value=text),
+                    KIND_NOT_A_NUMBER,
+                )
             )
             continue
         scores[key] = text
@@ -618,10 +747,10 @@ def _score_level_row(
         if hasattr(exc, "error_dict"):
             for key, messages in exc.message_dict.items():
                 for message in messages:
-                    result.add(RowError(row_no, by_key.get(key, key), message))
+                    result.add(RowError(row_no, by_key.get(key, key), message, KIND_SCORE))
         else:
             for message in exc.messages:
-                result.add(RowError(row_no, "", message))
+                result.add(RowError(row_no, "", message, KIND_SCORE))
         return None
     level, reasons = scorer.proposal(outcome)
     scores_json = _copy_text(json.dumps(outcome.scores, ensure_ascii=False))
@@ -639,31 +768,29 @@ def instrument_label(instrument: Any) -> str:
     return localized({"zh": instrument.name, "en": instrument.name_en})
 
 
-def template_workbook(instrument: Any, students: list[tuple[str, str]] | None = None) -> bytes:
-    """The template of an instrument: bilingual headers, the student number column as text, and
-    either the given (student number, name) rows or one example row."""
+def template_workbook(instrument: Any, students: list[tuple[str, str, str]] | None = None) -> bytes:
+    """The template of an instrument: bilingual headers, the student number column as text, a
+    class column (for the reader; the import ignores it), then the answer columns. With
+    ``students`` (student number, name, class name), one row each, to be filled in; rows left
+    blank are students not screened. Without, one example row, marked as such and never
+    imported."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(instrument.code)
     headers = template_headers(instrument)
+    headers = [headers[0], headers[1], CLASS_HEADER, *headers[2:]]
     sheet.column_dimensions["A"].width = 24
     sheet.column_dimensions["B"].width = 14
-    bold = Font(bold=True)
-    from openpyxl.cell import WriteOnlyCell
-
-    header_cells = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    blanks = [None] * (len(headers) - 2)
-    for number, name in students or [("G330106201300000001", "张小明")]:
-        number_cell = WriteOnlyCell(sheet, value=number)
-        number_cell.number_format = "@"
-        sheet.append([number_cell, name, *blanks])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    sheet.column_dimensions["C"].width = 14
+    blanks = [None] * (len(headers) - 3)
+    if students is None:
+        write_row(sheet, [*headers, EXAMPLE_HEADER], font=HEADER_FONT)
+        write_example_row(
+            sheet, ["G330106201300000001", "张小明", "八(1)班", *blanks], text_columns=[0]
+        )
+    else:
+        write_row(sheet, headers, font=HEADER_FONT)
+        for number, name, class_name in students:
+            write_row(sheet, [number, name, class_name, *blanks], text_columns=[0])
+    return workbook_bytes(workbook)

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
-from mhcare.orgs.models import OrgKind, OrgUnit, ancestor_paths
+from mhcare.orgs.models import OrgKind, OrgUnit, SchoolClass, Student, ancestor_paths
 from screening.models import Campaign, ImportJob, Instrument
 from screening.services import may_enter_results
 
@@ -69,4 +69,41 @@ def import_job_list(*, actor: Any, limit: int = 20) -> list[ImportJob]:
         .select_related("campaign", "instrument", "school")
         .defer("content")
         .order_by("-id")[:limit]
+    )
+
+
+def import_class_get(*, actor: Any, pk: int) -> SchoolClass | None:
+    """A class of a school the actor imports results for (``None``: not one of them)."""
+    schools = import_units(actor=actor).filter(kind=OrgKind.SCHOOL)
+    return SchoolClass.objects.select_related("school").filter(pk=pk, school__in=schools).first()
+
+
+def template_students(
+    *,
+    actor: Any,
+    grades: list[int],
+    school: OrgUnit | None = None,
+    klass: SchoolClass | None = None,
+) -> QuerySet[Student]:
+    """The enrolled students a template is pre-filled with (of a school in the given grades, or
+    of one class), from the actor's score scope, by grade, class and name."""
+    students = scope.scoped(actor, Student.objects.enrolled(), kind=RecordKind.SCORE).filter(
+        klass__grade__in=grades
+    )
+    if klass is not None:
+        students = students.filter(klass=klass)
+    if school is not None:
+        students = students.filter(school=school)
+    return students.order_by("klass__grade", "klass__name", "name")
+
+
+def import_classes(*, actor: Any) -> QuerySet[SchoolClass]:
+    """The classes a one-class template can be downloaded for: of the schools the actor imports
+    for, in the school years of the campaigns they see."""
+    schools = import_units(actor=actor).filter(kind=OrgKind.SCHOOL)
+    years = import_campaigns(actor=actor).values("school_year_id")
+    return (
+        SchoolClass.objects.filter(school__in=schools, school_year_id__in=years)
+        .select_related("school")
+        .order_by("school__name", "grade", "name")
     )

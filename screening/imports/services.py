@@ -31,12 +31,15 @@ proposals follow the new score; confirmed or dismissed proposals are decisions a
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
@@ -64,7 +67,30 @@ INSTRUMENT_NOT_IN_CAMPAIGN = _("This campaign does not use this instrument.")
 FILE_TOO_LARGE = _("The file is too large (at most %(mb)s MB).")
 FILE_TYPE = _("Upload an Excel workbook (.xlsx) or a CSV file (.csv).")
 
+ERROR_UNEXPECTED = _(
+    "The import stopped on an unexpected problem; nothing was stored. Try again; if it happens "
+    "again, send the file to your administrator (import no. %(job)s)."
+)
+ERROR_NUL = _(
+    "The file contains a NUL character (a zero byte) in a cell, which cannot be stored; nothing "
+    "was stored. Open the file in Excel or WPS and save it again as .xlsx or CSV UTF-8."
+)
+ERROR_TIMEOUT = _(
+    "The import took longer than allowed and was stopped; nothing was stored. Split the file "
+    "into smaller files (for example one per grade) and import them one by one."
+)
+ERROR_GAVE_UP = _(
+    "The import stopped the server %(attempts)s times while reading this file and was given "
+    "up; nothing was stored. The file may be damaged or too large: save it again as .xlsx or "
+    "CSV UTF-8, or split it, and upload it again."
+)
+
+logger = logging.getLogger(__name__)
+
 MAX_FILE_BYTES = 200 * 1024 * 1024
+# Runs of one job, at most: a file that kills the worker (out of memory, a crash in a reader)
+# is redelivered by the broker (acks_late) and would otherwise crash every worker for ever.
+MAX_ATTEMPTS = 3
 # Rows per COPY; the job's progress is updated between them. Each COPY is written in chunks of
 # CHUNK_ROWS lines as they are parsed.
 BATCH_ROWS = 100_000
@@ -172,13 +198,21 @@ def _allowed_grades(job: ImportJob) -> list[int]:
 
 def import_run(*, job_id: int) -> ImportJob:
     """Run an import job (idempotent: a finished job is returned as it is; a job left RUNNING by
-    a lost worker runs again — nothing of it was stored). Errors are in the uploader's
-    language."""
+    a lost worker runs again — nothing of it was stored — up to ``MAX_ATTEMPTS`` runs). Errors
+    are in the uploader's language. Whatever goes wrong, the job ends FAILED with a message the
+    uploader understands (and the exception is logged): never left RUNNING."""
     language = (
         ImportJob.objects.filter(pk=job_id).values_list("uploaded_by__language", flat=True).first()
     )
     with translation.override(language or settings.LANGUAGE_CODE):
-        return _run(job_id)
+        try:
+            return _run(job_id)
+        except Exception as exc:
+            logger.exception("Results import %s failed", job_id)
+            job = _fail_unexpected(job_id, exc)
+            if job is None:
+                raise
+            return job
 
 
 def _run(job_id: int) -> ImportJob:
@@ -191,20 +225,51 @@ def _run(job_id: int) -> ImportJob:
         )
         if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
             return job
+        if job.attempts >= MAX_ATTEMPTS:
+            message = parsing.format_message(ERROR_GAVE_UP, attempts=job.attempts)
+            logger.error("Results import %s given up after %s attempts", job_id, job.attempts)
+            return _fail(job, [RowError(0, "", message)], 1, {parsing.KIND_FILE: [1, 1]})
+        # Counted (and committed) before the work: a run that kills the worker still counts.
+        job.attempts += 1
         job.status = ImportStatus.RUNNING
         job.processed_rows = 0
-        job.save(update_fields=["status", "processed_rows"])
+        job.save(update_fields=["status", "processed_rows", "attempts"])
     staging = f"import_staging_{job.pk}"
     plan = sqlscore.plan_for(job.instrument)
+    # The staging phase runs in autocommit (its progress is seen at once). Called inside a
+    # transaction (tests, a caller's atomic), a failure must not poison it: a savepoint.
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {staging}")
-            cursor.execute(STAGING_SQL.format(staging=staging))
-        parsed = _stage(job, _content(job.pk), staging, plan is not None)
-        return _finish(job, staging, parsed, plan)
+        with guard:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+                cursor.execute(STAGING_SQL.format(staging=staging))
+            parsed = _stage(job, _content(job.pk), staging, plan is not None)
+            return _finish(job, staging, parsed, plan)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+
+
+def _unexpected_message(job_id: int, exc: BaseException) -> str:
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return str(ERROR_TIMEOUT)
+    # PostgreSQL refuses a zero byte in text ("invalid byte sequence …: 0x00"), psycopg in a
+    # parameter ("… cannot contain NUL (0x00) characters").
+    if "0x00" in str(exc):
+        return str(ERROR_NUL)
+    return parsing.format_message(ERROR_UNEXPECTED, job=job_id)
+
+
+def _fail_unexpected(job_id: int, exc: BaseException) -> ImportJob | None:
+    """Mark a job that raised as FAILED (nothing of it was stored: the writes are one
+    transaction). ``None`` when there is no such job."""
+    message = _unexpected_message(job_id, exc)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().defer("content").filter(pk=job_id).first()
+        if job is None or job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+            return job
+        return _fail(job, [RowError(0, "", message)], 1, {parsing.KIND_FILE: [1, 1]})
 
 
 STAGING_SQL = """
@@ -277,6 +342,11 @@ def _stage(job: ImportJob, content: bytes, staging: str, sql_scoring: bool) -> p
         if failure is not None:
             parsed.errors = failure.errors
             parsed.error_count = len(failure.errors)
+            parsed.kinds = {}
+            for error in failure.errors:
+                counts = parsed.kinds.setdefault(error.kind, [0, 0])
+                counts[0] += 1
+                counts[1] += 1
         if parsed.staged_rows:
             try:
                 with transaction.atomic():
@@ -333,12 +403,27 @@ SELECT row_no, student_id, school_id, county_id, problem, first_row,
 FROM ({query}) r
 """
 
+# The first rows with a problem, and the first ``per_kind`` of each problem (the summary shows
+# them even when another problem fills the list), with the count of each problem.
 ERRORS_SQL = """
-SELECT row_no, problem, first_row, recorded, count(*) OVER () AS n
-FROM {resolved} WHERE problem IS NOT NULL
+SELECT row_no, problem, first_row, recorded, per_problem
+FROM (
+    SELECT row_no, problem, first_row, recorded,
+           row_number() OVER (ORDER BY row_no) AS position,
+           row_number() OVER (PARTITION BY problem ORDER BY row_no) AS position_in_problem,
+           count(*) OVER (PARTITION BY problem) AS per_problem
+    FROM {resolved} WHERE problem IS NOT NULL
+) e
+WHERE position <= %(limit)s OR position_in_problem <= %(per_kind)s
 ORDER BY row_no
-LIMIT %(limit)s
 """
+PROBLEM_KINDS = {
+    "duplicate": parsing.KIND_DUPLICATE,
+    "unknown": parsing.KIND_UNKNOWN_STUDENT,
+    "outside": parsing.KIND_OUTSIDE_SCHOOL,
+    "name": parsing.KIND_NAME_MISMATCH,
+    "grade": parsing.KIND_GRADE,
+}
 
 # One INSERT … ON CONFLICT of the whole file, in the order of the unique key. A row is updated
 # only when its answers, scores, total, band or critical flag differ (``IS DISTINCT FROM``), so
@@ -437,50 +522,69 @@ def _resolve(
     )
 
 
-def _database_errors(cursor: Any, job: ImportJob, resolved: str, limit: int) -> tuple[list, int]:
+def _database_errors(
+    cursor: Any, job: ImportJob, resolved: str, limit: int
+) -> tuple[list[RowError], dict[str, list[int]]]:
+    """The problems found in the database (the first ``limit`` rows and the first rows of each
+    problem) and the count of each, as {kind: [rows, errors]} (one error per row)."""
     columns = parsing.all_columns(job.instrument)
     number_header, name_header = columns[0].header, columns[1].header
-    cursor.execute(ERRORS_SQL.format(resolved=resolved), {"limit": limit})
+    cursor.execute(
+        ERRORS_SQL.format(resolved=resolved), {"limit": limit, "per_kind": parsing.ROWS_PER_KIND}
+    )
     errors: list[RowError] = []
-    count = 0
-    for row_no, problem, first_row, recorded, n in cursor.fetchall():
-        count = n
+    counts: dict[str, list[int]] = {}
+    for row_no, problem, first_row, recorded, per_problem in cursor.fetchall():
+        kind = PROBLEM_KINDS[problem]
+        counts[kind] = [per_problem, per_problem]
         if problem == "duplicate":
-            errors.append(
-                RowError(
-                    row_no,
-                    number_header,
-                    parsing.format_message(parsing.ERROR_DUPLICATE, row=first_row),
-                )
-            )
+            message = parsing.format_message(parsing.ERROR_DUPLICATE, row=first_row)
         elif problem == "unknown":
-            errors.append(RowError(row_no, number_header, str(parsing.ERROR_UNKNOWN_STUDENT)))
+            message = str(parsing.ERROR_UNKNOWN_STUDENT)
         elif problem == "outside":
-            errors.append(RowError(row_no, number_header, str(parsing.ERROR_OUTSIDE_SCHOOL)))
+            message = str(parsing.ERROR_OUTSIDE_SCHOOL)
         elif problem == "name":
-            errors.append(
-                RowError(
-                    row_no,
-                    name_header,
-                    parsing.format_message(parsing.ERROR_NAME_MISMATCH, expected=recorded),
-                )
-            )
+            message = parsing.format_message(parsing.ERROR_NAME_MISMATCH, expected=recorded)
         else:
-            errors.append(RowError(row_no, number_header, str(parsing.ERROR_GRADE)))
-    return errors, count
+            message = str(parsing.ERROR_GRADE)
+        column = name_header if problem == "name" else number_header
+        errors.append(RowError(row_no, column, message, kind))
+    return errors, counts
 
 
-def _fail(job: ImportJob, errors: list[RowError], count: int) -> ImportJob:
-    ordered = sorted(errors, key=lambda e: e.row)[: parsing.MAX_ERRORS]
-    stored = [e.as_dict() for e in ordered]
+def _fail(
+    job: ImportJob, errors: list[RowError], count: int, kinds: dict[str, list[int]]
+) -> ImportJob:
+    """Mark the job FAILED with its errors: the first ``MAX_ERRORS`` by row, plus the first rows
+    of each kind, and the count of each kind (``error_counts``)."""
+    ordered = sorted(errors, key=lambda e: e.row)
+    kept: list[RowError] = []
+    per_kind: dict[str, int] = {}
+    for error in ordered:
+        seen = per_kind.get(error.kind, 0)
+        if len(kept) < parsing.MAX_ERRORS or seen < parsing.ROWS_PER_KIND:
+            kept.append(error)
+            per_kind[error.kind] = seen + 1
+    stored = [e.as_dict() for e in kept]
     if count > len(stored):
         more = parsing.format_message(parsing.ERROR_MORE, count=count - len(stored))
-        stored.append({"row": None, "column": "", "message": more})
+        stored.append({"row": None, "column": "", "message": more, "kind": parsing.KIND_MORE})
     job.status = ImportStatus.FAILED
     job.errors = stored
+    job.error_counts = kinds
     job.inserted_rows = 0
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "errors", "inserted_rows", "finished_at"])
+    job.save(
+        update_fields=[
+            "status",
+            "errors",
+            "error_counts",
+            "inserted_rows",
+            "blank_rows",
+            "example_rows",
+            "finished_at",
+        ]
+    )
     return job
 
 
@@ -497,8 +601,10 @@ def _finish(
         locked = ImportJob.objects.select_for_update().only("status").get(pk=job.pk)
         if locked.status in (ImportStatus.DONE, ImportStatus.FAILED):
             return locked
+        job.blank_rows = parsed.blank_rows
+        job.example_rows = parsed.example_rows
         if not import_units(actor=job.uploaded_by).filter(pk=job.school_id).exists():
-            return _fail(job, [RowError(0, "", str(NOT_ALLOWED))], 1)
+            return _fail(job, [RowError(0, "", str(NOT_ALLOWED))], 1, {parsing.KIND_FILE: [1, 1]})
         with connection.cursor() as cursor:
             # Sorts and hashes of a whole file in memory; no JIT (it compiled for up to 0.2 s per
             # statement here, misled by the row estimates of fresh temp tables, and gained
@@ -506,9 +612,15 @@ def _finish(
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             cursor.execute("SET LOCAL jit = off")
             _resolve(cursor, job, staging, resolved, parsed, plan)
-            db_errors, db_count = _database_errors(cursor, job, resolved, parsing.MAX_ERRORS)
-            if parsed.error_count or db_count:
-                return _fail(job, parsed.errors + db_errors, parsed.error_count + db_count)
+            db_errors, db_kinds = _database_errors(cursor, job, resolved, parsing.MAX_ERRORS)
+            if parsed.error_count or db_kinds:
+                kinds = {k: list(v) for k, v in parsed.kinds.items()}
+                for kind, (rows, count) in db_kinds.items():
+                    total = kinds.setdefault(kind, [0, 0])
+                    total[0] += rows
+                    total[1] += count
+                db_count = sum(c for _rows, c in db_kinds.values())
+                return _fail(job, parsed.errors + db_errors, parsed.error_count + db_count, kinds)
             cursor.execute(AFFECTED_SQL.format(affected=affected))
             cursor.execute(
                 UPSERT_SQL.format(resolved=resolved, affected=affected),
@@ -531,7 +643,16 @@ def _finish(
         job.inserted_rows = stored
         job.errors = []
         job.finished_at = timezone.now()
-        job.save(update_fields=["status", "inserted_rows", "errors", "finished_at"])
+        job.save(
+            update_fields=[
+                "status",
+                "inserted_rows",
+                "errors",
+                "blank_rows",
+                "example_rows",
+                "finished_at",
+            ]
+        )
         audit_record(
             actor=job.uploaded_by,
             action=Action.CREATE,
@@ -542,7 +663,8 @@ def _finish(
                 "rows": parsed.total_rows,
                 "inserted": inserted,
                 "updated": stored - inserted,
-                "unchanged": parsed.total_rows - stored,
+                "unchanged": parsed.total_rows - parsed.blank_rows - stored,
+                "not_screened": parsed.blank_rows,
                 "proposals": proposals,
                 "critical": len(critical_ids),
             },

@@ -60,7 +60,7 @@ def test_import_with_errors_then_fixed(page, world):
         _upload(page, world, campaign, phq9, content, name)
 
     submit(bad, "results.csv")
-    errors = page.locator("[data-testid=import-errors] tbody tr")
+    errors = page.locator("[data-testid=import-error-summary] tbody tr")  # one per kind
     assert errors.count() == 2
     assert "第3题 Item 3" in errors.nth(0).inner_text()
     assert str(parsing.format_message(parsing.ERROR_NAME_MISMATCH, expected=other.name)) in (

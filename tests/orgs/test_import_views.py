@@ -4,6 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from mhcare.accounts.models import User
 from mhcare.orgs import importers
 from mhcare.orgs.importers import ERROR_GENDER
 from mhcare.orgs.models import Student
@@ -37,7 +38,7 @@ def test_import_page_errors_table_and_nothing_stored(client, world):
     assert not Student.objects.filter(student_number="G330106201300000101").exists()
 
 
-def test_import_page_imports_the_template(client, world):
+def test_import_page_never_imports_the_template_examples(client, world):
     client.force_login(world.users["leader_a"])
     template = client.get(reverse("orgs:roster_template"))
     assert template.status_code == 200
@@ -54,8 +55,11 @@ def test_import_page_imports_the_template(client, world):
         },
         follow=True,
     )
-    assert response.status_code == 200
-    assert Student.objects.get(student_number="G330106201300000001").school == world.school_a
+    assert response.status_code == 400
+    assert str(importers.ERROR_NO_ROWS) in response.content.decode()
+    # the template's example rows are never imported: no student, no account
+    assert not Student.objects.filter(student_number="G330106201300000001").exists()
+    assert not User.objects.filter(username="wangfang").exists()
 
 
 def test_cannot_import_into_another_school(client, world):

@@ -3,6 +3,7 @@ import io
 
 from openpyxl import load_workbook
 
+from mhcare.core.spreadsheets import EXAMPLE_HEADER, EXAMPLE_MARKER
 from mhcare.orgs import importers
 from mhcare.orgs.importers import (
     ERROR_CLASS_GRADE_CONFLICT,
@@ -111,7 +112,7 @@ def test_unreadable_and_unrelated_files():
     assert [e.message for e in errors] == [str(ERROR_NO_SHEET)]
 
 
-def test_the_template_has_bilingual_headers_and_parses_cleanly():
+def test_the_template_has_bilingual_headers_and_its_example_rows_are_never_imported():
     content = importers.template_workbook()
     workbook = load_workbook(io.BytesIO(content))
     students = workbook["学生 students"]
@@ -120,7 +121,20 @@ def test_the_template_has_bilingual_headers_and_parses_cleanly():
         "年级 Grade",
         "学籍号 Student number",
     ]
+    # every sheet's example row is marked as one (a grey row, the marker in the last column)
+    for sheet in workbook.worksheets:
+        assert sheet.cell(2, sheet.max_column).value == EXAMPLE_MARKER
+        assert sheet.cell(1, sheet.max_column).value == EXAMPLE_HEADER
+    # the template as it is imports nothing: no student, class or account from the examples
     rows, errors = importers.parse_roster(content, "template.xlsx")
+    assert not rows
+    assert [e.message for e in errors] == [str(importers.ERROR_NO_ROWS)]
+    # the example's values are valid: typed into a row of their own they parse cleanly
+    for sheet in workbook.worksheets:
+        sheet.append([c.value for c in sheet[2]][:-1])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    rows, errors = importers.parse_roster(buffer.getvalue(), "filled.xlsx")
     assert errors == []
     assert len(rows.students) == 1
     assert rows.students[0].guardians[0].phone == "13800000000"

@@ -13,6 +13,7 @@ from openpyxl import Workbook, load_workbook
 
 from mhcare.accounts.models import Role, RoleAssignment, User
 from mhcare.audit.models import Action, AuditEvent
+from mhcare.core.spreadsheets import EXAMPLE_HEADER
 from mhcare.orgs import importers, services
 from mhcare.orgs.importers import (
     ERROR_BOARDING,
@@ -234,12 +235,17 @@ def test_templates_per_audience_have_bilingual_headers_and_parse_cleanly():
         "手机 Phone",
         "角色 Role",
         "班级 Class",
+        EXAMPLE_HEADER,
     ]
     everything = importers.template_workbook(importers.SHEETS)
-    assert load_workbook(io.BytesIO(everything))["学校 schools"]["A1"].value == (
-        "学校代码 School code"
-    )
-    rows = parse(everything, "template.xlsx")
+    book = load_workbook(io.BytesIO(everything))
+    assert book["学校 schools"]["A1"].value == "学校代码 School code"
+    # the examples are never imported; their values, typed into rows of their own, parse
+    for sheet in book.worksheets:
+        sheet.append([c.value for c in sheet[2]][:-1])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    rows = parse(buffer.getvalue(), "template.xlsx")
     assert [s.code for s in rows.schools] == ["3301069001"]
     assert [(s.username, s.role, s.class_name) for s in rows.staff] == [
         ("wangfang", "homeroom_teacher", "八(1)班")

@@ -56,9 +56,9 @@ class Command(BaseCommand):
             for e in job.errors:
                 self.stderr.write(f"{e['row'] or ''}\t{e['column']}\t{e['message']}")
             raise CommandError(f"{len(job.errors)} errors; nothing was imported.")
-        unchanged = job.total_rows - job.inserted_rows
         self.stdout.write(
             self.style.SUCCESS(
-                f"{job.total_rows} rows: {job.inserted_rows} stored, {unchanged} unchanged"
+                f"{job.checked_rows} rows: {job.inserted_rows} stored, "
+                f"{job.unchanged_rows} unchanged, {job.blank_rows} not screened (blank, skipped)"
             )
         )
