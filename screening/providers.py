@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.registry import NavItem, StudentAction, TimelineEvent
-from screening import selectors
+from screening import risk, selectors
 from screening.models import LEVEL_COLOURS, OPEN_PROPOSAL_STATUSES, RiskLevel
 from screening.services import may_enter_results
 
@@ -86,7 +86,8 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
                         "level": proposal.get_level_display(),
                         "status": proposal.get_status_display(),
                     },
-                    detail="; ".join(proposal.reason_labels),
+                    # Items only for roles that see items; a leader reads the level.
+                    detail="; ".join(risk.proposal_reason_labels(actor, proposal)),
                     level=LEVEL_COLOURS.get(RiskLevel(proposal.level), ""),
                 )
             )

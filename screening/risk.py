@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -123,3 +124,44 @@ def propose(
     # "1" is the most severe level; the string values sort the same way.
     level = min(rule.level for rule in matched)
     return Proposal(level=level, reasons=[rule.code for rule in matched])
+
+
+SUMMARY_REASON = _("Needs attention: %(level)s proposed")
+
+
+def _screening_reason_codes() -> set[str]:
+    return {rule.code for rule in DEFAULT_RULES} | {rule.code for rule in active_rules()}
+
+
+def sees_items_at(actor: Any, school_id: int) -> bool:
+    """Whether the actor may read item answers and scores (``RecordKind.SCORE``) of students of
+    the school: the psychology teacher and the county center, not a school leader (whose
+    summary is the level and band). No query unless the actor holds both kinds of roles."""
+    from mhcare.accounts import scope
+    from mhcare.accounts.scope import ROLE_KINDS, RecordKind
+
+    grants = scope.grants(actor)
+    with_items = [g for g in grants if RecordKind.SCORE in ROLE_KINDS.get(g.role, frozenset())]
+    if not with_items:
+        return False
+    if all(RecordKind.SCORE in ROLE_KINDS.get(g.role, frozenset()) for g in grants):
+        return True
+    cached = getattr(actor, "_mhcare_score_schools", None)
+    if cached is None:
+        cached = set(scope.schools(actor, RecordKind.SCORE).values_list("pk", flat=True))
+        actor._mhcare_score_schools = cached
+    return school_id in cached
+
+
+def proposal_reason_labels(actor: Any, proposal: Any) -> list[str]:
+    """The reasons of a proposal as ``actor`` may read them. A screening rule names an item or a
+    total ("PHQ-9 item 9 > 0 …"): only for roles that see item answers at the student's school;
+    the others (a school leader) read "Needs attention: <level> proposed". Other reasons (a
+    teacher's observation) stay as they are."""
+    if sees_items_at(actor, proposal.school_id):
+        return [reason_label(code) for code in proposal.reasons]
+    screening_codes = _screening_reason_codes()
+    labels = [reason_label(code) for code in proposal.reasons if code not in screening_codes]
+    if len(labels) < len(proposal.reasons):
+        labels.insert(0, str(SUMMARY_REASON % {"level": proposal.get_level_display()}))
+    return labels
