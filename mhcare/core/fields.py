@@ -124,6 +124,9 @@ class EncryptedJSONField(EncryptedTextField):
     sees the decoded value, as with ``JSONField``; no lookup (not even ``has_key``)."""
 
     description = "Encrypted JSON"
+    # For django-stubs: the attribute holds any JSON value, not a str.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
         if value is None:
