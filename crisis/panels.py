@@ -16,20 +16,22 @@ from mhcare.accounts.models import Role
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.registry import TodoPanel
 from screening.models import RiskProposal
-from screening.risk import proposal_reason_labels
+from screening.risk import proposal_reason_labels_many
 
 PANEL_ROWS = 10
 
 
 def _proposal_rows(actor: Any, proposals: Iterable[RiskProposal]) -> list[dict[str, Any]]:
+    proposals = list(proposals)
+    # A leader reads the level and band, never the item ("PHQ-9 item 9 > 0 …").
+    reasons = proposal_reason_labels_many(actor, proposals)
     return [
         {
             "label": f"{p.student.name} · {p.school.name} · {p.student.klass.name}",
             "url": reverse("crisis:evaluate", args=[p.student_id]),
             "level": p.colour,
             "level_label": p.get_level_display(),
-            # A leader reads the level, never the item ("PHQ-9 item 9 > 0 …").
-            "meta": "; ".join(proposal_reason_labels(actor, p)) + " · " + timesince(p.created_at),
+            "meta": "; ".join(reasons[p.pk]) + " · " + timesince(p.created_at),
         }
         for p in proposals
     ]

@@ -76,7 +76,10 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
                 )
             )
     if scope.can(actor, RecordKind.CASE):
-        for proposal in selectors.proposal_list(actor=actor, student=student):
+        proposals = list(selectors.proposal_list(actor=actor, student=student))
+        # Items only for roles that see items; a leader reads the level and band.
+        reasons = risk.proposal_reason_labels_many(actor, proposals)
+        for proposal in proposals:
             events.append(
                 TimelineEvent(
                     at=proposal.created_at,
@@ -86,8 +89,7 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
                         "level": proposal.get_level_display(),
                         "status": proposal.get_status_display(),
                     },
-                    # Items only for roles that see items; a leader reads the level.
-                    detail="; ".join(risk.proposal_reason_labels(actor, proposal)),
+                    detail="; ".join(reasons[proposal.pk]),
                     level=LEVEL_COLOURS.get(RiskLevel(proposal.level), ""),
                 )
             )

@@ -52,6 +52,8 @@ def test_a_leader_reads_the_level_never_the_item(client, world, item9):
         for item_text in ITEM_TEXTS:
             assert item_text not in text, (name, item_text)
         assert any(summary in text for summary in SUMMARY_TEXTS), name
+        # the level and the band of the result that raised it
+        assert any(band in text for band in ("PHQ-9: Minimal", "PHQ-9：无或极轻微")), name
 
 
 @pytest.mark.parametrize("username", ["psych_a", "center_a"])
