@@ -24,7 +24,7 @@ from django.utils.translation import gettext_noop
 from mhcare.accounts.models import Role, RoleAssignment
 from mhcare.accounts.scope import ROLE_KINDS, RecordKind
 from mhcare.notifications.services import Outgoing, notification_send_many
-from screening.models import ScreeningResult
+from screening.models import Instrument, ScreeningResult
 from screening.scoring import _critical_codes, critical_label
 
 ALERT_KIND = "screening_critical"
@@ -90,23 +90,26 @@ def alert_critical_results(result_ids: Iterable[int]) -> int:
     results = list(
         ScreeningResult.objects.filter(pk__in=ids, is_critical=True)
         .order_by("id")
-        .select_related("student__klass", "instrument")
+        .select_related("student__klass")
         .only(
             "id",
             "school_id",
             "student_id",
+            "instrument_id",
             "answers",
             "scores",
             "total",
             "band",
             "student__name",
             "student__klass__name",
-            "instrument__code",
-            "instrument__definition",
         )
     )
     if not results:
         return 0
+    # Few instruments, possibly thousands of results: each definition is read once.
+    instruments = Instrument.objects.in_bulk({result.instrument_id for result in results})
+    for result in results:
+        result.instrument = instruments[result.instrument_id]
     school_ids = {result.school_id for result in results}
     recipients: dict[int, list] = defaultdict(list)
     sees_items: set[tuple[int, int]] = set()  # (school, user) with a role that sees items
