@@ -21,6 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.lookups import IsNull
 
@@ -97,6 +98,12 @@ class EncryptedTextField(models.TextField):
     string (it carries no information worth hiding and keeps ``blank=True`` forms simple)."""
 
     description = "Encrypted text"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A column that was a CharField keeps its limit on the plain text (as CharField does).
+        if self.max_length is not None:
+            self.validators.append(MaxLengthValidator(self.max_length))
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
         if value is None or value == "":

@@ -2,8 +2,10 @@
 (``EncryptedTextField`` or a subclass) or declared safe here, with the reason. A new plain text
 column on such a table fails this test until someone decides which it is."""
 
+import pytest
 from django.apps import apps
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 
 from crisis.models import CaseReport, CaseTask, FamilyContact, Review
@@ -157,3 +159,13 @@ def test_existing_plain_rows_are_encrypted_in_place_once(world):
     with connection.cursor() as cursor:
         cursor.execute("SELECT phone FROM orgs_guardian WHERE id = %s", [guardian.pk])
         assert cursor.fetchone()[0] == phone
+
+
+def test_a_former_char_column_keeps_its_length_limit_on_the_plain_text(world):
+    guardian = world.students["a"].guardians.first()
+    guardian.phone = "1" * 21
+    with pytest.raises(ValidationError) as caught:
+        guardian.full_clean()
+    assert "phone" in caught.value.message_dict
+    guardian.phone = "13800000000"
+    guardian.full_clean()
