@@ -395,8 +395,10 @@ class ReportStatus(models.TextChoices):
 
 
 class CaseReport(models.Model):
-    """The outbox of 上报: one row per (case, version) of a 一级 / 二级 case. A Celery task sends
-    ``payload`` to the provincial endpoint with retries; what was sent and when stays here."""
+    """The outbox of 上报: one row per (case, version) of a 一级 / 二级 case, and one for the
+    version that takes a reported case off that register (lowered to 三级 or closed). A Celery
+    task sends ``payload`` to the provincial endpoint with retries; what was sent and when stays
+    here (encrypted: the payload names the student)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")
     school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")

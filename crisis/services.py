@@ -7,7 +7,8 @@ Rules kept here (and tested):
 - every level or status change is a ``CaseEvent`` with who, when and why, and bumps ``version``;
 - lowering or closing needs a reason, and for a 一级 case the crisis group's review decision;
 - every open case has a follow-up due date from the cadence of its level;
-- a 一级 / 二级 confirmation puts a (case, version) row in the 上报 outbox in the same transaction.
+- a 一级 / 二级 confirmation puts a (case, version) row in the 上报 outbox in the same transaction;
+  so does the change that takes a reported case off the register (lowered to 三级, or closed).
 """
 
 from __future__ import annotations
