@@ -2,6 +2,8 @@
 on the student page, the high-risk list, the home panel and the growth PDF. The psychology
 teacher and the county center (who see item answers) read the item."""
 
+import subprocess
+
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -61,3 +63,20 @@ def test_roles_that_see_items_read_the_item(client, world, item9, username):
     texts = _pages(client, world, username)
     for name in ("student page", "high-risk list", "growth pdf"):
         assert any(t in texts[name] for t in ("item 9", "第 9 题")), (username, name)
+
+
+def test_the_leaders_growth_pdf_has_the_level_and_no_item(client, world, item9, tmp_path):
+    client.force_login(world.users["leader_a"])
+    response = client.get(reverse("screening:growth_pdf", args=[world.students["a"].pk]))
+    assert response.status_code == 200
+    pdf = tmp_path / "growth.pdf"
+    pdf.write_bytes(response.content)
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    compact = "".join(text.split())  # line breaks fall anywhere in a PDF's text
+    assert "需关注" in compact or "Needsattention" in compact, compact
+    assert "第9题" not in compact
+    assert "item9" not in compact
+    assert "自伤" not in compact
+    assert "self-harm" not in compact
