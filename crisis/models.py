@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from mhcare.accounts.scope import RecordKind
-from mhcare.core.fields import EncryptedTextField
+from mhcare.core.fields import EncryptedJSONField, EncryptedTextField
 from mhcare.core.risk import LEVEL_COLOURS, RiskLevel
 from mhcare.orgs.models import OrgUnit, SchoolClass, Semester, Student
 from screening.models import RiskProposal
@@ -307,7 +307,7 @@ class CaseTask(models.Model):
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
     school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     assignee = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="crisis_tasks")
-    title = models.CharField(_("task"), max_length=200)
+    title = EncryptedTextField(_("task"), max_length=200)
     due_on = models.DateField(_("due on"))
     done_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -337,7 +337,7 @@ class Review(models.Model):
 
     school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     held_on = models.DateField(_("held on"))
-    participants = models.TextField(_("participants"))
+    participants = EncryptedTextField(_("participants"))
     summary = EncryptedTextField(_("summary"), blank=True)
     next_review_on = models.DateField(_("next review on"), null=True, blank=True)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -396,24 +396,27 @@ class ReportStatus(models.TextChoices):
 
 
 class CaseReport(models.Model):
-    """The outbox of 上报: one row per (case, version) of a 一级 / 二级 case. A Celery task sends
-    ``payload`` to the provincial endpoint with retries; what was sent and when stays here."""
+    """The outbox of 上报: one row per (case, version) of a 一级 / 二级 case, and one for the
+    version that takes a reported case off that register (lowered to 三级 or closed). A Celery
+    task sends ``payload`` to the provincial endpoint with retries; what was sent and when stays
+    here (encrypted: the payload names the student)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")
     school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     county = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField()
     level = models.CharField(max_length=1, choices=RiskLevel.choices)
-    payload = models.JSONField()
+    # The body sent to the platform names the student: encrypted at rest.
+    payload = EncryptedJSONField()
     due_by = models.DateTimeField(_("report due by"))
     status = models.CharField(
         max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    last_error = EncryptedTextField(blank=True)  # may quote the platform echoing the body
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    response = models.JSONField(default=dict, blank=True)
+    response = EncryptedJSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Scope:
@@ -473,7 +476,7 @@ class FamilyContact(models.Model):
     contacted_on = models.DateField(_("date"))
     way = models.CharField(_("way"), max_length=16, choices=ContactWay.choices)
     by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
-    with_whom = models.CharField(_("with whom"), max_length=100)
+    with_whom = EncryptedTextField(_("with whom"), max_length=100)
     topics = EncryptedTextField(_("topics"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

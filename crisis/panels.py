@@ -16,18 +16,22 @@ from mhcare.accounts.models import Role
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.registry import TodoPanel
 from screening.models import RiskProposal
+from screening.risk import proposal_reason_labels_many
 
 PANEL_ROWS = 10
 
 
-def _proposal_rows(proposals: Iterable[RiskProposal]) -> list[dict[str, Any]]:
+def _proposal_rows(actor: Any, proposals: Iterable[RiskProposal]) -> list[dict[str, Any]]:
+    proposals = list(proposals)
+    # A leader reads the level and band, never the item ("PHQ-9 item 9 > 0 …").
+    reasons = proposal_reason_labels_many(actor, proposals)
     return [
         {
             "label": f"{p.student.name} · {p.school.name} · {p.student.klass.name}",
             "url": reverse("crisis:evaluate", args=[p.student_id]),
             "level": p.colour,
             "level_label": p.get_level_display(),
-            "meta": "; ".join(p.reason_labels) + " · " + timesince(p.created_at),
+            "meta": "; ".join(reasons[p.pk]) + " · " + timesince(p.created_at),
         }
         for p in proposals
     ]
@@ -75,7 +79,7 @@ def home_panels(actor: Any) -> Iterable[TodoPanel]:
             TodoPanel(
                 key="students_to_review",
                 title=_("Students to evaluate"),
-                rows=_proposal_rows(pending.rows),
+                rows=_proposal_rows(actor, pending.rows),
                 url=url,
                 empty_text=_("No proposed risk level waits for your evaluation."),
                 order=10,
@@ -144,7 +148,7 @@ def home_panels(actor: Any) -> Iterable[TodoPanel]:
             TodoPanel(
                 key="county_highrisk" if county else "school_highrisk",
                 title=_("County high-risk list") if county else _("School high-risk list"),
-                rows=_case_rows(cases.rows) + _proposal_rows(pending.rows),
+                rows=_case_rows(cases.rows) + _proposal_rows(actor, pending.rows),
                 url=url,
                 empty_text=_("No student in your scope has a proposed or confirmed risk level."),
                 order=10,

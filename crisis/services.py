@@ -7,7 +7,8 @@ Rules kept here (and tested):
 - every level or status change is a ``CaseEvent`` with who, when and why, and bumps ``version``;
 - lowering or closing needs a reason, and for a 一级 case the crisis group's review decision;
 - every open case has a follow-up due date from the cadence of its level;
-- a 一级 / 二级 confirmation puts a (case, version) row in the 上报 outbox in the same transaction.
+- a 一级 / 二级 confirmation puts a (case, version) row in the 上报 outbox in the same transaction;
+  so does the change that takes a reported case off the register (lowered to 三级, or closed).
 """
 
 from __future__ import annotations
@@ -164,14 +165,30 @@ def report_payload(case: Case) -> dict[str, Any]:
     }
 
 
+def _is_reportable(level: str, status: str) -> bool:
+    return level in REPORTED_LEVELS and status != CaseStatus.CLOSED
+
+
 def report_enqueue(case: Case) -> CaseReport | None:
-    """Put the case's current version in the 上报 outbox when it is 一级 / 二级 and active
-    (idempotent by case and version). Delivery is the reporting task's job."""
-    if case.level not in REPORTED_LEVELS or case.status == CaseStatus.CLOSED:
-        return None
+    """Put the case's current version in the 上报 outbox (idempotent by case and version) when it
+    is 一级 / 二级 and active — or when it takes a reported case off that register (lowered to
+    三级 or closed): the platform must learn the change, the payload says the new level and
+    status. Delivery is the reporting task's job."""
     existing = CaseReport.objects.filter(case=case, version=case.version).first()
     if existing is not None:
         return existing
+    reportable = _is_reportable(case.level, case.status)
+    if not reportable:
+        last = (
+            CaseReport.objects.filter(case=case, version__lt=case.version)
+            .order_by("-version")
+            .only("level", "payload")
+            .first()
+        )
+        if last is None or not _is_reportable(last.level, str(last.payload.get("status", ""))):
+            return None  # never reported, or its leaving the register is reported already
+    # A closure keeps the last confirmation time: its deadline runs from now.
+    start = case.level_confirmed_at if reportable else timezone.now()
     return CaseReport.objects.create(
         case=case,
         school_id=case.school_id,
@@ -179,7 +196,7 @@ def report_enqueue(case: Case) -> CaseReport | None:
         version=case.version,
         level=case.level,
         payload=report_payload(case),
-        due_by=case.level_confirmed_at + REPORT_WITHIN,
+        due_by=start + REPORT_WITHIN,
         next_attempt_at=timezone.now(),
     )
 
@@ -396,7 +413,7 @@ def case_set_status(
         to_status=status,
         review=review,
     )
-    if kind == CaseEventKind.REOPENED:
+    if kind in (CaseEventKind.REOPENED, CaseEventKind.CLOSED):
         report_enqueue(case)
     audit_record(
         actor=actor,

@@ -39,6 +39,7 @@ from mhcare.audit.services import audit_record
 from mhcare.core.forms import add_service_errors
 from mhcare.core.paging import pager_links
 from mhcare.orgs.models import OrgUnit, SchoolClass
+from screening.risk import proposal_reason_labels_many
 
 PAGE_SIZE = 50
 EXPORT_MAX_ROWS = 20_000
@@ -68,6 +69,10 @@ def highrisk_list(request: HttpRequest) -> HttpResponse:
         object_type="crisis.highrisk_list",
         detail={"cases": [c.pk for c in cases.rows], "pending": [p.pk for p in pending.rows]},
     )
+    # A leader reads the level and band, never the item.
+    reasons = proposal_reason_labels_many(request.user, pending.rows)
+    for proposal in pending.rows:
+        proposal.visible_reasons = reasons[proposal.pk]  # type: ignore[attr-defined]
     return render(
         request,
         "crisis/highrisk_list.html",

@@ -2,8 +2,11 @@
 province marks): the school's psychology teachers and school leaders (the crisis-group leader)
 get an inbox notification and an e-mail, once per result and recipient.
 
-The message names no student and no score (e-mail leaves the platform): it says that a critical
-result needs review and links to the student's page, where scope and audit apply."""
+The title and body (what is e-mailed) name no student and no score: an e-mail leaves the platform.
+The in-app ``detail`` names the student, the class and the instrument, so that ten alerts are not
+ten identical lines: "张三（八年级(1)班）PHQ-9 第 9 题（自伤或轻生念头）阳性" for the roles that
+see item answers (psychology teacher); a school leader, who sees score summaries only, gets the
+instrument and band, never the item. E-mail links are absolute on ``SITE_URL``."""
 
 from __future__ import annotations
 
@@ -19,8 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from mhcare.accounts.models import Role, RoleAssignment
+from mhcare.accounts.scope import ROLE_KINDS, RecordKind
 from mhcare.notifications.services import Outgoing, notification_send_many
-from screening.models import ScreeningResult
+from screening.models import Instrument, ScreeningResult
+from screening.scoring import _critical_codes, critical_label
 
 ALERT_KIND = "screening_critical"
 ALERT_ROLES = (Role.PSYCH_TEACHER, Role.SCHOOL_LEADER)
@@ -31,8 +36,48 @@ ALERT_BODY = gettext_noop(
 )
 
 
+ALERT_DETAIL = gettext_noop("%(student)s (%(klass)s) %(instrument)s: %(what)s")
+ALERT_DETAIL_SUMMARY = gettext_noop("critical result (%(band)s)")
+# Roles that see item answers get the item; the others (school leader) the summary.
+ITEM_ROLES = frozenset(r for r in ALERT_ROLES if RecordKind.SCORE in ROLE_KINDS.get(r, frozenset()))
+
+
 def alert_key(result_id: int) -> str:
     return f"screening-critical:{result_id}"
+
+
+def critical_item_labels(result: ScreeningResult, language: str | None = None) -> list[str]:
+    """What made the result critical, in words ("第 9 题（自伤或轻生念头）阳性"): item level, for
+    the roles that see item answers only."""
+    definition = result.instrument.definition
+    by_number: dict[int, int | None] = {}
+    for item, answer in zip(definition.get("items", []), result.answers or [], strict=False):
+        by_number[int(item["number"])] = answer
+    codes = _critical_codes(
+        definition,
+        band=result.band,
+        total=result.total,
+        by_number=by_number,
+        scores=result.scores or {},
+        instrument_code=result.instrument.code,
+    )
+    return [critical_label(definition, code, language) for code in codes]
+
+
+def alert_detail(result: ScreeningResult, *, language: str, with_items: bool) -> str:
+    """The in-app line of one alert (never e-mailed)."""
+    with translation.override(language):
+        what = ""
+        if with_items:
+            what = "；".join(critical_item_labels(result, language))
+        if not what:
+            what = _(ALERT_DETAIL_SUMMARY) % {"band": result.band_label or "-"}
+        return _(ALERT_DETAIL) % {
+            "student": result.student.name,
+            "klass": result.student.klass.name,
+            "instrument": result.instrument.code,
+            "what": what,
+        }
 
 
 @transaction.atomic
@@ -45,12 +90,29 @@ def alert_critical_results(result_ids: Iterable[int]) -> int:
     results = list(
         ScreeningResult.objects.filter(pk__in=ids, is_critical=True)
         .order_by("id")
-        .values_list("id", "school_id", "student_id")
+        .select_related("student__klass")
+        .only(
+            "id",
+            "school_id",
+            "student_id",
+            "instrument_id",
+            "answers",
+            "scores",
+            "total",
+            "band",
+            "student__name",
+            "student__klass__name",
+        )
     )
     if not results:
         return 0
-    school_ids = {school_id for _, school_id, _ in results}
+    # Few instruments, possibly thousands of results: each definition is read once.
+    instruments = Instrument.objects.in_bulk({result.instrument_id for result in results})
+    for result in results:
+        result.instrument = instruments[result.instrument_id]
+    school_ids = {result.school_id for result in results}
     recipients: dict[int, list] = defaultdict(list)
+    sees_items: set[tuple[int, int]] = set()  # (school, user) with a role that sees items
     seen: set[tuple[int, int]] = set()
     for assignment in (
         RoleAssignment.objects.active()
@@ -58,35 +120,49 @@ def alert_critical_results(result_ids: Iterable[int]) -> int:
         .select_related("user")
         .order_by("user_id")
     ):
-        if (assignment.org_unit_id, assignment.user_id) not in seen:
-            seen.add((assignment.org_unit_id, assignment.user_id))
+        key = (assignment.org_unit_id, assignment.user_id)
+        if assignment.role in ITEM_ROLES:
+            sees_items.add(key)
+        if key not in seen:
+            seen.add(key)
             recipients[assignment.org_unit_id].append(assignment.user)
     texts: dict[str, tuple[str, str]] = {}  # language → (title, body), translated once each
 
-    def text_for(user: Any) -> tuple[str, str]:
-        language = getattr(user, "language", None) or settings.LANGUAGE_CODE
+    def language_of(user: Any) -> str:
+        return getattr(user, "language", None) or settings.LANGUAGE_CODE
+
+    def text_for(language: str) -> tuple[str, str]:
         if language not in texts:
             with translation.override(language):
                 texts[language] = (_(ALERT_TITLE), _(ALERT_BODY))
         return texts[language]
 
     outgoing: list[Outgoing] = []
-    for result_id, school_id, student_id in results:
-        users = recipients.get(school_id)
+    for result in results:
+        users = recipients.get(result.school_id)
         if not users:
             continue
-        url = reverse("orgs:student_detail", args=[student_id])
+        # Stored as the in-app path; the e-mail makes it absolute on SITE_URL.
+        url = reverse("orgs:student_detail", args=[result.student_id])
+        details: dict[tuple[str, bool], str] = {}
         for user in users:
-            title, body = text_for(user)
+            language = language_of(user)
+            with_items = (result.school_id, user.pk) in sees_items
+            if (language, with_items) not in details:
+                details[(language, with_items)] = alert_detail(
+                    result, language=language, with_items=with_items
+                )
+            title, body = text_for(language)
             outgoing.append(
                 Outgoing(
                     recipient=user,
                     kind=ALERT_KIND,
-                    key=alert_key(result_id),
+                    key=alert_key(result.pk),
                     title=title,
                     body=body,
                     url=url,
                     urgent=True,
+                    detail=details[(language, with_items)],
                 )
             )
     # One statement for all (an import can alert thousands); existing ones are left alone.

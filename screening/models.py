@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from mhcare.accounts.scope import RecordKind
-from mhcare.core.fields import EncryptedTextField
+from mhcare.core.fields import EncryptedJSONField, EncryptedTextField
 from mhcare.core.risk import LEVEL_COLOURS, RiskLevel  # re-exported; callers use mhcare.core.risk
 from mhcare.orgs.models import OrgUnit, Student
 
@@ -385,7 +385,8 @@ class ImportJob(models.Model):
     blank_rows = models.PositiveIntegerField(default=0)
     # The template's example rows found in the file: never imported.
     example_rows = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
+    # Error texts quote the cells (names): encrypted at rest.
+    errors = EncryptedJSONField(default=list, blank=True)
     # Every error counted by kind: {kind: [rows, errors]} (``errors`` keeps the first ones).
     error_counts = models.JSONField(default=dict, blank=True)
     # Runs started: a job that kills its worker is redelivered (acks_late) and given up after
@@ -507,7 +508,7 @@ class SupportPlan(models.Model):
     school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     goals = EncryptedTextField(_("goals"), blank=True)
     measures = EncryptedTextField(_("measures"), blank=True)
-    responsible = models.CharField(_("responsible people"), max_length=255, blank=True)
+    responsible = EncryptedTextField(_("responsible people"), max_length=255, blank=True)
     review_date = models.DateField(_("review date"), null=True, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -15,7 +15,7 @@ from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.registry import NavItem, StudentAction, TimelineEvent
 from mhcare.core.risk import LEVEL_COLOURS, RiskLevel
-from screening import selectors
+from screening import risk, selectors
 from screening.models import OPEN_PROPOSAL_STATUSES
 from screening.services import may_enter_results
 
@@ -77,7 +77,10 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
                 )
             )
     if scope.can(actor, RecordKind.CASE):
-        for proposal in selectors.proposal_list(actor=actor, student=student):
+        proposals = list(selectors.proposal_list(actor=actor, student=student))
+        # Items only for roles that see items; a leader reads the level and band.
+        reasons = risk.proposal_reason_labels_many(actor, proposals)
+        for proposal in proposals:
             events.append(
                 TimelineEvent(
                     at=proposal.created_at,
@@ -87,7 +90,7 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
                         "level": proposal.get_level_display(),
                         "status": proposal.get_status_display(),
                     },
-                    detail="; ".join(proposal.reason_labels),
+                    detail="; ".join(reasons[proposal.pk]),
                     level=LEVEL_COLOURS.get(RiskLevel(proposal.level), ""),
                 )
             )

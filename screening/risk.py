@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -123,3 +124,85 @@ def propose(
     # "1" is the most severe level; the string values sort the same way.
     level = min(rule.level for rule in matched)
     return Proposal(level=level, reasons=[rule.code for rule in matched])
+
+
+SUMMARY_REASON = _("Needs attention: %(level)s proposed")
+SUMMARY_REASON_WITH_BAND = _("Needs attention: %(level)s proposed (%(instrument)s: %(band)s)")
+
+
+def _screening_reason_codes() -> set[str]:
+    return {rule.code for rule in DEFAULT_RULES} | {rule.code for rule in active_rules()}
+
+
+def sees_items_at(actor: Any, school_id: int) -> bool:
+    """Whether the actor may read item answers and scores (``RecordKind.SCORE``) of students of
+    the school: the psychology teacher and the county center, not a school leader (whose
+    summary is the level and band). No query unless the actor holds both kinds of roles."""
+    from mhcare.accounts import scope
+    from mhcare.accounts.scope import ROLE_KINDS, RecordKind
+
+    grants = scope.grants(actor)
+    with_items = [g for g in grants if RecordKind.SCORE in ROLE_KINDS.get(g.role, frozenset())]
+    if not with_items:
+        return False
+    if all(RecordKind.SCORE in ROLE_KINDS.get(g.role, frozenset()) for g in grants):
+        return True
+    cached = getattr(actor, "_mhcare_score_schools", None)
+    if cached is None:
+        cached = set(scope.schools(actor, RecordKind.SCORE).values_list("pk", flat=True))
+        actor._mhcare_score_schools = cached
+    return school_id in cached
+
+
+def _labels(actor: Any, proposal: Any, band: tuple[str, str] | None) -> list[str]:
+    if sees_items_at(actor, proposal.school_id):
+        return [reason_label(code) for code in proposal.reasons]
+    screening_codes = _screening_reason_codes()
+    labels = [reason_label(code) for code in proposal.reasons if code not in screening_codes]
+    if len(labels) < len(proposal.reasons):
+        level = proposal.get_level_display()
+        if band is not None:
+            summary = SUMMARY_REASON_WITH_BAND % {
+                "level": level,
+                "instrument": band[0],
+                "band": band[1],
+            }
+        else:
+            summary = SUMMARY_REASON % {"level": level}
+        labels.insert(0, str(summary))
+    return labels
+
+
+def proposal_reason_labels_many(actor: Any, proposals: Iterable[Any]) -> dict[int, list[str]]:
+    """The reasons of each proposal as ``actor`` may read them, by proposal id. A screening rule
+    names an item or a total ("PHQ-9 item 9 > 0 …"): only for roles that see item answers at the
+    student's school (psychology teacher, county center). The others — a school leader, whose
+    view of scores is the summary — read the level and the band of the result that raised it:
+    "Needs attention: 二级 proposed (PHQ-9: moderately severe)". Other reasons (a teacher's
+    observation) stay as they are. One query for the bands, none when every proposal is
+    readable in full."""
+    from mhcare.accounts import scope
+    from mhcare.accounts.scope import RecordKind
+    from screening.models import ScreeningResult
+
+    proposals = list(proposals)
+    result_ids = {
+        p.source_result_id
+        for p in proposals
+        if p.source_result_id and not sees_items_at(actor, p.school_id)
+    }
+    bands: dict[int, tuple[str, str]] = {}
+    if result_ids:
+        results = (
+            scope.scoped(actor, ScreeningResult, kind=RecordKind.SCORE_SUMMARY)
+            .filter(pk__in=result_ids)
+            .select_related("instrument")
+            .only("id", "band", "instrument__code", "instrument__definition")
+        )
+        bands = {r.pk: (r.instrument.code, r.band_label) for r in results if r.band}
+    return {p.pk: _labels(actor, p, bands.get(p.source_result_id)) for p in proposals}
+
+
+def proposal_reason_labels(actor: Any, proposal: Any) -> list[str]:
+    """:func:`proposal_reason_labels_many` for one proposal."""
+    return proposal_reason_labels_many(actor, [proposal])[proposal.pk]

@@ -17,7 +17,13 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 LONG_RUNNING = {"postgres", "redis", "web", "worker", "beat"}
-SECRETS = ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "POSTGRES_PASSWORD", "ALLOWED_HOSTS")
+SECRETS = (
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+    "POSTGRES_PASSWORD",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+)
 
 
 # What a production process inherits from the test run: nothing else (the test session sets
@@ -32,6 +38,7 @@ def _production_env(**overrides: str | None) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(48)[:64],
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         ALLOWED_HOSTS="mhcare.example.org",
+        SITE_URL="https://mhcare.example.org",
     )
     for key, value in overrides.items():
         if value is None:
@@ -80,6 +87,7 @@ def compose_env(tmp_path: Path) -> tuple[dict[str, str], Path]:
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         POSTGRES_PASSWORD="dummy-password",
         ALLOWED_HOSTS="mhcare.example.org",
+        SITE_URL="https://mhcare.example.org",
     )
     env_file = tmp_path / "empty.env"
     env_file.write_text("")
@@ -103,6 +111,7 @@ def test_check_deploy_prints_no_warning():
         ({"SECRET_KEY": "django-insecure-" + "a" * 50}, "SECRET_KEY must be set"),
         ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS must hold"),
         ({"FIELD_ENCRYPTION_KEYS": "not-a-fernet-key"}, "FIELD_ENCRYPTION_KEYS"),
+        ({"SITE_URL": None}, "SITE_URL must be set"),
     ],
 )
 def test_production_refuses_to_start_without_real_secrets(overrides, message):

@@ -19,6 +19,7 @@ from crisis.incidents.services import STEP_FIELDS
 from crisis.models import Incident, IncidentKind, IncidentSeverity
 from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
+from mhcare.audit.apis import AuditedListMixin
 from mhcare.core.pagination import KeysetPagination
 
 
@@ -37,7 +38,7 @@ class IncidentPagination(CursorPagination):
     ordering = ("-occurred_at", "-id")
 
 
-class IncidentListApi(generics.ListAPIView[Incident]):
+class IncidentListApi(AuditedListMixin, generics.ListAPIView[Incident]):
     permission_classes = [SeesIncidents]
     serializer_class = IncidentSerializer
     pagination_class = IncidentPagination

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -65,10 +65,19 @@ def unreported_list(
     page_size: int = 50,
     now: datetime.datetime | None = None,
 ) -> UnreportedPage:
-    """Reports not yet sent, most urgent first, one keyset page on ``(due_by, id)`` (``after`` is
+    """Reports not yet sent, one per case (its latest unsent version), most urgent first, one
+    keyset page on ``(due_by, id)`` (``after`` is
     the id of the previous page's last row): no OFFSET, no COUNT."""
     now = now or timezone.now()
-    queryset = report_queryset(actor=actor).exclude(status=ReportStatus.SENT)
+    # One row per case: its latest unsent version (the earlier ones are still delivered).
+    latest = (
+        scope.scoped(actor, CaseReport)
+        .exclude(status=ReportStatus.SENT)
+        .order_by("case_id", "-version")
+        .distinct("case_id")
+        .values("pk")
+    )
+    queryset = report_queryset(actor=actor).filter(pk__in=Subquery(latest))
     if after is not None:
         last = scope.scoped(actor, CaseReport).filter(pk=after).values_list("due_by", flat=True)
         last_due = last.first()

@@ -30,8 +30,14 @@ class CaseReportPayloadSerializer(serializers.Serializer):
     schema = serializers.CharField(help_text='Always "mhcare.case-report/1"')
     case_id = serializers.IntegerField()
     version = serializers.IntegerField(help_text="Grows with every level or status change")
-    level = serializers.ChoiceField(choices=["1", "2"], help_text="1 = 一级 (red), 2 = 二级")
-    status = serializers.ChoiceField(choices=["open", "monitoring", "referred", "closed"])
+    level = serializers.ChoiceField(
+        choices=["1", "2", "3"],
+        help_text="1 = 一级 (red), 2 = 二级; 3 = lowered to 三级 (the case leaves the register)",
+    )
+    status = serializers.ChoiceField(
+        choices=["open", "monitoring", "referred", "closed"],
+        help_text="closed = the case was closed (reported once when it had been reported)",
+    )
     # DRF pops declared fields from the class, so this does not shadow ``Field.source``.
     source = serializers.CharField(  # type: ignore[assignment]
         help_text="How the case was opened (screening, observation …)"
@@ -99,7 +105,9 @@ class CaseReportSerializer(serializers.ModelSerializer[CaseReport]):
     payload = PayloadField(read_only=True)
     response = serializers.JSONField(read_only=True, help_text="The platform's JSON answer")
     status = serializers.CharField(read_only=True, help_text="pending | sent | failed")
-    level = serializers.CharField(read_only=True, help_text="1 = 一级, 2 = 二级")
+    level = serializers.CharField(
+        read_only=True, help_text="1 = 一级, 2 = 二级, 3 = lowered to 三级"
+    )
 
     class Meta:
         model = CaseReport

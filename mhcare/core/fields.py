@@ -13,12 +13,15 @@ randomised, the database cannot compare values: every lookup except ``isnull`` i
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.lookups import IsNull
 
@@ -96,6 +99,12 @@ class EncryptedTextField(models.TextField):
 
     description = "Encrypted text"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A column that was a CharField keeps its limit on the plain text (as CharField does).
+        if self.max_length is not None:
+            self.validators.append(MaxLengthValidator(self.max_length))
+
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
         if value is None or value == "":
             return value
@@ -116,9 +125,94 @@ class EncryptedTextField(models.TextField):
         raise FieldError(LOOKUP_REFUSED_ERROR)
 
 
+class EncryptedJSONField(EncryptedTextField):
+    """JSON (a dict or a list) encrypted at rest: the column holds the Fernet token of the JSON
+    text, so names inside a stored payload or error list are not readable with ``SELECT``. Python
+    sees the decoded value, as with ``JSONField``; no lookup (not even ``has_key``)."""
+
+    description = "Encrypted JSON"
+    # For django-stubs: the attribute holds any JSON value, not a str.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        if value == "":
+            return self.get_default()
+        return json.loads(decrypt_str(value))
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def get_prep_value(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return encrypt_str(json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder))
+
+    def value_to_string(self, obj: models.Model) -> str:
+        return json.dumps(self.value_from_object(obj), ensure_ascii=False, cls=DjangoJSONEncoder)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        from django import forms
+
+        return super().formfield(**{"form_class": forms.JSONField, **kwargs})
+
+
 def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:
     return [
         f
         for f in model._meta.concrete_fields
         if isinstance(f, EncryptedTextField)  # type: ignore[misc]
     ]
+
+
+ENCRYPT_BATCH = 1000
+
+
+def encrypt_column_in_place(connection: Any, table: str, column: str) -> int:
+    """For a data migration that turns a plain column into an encrypted one: encrypt each
+    non-empty value that is not a token already (so the migration can be re-run after a partial
+    failure). Returns how many rows it changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT id, "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL '  # noqa: S608
+            f"AND \"{column}\" <> '' ORDER BY id"
+        )
+        rows = cursor.fetchall()
+    updates = []
+    for pk, text in rows:
+        try:
+            decrypt_str(text)
+        except DecryptionError:
+            updates.append((encrypt_str(text), pk))
+    with connection.cursor() as cursor:
+        for start in range(0, len(updates), ENCRYPT_BATCH):
+            cursor.executemany(
+                f'UPDATE "{table}" SET "{column}" = %s WHERE id = %s',  # noqa: S608
+                updates[start : start + ENCRYPT_BATCH],
+            )
+    return len(updates)
+
+
+def decrypt_column_in_place(connection: Any, table: str, column: str) -> int:
+    """The reverse of :func:`encrypt_column_in_place` (values that are not tokens stay)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT id, "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL '  # noqa: S608
+            f"AND \"{column}\" <> '' ORDER BY id"
+        )
+        rows = cursor.fetchall()
+    updates = []
+    for pk, token in rows:
+        try:
+            updates.append((decrypt_str(token), pk))
+        except DecryptionError:
+            continue
+    with connection.cursor() as cursor:
+        for start in range(0, len(updates), ENCRYPT_BATCH):
+            cursor.executemany(
+                f'UPDATE "{table}" SET "{column}" = %s WHERE id = %s',  # noqa: S608
+                updates[start : start + ENCRYPT_BATCH],
+            )
+    return len(updates)

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mhcare.core.fields import EncryptedTextField
+
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
     def unread(self) -> "NotificationQuerySet":
@@ -20,6 +22,9 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
+    # Shown in the app only, never e-mailed: it may name the student (an e-mail leaves the
+    # platform). Encrypted at rest like every other text about a child.
+    detail = EncryptedTextField(_("detail"), blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     send_email = models.BooleanField(default=True)

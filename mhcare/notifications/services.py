@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from mhcare.core.fields import encrypt_str
 from mhcare.notifications.models import EmailMode, EmailPreference, Notification
 
 User = get_user_model()
@@ -35,6 +36,8 @@ class Outgoing:
     url: str = ""
     send_email: bool = True
     urgent: bool = False
+    # In-app only (never e-mailed): may name the student.
+    detail: str = ""
 
 
 def digest_user_ids(user_ids: Iterable[int]) -> set[int]:
@@ -76,6 +79,7 @@ def notification_send(
     url: str = "",
     send_email: bool = True,
     urgent: bool = False,
+    detail: str = "",
 ) -> Notification:
     """Put a notification in ``recipient``'s inbox and e-mail it after commit — at once, or in the
     recipient's daily digest if they chose one and the message is not ``urgent``.
@@ -84,17 +88,18 @@ def notification_send(
     sends nothing. Notifications carry no student data beyond what their title says, so sending one
     is not itself audited; the action that caused it is.
     """
-    outgoing = Outgoing(recipient, kind, key, title, body, url, send_email, urgent)
+    outgoing = Outgoing(recipient, kind, key, title, body, url, send_email, urgent, detail)
     notification_send_many([outgoing])
     return Notification.objects.get(recipient=recipient, key=key)
 
 
 _INSERT_SQL = """
 INSERT INTO notifications_notification
-    (recipient_id, kind, key, title, body, url, created_at, send_email, urgent, email_deferred)
+    (recipient_id, kind, key, title, body, url, created_at, send_email, urgent, email_deferred,
+     detail)
 SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[], %s::text[],
                      %s::varchar[], %s::timestamptz[], %s::boolean[], %s::boolean[],
-                     %s::boolean[])
+                     %s::boolean[], %s::text[])
 ON CONFLICT ON CONSTRAINT notification_once_per_key DO NOTHING
 RETURNING id, send_email
 """
@@ -109,7 +114,7 @@ def notification_send_many(items: Sequence[Outgoing]) -> int:
         return 0
     digest = digest_user_ids({item.recipient.pk for item in items})
     now = timezone.now()
-    columns: list[list[Any]] = [[] for _ in range(10)]
+    columns: list[list[Any]] = [[] for _ in range(11)]
     for item in items:
         emailable = item.send_email and bool(item.recipient.email)
         deferred = emailable and not item.urgent and item.recipient.pk in digest
@@ -124,6 +129,7 @@ def notification_send_many(items: Sequence[Outgoing]) -> int:
             emailable and not deferred,
             item.urgent,
             deferred,
+            encrypt_str(str(item.detail)) if item.detail else "",
         )
         for column, value in zip(columns, row, strict=True):
             column.append(value)
@@ -150,11 +156,20 @@ def preference_set(*, actor: Any, mode: str) -> EmailPreference:
     return preference
 
 
+def absolute_url(path: str) -> str:
+    """``path`` on ``settings.SITE_URL``: a link in an e-mail must open from a mail client."""
+    if not path or path.startswith(("http://", "https://")):
+        return path
+    base = str(getattr(settings, "SITE_URL", "") or "").rstrip("/")
+    return f"{base}/{path.lstrip('/')}"
+
+
 def _email_text(notification: Notification) -> str:
+    """The e-mail: title and body only (never ``detail``, which may name the student), and an
+    absolute link."""
     parts = [notification.body] if notification.body else []
     if notification.url:
-        base = str(getattr(settings, "SITE_URL", "") or "").rstrip("/")
-        parts.append(f"{base}{notification.url}")
+        parts.append(absolute_url(notification.url))
     parts.append(_("You can read this message in your mhcare inbox."))
     return "\n\n".join(parts)
 

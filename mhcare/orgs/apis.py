@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
+from mhcare.audit.apis import AuditedListMixin
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.orgs import selectors
@@ -40,8 +41,9 @@ class StudentFilter(filters.FilterSet):
         fields = ["school", "grade", "klass"]
 
 
-class StudentListApi(generics.ListAPIView[Student]):
-    """The students the caller may see, by keyset (cursor) pagination ordered by id."""
+class StudentListApi(AuditedListMixin, generics.ListAPIView[Student]):
+    """The students the caller may see, by keyset (cursor) pagination ordered by id. Each
+    request is audited (the ids of the page)."""
 
     serializer_class = StudentSerializer
     permission_classes = [CanSeeStudents]

@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mhcare.core.fields import EncryptedTextField
+
 PATH_SEPARATOR = "/"
 
 
@@ -354,7 +356,9 @@ class Guardian(models.Model):
     school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("name"), max_length=50)
     relation = models.CharField(_("relation"), max_length=20, choices=GuardianRelation.choices)
-    phone = models.CharField(_("phone"), max_length=20)
+    # Encrypted at rest; shown masked (``masked_phone``) except where a person must call. No
+    # query filters on it (the roster import matches guardians by student, name and relation).
+    phone = EncryptedTextField(_("phone"), max_length=20)
     is_primary = models.BooleanField(_("primary contact"), default=False)
 
     class Scope:

@@ -16,15 +16,17 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mhcare.accounts import scope
+from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core import registry
 from mhcare.core.paging import pager_links
 from mhcare.orgs import importers, selectors, services
 from mhcare.orgs.forms import RosterImportForm, StudentFilterForm
-from mhcare.orgs.models import Student
+from mhcare.orgs.models import Guardian, Student
 
 PAGE_SIZE = 50
 TEMPLATE_FILENAME = "mhcare-roster-template.xlsx"
@@ -73,10 +75,34 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": registry.student_actions_for(request.user, student),
             "timeline": registry.timeline_for(request.user, student),
             "sections": registry.student_sections_for(request.user, student),
+            "may_show_phones": scope.can(request.user, RecordKind.FAMILY),
             "show_viewers": viewers is not None,
             "viewers": viewers,
         },
     )
+
+
+@login_required
+@require_POST
+@transaction.atomic
+def guardian_phone(request: HttpRequest, pk: int) -> HttpResponse:
+    """A guardian's full phone number, for the people who call families (the roles that see
+    family contacts); everywhere else it is masked. Each showing is audited, in the same
+    transaction: if the event cannot be written, the number is not shown."""
+    guardian = scope.get_scoped_or_404(
+        request.user,
+        Guardian.objects.select_related("student"),
+        kind=RecordKind.FAMILY,
+        pk=pk,
+    )
+    audit_record(
+        actor=request.user,
+        action=Action.VIEW,
+        obj=guardian,
+        student=guardian.student_id,
+        detail={"field": "phone"},
+    )
+    return render(request, "orgs/guardian_phone.html", {"guardian": guardian})
 
 
 def _viewers(actor: Any, student: Student) -> Any:

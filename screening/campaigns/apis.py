@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
+from mhcare.audit.apis import AuditedListMixin
 from mhcare.orgs.models import OrgKind, SchoolYear, Semester, Student
 from screening.apis_scoring import _errors
 from screening.campaigns import selectors, services
@@ -169,7 +170,7 @@ def _entry_students(actor: Any) -> QuerySet[Student]:
     return scope.scoped(actor, Student, kind=RecordKind.SCORE).select_related("klass")
 
 
-class ResultListCreateApi(generics.ListCreateAPIView[ScreeningResult]):
+class ResultListCreateApi(AuditedListMixin, generics.ListCreateAPIView[ScreeningResult]):
     """GET: results of your scope (filter by ``campaign`` and / or ``student``), keyset pages.
     POST: enter one result in a campaign (upsert: entering the same student again re-scores)."""
 

@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from mhcare.audit.apis import AuditedListMixin
 from screening.models import Observation, ObservationStatus
 from screening.observations import selectors, services
 from screening.observations.serializers import (
@@ -33,7 +34,7 @@ class ReportsOrReviews(permissions.BasePermission):
         return services.may_review(user)
 
 
-class ObservationListCreateApi(generics.ListCreateAPIView[Observation]):
+class ObservationListCreateApi(AuditedListMixin, generics.ListCreateAPIView[Observation]):
     permission_classes = [ReportsOrReviews]
 
     def get_serializer_class(self) -> Any:

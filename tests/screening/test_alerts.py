@@ -6,7 +6,8 @@ import datetime
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -103,6 +104,56 @@ def test_alert_title_follows_the_recipients_language(world, django_capture_on_co
     assert Notification.objects.get(recipient=leader, key=alert_key(result.pk)).title == (
         ALERT_TITLE
     )
+
+
+def test_the_in_app_alert_names_student_and_item_the_email_does_not(
+    world, django_capture_on_commit_callbacks, settings
+):
+    # given a psych teacher and a leader reading English, and the site's public address
+    settings.SITE_URL = "https://mhcare.example.gov.cn"
+    for key in ("psych_a", "leader_a"):
+        world.users[key].language = "en"
+        world.users[key].save()
+    student = world.students["a"]
+    # when PHQ-9 item 9 is positive
+    with django_capture_on_commit_callbacks(execute=True):
+        result = enter(world, "PHQ-9", [0] * 8 + [2])
+    # then the psych teacher's inbox line names the student, class, instrument and item
+    psych = Notification.objects.get(recipient=world.users["psych_a"], key=alert_key(result.pk))
+    assert psych.detail == (
+        f"{student.name} ({student.klass.name}) PHQ-9: "
+        "Item 9 (thoughts of death or self-harm) positive"
+    )
+    # the leader's names the student and the band, never the item
+    leader = Notification.objects.get(recipient=world.users["leader_a"], key=alert_key(result.pk))
+    assert student.name in leader.detail
+    assert "PHQ-9" in leader.detail
+    assert "critical result" in leader.detail
+    assert "Item 9" not in leader.detail
+    assert "self-harm" not in leader.detail
+    # the detail is encrypted at rest
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT detail FROM notifications_notification WHERE id = %s", [psych.pk])
+        assert student.name not in cursor.fetchone()[0]
+    # two alerts about two students differ in the inbox
+    with django_capture_on_commit_callbacks(execute=True):
+        other = enter(world, "PHQ-9", [0] * 8 + [1], student="a_other_class")
+    other_detail = Notification.objects.get(
+        recipient=world.users["psych_a"], key=alert_key(other.pk)
+    ).detail
+    assert other_detail != psych.detail
+    # the e-mails carry no name, no item, and an absolute link
+    path = reverse("orgs:student_detail", args=[student.pk])
+    for message in mail.outbox:
+        assert student.name not in message.subject + message.body
+        assert "Item 9" not in message.body
+        assert "第 9 题" not in message.body
+    assert any(f"https://mhcare.example.gov.cn{path}" in message.body for message in mail.outbox)
+    # the inbox page shows the detail to its recipient
+    client = Client()
+    client.force_login(world.users["psych_a"])
+    page = client.get(reverse("notifications:inbox"))
+    assert student.name in page.content.decode()
 
 
 def test_a_result_that_is_not_critical_alerts_nobody(world, django_capture_on_commit_callbacks):
