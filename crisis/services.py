@@ -39,17 +39,16 @@ from crisis.models import (
     ReviewDecisionKind,
     TransferStatus,
 )
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.models import Role
-from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.orgs.models import OrgUnit, Student
 from screening.models import ProposalStatus, RiskLevel, RiskProposal
 
 # Roles that decide levels and keep case records (the county center supervises and may act).
-CASE_WRITERS = frozenset({Role.PSYCH_TEACHER, Role.COUNTY_CENTER})
-REVIEW_WRITERS = frozenset({Role.PSYCH_TEACHER, Role.SCHOOL_LEADER})
+CASE_WRITERS = policy.ACTION_RULES[policy.Action.WRITE_CASE].roles
+REVIEW_WRITERS = policy.ACTION_RULES[policy.Action.RECORD_REVIEW].roles
 DEFAULT_CADENCE = {"1": 3, "2": 7, "3": 30}
 REPORTED_LEVELS = ("1", "2")
 REPORT_WITHIN = datetime.timedelta(hours=24)
@@ -93,11 +92,8 @@ def _today() -> datetime.date:
 
 
 def may_write_cases(actor: Any, student: Student | None = None) -> bool:
-    if not scope.has_role(actor, *CASE_WRITERS):
-        return False
-    if student is None:
-        return True
-    return scope.scoped(actor, Student, kind=RecordKind.CASE).filter(pk=student.pk).exists()
+    """A case writer's assignment (somewhere, or covering ``student``): ``policy.WRITE_CASE``."""
+    return policy.allowed(actor, policy.Action.WRITE_CASE, student)
 
 
 def _require_writer(actor: Any, student: Student, review: Review | None = None) -> None:
@@ -530,10 +526,7 @@ class DecisionInput:
 
 
 def may_record_reviews(actor: Any, school: OrgUnit) -> bool:
-    return any(
-        g.role in REVIEW_WRITERS and g.class_id is None and school.path.startswith(g.unit_path)
-        for g in scope.grants(actor)
-    )
+    return policy.allowed(actor, policy.Action.RECORD_REVIEW, school)
 
 
 @transaction.atomic
@@ -655,11 +648,7 @@ def transfer_request(*, actor: Any, case: Case, to_school: OrgUnit, note: str = 
 
 
 def may_accept_transfer(actor: Any, transfer: CaseTransfer) -> bool:
-    path = transfer.to_school.path
-    return any(
-        g.role in CASE_WRITERS and g.class_id is None and path.startswith(g.unit_path)
-        for g in scope.grants(actor)
-    )
+    return policy.allowed(actor, policy.Action.WRITE_CASE, transfer.to_school)
 
 
 @transaction.atomic

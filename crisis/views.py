@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
@@ -32,7 +31,7 @@ from crisis.forms import (
     TransferForm,
 )
 from crisis.models import Case
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
@@ -51,7 +50,7 @@ def _filters(request: HttpRequest) -> tuple[HighRiskFilterForm, selectors.CaseFi
     return form, selectors.CaseFilters(), None
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CASES)
 @require_GET
 def highrisk_list(request: HttpRequest) -> HttpResponse:
     selectors.require_case_access(request.user)
@@ -83,7 +82,7 @@ def highrisk_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CASES)
 @require_GET
 def highrisk_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as an Excel workbook, with the viewer's name and the time in the file.
@@ -160,7 +159,7 @@ def highrisk_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_http_methods(["GET", "POST"])
 def evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     """The comprehensive evaluation (综合评估) of one student."""
@@ -231,14 +230,14 @@ def _case_page(
     )
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CASES)
 @require_GET
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(actor=request.user, pk=pk)
     return _case_page(request, case)
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_POST
 def case_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
@@ -256,7 +255,7 @@ def case_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     return _case_page(request, case, {"follow_up": form}, status=400)
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_POST
 def case_level(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
@@ -274,7 +273,7 @@ def case_level(request: HttpRequest, pk: int) -> HttpResponse:
     return _case_page(request, case, {"level": form}, status=400)
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_POST
 def case_status(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
@@ -310,7 +309,7 @@ def _review_school(request: HttpRequest) -> OrgUnit:
     return schools[0]
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CASES)
 @require_GET
 def review_list(request: HttpRequest) -> HttpResponse:
     reviews = selectors.review_list(actor=request.user)
@@ -327,7 +326,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.RECORD_REVIEW)
 @require_http_methods(["GET", "POST"])
 def review_create(request: HttpRequest) -> HttpResponse:
     school = _review_school(request)
@@ -361,7 +360,7 @@ def review_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_POST
 def case_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
@@ -384,7 +383,7 @@ def case_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     return _case_page(request, case, {"transfer": form}, status=400)
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_POST
 def case_task(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
@@ -408,7 +407,7 @@ def case_task(request: HttpRequest, pk: int) -> HttpResponse:
     return _case_page(request, case, {"task": form}, status=400)
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_http_methods(["GET", "POST"])
 def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):

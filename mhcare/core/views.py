@@ -1,15 +1,14 @@
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.core.registry import todo_for
 
 
-@login_required
+@policy.any_authenticated
 def home(request: HttpRequest) -> HttpResponse:
     """The home page: what this person needs first, from every app's registered panels."""
     return render(
@@ -19,6 +18,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@policy.public
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -14,7 +14,7 @@ from rest_framework import generics, permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
@@ -40,6 +40,7 @@ class StudentFilter(filters.FilterSet):
         fields = ["school", "grade", "klass"]
 
 
+@policy.requires(policy.Action.VIEW_STUDENTS)
 class StudentListApi(generics.ListAPIView[Student]):
     """The students the caller may see, by keyset (cursor) pagination ordered by id."""
 
@@ -51,6 +52,7 @@ class StudentListApi(generics.ListAPIView[Student]):
         return selectors.student_queryset(actor=self.request.user)
 
 
+@policy.requires(policy.Action.VIEW_STUDENTS)
 class StudentDetailApi(generics.RetrieveAPIView[Student]):
     """One student; out of scope answers 404. Each read is audited."""
 

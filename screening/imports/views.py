@@ -3,14 +3,13 @@ outside the actor's scope is 404 (the same as a missing one)."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
@@ -29,7 +28,7 @@ def _require_import_access(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-@login_required
+@policy.requires(policy.Action.ENTER_RESULTS)
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     _require_import_access(request)
@@ -67,14 +66,14 @@ def _job_context(request: HttpRequest, pk: int) -> dict[str, object]:
     }
 
 
-@login_required
+@policy.requires(policy.Action.ENTER_RESULTS)
 @require_GET
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_import_access(request)
     return render(request, "screening/imports/detail.html", _job_context(request, pk))
 
 
-@login_required
+@policy.requires(policy.Action.ENTER_RESULTS)
 @require_GET
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The htmx-polled progress bar; a finished job reloads the page to show its result."""
@@ -86,7 +85,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@login_required
+@policy.requires(policy.Action.ENTER_RESULTS)
 @require_GET
 @transaction.atomic
 def import_template(request: HttpRequest, campaign_pk: int, code: str) -> HttpResponse:
