@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from crisis import selectors, services
 from crisis.models import Case, CaseEvent, CaseEventKind, CaseStatus, FollowUp
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.registry import NavItem, StudentAction, TimelineEvent
 
@@ -99,9 +99,8 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
 
 def nav_items(actor: Any) -> list[NavItem]:
     """From the actor's grants alone (no query): the header asks on every page."""
-    if any(
-        g.role in services.REVIEW_WRITERS | services.CASE_WRITERS and g.class_id is None
-        for g in scope.grants(actor)
+    if policy.anywhere(actor, policy.Action.RECORD_REVIEW) or policy.anywhere(
+        actor, policy.Action.WRITE_CASE
     ):
         return [NavItem(_("Reviews (研判)"), reverse("crisis:review_list"), 60)]
     return []

@@ -166,6 +166,8 @@ def evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
         raise PermissionDenied
     student = selectors.case_student_get(actor=request.user, pk=pk)
+    if not services.may_write_cases(request.user, student):
+        raise PermissionDenied  # seen (as a leader, say) but not written by this assignment
     form = EvaluationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -210,7 +212,7 @@ def _case_page(
     forms = forms or {}
     history = selectors.case_history(actor=request.user, case=case)
     audit_record(actor=request.user, action=Action.VIEW, obj=case, student=case.student, detail={})
-    may_write = services.may_write_cases(request.user)
+    may_write = services.may_write_cases(request.user, case.student)
     return render(
         request,
         "crisis/case_detail.html",
@@ -318,10 +320,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         "crisis/review_list.html",
         {
             "reviews": reviews,
-            "may_record": any(
-                g.role in services.REVIEW_WRITERS and g.class_id is None
-                for g in scope.grants(request.user)
-            ),
+            "may_record": policy.anywhere(request.user, policy.Action.RECORD_REVIEW),
         },
     )
 
