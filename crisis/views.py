@@ -206,6 +206,15 @@ def evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _writable_case(request: HttpRequest, pk: int) -> Case:
+    """A case the actor sees (404 otherwise) and writes under an assignment covering it (403 for
+    one seen only under another role: a leader of the school)."""
+    case = selectors.case_get(actor=request.user, pk=pk)
+    if not services.may_write_cases(request.user, case.student):
+        raise PermissionDenied
+    return case
+
+
 def _case_page(
     request: HttpRequest, case: Case, forms: dict[str, Form] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -244,7 +253,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def case_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
         raise PermissionDenied
-    case = selectors.case_get(actor=request.user, pk=pk)
+    case = _writable_case(request, pk)
     form = FollowUpForm(request.POST, level=case.level)
     if form.is_valid():
         try:
@@ -262,7 +271,7 @@ def case_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 def case_level(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
         raise PermissionDenied
-    case = selectors.case_get(actor=request.user, pk=pk)
+    case = _writable_case(request, pk)
     form = LevelForm(request.POST)
     if form.is_valid():
         try:
@@ -280,7 +289,7 @@ def case_level(request: HttpRequest, pk: int) -> HttpResponse:
 def case_status(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
         raise PermissionDenied
-    case = selectors.case_get(actor=request.user, pk=pk)
+    case = _writable_case(request, pk)
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
@@ -364,7 +373,7 @@ def review_create(request: HttpRequest) -> HttpResponse:
 def case_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
         raise PermissionDenied
-    case = selectors.case_get(actor=request.user, pk=pk)
+    case = _writable_case(request, pk)
     form = TransferForm(request.POST)
     if form.is_valid():
         try:
@@ -387,7 +396,7 @@ def case_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 def case_task(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
         raise PermissionDenied
-    case = selectors.case_get(actor=request.user, pk=pk)
+    case = _writable_case(request, pk)
     form = TaskForm(request.POST)
     homeroom = case.student.klass.homeroom_teacher
     if form.is_valid():

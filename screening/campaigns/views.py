@@ -222,6 +222,8 @@ def campaign_grid(request: HttpRequest, pk: int, class_pk: int, code: str) -> Ht
         raise PermissionDenied
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
     klass = selectors.campaign_class_get(actor=request.user, campaign=campaign, pk=class_pk)
+    if not policy.allowed(request.user, policy.Action.ENTER_RESULTS, klass):
+        raise PermissionDenied  # the class is seen under another role, not entered
     instruments = {i.code: i for i in selectors.class_instruments(campaign=campaign, klass=klass)}
     instrument = instruments.get(code)
     if instrument is None:

@@ -25,6 +25,8 @@ def support_plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_edit_plan(request.user):
         raise PermissionDenied
     student = selectors.growth_student_get(actor=request.user, pk=pk)
+    if not services.may_edit_plan(request.user, student):
+        raise PermissionDenied  # seen under another role (a leader), not edited
     plan = selectors.support_plan_get(actor=request.user, student=student)
     initial = (
         {name: getattr(plan, name) for name in services.PLAN_FIELDS} if plan is not None else {}
