@@ -285,7 +285,7 @@ def _case_open(*, actor: Any, student: Student, level: str, reason: str, source:
         county_id=student.county_id,
         level=level,
         source=source,
-        responsible=actor if scope.has_role(actor, Role.PSYCH_TEACHER) else None,
+        responsible=actor if policy.holds(actor, Role.PSYCH_TEACHER, student) else None,
         opened_on=_today(),
         open_reason=reason,
         level_confirmed_at=now,
@@ -683,7 +683,9 @@ def transfer_decide(
     previous_school = case.school_id
     case.school_id = transfer.to_school_id
     case.county_id = county_id
-    case.responsible = actor if scope.has_role(actor, Role.PSYCH_TEACHER) else None
+    case.responsible = (
+        actor if policy.holds(actor, Role.PSYCH_TEACHER, transfer.to_school) else None
+    )
     case.version += 1
     case.save()
     transfer.status = TransferStatus.ACCEPTED

@@ -62,7 +62,8 @@ class Action(StrEnum):
     LOG_FAMILY_CONTACT = "log_family_contact"
     DEFINE_KEY_PERIOD = "define_key_period"
     REQUEST_COMPLIANCE_REPORT = "request_compliance_report"
-    IMPORT_ROSTER = "import_roster"
+    IMPORT_ROSTER = "import_roster"  # classes, students, guardians and staff of a school
+    IMPORT_SCHOOLS = "import_schools"  # the org tree's schools, and staff of any school
     SEE_STUDENT_VIEWERS = "see_student_viewers"
 
 
@@ -115,6 +116,7 @@ ACTION_RULES: dict[Action, Rule] = {
         frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
     ),
     Action.IMPORT_ROSTER: Rule(frozenset({PSYCH, LEADER}), superuser=True),
+    Action.IMPORT_SCHOOLS: Rule(frozenset({Role.PLATFORM_ADMIN}), superuser=True),
     Action.SEE_STUDENT_VIEWERS: _roles(PSYCH, LEADER),
 }
 
@@ -208,6 +210,13 @@ def allowed(user: Any, action: Action, obj: Any = None) -> bool:
         return bool(found)
     target = target_of(obj)
     return any(covers(g, target) for g in found)
+
+
+def holds(user: Any, role: str, obj: Any) -> bool:
+    """Whether one of the user's assignments with ``role`` covers ``obj`` (who is "the psychology
+    teacher of this student", not "a psychology teacher somewhere")."""
+    target = target_of(obj)
+    return any(g.role == role and covers(g, target) for g in grants(user))
 
 
 def require(user: Any, action: Action, obj: Any = None, message: Any = None) -> None:

@@ -9,7 +9,6 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from mhcare.accounts import policy, scope
-from mhcare.accounts.models import Role
 from mhcare.accounts.scope import RecordKind
 from mhcare.orgs import importers
 from mhcare.orgs.models import Guardian, OrgKind, OrgUnit, SchoolClass, Student
@@ -113,7 +112,7 @@ def school_import_allowed(*, actor: Any) -> bool:
     """Schools (the org tree's leaves) are imported by a platform admin or a superuser."""
     if not getattr(actor, "is_active", False):
         return False
-    return bool(actor.is_superuser) or scope.has_role(actor, Role.PLATFORM_ADMIN)
+    return policy.anywhere(actor, policy.Action.IMPORT_SCHOOLS)
 
 
 def staff_import_schools(*, actor: Any) -> QuerySet[OrgUnit]:

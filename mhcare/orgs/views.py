@@ -91,7 +91,7 @@ def _viewers(actor: Any, student: Student) -> Any:
         return None
 
 
-@policy.requires(policy.Action.IMPORT_ROSTER)
+@policy.requires(policy.Action.IMPORT_ROSTER, policy.Action.IMPORT_SCHOOLS)
 @require_http_methods(["GET", "POST"])
 def roster_import(request: HttpRequest) -> HttpResponse:
     sheets = selectors.import_sheets(actor=request.user)
@@ -146,7 +146,7 @@ def _summary(result: services.ImportResult) -> str:
     return _("Import complete. %(parts)s.") % {"parts": "; ".join(parts)}
 
 
-@policy.requires(policy.Action.IMPORT_ROSTER)
+@policy.requires(policy.Action.IMPORT_ROSTER, policy.Action.IMPORT_SCHOOLS)
 @require_GET
 def roster_template(request: HttpRequest) -> HttpResponse:
     sheets = selectors.import_sheets(actor=request.user)

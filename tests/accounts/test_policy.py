@@ -257,3 +257,20 @@ def test_a_share_opens_only_the_record_kind_it_names(world):
     assert not scope.scoped(staff, Student, kind=RecordKind.CASE).exists()
     assert scope.share_codename(Student, RecordKind.STUDENT) == "view_student"
     assert scope.share_codename(Student, RecordKind.CASE) == "view_student_as_case"
+
+
+def test_responsible_is_the_psych_teacher_of_the_students_school_not_of_another(world):
+    # a psychology teacher of A who also works at B's county center opens a case in B as center
+    # staff: she is not B's psychology teacher, so the case waits for one
+    user = factories.user_with_role(Role.PSYCH_TEACHER, world.school_a, username="psych_a_center_b")
+    user = add_role(user, Role.COUNTY_CENTER, world.county_b)
+    in_b = crisis_services.evaluation_confirm(
+        actor=user, student=world.students["b"], level="2", reason="面谈"
+    ).case
+    assert in_b.responsible is None
+    in_a = crisis_services.evaluation_confirm(
+        actor=user, student=world.students["a"], level="2", reason="面谈"
+    ).case
+    assert in_a.responsible == user
+    assert policy.holds(user, Role.PSYCH_TEACHER, world.students["a"])
+    assert not policy.holds(user, Role.PSYCH_TEACHER, world.students["b"])
