@@ -41,7 +41,7 @@ def student_actions(actor: Any, student: Any) -> Iterable[StudentAction]:
 
 def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
     events: list[TimelineEvent] = []
-    if scope.can(actor, RecordKind.CASE):
+    if policy.reads(actor, RecordKind.CASE, student):
         for event in (
             scope.scoped(actor, CaseEvent, kind=RecordKind.CASE)
             .filter(case__student=student)
@@ -84,7 +84,7 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
                     url=reverse("crisis:case_detail", args=[follow_up.case_id]),
                 )
             )
-    elif scope.can(actor, RecordKind.FLAG):
+    elif policy.reads(actor, RecordKind.FLAG, student):
         case = selectors.active_case_flag(actor=actor, student=student)
         if case is not None:
             events.append(

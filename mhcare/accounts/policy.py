@@ -41,6 +41,8 @@ class Action(StrEnum):
     # Reads, one per record kind: the roles come from scope.ROLE_KINDS (the read matrix).
     VIEW_STUDENTS = "view_students"
     VIEW_SCORES = "view_scores"
+    VIEW_SCORE_SUMMARIES = "view_score_summaries"
+    VIEW_FLAGS = "view_flags"
     VIEW_CASES = "view_cases"
     VIEW_OBSERVATIONS = "view_observations"
     VIEW_FAMILIES = "view_families"
@@ -91,6 +93,8 @@ HOMEROOM, SUBJECT = Role.HOMEROOM_TEACHER, Role.SUBJECT_TEACHER
 ACTION_RULES: dict[Action, Rule] = {
     Action.VIEW_STUDENTS: _readers(RecordKind.STUDENT),
     Action.VIEW_SCORES: _readers(RecordKind.SCORE),
+    Action.VIEW_SCORE_SUMMARIES: _readers(RecordKind.SCORE_SUMMARY),
+    Action.VIEW_FLAGS: _readers(RecordKind.FLAG),
     Action.VIEW_CASES: _readers(RecordKind.CASE),
     Action.VIEW_OBSERVATIONS: _readers(RecordKind.OBSERVATION),
     Action.VIEW_FAMILIES: _readers(RecordKind.FAMILY),
@@ -123,6 +127,8 @@ ACTION_RULES: dict[Action, Rule] = {
 READ_ACTIONS: dict[str, Action] = {
     RecordKind.STUDENT: Action.VIEW_STUDENTS,
     RecordKind.SCORE: Action.VIEW_SCORES,
+    RecordKind.SCORE_SUMMARY: Action.VIEW_SCORE_SUMMARIES,
+    RecordKind.FLAG: Action.VIEW_FLAGS,
     RecordKind.CASE: Action.VIEW_CASES,
     RecordKind.OBSERVATION: Action.VIEW_OBSERVATIONS,
     RecordKind.FAMILY: Action.VIEW_FAMILIES,
@@ -210,6 +216,12 @@ def allowed(user: Any, action: Action, obj: Any = None) -> bool:
         return bool(found)
     target = target_of(obj)
     return any(covers(g, target) for g in found)
+
+
+def reads(user: Any, kind: str, obj: Any) -> bool:
+    """Whether an assignment whose role reads ``kind`` covers ``obj``: which view of one student
+    a page shows (a homeroom teacher of A who is psych teacher of B sees A's flag, not A's case)."""
+    return allowed(user, READ_ACTIONS[kind], obj)
 
 
 def holds(user: Any, role: str, obj: Any) -> bool:

@@ -247,3 +247,17 @@ def test_results_api_lists_only_scores_the_psych_assignment_covers(client, world
     assert world.students["b"].pk not in students
     assert not re.search(OUTSIDE_NAME, str(body))
     assert Student.objects.filter(pk__in=students).count() == len(students)
+
+
+def test_homeroom_of_a_psych_of_b_sees_a_as_homeroom_teacher_flag_not_case(client, world, users):
+    case = crisis_services.evaluation_confirm(
+        actor=world.users["psych_a"], student=world.students["a"], level="2", reason="面谈确认"
+    ).case
+    login(client, users["homeroom_a_psych_b"])
+    html = client.get(reverse("orgs:student_detail", args=[world.students["a"].pk])).content
+    text = html.decode()
+    # the class role's view of her own student: the flag, never the case, its reason or a link
+    assert "The psychology teacher follows this student" in text
+    assert reverse("crisis:case_detail", args=[case.pk]) not in text
+    assert "面谈确认" not in text
+    assert client.get(reverse("crisis:case_detail", args=[case.pk])).status_code == 404
