@@ -18,7 +18,7 @@ leader and writes none: no single assignment both allows ``WRITE_CASE`` and cove
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import reduce, wraps
@@ -385,7 +385,3 @@ def public(view: V) -> V:
 def any_authenticated(view: V) -> V:
     """Any signed-in user, whatever their roles (home, inbox, password change)."""
     return _declare(Declaration())(view)
-
-
-def declared_actions(views: Iterable[Any]) -> set[Action]:
-    return {a for v in views if (d := declaration(v)) for a in d.actions}

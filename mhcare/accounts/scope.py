@@ -231,6 +231,8 @@ def share(user: Any, obj: models.Model, kind: str | None = None) -> None:
     if not getattr(meta, "object_permissions", False):
         raise TypeError(f"{model.__name__} takes no object-level shares.")
     kind = kind or meta.kind
+    if kind not in {v for k, v in vars(RecordKind).items() if not k.startswith("_")}:
+        raise ValueError(f"Unknown record kind: {kind!r}")
     codename = share_codename(model, kind)
     permission, _created = Permission.objects.get_or_create(
         content_type=ContentType.objects.get_for_model(model),

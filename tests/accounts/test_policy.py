@@ -274,3 +274,10 @@ def test_responsible_is_the_psych_teacher_of_the_students_school_not_of_another(
     assert in_a.responsible == user
     assert policy.holds(user, Role.PSYCH_TEACHER, world.students["a"])
     assert not policy.holds(user, Role.PSYCH_TEACHER, world.students["b"])
+
+
+def test_a_share_must_name_a_known_kind(world):
+    staff = factories.user_with_role(Role.SCHOOL_LEADER, world.school_b, username="leader_x")
+    with pytest.raises(ValueError, match="Unknown record kind"):
+        scope.share(staff, world.students["a"], "everything")
+    assert not scope.scoped(staff, Student).filter(pk=world.students["a"].pk).exists()
