@@ -261,3 +261,56 @@ def test_homeroom_of_a_psych_of_b_sees_a_as_homeroom_teacher_flag_not_case(clien
     assert reverse("crisis:case_detail", args=[case.pk]) not in text
     assert "面谈确认" not in text
     assert client.get(reverse("crisis:case_detail", args=[case.pk])).status_code == 404
+
+
+@pytest.fixture
+def in_b(world):
+    """School B's objects, written by B's own psychology teacher and homeroom teacher."""
+    homeroom_b = factories.user_with_role(
+        Role.HOMEROOM_TEACHER, world.school_b, klass=world.class_b, username="homeroom_b"
+    )
+    case = crisis_services.evaluation_confirm(
+        actor=world.users["psych_b"], student=world.students["b"], level="2", reason="面谈"
+    ).case
+    observation = observation_services.observation_report(
+        actor=homeroom_b,
+        student=world.students["b"],
+        category="mood",
+        description="情绪低落",
+        observed_on=timezone.localdate() - datetime.timedelta(days=1),
+    )
+    return {"case": case.pk, "student": world.students["b"].pk, "observation": observation.pk}
+
+
+# Every write page or endpoint, pointed at school B, where psych_a_leader_b is only the leader.
+B_WRITES = [
+    ("crisis:evaluate", "student", {"level": "2", "reason": "面谈", "source": ""}),
+    ("crisis:case_follow_up", "case", {"done_on": "2026-01-01", "way": "phone"}),
+    ("crisis:case_level", "case", {"level": "1", "reason": "加重"}),
+    ("crisis:case_status", "case", {"status": "closed", "reason": "结案"}),
+    ("crisis:case_transfer", "case", {"to_school": "x"}),
+    ("crisis:case_task", "case", {"title": "谈话"}),
+    ("screening:support_plan_edit", "student", {"goals": "目标", "measures": "措施"}),
+    ("screening:phq9_create", "student", {"administered_on": "2026-01-01"}),
+    ("screening:observation_review", "observation", {"review_note": "已阅", "level": ""}),
+]
+
+
+@pytest.mark.parametrize(("name", "target", "data"), B_WRITES, ids=[w[0] for w in B_WRITES])
+def test_a_leader_of_b_writes_nothing_in_b_under_her_psych_assignment_of_a(
+    client, world, users, in_b, name, target, data
+):
+    from crisis.models import Case, CaseEvent, CaseTask, FollowUp
+    from screening.models import Observation, ScreeningResult, SupportPlan
+
+    def counts():
+        return [
+            m.objects.count()  # scope-lint: allow counting rows in a test
+            for m in (Case, CaseEvent, CaseTask, FollowUp, ScreeningResult, SupportPlan)
+        ] + [Observation.objects.filter(reviewed_by__isnull=False).count()]
+
+    before = counts()
+    login(client, users["psych_a_leader_b"])
+    response = client.post(reverse(name, args=[in_b[target]]), data)
+    assert response.status_code in (403, 404), (name, response.status_code)
+    assert counts() == before
