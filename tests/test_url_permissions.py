@@ -99,3 +99,28 @@ def test_anonymous_is_sent_to_login_and_api_refused(client, world):
     assert reverse("accounts:login") in response["Location"]
     assert client.get(reverse("api-student-list")).status_code in (401, 403)
     assert client.get(reverse("core:healthz")).status_code in (200, 503)
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        "psych_a",
+        "leader_a",
+        "homeroom_a",
+        "center_a",
+        "official_a",
+        "official_province",
+        "admin",
+    ],
+)
+def test_every_menu_link_opens_for_whom_it_is_shown(client, world, who):
+    login(client, world.users[who])
+    home = client.get(reverse("core:home"))
+    assert home.status_code == 200
+    links = [url for _label, url in home.context["nav_items"]]
+    assert links
+    for url in links:
+        if url.startswith("/admin/"):
+            continue
+        response = client.get(url)
+        assert response.status_code == 200, (who, url, response.status_code)

@@ -309,6 +309,15 @@ def declaration(view: Any) -> Declaration | None:
     return None
 
 
+def may_open(user: Any, url_name: str, *args: Any) -> bool:
+    """Whether the page at ``url_name`` admits the user by its declaration: menus and links show
+    exactly the pages that would open (an undeclared page admits nobody)."""
+    from django.urls import resolve, reverse
+
+    found = declaration(resolve(reverse(url_name, args=args)).func)
+    return found is not None and found.admits(user)
+
+
 def _drf_permission(decl: Declaration) -> type:
     from rest_framework.permissions import BasePermission
 
