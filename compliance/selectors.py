@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from compliance.models import ReportRequest
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.orgs.models import EnrolmentStatus, OrgKind, OrgUnit, SchoolYear, Student
 from screening.models import ScreeningResult
@@ -51,11 +51,13 @@ class Coverage:
 
 def report_units(*, actor: Any) -> QuerySet[OrgUnit]:
     """The counties the actor may request compliance reports for (within their aggregate scope)."""
-    return scope.units(actor, RecordKind.AGGREGATE).filter(kind=OrgKind.COUNTY).order_by("path")
+    units = policy.units(actor, policy.Action.REQUEST_COMPLIANCE_REPORT)
+    return units.filter(kind=OrgKind.COUNTY).order_by("path")
 
 
 def require_report_access(actor: Any) -> None:
     """Reports are for roles that see aggregates of at least a whole county: others get 403."""
+    policy.require(actor, policy.Action.REQUEST_COMPLIANCE_REPORT)
     if not report_units(actor=actor).exists():
         raise PermissionDenied
 

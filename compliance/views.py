@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,12 +14,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from compliance import selectors, services
 from compliance.forms import ReportRequestForm
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 
 REPORT_ROWS = 20
 
 
-@login_required
+@policy.requires(policy.Action.REQUEST_COMPLIANCE_REPORT)
 @require_http_methods(["GET", "POST"])
 def report_list(request: HttpRequest) -> HttpResponse:
     selectors.require_report_access(request.user)
@@ -45,7 +44,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.REQUEST_COMPLIANCE_REPORT)
 @require_GET
 def report_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The htmx fragment of one report's status; it polls itself until the report is finished."""
@@ -54,7 +53,7 @@ def report_status(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "compliance/_report_status.html", {"report": report})
 
 
-@login_required
+@policy.requires(policy.Action.REQUEST_COMPLIANCE_REPORT)
 @require_GET
 def report_download(request: HttpRequest, pk: int) -> FileResponse:
     selectors.require_report_access(request.user)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from crisis import selectors, services
 from crisis.models import Case, CaseEvent, CaseEventKind, CaseStatus, FollowUp
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.registry import NavItem, StudentAction, TimelineEvent
 
@@ -41,7 +41,7 @@ def student_actions(actor: Any, student: Any) -> Iterable[StudentAction]:
 
 def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
     events: list[TimelineEvent] = []
-    if scope.can(actor, RecordKind.CASE):
+    if policy.reads(actor, RecordKind.CASE, student):
         for event in (
             scope.scoped(actor, CaseEvent, kind=RecordKind.CASE)
             .filter(case__student=student)
@@ -84,7 +84,7 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
                     url=reverse("crisis:case_detail", args=[follow_up.case_id]),
                 )
             )
-    elif scope.can(actor, RecordKind.FLAG):
+    elif policy.reads(actor, RecordKind.FLAG, student):
         case = selectors.active_case_flag(actor=actor, student=student)
         if case is not None:
             events.append(
@@ -99,9 +99,8 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
 
 def nav_items(actor: Any) -> list[NavItem]:
     """From the actor's grants alone (no query): the header asks on every page."""
-    if any(
-        g.role in services.REVIEW_WRITERS | services.CASE_WRITERS and g.class_id is None
-        for g in scope.grants(actor)
+    if policy.anywhere(actor, policy.Action.RECORD_REVIEW) or policy.anywhere(
+        actor, policy.Action.WRITE_CASE
     ):
         return [NavItem(_("Reviews (研判)"), reverse("crisis:review_list"), 60)]
     return []

@@ -12,7 +12,6 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -31,7 +30,7 @@ from crisis.models import (
     Review,
     TransferStatus,
 )
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.risk import RiskLevel
 from mhcare.orgs.models import OrgUnit, Student
@@ -47,8 +46,7 @@ DUE_SOON_DAYS = 3
 
 def require_case_access(actor: Any) -> None:
     """Roles that never see case-level records get 403 before any lookup."""
-    if not scope.can(actor, RecordKind.CASE):
-        raise PermissionDenied
+    policy.require(actor, policy.Action.VIEW_CASES)
 
 
 def highrisk_schools(*, actor: Any) -> QuerySet[OrgUnit]:

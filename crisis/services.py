@@ -39,9 +39,8 @@ from crisis.models import (
     ReviewDecisionKind,
     TransferStatus,
 )
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.models import Role
-from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core.risk import RiskLevel, cadence_days
@@ -50,8 +49,8 @@ from screening import services as screening_services
 from screening.models import RiskProposal
 
 # Roles that decide levels and keep case records (the county center supervises and may act).
-CASE_WRITERS = frozenset({Role.PSYCH_TEACHER, Role.COUNTY_CENTER})
-REVIEW_WRITERS = frozenset({Role.PSYCH_TEACHER, Role.SCHOOL_LEADER})
+CASE_WRITERS = policy.ACTION_RULES[policy.Action.WRITE_CASE].roles
+REVIEW_WRITERS = policy.ACTION_RULES[policy.Action.RECORD_REVIEW].roles
 REPORTED_LEVELS = ("1", "2")
 REPORT_WITHIN = datetime.timedelta(hours=24)
 OLD_SCHOOL_ACCESS_DAYS = 90
@@ -88,11 +87,8 @@ def _today() -> datetime.date:
 
 
 def may_write_cases(actor: Any, student: Student | None = None) -> bool:
-    if not scope.has_role(actor, *CASE_WRITERS):
-        return False
-    if student is None:
-        return True
-    return scope.scoped(actor, Student, kind=RecordKind.CASE).filter(pk=student.pk).exists()
+    """A case writer's assignment (somewhere, or covering ``student``): ``policy.WRITE_CASE``."""
+    return policy.allowed(actor, policy.Action.WRITE_CASE, student)
 
 
 def _require_writer(actor: Any, student: Student, review: Review | None = None) -> None:
@@ -294,7 +290,7 @@ def _case_open(*, actor: Any, student: Student, level: str, reason: str, source:
         county_id=student.county_id,
         level=level,
         source=source,
-        responsible=actor if scope.has_role(actor, Role.PSYCH_TEACHER) else None,
+        responsible=actor if policy.holds(actor, Role.PSYCH_TEACHER, student) else None,
         opened_on=_today(),
         open_reason=reason,
         level_confirmed_at=now,
@@ -535,10 +531,7 @@ class DecisionInput:
 
 
 def may_record_reviews(actor: Any, school: OrgUnit) -> bool:
-    return any(
-        g.role in REVIEW_WRITERS and g.class_id is None and school.path.startswith(g.unit_path)
-        for g in scope.grants(actor)
-    )
+    return policy.allowed(actor, policy.Action.RECORD_REVIEW, school)
 
 
 @transaction.atomic
@@ -660,11 +653,7 @@ def transfer_request(*, actor: Any, case: Case, to_school: OrgUnit, note: str = 
 
 
 def may_accept_transfer(actor: Any, transfer: CaseTransfer) -> bool:
-    path = transfer.to_school.path
-    return any(
-        g.role in CASE_WRITERS and g.class_id is None and path.startswith(g.unit_path)
-        for g in scope.grants(actor)
-    )
+    return policy.allowed(actor, policy.Action.WRITE_CASE, transfer.to_school)
 
 
 @transaction.atomic
@@ -699,7 +688,9 @@ def transfer_decide(
     previous_school = case.school_id
     case.school_id = transfer.to_school_id
     case.county_id = county_id
-    case.responsible = actor if scope.has_role(actor, Role.PSYCH_TEACHER) else None
+    case.responsible = (
+        actor if policy.holds(actor, Role.PSYCH_TEACHER, transfer.to_school) else None
+    )
     case.version += 1
     case.save()
     transfer.status = TransferStatus.ACCEPTED

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
@@ -32,7 +31,7 @@ from crisis.forms import (
     TransferForm,
 )
 from crisis.models import Case
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
@@ -52,7 +51,7 @@ def _filters(request: HttpRequest) -> tuple[HighRiskFilterForm, selectors.CaseFi
     return form, selectors.CaseFilters(), None
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CASES)
 @require_GET
 def highrisk_list(request: HttpRequest) -> HttpResponse:
     selectors.require_case_access(request.user)
@@ -88,7 +87,7 @@ def highrisk_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CASES)
 @require_GET
 def highrisk_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as an Excel workbook, with the viewer's name and the time in the file.
@@ -170,13 +169,15 @@ def highrisk_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_http_methods(["GET", "POST"])
 def evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     """The comprehensive evaluation (综合评估) of one student."""
     if not services.may_write_cases(request.user):
         raise PermissionDenied
     student = selectors.case_student_get(actor=request.user, pk=pk)
+    if not services.may_write_cases(request.user, student):
+        raise PermissionDenied  # seen (as a leader, say) but not written by this assignment
     form = EvaluationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -215,13 +216,22 @@ def evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _writable_case(request: HttpRequest, pk: int) -> Case:
+    """A case the actor sees (404 otherwise) and writes under an assignment covering it (403 for
+    one seen only under another role: a leader of the school)."""
+    case = selectors.case_get(actor=request.user, pk=pk)
+    if not services.may_write_cases(request.user, case.student):
+        raise PermissionDenied
+    return case
+
+
 def _case_page(
     request: HttpRequest, case: Case, forms: dict[str, Form] | None = None, status: int = 200
 ) -> HttpResponse:
     forms = forms or {}
     history = selectors.case_history(actor=request.user, case=case)
     audit_record(actor=request.user, action=Action.VIEW, obj=case, student=case.student, detail={})
-    may_write = services.may_write_cases(request.user)
+    may_write = services.may_write_cases(request.user, case.student)
     return render(
         request,
         "crisis/case_detail.html",
@@ -241,19 +251,19 @@ def _case_page(
     )
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CASES)
 @require_GET
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_get(actor=request.user, pk=pk)
     return _case_page(request, case)
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_POST
 def case_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
         raise PermissionDenied
-    case = selectors.case_get(actor=request.user, pk=pk)
+    case = _writable_case(request, pk)
     form = FollowUpForm(request.POST, level=case.level)
     if form.is_valid():
         try:
@@ -266,12 +276,12 @@ def case_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     return _case_page(request, case, {"follow_up": form}, status=400)
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_POST
 def case_level(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
         raise PermissionDenied
-    case = selectors.case_get(actor=request.user, pk=pk)
+    case = _writable_case(request, pk)
     form = LevelForm(request.POST)
     if form.is_valid():
         try:
@@ -284,12 +294,12 @@ def case_level(request: HttpRequest, pk: int) -> HttpResponse:
     return _case_page(request, case, {"level": form}, status=400)
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_POST
 def case_status(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
         raise PermissionDenied
-    case = selectors.case_get(actor=request.user, pk=pk)
+    case = _writable_case(request, pk)
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
@@ -320,7 +330,7 @@ def _review_school(request: HttpRequest) -> OrgUnit:
     return schools[0]
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CASES)
 @require_GET
 def review_list(request: HttpRequest) -> HttpResponse:
     reviews = selectors.review_list(actor=request.user)
@@ -329,15 +339,12 @@ def review_list(request: HttpRequest) -> HttpResponse:
         "crisis/review_list.html",
         {
             "reviews": reviews,
-            "may_record": any(
-                g.role in services.REVIEW_WRITERS and g.class_id is None
-                for g in scope.grants(request.user)
-            ),
+            "may_record": policy.anywhere(request.user, policy.Action.RECORD_REVIEW),
         },
     )
 
 
-@login_required
+@policy.requires(policy.Action.RECORD_REVIEW)
 @require_http_methods(["GET", "POST"])
 def review_create(request: HttpRequest) -> HttpResponse:
     school = _review_school(request)
@@ -371,12 +378,12 @@ def review_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_POST
 def case_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
         raise PermissionDenied
-    case = selectors.case_get(actor=request.user, pk=pk)
+    case = _writable_case(request, pk)
     form = TransferForm(request.POST)
     if form.is_valid():
         try:
@@ -394,12 +401,12 @@ def case_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     return _case_page(request, case, {"transfer": form}, status=400)
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_POST
 def case_task(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):
         raise PermissionDenied
-    case = selectors.case_get(actor=request.user, pk=pk)
+    case = _writable_case(request, pk)
     form = TaskForm(request.POST)
     homeroom = case.student.klass.homeroom_teacher
     if form.is_valid():
@@ -418,7 +425,7 @@ def case_task(request: HttpRequest, pk: int) -> HttpResponse:
     return _case_page(request, case, {"task": form}, status=400)
 
 
-@login_required
+@policy.requires(policy.Action.WRITE_CASE)
 @require_http_methods(["GET", "POST"])
 def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_write_cases(request.user):

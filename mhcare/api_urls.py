@@ -3,9 +3,15 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from mhcare.accounts import policy
+
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("schema/", policy.public(SpectacularAPIView.as_view()), name="api-schema"),
+    path(
+        "docs/",
+        policy.public(SpectacularSwaggerView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
     path("", include("mhcare.orgs.api_urls")),
     path("screening/", include("screening.api_urls")),
     path("crisis/", include("crisis.api_urls")),

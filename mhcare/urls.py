@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.i18n import JavaScriptCatalog
+from django.views.i18n import JavaScriptCatalog, set_language
+
+from mhcare.accounts import policy
 
 urlpatterns = [
     path("", include("mhcare.core.urls")),
@@ -12,7 +14,8 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("audit/", include("mhcare.audit.urls")),
     path("api/v1/", include("mhcare.api_urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("i18n/setlang/", policy.public(set_language), name="set_language"),
+    path("jsi18n/", policy.public(JavaScriptCatalog.as_view()), name="javascript-catalog"),
+    # The admin is declared as a whole: every admin view checks is_staff and its model permissions.
     path("admin/", admin.site.urls),
 ]

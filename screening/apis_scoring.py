@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mhcare.accounts import policy
 from screening import risk, scoring
 from screening.models import Instrument, InstrumentKind
 
@@ -98,6 +99,7 @@ def _bad_request(rows: list[dict[str, str]]) -> Response:
     return Response({"detail": " ".join(r["message"] for r in rows), "errors": rows}, status=400)
 
 
+@policy.any_authenticated
 class InstrumentScoreApi(APIView):
     """Score one administration of an instrument (the newest active version of ``code``)."""
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.registry import NavItem, StudentAction, TimelineEvent
 from mhcare.core.risk import LEVEL_COLOURS, RiskLevel
@@ -76,7 +76,7 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
                     % {"instrument": result.instrument.code, "band": result.band_label},
                 )
             )
-    if scope.can(actor, RecordKind.CASE):
+    if policy.reads(actor, RecordKind.CASE, student):
         proposals = list(selectors.proposal_list(actor=actor, student=student))
         # Items only for roles that see items; a leader reads the level and band.
         reasons = risk.proposal_reason_labels_many(actor, proposals)
@@ -94,7 +94,7 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
                     level=LEVEL_COLOURS.get(RiskLevel(proposal.level), ""),
                 )
             )
-    elif scope.can(actor, RecordKind.FLAG):
+    elif policy.reads(actor, RecordKind.FLAG, student):
         # Class roles learn only that the psychology teacher is looking at the student.
         flagged = (
             selectors.proposal_list(actor=actor, student=student, kind=RecordKind.FLAG)

@@ -11,9 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.models import Role
-from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.orgs.models import OrgUnit, Student
@@ -31,7 +30,7 @@ from screening.models import (
 from screening.scoring import NOT_ITEM_LEVEL, NOT_SCORE_LEVEL
 
 # Roles that enter screening results (they also see scores); others never do.
-ENTRY_ROLES = frozenset({Role.PSYCH_TEACHER, Role.COUNTY_CENTER})
+ENTRY_ROLES = policy.ACTION_RULES[policy.Action.ENTER_RESULTS].roles
 
 NOT_ALLOWED = _("You may not enter screening results for this student.")
 FUTURE_DATE = _("The administration date cannot be in the future.")
@@ -59,11 +58,7 @@ __all__ = [
 
 def may_enter_results(actor: Any, student: Student | None = None) -> bool:
     """Whether the actor enters results at all, and (given a student) for this student."""
-    if not scope.has_role(actor, *ENTRY_ROLES):
-        return False
-    if student is None:
-        return True
-    return scope.scoped(actor, Student, kind=RecordKind.SCORE).filter(pk=student.pk).exists()
+    return policy.allowed(actor, policy.Action.ENTER_RESULTS, student)
 
 
 def _check_campaign(campaign: Campaign, student: Student, instrument: Instrument) -> None:

@@ -4,13 +4,13 @@ outside the actor's score scope gets 404 (the same as a missing one)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from mhcare.accounts import policy
 from screening import selectors, services
 from screening.forms import ResultEntryForm
 from screening.models import ScreeningResult
@@ -18,7 +18,7 @@ from screening.risk import reason_label
 from screening.scoring import critical_label, localized, outcome_for
 
 
-@login_required
+@policy.requires(policy.Action.ENTER_RESULTS)
 @require_http_methods(["GET", "POST"])
 def result_create(request: HttpRequest, pk: int, code: str = "PHQ-9") -> HttpResponse:
     student = selectors.entry_student_get(actor=request.user, pk=pk)

@@ -32,7 +32,7 @@ from crisis.models import (
     HomeVisitReason,
     KeyPeriod,
 )
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.models import CLASS_ROLES, Role
 from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
@@ -68,7 +68,7 @@ CREATOR_UNIT_KINDS: dict[str, str] = {
 
 
 def may_see_families(actor: Any) -> bool:
-    return scope.can(actor, RecordKind.FAMILY)
+    return policy.anywhere(actor, policy.Action.VIEW_FAMILIES)
 
 
 def family_class_ids(actor: Any) -> set[int]:
@@ -90,13 +90,17 @@ def has_school_level_family_scope(actor: Any) -> bool:
 
 
 def may_define_key_periods(actor: Any) -> bool:
-    return any(g.role in CREATOR_UNIT_KINDS for g in scope.grants(actor))
+    return policy.anywhere(actor, policy.Action.DEFINE_KEY_PERIOD)
 
 
 def creator_unit_paths(actor: Any) -> list[str]:
     """Paths of the units the actor defines key periods for (her school / their county)."""
     return sorted(
-        {g.unit_path for g in scope.grants(actor) if CREATOR_UNIT_KINDS.get(g.role) == g.unit_kind}
+        {
+            g.unit_path
+            for g in policy.granting(actor, policy.Action.DEFINE_KEY_PERIOD)
+            if CREATOR_UNIT_KINDS.get(g.role) == g.unit_kind
+        }
     )
 
 
@@ -105,7 +109,9 @@ def may_define_for(actor: Any, unit: OrgUnit) -> bool:
     in it."""
     if unit.kind not in (OrgKind.SCHOOL, OrgKind.COUNTY):
         return False
-    return any(unit.path.startswith(path) for path in creator_unit_paths(actor))
+    return policy.allowed(actor, policy.Action.DEFINE_KEY_PERIOD, unit) and any(
+        unit.path.startswith(path) for path in creator_unit_paths(actor)
+    )
 
 
 # --- semester ----------------------------------------------------------------------------------
@@ -122,10 +128,6 @@ def semester_for(day: datetime.date) -> Semester:
 
 
 # --- family contacts ---------------------------------------------------------------------------
-
-
-def _student_in_family_scope(actor: Any, student: Student) -> bool:
-    return scope.scoped(actor, Student, kind=RecordKind.FAMILY).filter(pk=student.pk).exists()
 
 
 def _tick_visits(contact: FamilyContact) -> list[HomeVisit]:
@@ -162,7 +164,7 @@ def family_contact_log(
 ) -> FamilyContact:
     """Record a contact with the student's family. A home visit within a key period ticks the
     student's line of that period's checklist."""
-    if not may_see_families(actor) or not _student_in_family_scope(actor, student):
+    if not policy.allowed(actor, policy.Action.LOG_FAMILY_CONTACT, student):
         raise PermissionDenied(NOT_ALLOWED)
     errors: dict[str, Any] = {}
     if way not in ContactWay.values:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crisis.families import selectors, services
 from crisis.families.forms import FamilyContactForm, HomeVisitForm, KeyPeriodForm
 from crisis.models import KeyPeriod
+from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core.forms import add_service_errors
@@ -37,7 +37,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 # --- entry and coverage ------------------------------------------------------------------------
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_FAMILIES)
 @require_GET
 def family_index(request: HttpRequest) -> HttpResponse:
     """Where "Family contacts" leads: the homeroom teacher's class, the psychology teacher's or
@@ -69,7 +69,7 @@ def family_index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_FAMILIES)
 @require_GET
 def family_school(request: HttpRequest, pk: int) -> HttpResponse:
     """A school's classes with this semester's family-contact coverage."""
@@ -108,7 +108,7 @@ def _row_context(
     }
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_FAMILIES)
 @require_GET
 def family_class(request: HttpRequest, pk: int) -> HttpResponse:
     """The fast list: every student of the class with the semester's contacts so far, and an
@@ -130,7 +130,7 @@ def family_class(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.LOG_FAMILY_CONTACT)
 @require_POST
 def family_contact_create(request: HttpRequest, pk: int, student_pk: int) -> HttpResponse:
     """Log one contact from a row of the fast list. With htmx the answer is the row itself
@@ -189,7 +189,7 @@ def family_contact_create(request: HttpRequest, pk: int, student_pk: int) -> Htt
     )
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_FAMILIES)
 @require_GET
 @transaction.atomic
 def family_student(request: HttpRequest, pk: int) -> HttpResponse:
@@ -218,7 +218,7 @@ def _creator_units(actor: Any) -> Any:
     return OrgUnit.objects.filter(path__in=paths).order_by("path")
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_FAMILIES)
 @require_http_methods(["GET", "POST"])
 def family_key_period_list(request: HttpRequest) -> HttpResponse:
     """Key periods reaching the actor, and (psychology teacher, county center) a form to define
@@ -267,7 +267,7 @@ def family_key_period_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_FAMILIES)
 @require_GET
 def family_key_period(request: HttpRequest, pk: int) -> HttpResponse:
     """A key period: visited ÷ listed per school of its unit."""
@@ -289,7 +289,7 @@ def family_key_period(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.DEFINE_KEY_PERIOD)
 @require_POST
 def family_key_period_build(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Build checklist": add the case and 处境不利 students missing from it."""
@@ -303,7 +303,7 @@ def family_key_period_build(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("crisis:family_key_period", pk=period.pk)
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_FAMILIES)
 @require_GET
 def family_checklist(request: HttpRequest, pk: int, school_pk: int) -> HttpResponse:
     """The period's home-visit checklist of one school: visited / not yet, and coverage."""
@@ -323,7 +323,7 @@ def family_checklist(request: HttpRequest, pk: int, school_pk: int) -> HttpRespo
     )
 
 
-@login_required
+@policy.requires(policy.Action.LOG_FAMILY_CONTACT)
 @require_http_methods(["GET", "POST"])
 def family_visit_mark(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the home visit of one checklist line (a family contact of way "home visit")."""

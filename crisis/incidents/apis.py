@@ -17,7 +17,7 @@ from crisis.incidents import selectors
 from crisis.incidents.serializers import IncidentSerializer
 from crisis.incidents.services import STEP_FIELDS
 from crisis.models import Incident, IncidentKind, IncidentSeverity
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.audit.apis import AuditedListMixin
 from mhcare.core.pagination import KeysetPagination
@@ -38,6 +38,7 @@ class IncidentPagination(CursorPagination):
     ordering = ("-occurred_at", "-id")
 
 
+@policy.requires(policy.Action.VIEW_INCIDENTS)
 class IncidentListApi(AuditedListMixin, generics.ListAPIView[Incident]):
     permission_classes = [SeesIncidents]
     serializer_class = IncidentSerializer

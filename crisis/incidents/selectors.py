@@ -25,7 +25,7 @@ from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from crisis.incidents.services import STEP_FIELDS, action_text, is_checklist_action, may_manage
 from crisis.models import Incident, IncidentAction
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.orgs.models import OrgUnit, Student
 
@@ -67,8 +67,7 @@ class TimelineRow:
 
 def require_viewer(actor: Any) -> None:
     """Roles that never see incidents get 403 before any lookup."""
-    if not scope.can(actor, RecordKind.INCIDENT):
-        raise PermissionDenied
+    policy.require(actor, policy.Action.VIEW_INCIDENTS)
 
 
 def require_manager(actor: Any) -> None:

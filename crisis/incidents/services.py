@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crisis.models import Incident, IncidentAction, IncidentKind, IncidentSeverity
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.models import Role
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
@@ -58,7 +58,7 @@ MARKER_PREFIX = "checklist:"
 NOT_NEEDED_PREFIX = "checklist-not-needed:"
 
 # Roles that record incidents. Officials also see incidents (RecordKind.INCIDENT) but only read.
-MANAGER_ROLES = frozenset({Role.PSYCH_TEACHER, Role.SCHOOL_LEADER, Role.COUNTY_CENTER})
+MANAGER_ROLES = policy.ACTION_RULES[policy.Action.MANAGE_INCIDENT].roles
 
 
 @dataclass(frozen=True)
@@ -132,16 +132,13 @@ def open_steps(incident: Incident) -> list[Step]:
 
 
 def manager_paths(actor: Any) -> list[str]:
-    return [g.unit_path for g in scope.grants(actor) if g.role in MANAGER_ROLES]
+    return policy.paths(actor, policy.Action.MANAGE_INCIDENT)
 
 
 def may_manage(actor: Any, school: OrgUnit | None = None) -> bool:
     """Whether the actor records incidents (somewhere, or for ``school``). Decided from the grants
     alone: no query."""
-    paths = manager_paths(actor)
-    if school is None:
-        return bool(paths)
-    return any(school.path.startswith(path) for path in paths)
+    return policy.allowed(actor, policy.Action.MANAGE_INCIDENT, school)
 
 
 def manageable_schools(*, actor: Any) -> QuerySet[OrgUnit]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms import Form
@@ -26,6 +25,7 @@ from crisis.incidents.forms import (
     IncidentStepNotNeededForm,
 )
 from crisis.models import Incident
+from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core.forms import add_service_errors
@@ -34,7 +34,7 @@ from mhcare.core.paging import pager_links
 PAGE_SIZE = 50
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_INCIDENTS)
 @require_GET
 def incident_list(request: HttpRequest) -> HttpResponse:
     """The incidents of the actor's school / county / city / province, newest first."""
@@ -59,7 +59,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.MANAGE_INCIDENT)
 @require_http_methods(["GET", "POST"])
 def incident_report(request: HttpRequest) -> HttpResponse:
     """Report an extreme incident; the leaders, the county center and the bureau are notified."""
@@ -158,7 +158,7 @@ def _detail(
     )
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_INCIDENTS)
 @require_GET
 @transaction.atomic
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -184,7 +184,7 @@ def _back_to(incident: Incident, anchor: str) -> HttpResponse:
     return redirect(reverse("crisis:incident_detail", args=[incident.pk]) + anchor)
 
 
-@login_required
+@policy.requires(policy.Action.MANAGE_INCIDENT)
 @require_POST
 @transaction.atomic
 def incident_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
@@ -206,7 +206,7 @@ def incident_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     return _detail(request, incident, step_form=(step, form), status=400)
 
 
-@login_required
+@policy.requires(policy.Action.MANAGE_INCIDENT)
 @require_POST
 @transaction.atomic
 def incident_step_not_needed(request: HttpRequest, pk: int, step: str) -> HttpResponse:
@@ -228,7 +228,7 @@ def incident_step_not_needed(request: HttpRequest, pk: int, step: str) -> HttpRe
     return _detail(request, incident, skip_form=(step, form), status=400)
 
 
-@login_required
+@policy.requires(policy.Action.MANAGE_INCIDENT)
 @require_POST
 @transaction.atomic
 def incident_action_add(request: HttpRequest, pk: int) -> HttpResponse:

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from crisis.models import CaseReport, ReportStatus
 from crisis.reporting import selectors
 from crisis.reporting.serializers import PAYLOAD_OPENAPI_EXAMPLE, CaseReportSerializer
+from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 
@@ -27,6 +28,7 @@ class SeesReports(permissions.BasePermission):
         return bool(user and user.is_authenticated and selectors.may_view_reports(user))
 
 
+@policy.requires(policy.Action.VIEW_CASE_REPORTS)
 class CaseReportListApi(generics.ListAPIView[CaseReport]):
     permission_classes = [SeesReports]
     serializer_class = CaseReportSerializer

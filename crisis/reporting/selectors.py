@@ -14,10 +14,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from crisis.models import CaseReport, ReportStatus
-from mhcare.accounts import scope
-from mhcare.accounts.models import Role
+from mhcare.accounts import policy, scope
 
-REPORT_ROLES = (Role.PSYCH_TEACHER, Role.SCHOOL_LEADER, Role.COUNTY_CENTER)
+REPORT_ROLES = tuple(sorted(policy.ACTION_RULES[policy.Action.VIEW_CASE_REPORTS].roles))
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class UnreportedPage:
 
 
 def may_view_reports(actor: Any) -> bool:
-    return scope.has_role(actor, *REPORT_ROLES)
+    return policy.anywhere(actor, policy.Action.VIEW_CASE_REPORTS)
 
 
 def require_report_viewer(actor: Any) -> None:

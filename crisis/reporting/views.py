@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from crisis.models import CaseReport
 from crisis.reporting import selectors
+from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core.paging import pager_links
@@ -30,7 +30,7 @@ def _after(request: HttpRequest) -> int | None:
         return None
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CASE_REPORTS)
 @require_GET
 @transaction.atomic
 def report_unreported(request: HttpRequest) -> HttpResponse:
@@ -54,7 +54,7 @@ def report_unreported(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CASE_REPORTS)
 @require_GET
 @transaction.atomic
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -7,7 +7,10 @@ A scoped model declares an inner ``class Scope`` with:
 - ``class_field`` — the path to its class, for class-bound roles (homeroom / subject teachers);
 - ``kind`` — which kind of record it is (a ``RecordKind``), matched against the role matrix below;
 - ``object_permissions`` (optional) — True where django-guardian grants per-object exceptions
-  (a referral shared with one institution) on top of the tree scope.
+  (a referral shared with one institution) on top of the tree scope. A share names the record
+  kind it opens (``share()``; codename ``view_<model>`` for the model's own kind,
+  ``view_<model>_as_<kind>`` for another): a student shared for her referral is not thereby
+  visible as scores, cases or notes.
 
 Every view, API and selector reads student-linked rows through ``scoped()`` /
 ``get_scoped_or_404()``.
@@ -200,7 +203,7 @@ def scoped(
     meta = _scope_meta(model)
     condition = scope_q(user, model, kind)
     if getattr(meta, "object_permissions", False):
-        shared = shared_ids(user, model)
+        shared = shared_ids(user, model, kind or meta.kind)
         if shared:
             shared_q = Q(pk__in=shared)
             condition = shared_q if condition is None else condition | shared_q
@@ -209,22 +212,54 @@ def scoped(
     return queryset.filter(condition)
 
 
-def shared_ids(user: Any, model: type[models.Model]) -> frozenset[int]:
-    """Ids of ``model`` rows shared with this user one by one (django-guardian ``view_<model>``),
-    loaded once per user object. Such exceptions are few (a referral shared with one institution),
-    so they are fetched as ids and added to the tree filter only when there are any: the common
-    case keeps a plain path filter the planner can index."""
+def share_codename(model: type[models.Model], kind: str) -> str:
+    """The django-guardian codename that shares a ``model`` row as ``kind``: ``view_<model>`` for
+    the model's own kind, ``view_<model>_as_<kind>`` for any other."""
+    name = model._meta.model_name
+    return f"view_{name}" if kind == _scope_meta(model).kind else f"view_{name}_as_{kind}"
+
+
+def share(user: Any, obj: models.Model, kind: str | None = None) -> None:
+    """Share one row with one user as ``kind`` (default: the model's own kind), on top of the
+    tree scope. The share opens that kind only."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.shortcuts import assign_perm
+
+    model = type(obj)
+    meta = _scope_meta(model)
+    if not getattr(meta, "object_permissions", False):
+        raise TypeError(f"{model.__name__} takes no object-level shares.")
+    kind = kind or meta.kind
+    if kind not in {v for k, v in vars(RecordKind).items() if not k.startswith("_")}:
+        raise ValueError(f"Unknown record kind: {kind!r}")
+    codename = share_codename(model, kind)
+    permission, _created = Permission.objects.get_or_create(
+        content_type=ContentType.objects.get_for_model(model),
+        codename=codename,
+        defaults={"name": f"Can view {model._meta.model_name} as {kind}"[:255]},
+    )
+    assign_perm(permission, user, obj)
+    user.__dict__.pop("_mhcare_shared", None)
+
+
+def shared_ids(user: Any, model: type[models.Model], kind: str | None = None) -> frozenset[int]:
+    """Ids of ``model`` rows shared with this user one by one as ``kind`` (django-guardian, see
+    ``share_codename``), loaded once per user object. Such exceptions are few (a referral shared
+    with one institution), so they are fetched as ids and added to the tree filter only when there
+    are any: the common case keeps a plain path filter the planner can index."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
+    kind = kind or _scope_meta(model).kind
     cache: dict[str, frozenset[int]] = user.__dict__.setdefault("_mhcare_shared", {})
-    label = model._meta.label_lower
+    label = f"{model._meta.label_lower}:{kind}"
     if label not in cache:
         from guardian.models import UserObjectPermission
 
         # One query (no ContentType cache round trips): exceptions are granted to users, not groups.
         object_pks = UserObjectPermission.objects.filter(
             user_id=user.pk,
-            permission__codename=f"view_{model._meta.model_name}",
+            permission__codename=share_codename(model, kind),
             content_type__app_label=model._meta.app_label,
             content_type__model=model._meta.model_name,
         ).values_list("object_pk", flat=True)

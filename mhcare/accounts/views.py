@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from mhcare.accounts import policy
 from mhcare.accounts.forms import ChangePasswordForm, LoginForm
 from mhcare.accounts.middleware import SESSION_TIMED_OUT_KEY
 from mhcare.audit.models import Action
@@ -21,6 +22,7 @@ TIMED_OUT_MESSAGE = _("Your session timed out. Please log in again.")
 PASSWORD_CHANGED_MESSAGE = _("Your password has been changed.")
 
 
+@policy.public
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     form_class = LoginForm
@@ -32,12 +34,14 @@ class LoginView(auth_views.LoginView):
         return context
 
 
+@policy.public
 class LogoutView(auth_views.LogoutView):
     """POST only (Django 5), so that a link or an image cannot log anyone out."""
 
     http_method_names = ["post", "options"]
 
 
+@policy.any_authenticated
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     form_class = ChangePasswordForm

@@ -9,14 +9,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy
 from mhcare.accounts.models import Role
 from mhcare.audit.models import Action, AuditEvent
 
 VIEWERS_FORBIDDEN_ERROR = _(
     "Only the school's psychology teacher and leaders may see who viewed this student."
 )
-VIEWER_ROLES = frozenset({Role.PSYCH_TEACHER, Role.SCHOOL_LEADER})
+VIEWER_ROLES = policy.ACTION_RULES[policy.Action.SEE_STUDENT_VIEWERS].roles
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,7 @@ class StudentViewer:
 
 
 def can_see_student_viewers(*, actor: Any, student: Any) -> bool:
-    return any(
-        g.role in VIEWER_ROLES and g.unit_id == student.school_id for g in scope.grants(actor)
-    )
+    return policy.allowed(actor, policy.Action.SEE_STUDENT_VIEWERS, student)
 
 
 def _role_labels(codes: str) -> list[str]:

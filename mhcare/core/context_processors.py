@@ -6,8 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from mhcare.accounts import scope
-from mhcare.accounts.scope import RecordKind
+from mhcare.accounts import policy, scope
 from mhcare.core import registry
 
 
@@ -16,22 +15,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     items: list[tuple[str, str]] = [(str(_("Home")), reverse("core:home"))]
-    if scope.can(user, RecordKind.STUDENT):
-        items.append((str(_("Students")), reverse("orgs:student_list")))
-    if scope.can(user, RecordKind.CASE):
-        items.append((str(_("High-risk list")), reverse("crisis:highrisk_list")))
-    # Compliance reports cover a county or more: only aggregate grants at county level and above.
-    if any(
-        g.unit_kind in {"county", "city", "province"}
-        and RecordKind.AGGREGATE in scope.ROLE_KINDS.get(g.role, frozenset())
-        for g in scope.grants(user)
+    # A link shows exactly when its page's declaration admits the user (accounts/policy.py).
+    for label, name in (
+        (_("Students"), "orgs:student_list"),
+        (_("High-risk list"), "crisis:highrisk_list"),
+        (_("Reports"), "compliance:report_list"),  # a county or more
+        (_("Roster import"), "orgs:roster_import"),
     ):
-        items.append((str(_("Reports")), reverse("compliance:report_list")))
-    if (
-        scope.has_role(user, "psych_teacher", "school_leader", "platform_admin")
-        or user.is_superuser
-    ):
-        items.append((str(_("Roster import")), reverse("orgs:roster_import")))
+        if policy.may_open(user, name):
+            items.append((str(label), reverse(name)))
     items.extend(
         (str(item.label), item.url)
         for item in sorted(registry.nav_for(user), key=lambda item: item.order)

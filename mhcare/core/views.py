@@ -1,17 +1,16 @@
 import functools
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.core.registry import todo_for
 
 
-@login_required
+@policy.any_authenticated
 def home(request: HttpRequest) -> HttpResponse:
     """The home page: what this person needs first, from every app's registered panels."""
     return render(
@@ -63,6 +62,7 @@ def _worker_check() -> str:
     return f"ok ({len(replies)} worker{'s' if len(replies) > 1 else ''})"
 
 
+@policy.public
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:

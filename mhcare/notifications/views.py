@@ -2,7 +2,6 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -12,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mhcare.accounts import policy
 from mhcare.notifications import selectors, services
 from mhcare.notifications.models import EmailMode
 
@@ -28,7 +28,7 @@ def is_local_path(url: str) -> bool:
     return url_has_allowed_host_and_scheme(url, allowed_hosts=None)
 
 
-@login_required
+@policy.any_authenticated
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.notification_list(actor=request.user), PAGE_SIZE).get_page(
@@ -37,7 +37,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/inbox.html", {"page": page})
 
 
-@login_required
+@policy.any_authenticated
 @require_GET
 def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     notification = selectors.notification_get(actor=request.user, notification_id=pk)
@@ -47,7 +47,7 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("notifications:inbox"))
 
 
-@login_required
+@policy.any_authenticated
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
     services.notification_mark_all_read(actor=request.user)
@@ -66,7 +66,7 @@ class EmailSettingsForm(forms.Form):
     )
 
 
-@login_required
+@policy.any_authenticated
 @require_http_methods(["GET", "POST"])
 def email_settings(request: HttpRequest) -> HttpResponse:
     """The signed-in user's own choice: each message e-mailed at once, or one daily digest."""

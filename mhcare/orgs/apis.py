@@ -14,7 +14,7 @@ from rest_framework import generics, permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.audit.apis import AuditedListMixin
 from mhcare.audit.models import Action
@@ -41,6 +41,7 @@ class StudentFilter(filters.FilterSet):
         fields = ["school", "grade", "klass"]
 
 
+@policy.requires(policy.Action.VIEW_STUDENTS)
 class StudentListApi(AuditedListMixin, generics.ListAPIView[Student]):
     """The students the caller may see, by keyset (cursor) pagination ordered by id. Each
     request is audited (the ids of the page)."""
@@ -53,6 +54,7 @@ class StudentListApi(AuditedListMixin, generics.ListAPIView[Student]):
         return selectors.student_queryset(actor=self.request.user)
 
 
+@policy.requires(policy.Action.VIEW_STUDENTS)
 class StudentDetailApi(generics.RetrieveAPIView[Student]):
     """One student; out of scope answers 404. Each read is audited."""
 

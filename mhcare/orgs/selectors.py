@@ -5,18 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from mhcare.accounts import scope
-from mhcare.accounts.models import Role
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.orgs import importers
 from mhcare.orgs.models import Guardian, OrgKind, OrgUnit, SchoolClass, Student
 
 # Roles that may import a roster into the school they are assigned to.
-ROSTER_IMPORT_ROLES = frozenset({Role.PSYCH_TEACHER, Role.SCHOOL_LEADER})
+ROSTER_IMPORT_ROLES = policy.ACTION_RULES[policy.Action.IMPORT_ROSTER].roles
 
 
 @dataclass(frozen=True)
@@ -36,8 +34,7 @@ class StudentPage:
 def require_student_access(actor: Any) -> None:
     """Roles that never see student records (officials, admins, supervisors) are refused outright:
     403, before any lookup, so the answer says nothing about any particular student."""
-    if not scope.can(actor, RecordKind.STUDENT):
-        raise PermissionDenied
+    policy.require(actor, policy.Action.VIEW_STUDENTS)
 
 
 def student_queryset(*, actor: Any, filters: StudentFilters | None = None) -> QuerySet[Student]:
@@ -107,7 +104,7 @@ def import_schools(*, actor: Any) -> QuerySet[OrgUnit]:
     any school for a superuser."""
     if getattr(actor, "is_superuser", False) and actor.is_active:
         return OrgUnit.objects.schools().order_by("path")
-    ids = [g.unit_id for g in scope.grants(actor) if g.role in ROSTER_IMPORT_ROLES]
+    ids = [g.unit_id for g in policy.granting(actor, policy.Action.IMPORT_ROSTER)]
     return OrgUnit.objects.schools().filter(pk__in=ids).order_by("path")
 
 
@@ -115,7 +112,7 @@ def school_import_allowed(*, actor: Any) -> bool:
     """Schools (the org tree's leaves) are imported by a platform admin or a superuser."""
     if not getattr(actor, "is_active", False):
         return False
-    return bool(actor.is_superuser) or scope.has_role(actor, Role.PLATFORM_ADMIN)
+    return policy.anywhere(actor, policy.Action.IMPORT_SCHOOLS)
 
 
 def staff_import_schools(*, actor: Any) -> QuerySet[OrgUnit]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
@@ -33,7 +32,7 @@ TEMPLATE_FILENAME = "mhcare-roster-template.xlsx"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_STUDENTS)
 @require_GET
 def student_list(request: HttpRequest) -> HttpResponse:
     selectors.require_student_access(request.user)
@@ -56,7 +55,7 @@ def student_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_STUDENTS)
 @require_GET
 @transaction.atomic
 def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -82,7 +81,7 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_FAMILIES)
 @require_POST
 @transaction.atomic
 def guardian_phone(request: HttpRequest, pk: int) -> HttpResponse:
@@ -117,7 +116,7 @@ def _viewers(actor: Any, student: Student) -> Any:
         return None
 
 
-@login_required
+@policy.requires(policy.Action.IMPORT_ROSTER, policy.Action.IMPORT_SCHOOLS)
 @require_http_methods(["GET", "POST"])
 def roster_import(request: HttpRequest) -> HttpResponse:
     sheets = selectors.import_sheets(actor=request.user)
@@ -172,7 +171,7 @@ def _summary(result: services.ImportResult) -> str:
     return _("Import complete. %(parts)s.") % {"parts": "; ".join(parts)}
 
 
-@login_required
+@policy.requires(policy.Action.IMPORT_ROSTER, policy.Action.IMPORT_SCHOOLS)
 @require_GET
 def roster_template(request: HttpRequest) -> HttpResponse:
     sheets = selectors.import_sheets(actor=request.user)

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.audit.apis import AuditedListMixin
 from mhcare.orgs.models import OrgKind, SchoolYear, Semester, Student
@@ -64,6 +64,7 @@ class EntersResults(permissions.BasePermission):
         return bool(user and user.is_authenticated and may_enter_results(user))
 
 
+@policy.requires(policy.Action.VIEW_CAMPAIGNS)
 class CampaignListCreateApi(generics.ListCreateAPIView[Campaign]):
     permission_classes = [ViewsCampaigns]
     serializer_class = CampaignSerializer
@@ -116,6 +117,7 @@ class CampaignListCreateApi(generics.ListCreateAPIView[Campaign]):
         return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
 
+@policy.requires(policy.Action.VIEW_CAMPAIGNS)
 class CampaignCoverageApi(APIView):
     permission_classes = [ViewsCampaigns]
 
@@ -170,6 +172,7 @@ def _entry_students(actor: Any) -> QuerySet[Student]:
     return scope.scoped(actor, Student, kind=RecordKind.SCORE).select_related("klass")
 
 
+@policy.requires(policy.Action.ENTER_RESULTS)
 class ResultListCreateApi(AuditedListMixin, generics.ListCreateAPIView[ScreeningResult]):
     """GET: results of your scope (filter by ``campaign`` and / or ``student``), keyset pages.
     POST: enter one result in a campaign (upsert: entering the same student again re-scores)."""
@@ -245,6 +248,7 @@ class ResultListCreateApi(AuditedListMixin, generics.ListCreateAPIView[Screening
         )
 
 
+@policy.requires(policy.Action.ENTER_RESULTS)
 class ResultBulkApi(APIView):
     """Enter up to 1 000 results of one campaign and instrument at once. Every row is validated
     first; any error stores nothing and answers 400 with each bad row's index and reasons."""

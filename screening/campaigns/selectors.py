@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.models import Role
 from mhcare.accounts.scope import RecordKind
 from mhcare.orgs.models import (
@@ -36,29 +36,18 @@ from screening.models import Campaign, CampaignInstrument, Instrument, Screening
 
 # Roles that create campaigns, and at which units: a school's psychology teacher for her school,
 # county center staff for their county (or a school in it), the platform administrator anywhere.
-CREATOR_ROLES = frozenset({Role.PSYCH_TEACHER, Role.COUNTY_CENTER, Role.PLATFORM_ADMIN})
+CREATOR_ROLES = policy.ACTION_RULES[policy.Action.CREATE_CAMPAIGN].roles
 
 
 def _viewer_paths(actor: Any) -> list[str]:
     """The units from which the actor looks at campaigns: where she sees aggregates (every role
     with a school or wider assignment), or configures (the platform administrator)."""
-    return sorted(
-        {
-            g.unit_path
-            for g in scope.grants(actor)
-            if g.role == Role.PLATFORM_ADMIN
-            or (g.class_id is None and RecordKind.AGGREGATE in scope.ROLE_KINDS.get(g.role, ()))
-        }
-    )
+    return sorted(set(policy.paths(actor, policy.Action.VIEW_CAMPAIGNS)))
 
 
 def may_view_campaigns(actor: Any) -> bool:
     """From the actor's grants alone (no query): the header asks on every page."""
-    return any(
-        g.role == Role.PLATFORM_ADMIN
-        or (g.class_id is None and RecordKind.AGGREGATE in scope.ROLE_KINDS.get(g.role, ()))
-        for g in scope.grants(actor)
-    )
+    return policy.anywhere(actor, policy.Action.VIEW_CAMPAIGNS)
 
 
 def campaign_list(*, actor: Any) -> QuerySet[Campaign]:
@@ -89,13 +78,7 @@ def campaign_get(*, actor: Any, pk: Any) -> Campaign:
 
 def creator_units(*, actor: Any) -> QuerySet[OrgUnit]:
     """Units for which the actor may run a campaign."""
-    paths: list[str] = []
-    for grant in scope.grants(actor):
-        if grant.role in CREATOR_ROLES and grant.class_id is None:
-            paths.append(grant.unit_path)
-    if not paths:
-        return OrgUnit.objects.none()
-    units = OrgUnit.objects.filter(reduce(or_, (Q(path__startswith=p) for p in paths)))
+    units = policy.units(actor, policy.Action.CREATE_CAMPAIGN)
     if not scope.has_role(actor, Role.PLATFORM_ADMIN):
         # Staff run campaigns for schools and counties; province and city ones are configuration.
         units = units.filter(kind__in=[OrgKind.SCHOOL, OrgKind.COUNTY])
@@ -103,7 +86,7 @@ def creator_units(*, actor: Any) -> QuerySet[OrgUnit]:
 
 
 def may_create_campaigns(actor: Any) -> bool:
-    return any(g.role in CREATOR_ROLES and g.class_id is None for g in scope.grants(actor))
+    return policy.anywhere(actor, policy.Action.CREATE_CAMPAIGN)
 
 
 def require_viewer(actor: Any) -> None:
@@ -290,10 +273,7 @@ def total_of(rows: Iterable[CoverageRow], label: str = "") -> CoverageRow:
 
 def may_see_names(actor: Any) -> bool:
     """Names of unscreened students: roles that see rosters at school level or wider."""
-    return any(
-        g.class_id is None and RecordKind.STUDENT in scope.ROLE_KINDS.get(g.role, frozenset())
-        for g in scope.grants(actor)
-    )
+    return policy.anywhere(actor, policy.Action.SEE_UNSCREENED_NAMES)
 
 
 def campaign_class_get(*, actor: Any, campaign: Campaign, pk: Any) -> SchoolClass:

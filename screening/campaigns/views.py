@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core.forms import add_service_errors
@@ -41,7 +41,7 @@ def _window_state(campaign: Campaign) -> str:
     return "open"
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CAMPAIGNS)
 @require_GET
 def campaign_list(request: HttpRequest) -> HttpResponse:
     selectors.require_viewer(request.user)
@@ -58,7 +58,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.CREATE_CAMPAIGN)
 @require_http_methods(["GET", "POST"])
 def campaign_create(request: HttpRequest) -> HttpResponse:
     if not selectors.may_create_campaigns(request.user):
@@ -132,7 +132,7 @@ def _coverage_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any
     return context
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CAMPAIGNS)
 @require_GET
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     selectors.require_viewer(request.user)
@@ -143,7 +143,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "screening/campaigns/detail.html", context)
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CAMPAIGNS)
 @require_GET
 def campaign_coverage(request: HttpRequest, pk: int) -> HttpResponse:
     """The coverage table alone: the detail page refreshes it every 30 s (htmx)."""
@@ -154,7 +154,7 @@ def campaign_coverage(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CAMPAIGNS)
 @require_GET
 def campaign_class(request: HttpRequest, pk: int, class_pk: int) -> HttpResponse:
     selectors.require_viewer(request.user)
@@ -215,13 +215,15 @@ def _grid_columns(instrument: Any) -> list[dict[str, Any]]:
     ]
 
 
-@login_required
+@policy.requires(policy.Action.ENTER_RESULTS)
 @require_GET
 def campaign_grid(request: HttpRequest, pk: int, class_pk: int, code: str) -> HttpResponse:
     if not may_enter_results(request.user):
         raise PermissionDenied
     campaign = selectors.campaign_get(actor=request.user, pk=pk)
     klass = selectors.campaign_class_get(actor=request.user, campaign=campaign, pk=class_pk)
+    if not policy.allowed(request.user, policy.Action.ENTER_RESULTS, klass):
+        raise PermissionDenied  # the class is seen under another role, not entered
     instruments = {i.code: i for i in selectors.class_instruments(campaign=campaign, klass=klass)}
     instrument = instruments.get(code)
     if instrument is None:

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.charts import line_chart_svg
 from mhcare.orgs.models import Student
@@ -49,7 +49,7 @@ class Trends:
 
 
 def may_see_growth_file(actor: Any) -> bool:
-    return scope.can(actor, RecordKind.CASE)
+    return policy.anywhere(actor, policy.Action.VIEW_CASES)
 
 
 def growth_student_get(*, actor: Any, pk: Any) -> Student:

@@ -9,9 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from mhcare.accounts import scope
-from mhcare.accounts.models import Role
-from mhcare.accounts.scope import RecordKind
+from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.orgs.models import Student
@@ -23,11 +21,8 @@ PLAN_FIELDS = ("goals", "measures", "responsible", "review_date")
 
 
 def may_edit_plan(actor: Any, student: Student | None = None) -> bool:
-    if not scope.has_role(actor, Role.PSYCH_TEACHER):
-        return False
-    if student is None:
-        return True
-    return scope.scoped(actor, Student, kind=RecordKind.CASE).filter(pk=student.pk).exists()
+    """The psychology teacher's assignment covering ``student`` (or some such assignment)."""
+    return policy.allowed(actor, policy.Action.EDIT_SUPPORT_PLAN, student)
 
 
 @transaction.atomic

@@ -4,7 +4,6 @@ school leader, county center). 403 for other roles before any lookup; 404 out of
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -12,19 +11,22 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from screening.growth import pdf, selectors, services
 from screening.growth.forms import SupportPlanForm
 
 
-@login_required
+@policy.requires(policy.Action.EDIT_SUPPORT_PLAN)
 @require_http_methods(["GET", "POST"])
 @transaction.atomic
 def support_plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_edit_plan(request.user):
         raise PermissionDenied
     student = selectors.growth_student_get(actor=request.user, pk=pk)
+    if not services.may_edit_plan(request.user, student):
+        raise PermissionDenied  # seen under another role (a leader), not edited
     plan = selectors.support_plan_get(actor=request.user, student=student)
     initial = (
         {name: getattr(plan, name) for name in services.PLAN_FIELDS} if plan is not None else {}
@@ -44,7 +46,7 @@ def support_plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.VIEW_CASES)
 @require_GET
 @transaction.atomic
 def growth_pdf(request: HttpRequest, pk: int) -> HttpResponse:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.orgs.models import OrgKind, OrgUnit, SchoolClass, Student, ancestor_paths
 from screening.models import Campaign, ImportJob, Instrument
@@ -21,7 +21,7 @@ def import_units(*, actor: Any) -> QuerySet[OrgUnit]:
     if not may_enter_results(actor):
         return OrgUnit.objects.none()
     return (
-        scope.units(actor, RecordKind.SCORE)
+        policy.units(actor, policy.Action.ENTER_RESULTS)
         .filter(kind__in=[OrgKind.SCHOOL, OrgKind.COUNTY])
         .order_by("path")
     )
@@ -30,7 +30,7 @@ def import_units(*, actor: Any) -> QuerySet[OrgUnit]:
 def import_campaigns(*, actor: Any) -> QuerySet[Campaign]:
     """Campaigns that reach one of the actor's units: run by the unit, an ancestor, or a unit
     below it."""
-    grants = [g for g in scope.grants(actor) if g.role in {"psych_teacher", "county_center"}]
+    grants = policy.granting(actor, policy.Action.ENTER_RESULTS)
     if not grants or not may_enter_results(actor):
         return Campaign.objects.none()
     conditions = []

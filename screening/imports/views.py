@@ -3,7 +3,6 @@ outside the actor's scope is 404 (the same as a missing one)."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,6 +11,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
+from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core.spreadsheets import XLSX_CONTENT_TYPE
@@ -29,7 +29,7 @@ def _require_import_access(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-@login_required
+@policy.requires(policy.Action.ENTER_RESULTS)
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     _require_import_access(request)
@@ -71,7 +71,7 @@ def _job_context(request: HttpRequest, pk: int) -> dict[str, object]:
     }
 
 
-@login_required
+@policy.requires(policy.Action.ENTER_RESULTS)
 @require_GET
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_import_access(request)
@@ -80,7 +80,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "screening/imports/detail.html", context)
 
 
-@login_required
+@policy.requires(policy.Action.ENTER_RESULTS)
 @require_GET
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The htmx-polled progress bar; a finished job reloads the page to show its result."""
@@ -92,7 +92,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@login_required
+@policy.requires(policy.Action.ENTER_RESULTS)
 @require_GET
 @transaction.atomic
 def import_template(request: HttpRequest, campaign_pk: int, code: str) -> HttpResponse:
@@ -153,7 +153,7 @@ def import_template(request: HttpRequest, campaign_pk: int, code: str) -> HttpRe
     return response
 
 
-@login_required
+@policy.requires(policy.Action.ENTER_RESULTS)
 @require_GET
 def import_class_template(request: HttpRequest) -> HttpResponse:
     """The one-class picker of the import page: ``?template=<campaign id>:<code>&class=<id>``
@@ -167,7 +167,7 @@ def import_class_template(request: HttpRequest) -> HttpResponse:
     return redirect(f"{url}?{urlencode({'class': int(class_id)})}")
 
 
-@login_required
+@policy.requires(policy.Action.ENTER_RESULTS)
 @require_GET
 def import_errors_download(request: HttpRequest, pk: int) -> HttpResponse:
     """Every error kept for a failed import, as an Excel workbook (row, column, kind, problem).

@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from mhcare.accounts import policy
 from mhcare.audit.apis import AuditedListMixin
 from screening.models import Observation, ObservationStatus
 from screening.observations import selectors, services
@@ -34,6 +35,7 @@ class ReportsOrReviews(permissions.BasePermission):
         return services.may_review(user)
 
 
+@policy.requires(policy.Action.REPORT_OBSERVATION, policy.Action.REVIEW_OBSERVATION)
 class ObservationListCreateApi(AuditedListMixin, generics.ListCreateAPIView[Observation]):
     permission_classes = [ReportsOrReviews]
 

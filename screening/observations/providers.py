@@ -37,7 +37,6 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
     if not scope.can(actor, RecordKind.OBSERVATION):
         return []
     events = []
-    reviewer = may_review(actor)
     for observation in selectors.student_observations(actor=actor, student=student):
         created = timezone.localtime(observation.created_at)
         at = (
@@ -56,7 +55,7 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
                 },
                 detail=_("reported by %(reporter)s") % {"reporter": observation.reporter},
                 url=reverse("screening:observation_review", args=[observation.pk])
-                if reviewer
+                if may_review(actor, observation)
                 else "",
                 level="red" if observation.category == ObservationCategory.SELF_HARM else "",
             )

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.orgs.models import Student
 from screening.models import Observation, ObservationStatus
@@ -85,7 +85,10 @@ def reported_list(*, actor: Any, after: int | None = None, page_size: int = 50) 
 def school_observations(*, actor: Any) -> QuerySet[Observation]:
     """Every observation of the reviewer's school(s)."""
     require_reviewer(actor)
-    return scope.scoped(actor, Observation).select_related("student", "student__klass", "reporter")
+    # Read as the reviewing assignment: a psych teacher of A who leads B reviews A's only.
+    return policy.narrow(
+        actor, policy.Action.REVIEW_OBSERVATION, scope.scoped(actor, Observation), class_field=None
+    ).select_related("student", "student__klass", "reporter")
 
 
 def queue_queryset(*, actor: Any) -> QuerySet[Observation]:

@@ -14,8 +14,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mhcare.accounts import scope
-from mhcare.accounts.models import CLASS_ROLES, Role
+from mhcare.accounts import policy, scope
+from mhcare.accounts.models import Role
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core.risk import RiskLevel
@@ -56,18 +56,17 @@ def default_level(category: str) -> str:
 
 def reporter_class_ids(actor: Any) -> set[int]:
     """Classes the actor teaches as homeroom or subject teacher."""
-    return {g.class_id for g in scope.grants(actor) if g.role in CLASS_ROLES and g.class_id}
+    return policy.class_ids(actor, policy.Action.REPORT_OBSERVATION)
 
 
 def may_report(actor: Any, student: Student | None = None) -> bool:
-    classes = reporter_class_ids(actor)
-    if student is None:
-        return bool(classes)
-    return student.klass_id in classes
+    return policy.allowed(actor, policy.Action.REPORT_OBSERVATION, student)
 
 
-def may_review(actor: Any) -> bool:
-    return scope.has_role(actor, Role.PSYCH_TEACHER)
+def may_review(actor: Any, observation: Observation | None = None) -> bool:
+    """A psychology teacher's assignment (somewhere, or covering ``observation``'s school): a
+    leader of the school does not review it even if she teaches psychology elsewhere."""
+    return policy.allowed(actor, policy.Action.REVIEW_OBSERVATION, observation)
 
 
 def school_psych_teachers(school_id: int) -> list[Any]:
@@ -179,7 +178,7 @@ def observation_review(
         .select_related("student")
         .first()
     )
-    if locked is None:
+    if locked is None or not may_review(actor, locked):
         raise PermissionDenied(NOT_REVIEWER)
     if locked.status != ObservationStatus.RECEIVED:
         raise ValidationError(ALREADY_REVIEWED, code="reviewed")

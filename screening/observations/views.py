@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core.forms import add_service_errors
@@ -31,7 +31,7 @@ def _after(request: HttpRequest) -> int | None:
         return None
 
 
-@login_required
+@policy.requires(policy.Action.REPORT_OBSERVATION)
 @require_http_methods(["GET", "POST"])
 def observation_report(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """A teacher reports a concern about a student of her class (``pk`` preselects the student)."""
@@ -71,7 +71,7 @@ def observation_report(request: HttpRequest, pk: int | None = None) -> HttpRespo
     )
 
 
-@login_required
+@policy.requires(policy.Action.REPORT_OBSERVATION)
 @require_GET
 def observation_mine(request: HttpRequest) -> HttpResponse:
     """The reporter's own observations: status only."""
@@ -84,7 +84,7 @@ def observation_mine(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.REVIEW_OBSERVATION)
 @require_GET
 def observation_queue(request: HttpRequest) -> HttpResponse:
     """The psychology teacher's review queue: her school's received observations, oldest first."""
@@ -97,7 +97,7 @@ def observation_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@policy.requires(policy.Action.REVIEW_OBSERVATION)
 @require_http_methods(["GET", "POST"])
 @transaction.atomic
 def observation_review(request: HttpRequest, pk: int) -> HttpResponse:

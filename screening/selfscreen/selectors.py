@@ -12,14 +12,13 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from mhcare.accounts import scope
+from mhcare.accounts import policy
 from mhcare.orgs.models import SchoolClass, ancestor_paths
 from screening.models import Campaign
-from screening.selfscreen.services import ISSUER_ROLES
 
 
 def _issuer_paths(actor: Any) -> list[str]:
-    return [g.unit_path for g in scope.grants(actor) if g.role in ISSUER_ROLES]
+    return policy.paths(actor, policy.Action.ISSUE_SELFSCREEN_CODES)
 
 
 def may_issue_codes(actor: Any) -> bool:

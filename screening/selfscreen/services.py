@@ -26,8 +26,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from mhcare.accounts import scope
-from mhcare.accounts.models import Role
+from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
@@ -48,7 +47,7 @@ CODE_LENGTH = 8
 HMAC_SALT = "mhcare.screening.selfscreen.code"
 
 # Roles that issue codes: the school's psychology teacher (she runs the screening at her school).
-ISSUER_ROLES = frozenset({Role.PSYCH_TEACHER})
+ISSUER_ROLES = policy.ACTION_RULES[policy.Action.ISSUE_SELFSCREEN_CODES].roles
 
 NOT_ALLOWED = _("Only the school's psychology teacher may issue self-screening codes.")
 SELF_SCREENING_OFF = _("This campaign does not allow students to answer with codes.")
@@ -107,10 +106,7 @@ def new_code() -> str:
 
 
 def _is_issuer_for(actor: Any, klass: SchoolClass) -> bool:
-    school_path = klass.school.path
-    return any(
-        g.role in ISSUER_ROLES and school_path.startswith(g.unit_path) for g in scope.grants(actor)
-    )
+    return policy.allowed(actor, policy.Action.ISSUE_SELFSCREEN_CODES, klass.school)
 
 
 def campaign_covers(campaign: Campaign, klass: SchoolClass) -> bool:

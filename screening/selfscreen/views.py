@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -30,6 +29,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mhcare.accounts import policy
 from mhcare.audit.context import client_ip
 from mhcare.core.forms import add_service_errors
 from screening.models import SelfScreeningCode
@@ -76,7 +76,7 @@ TIME_RAN_OUT = _("Your time ran out. Please type your code again: it still works
 # --- teacher: issue and print codes ---------------------------------------------------------
 
 
-@login_required
+@policy.requires(policy.Action.ISSUE_SELFSCREEN_CODES)
 @require_http_methods(["GET", "POST"])
 def selfscreen_codes(request: HttpRequest) -> HttpResponse:
     selectors.issuer_check(request.user)
@@ -179,6 +179,7 @@ def _render_answer(
     )
 
 
+@policy.public
 @never_cache
 @csrf_protect
 @require_http_methods(["GET", "POST"])
@@ -199,6 +200,7 @@ def selfscreen_start(request: HttpRequest) -> HttpResponse:
     return _render_answer(request, code, answer_form)
 
 
+@policy.public
 @never_cache
 @csrf_protect
 @require_POST
@@ -255,6 +257,7 @@ def _switch_language(request: HttpRequest, code: SelfScreeningCode, language: st
     return response
 
 
+@policy.public
 @never_cache
 @require_http_methods(["GET"])
 def selfscreen_done(request: HttpRequest) -> HttpResponse:

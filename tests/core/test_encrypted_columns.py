@@ -42,7 +42,7 @@ SAFE = {
     ("screening.ImportJob", "filename"): "the staff member's file name (a class or campaign)",
     ("screening.ImportJob", "sha256"): "hash of the file",
     ("screening.ImportJob", "status"): "enum code",
-    ("screening.ImportJob", "error_counts"): "counts of errors per kind code: numbers, no cell text",
+    ("screening.ImportJob", "error_counts"): "error counts per kind code: numbers only",
     ("screening.Observation", "category"): "enum code",
     ("screening.Observation", "status"): "enum code",
     ("screening.SelfScreeningCode", "code_hash"): "hash",

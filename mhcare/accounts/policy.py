@@ -1,0 +1,396 @@
+"""Policy: the one answer to "may this user do this action (on this object)".
+
+Beside ``scope.py`` (which rows a user reads), this module decides writes and pages. An action is
+granted by a role *per assignment*: the assignment whose role allows the action must itself cover
+the object (its school lies in the assignment's subtree; for a class role, its class is the
+assignment's class). A psychology teacher of school A who leads school B reads B's cases as a
+leader and writes none: no single assignment both allows ``WRITE_CASE`` and covers B.
+
+- ``allowed(user, action, obj)`` — whether some assignment allowing ``action`` covers ``obj``
+  (a scoped model instance, a ``Student``, a ``SchoolClass`` or an ``OrgUnit``);
+- ``require(user, action, obj)`` — the same, raising ``PermissionDenied``;
+- ``anywhere(user, action)`` — whether some assignment allows ``action`` at all (show the menu or
+  the button; the per-object check still follows);
+- ``requires(*actions)`` / ``public`` / ``any_authenticated`` — what a view needs, declared on the
+  view function or class and enforced before it runs (deny by default: a test walks the URL
+  resolver and fails on a pattern whose view declares nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import reduce, wraps
+from operator import or_
+from typing import Any, TypeVar, cast
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from mhcare.accounts.models import CLASS_ROLES, Role
+from mhcare.accounts.scope import ROLE_KINDS, Grant, RecordKind, grants
+from mhcare.orgs.models import OrgUnit, SchoolClass
+
+V = TypeVar("V")
+
+
+class Action(StrEnum):
+    # Reads, one per record kind: the roles come from scope.ROLE_KINDS (the read matrix).
+    VIEW_STUDENTS = "view_students"
+    VIEW_SCORES = "view_scores"
+    VIEW_SCORE_SUMMARIES = "view_score_summaries"
+    VIEW_FLAGS = "view_flags"
+    VIEW_CASES = "view_cases"
+    VIEW_OBSERVATIONS = "view_observations"
+    VIEW_FAMILIES = "view_families"
+    VIEW_INCIDENTS = "view_incidents"
+    VIEW_AGGREGATES = "view_aggregates"
+    # Writes and pages.
+    ENTER_RESULTS = "enter_results"  # enter or import screening results
+    VIEW_CAMPAIGNS = "view_campaigns"
+    CREATE_CAMPAIGN = "create_campaign"
+    SEE_UNSCREENED_NAMES = "see_unscreened_names"
+    ISSUE_SELFSCREEN_CODES = "issue_selfscreen_codes"
+    REPORT_OBSERVATION = "report_observation"
+    REVIEW_OBSERVATION = "review_observation"
+    EDIT_SUPPORT_PLAN = "edit_support_plan"
+    WRITE_CASE = "write_case"  # evaluate, follow up, change level / status, transfer, accept
+    RECORD_REVIEW = "record_review"  # 研判 reviews of a school
+    MANAGE_INCIDENT = "manage_incident"
+    VIEW_CASE_REPORTS = "view_case_reports"  # 上报
+    LOG_FAMILY_CONTACT = "log_family_contact"
+    DEFINE_KEY_PERIOD = "define_key_period"
+    REQUEST_COMPLIANCE_REPORT = "request_compliance_report"
+    IMPORT_ROSTER = "import_roster"  # classes, students, guardians and staff of a school
+    IMPORT_SCHOOLS = "import_schools"  # the org tree's schools, and staff of any school
+    SEE_STUDENT_VIEWERS = "see_student_viewers"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Which roles grant an action; optionally only from assignments at these unit kinds."""
+
+    roles: frozenset[str]
+    unit_kinds: frozenset[str] | None = None
+    superuser: bool = False  # an active superuser may do it anywhere (roster import)
+
+
+def _readers(kind: str) -> Rule:
+    return Rule(frozenset(role for role, kinds in ROLE_KINDS.items() if kind in kinds))
+
+
+def _roles(*roles: str) -> Rule:
+    return Rule(frozenset(roles))
+
+
+PSYCH, LEADER, CENTER = Role.PSYCH_TEACHER, Role.SCHOOL_LEADER, Role.COUNTY_CENTER
+HOMEROOM, SUBJECT = Role.HOMEROOM_TEACHER, Role.SUBJECT_TEACHER
+
+# The action × role table (DESIGN.md "Writes and pages go through one policy too").
+ACTION_RULES: dict[Action, Rule] = {
+    Action.VIEW_STUDENTS: _readers(RecordKind.STUDENT),
+    Action.VIEW_SCORES: _readers(RecordKind.SCORE),
+    Action.VIEW_SCORE_SUMMARIES: _readers(RecordKind.SCORE_SUMMARY),
+    Action.VIEW_FLAGS: _readers(RecordKind.FLAG),
+    Action.VIEW_CASES: _readers(RecordKind.CASE),
+    Action.VIEW_OBSERVATIONS: _readers(RecordKind.OBSERVATION),
+    Action.VIEW_FAMILIES: _readers(RecordKind.FAMILY),
+    Action.VIEW_INCIDENTS: _readers(RecordKind.INCIDENT),
+    Action.VIEW_AGGREGATES: _readers(RecordKind.AGGREGATE),
+    Action.ENTER_RESULTS: _roles(PSYCH, CENTER),
+    # Campaigns reach whoever sees aggregates at school level or wider, and the platform admin.
+    Action.VIEW_CAMPAIGNS: _roles(PSYCH, LEADER, CENTER, Role.OFFICIAL, Role.PLATFORM_ADMIN),
+    Action.CREATE_CAMPAIGN: _roles(PSYCH, CENTER, Role.PLATFORM_ADMIN),
+    Action.SEE_UNSCREENED_NAMES: _roles(PSYCH, LEADER, CENTER),
+    Action.ISSUE_SELFSCREEN_CODES: _roles(PSYCH),
+    Action.REPORT_OBSERVATION: _roles(HOMEROOM, SUBJECT),
+    Action.REVIEW_OBSERVATION: _roles(PSYCH),
+    Action.EDIT_SUPPORT_PLAN: _roles(PSYCH),
+    Action.WRITE_CASE: _roles(PSYCH, CENTER),
+    Action.RECORD_REVIEW: _roles(PSYCH, LEADER),
+    Action.MANAGE_INCIDENT: _roles(PSYCH, LEADER, CENTER),
+    Action.VIEW_CASE_REPORTS: _roles(PSYCH, LEADER, CENTER),
+    Action.LOG_FAMILY_CONTACT: _readers(RecordKind.FAMILY),
+    Action.DEFINE_KEY_PERIOD: _roles(PSYCH, CENTER),
+    # Compliance reports are for a whole county or more.
+    Action.REQUEST_COMPLIANCE_REPORT: Rule(
+        frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
+    ),
+    Action.IMPORT_ROSTER: Rule(frozenset({PSYCH, LEADER}), superuser=True),
+    Action.IMPORT_SCHOOLS: Rule(frozenset({Role.PLATFORM_ADMIN}), superuser=True),
+    Action.SEE_STUDENT_VIEWERS: _roles(PSYCH, LEADER),
+}
+
+READ_ACTIONS: dict[str, Action] = {
+    RecordKind.STUDENT: Action.VIEW_STUDENTS,
+    RecordKind.SCORE: Action.VIEW_SCORES,
+    RecordKind.SCORE_SUMMARY: Action.VIEW_SCORE_SUMMARIES,
+    RecordKind.FLAG: Action.VIEW_FLAGS,
+    RecordKind.CASE: Action.VIEW_CASES,
+    RecordKind.OBSERVATION: Action.VIEW_OBSERVATIONS,
+    RecordKind.FAMILY: Action.VIEW_FAMILIES,
+    RecordKind.INCIDENT: Action.VIEW_INCIDENTS,
+    RecordKind.AGGREGATE: Action.VIEW_AGGREGATES,
+}
+
+
+# --- decisions ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an object sits: its school's (or unit's) path and, when it has one, its class."""
+
+    path: str
+    class_id: int | None = None
+
+
+def granting(user: Any, action: Action) -> list[Grant]:
+    """The user's assignments whose role allows ``action`` (no query after the first)."""
+    rule = ACTION_RULES[action]
+    return [
+        g
+        for g in grants(user)
+        if g.role in rule.roles and (rule.unit_kinds is None or g.unit_kind in rule.unit_kinds)
+    ]
+
+
+def anywhere(user: Any, action: Action) -> bool:
+    """Whether some assignment allows ``action`` somewhere: for menus, buttons and page gates."""
+    return _superuser(user, action) or bool(granting(user, action))
+
+
+def covers(grant: Grant, target: Target) -> bool:
+    if grant.role in CLASS_ROLES:
+        return bool(grant.class_id) and grant.class_id == target.class_id
+    return target.path.startswith(grant.unit_path)
+
+
+def _follow(obj: Any, path: str) -> Any:
+    for part in path.split("__"):
+        if obj is None:
+            return None
+        obj = getattr(obj, part)
+    return obj
+
+
+def target_of(obj: Any) -> Target:
+    """The place of an org unit, a class, a student or any scoped record."""
+    if isinstance(obj, Target):
+        return obj
+    if isinstance(obj, OrgUnit):
+        return Target(obj.path)
+    if isinstance(obj, SchoolClass):
+        return Target(obj.school.path, obj.pk)
+    meta = getattr(type(obj), "Scope", None)
+    if meta is None:
+        raise TypeError(f"{type(obj).__name__} has no place in the org tree for the policy.")
+    school = _follow(obj, meta.school_field)
+    class_field = getattr(meta, "class_field", None)
+    class_id = None
+    if class_field:
+        # the id on the last hop: no query for the class itself
+        *hops, last = class_field.split("__")
+        holder = _follow(obj, "__".join(hops)) if hops else obj
+        class_id = getattr(holder, f"{last}_id", None) if holder is not None else None
+    return Target(school.path if school is not None else "\0", class_id)
+
+
+def _superuser(user: Any, action: Action) -> bool:
+    return (
+        ACTION_RULES[action].superuser
+        and bool(getattr(user, "is_superuser", False))
+        and bool(getattr(user, "is_active", False))
+    )
+
+
+def allowed(user: Any, action: Action, obj: Any = None) -> bool:
+    """Whether one assignment both allows ``action`` and covers ``obj`` (``None``: anywhere)."""
+    if _superuser(user, action):
+        return True
+    found = granting(user, action)
+    if obj is None or not found:
+        return bool(found)
+    target = target_of(obj)
+    return any(covers(g, target) for g in found)
+
+
+def reads(user: Any, kind: str, obj: Any) -> bool:
+    """Whether an assignment whose role reads ``kind`` covers ``obj``: which view of one student
+    a page shows (a homeroom teacher of A who is psych teacher of B sees A's flag, not A's case)."""
+    return allowed(user, READ_ACTIONS[kind], obj)
+
+
+def holds(user: Any, role: str, obj: Any) -> bool:
+    """Whether one of the user's assignments with ``role`` covers ``obj`` (who is "the psychology
+    teacher of this student", not "a psychology teacher somewhere")."""
+    target = target_of(obj)
+    return any(g.role == role and covers(g, target) for g in grants(user))
+
+
+def require(user: Any, action: Action, obj: Any = None, message: Any = None) -> None:
+    if not allowed(user, action, obj):
+        raise PermissionDenied(message) if message is not None else PermissionDenied
+
+
+def paths(user: Any, action: Action) -> list[str]:
+    """Unit paths of the (non-class) assignments that allow ``action``."""
+    return [g.unit_path for g in granting(user, action) if g.role not in CLASS_ROLES]
+
+
+def class_ids(user: Any, action: Action) -> set[int]:
+    """Classes of the class-role assignments that allow ``action``."""
+    return {g.class_id for g in granting(user, action) if g.role in CLASS_ROLES and g.class_id}
+
+
+def filter_q(
+    user: Any, action: Action, *, school_field: str, class_field: str | None = None
+) -> Q | None:
+    """A filter for rows whose school (or class) an assignment allowing ``action`` covers."""
+    parts: list[Q] = [
+        Q(**{f"{school_field}__path__startswith": path}) for path in paths(user, action)
+    ]
+    if class_field:
+        parts += [Q(**{class_field: cid}) for cid in class_ids(user, action)]
+    return reduce(or_, parts) if parts else None
+
+
+def narrow(
+    user: Any,
+    action: Action,
+    queryset: QuerySet[Any],
+    *,
+    school_field: str = "school",
+    class_field: str | None = "klass",
+) -> QuerySet[Any]:
+    """``queryset`` reduced to the rows an assignment allowing ``action`` covers."""
+    condition = filter_q(user, action, school_field=school_field, class_field=class_field)
+    return queryset.none() if condition is None else queryset.filter(condition)
+
+
+def units(user: Any, action: Action) -> QuerySet[OrgUnit]:
+    """Org units (with their subtrees) where ``action`` is allowed by a non-class assignment."""
+    found = paths(user, action)
+    if not found:
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.filter(reduce(or_, (Q(path__startswith=p) for p in found)))
+
+
+# --- declarations on views (deny by default) ---------------------------------------------------
+
+POLICY_ATTR = "mhcare_policy"
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What a view needs: ``public`` (anyone), ``authenticated`` (any signed-in user) or
+    ``actions`` (one of them, allowed anywhere)."""
+
+    public: bool = False
+    actions: tuple[Action, ...] = ()
+
+    def admits(self, user: Any) -> bool:
+        if self.public:
+            return True
+        if not getattr(user, "is_authenticated", False):
+            return False
+        return not self.actions or any(anywhere(user, a) for a in self.actions)
+
+
+def declaration(view: Any) -> Declaration | None:
+    """The declaration of a URL pattern's callback (a function, or ``as_view()`` of a class)."""
+    for candidate in (view, getattr(view, "view_class", None), getattr(view, "cls", None)):
+        found = getattr(candidate, POLICY_ATTR, None)
+        if isinstance(found, Declaration):
+            return found
+    return None
+
+
+def may_open(user: Any, url_name: str, *args: Any) -> bool:
+    """Whether the page at ``url_name`` admits the user by its declaration: menus and links show
+    exactly the pages that would open (an undeclared page admits nobody)."""
+    from django.urls import resolve, reverse
+
+    found = declaration(resolve(reverse(url_name, args=args)).func)
+    return found is not None and found.admits(user)
+
+
+def _drf_permission(decl: Declaration) -> type:
+    from rest_framework.permissions import BasePermission
+
+    class Declared(BasePermission):
+        def has_permission(self, request: Any, view: Any) -> bool:
+            return decl.admits(request.user)
+
+    return Declared
+
+
+def _declare(decl: Declaration) -> Callable[[V], V]:
+    def decorate(view: Any) -> Any:
+        if isinstance(view, type):
+            view = cast(Any, view)
+            setattr(view, POLICY_ATTR, decl)
+            if decl.public:
+                return view
+            try:
+                from rest_framework.views import APIView
+            except ImportError:  # pragma: no cover - DRF is installed
+                APIView = None  # type: ignore[assignment,misc]  # noqa: N806
+            if APIView is not None and issubclass(view, APIView):
+                view.permission_classes = [_drf_permission(decl), *view.permission_classes]
+            else:
+                original = view.dispatch
+
+                @wraps(original)
+                def dispatch(self: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+                    denied = _refuse(request, decl)
+                    return denied or original(self, request, *args, **kwargs)
+
+                view.dispatch = dispatch
+            return view
+        if decl.public:
+            setattr(view, POLICY_ATTR, decl)
+            return view
+
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            denied = _refuse(request, decl)
+            return denied or view(request, *args, **kwargs)
+
+        setattr(wrapped, POLICY_ATTR, decl)
+        return wrapped
+
+    return decorate  # type: ignore[return-value]
+
+
+def _refuse(request: HttpRequest, decl: Declaration) -> HttpResponse | None:
+    """None when the request may go on; a redirect to the login page for an anonymous user; 403
+    (``PermissionDenied``) for a signed-in user whose assignments allow none of the actions."""
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        return redirect_to_login(request.get_full_path())
+    if not decl.admits(user):
+        raise PermissionDenied
+    return None
+
+
+def requires(*actions: Action) -> Callable[[V], V]:
+    """The view needs one of ``actions`` allowed somewhere (checked before it runs); the view or
+    its service checks the object with ``allowed`` / ``require``."""
+    if not actions:
+        raise ValueError("requires() needs at least one action")
+    return _declare(Declaration(actions=tuple(actions)))
+
+
+def public(view: V) -> V:
+    """Anyone, signed in or not (login, health check, language switch, the student self-screening
+    pages that authenticate by code)."""
+    return _declare(Declaration(public=True))(view)
+
+
+def any_authenticated(view: V) -> V:
+    """Any signed-in user, whatever their roles (home, inbox, password change)."""
+    return _declare(Declaration())(view)
