@@ -61,11 +61,17 @@ class HighRiskFilterForm(forms.Form):
         )
 
 
+NO_LEVEL = "none"
+LEVEL_REQUIRED = _("Choose a level, or “None: below the thresholds”: nothing is chosen for you.")
+
+
 class EvaluationForm(forms.Form):
+    # No choice is pre-selected (not even "none"): the person decides, every time. "No level"
+    # has its own value so that an untouched form is an error, not a silent "none".
     level = forms.ChoiceField(
         label=_("Confirmed level"),
-        choices=[("", _("None: below the thresholds")), *RiskLevel.choices],
-        required=False,
+        choices=[(NO_LEVEL, _("None: below the thresholds")), *RiskLevel.choices],
+        error_messages={"required": LEVEL_REQUIRED},
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(
@@ -77,6 +83,11 @@ class EvaluationForm(forms.Form):
         choices=[("", _("From the proposals")), *CaseSource.choices],
         help_text=_("Where the concern came from, when no proposal led here."),
     )
+
+    def clean_level(self) -> str:
+        """The service's level: "" for none, "1"–"3"."""
+        level = str(self.cleaned_data["level"])
+        return "" if level == NO_LEVEL else level
 
 
 class FollowUpForm(forms.Form):
