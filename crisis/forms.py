@@ -11,6 +11,7 @@ from crisis.models import CaseSource, CaseStatus, FollowUpWay, ReviewDecisionKin
 from crisis.selectors import SORTS, CaseFilters, highrisk_schools
 from crisis.services import cadence_days
 from mhcare.core.forms import IsoDateInput
+from mhcare.core.grades import GRADE_NAMES
 from mhcare.orgs.models import OrgUnit
 from screening.models import RiskLevel
 
@@ -29,7 +30,7 @@ class HighRiskFilterForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", _("All grades")), *[(g, str(g)) for g in range(1, 13)]],
+        choices=[("", _("All grades")), *GRADE_NAMES.items()],
     )
     source = forms.ChoiceField(
         label=_("Source"), required=False, choices=[("", _("All sources")), *CaseSource.choices]

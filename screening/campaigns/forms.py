@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mhcare.core.forms import IsoDateInput
 from mhcare.orgs.models import OrgUnit, SchoolYear, Semester
@@ -24,7 +25,7 @@ class UnitChoiceField(forms.ModelChoiceField):
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=pgettext_lazy("campaign", "Name"), max_length=200)
     org_unit = UnitChoiceField(label=_("Run by"), queryset=OrgUnit.objects.none())
     school_year = forms.ModelChoiceField(
         label=_("School year"), queryset=SchoolYear.objects.order_by("-start")
