@@ -9,6 +9,7 @@ from typing import Any, cast
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crisis.families.services import (
     FUTURE_DATE,
@@ -100,7 +101,7 @@ class SemesterChoiceField(forms.ModelChoiceField):
 
 class KeyPeriodForm(forms.Form):
     name = forms.CharField(
-        label=_("Name"),
+        label=pgettext_lazy("key period", "Name"),
         max_length=100,
         error_messages={"required": NAME_REQUIRED},
         help_text=_("For example 开学前后 (around the start of term) or 国庆小长假前后."),

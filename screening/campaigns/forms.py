@@ -11,12 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from mhcare.core.forms import IsoDateInput
+from mhcare.core.grades import GRADE_NAMES
 from mhcare.orgs.models import OrgUnit, SchoolYear, Semester
 from screening.campaigns.selectors import active_instruments, creator_units
 from screening.campaigns.services import InstrumentPlan
 from screening.models import Instrument
 
-GRADE_CHOICES = [(g, str(g)) for g in range(1, 13)]
+GRADE_CHOICES = list(GRADE_NAMES.items())
 
 
 class UnitChoiceField(forms.ModelChoiceField):
