@@ -106,7 +106,7 @@ def test_keyboard_only_class_entry(page, world):
     screenshot(page, "grid-4-coverage")
 
 
-def test_saved_rows_change_only_on_a_confirmed_edit(page, world):
+def test_saved_rows_change_only_on_a_confirmed_edit(page, world, browser, live_server):
     """The cursor never runs into a saved row: typing on skips it, typing into it changes
     nothing, and only Edit, new values and a confirmed Save change replace it (audited). A
     half-filled row says it is incomplete, never that it is retrying."""
@@ -194,3 +194,14 @@ def test_saved_rows_change_only_on_a_confirmed_edit(page, world):
     assert edit.student_id == second.pk
     assert rows.nth(1).locator("input.cell").first.get_attribute("readonly") is not None
     screenshot(page, "grid-8-edit-saved")
+
+    # The same page in English: locked rows with their Edit buttons, the help in plain words.
+    english = browser.new_context(base_url=live_server.url, locale="en-US")
+    other = english.new_page()
+    log_in(other, "psych_a", world.password)
+    other.goto(url)
+    other.wait_for_load_state("networkidle")
+    assert other.locator("[data-testid=grid-edit-1]").inner_text() == "Edit"
+    assert "Saved rows are locked" in other.locator("#grid-help").inner_text()
+    screenshot(other, "grid-9-saved-rows-en")
+    english.close()
