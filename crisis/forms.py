@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from crisis.models import CaseSource, CaseStatus, FollowUpWay, ReviewDecisionKind
 from crisis.selectors import SORTS, CaseFilters, highrisk_schools
 from mhcare.core.forms import IsoDateInput
+from mhcare.core.grades import GRADE_NAMES
 from mhcare.core.risk import RiskLevel, cadence_days
 from mhcare.orgs.models import OrgUnit
 
@@ -28,7 +29,7 @@ class HighRiskFilterForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", _("All grades")), *[(g, str(g)) for g in range(1, 13)]],
+        choices=[("", _("All grades")), *GRADE_NAMES.items()],
     )
     source = forms.ChoiceField(
         label=_("Source"), required=False, choices=[("", _("All sources")), *CaseSource.choices]
@@ -60,11 +61,17 @@ class HighRiskFilterForm(forms.Form):
         )
 
 
+NO_LEVEL = "none"
+LEVEL_REQUIRED = _("Choose a level, or “None: below the thresholds”: nothing is chosen for you.")
+
+
 class EvaluationForm(forms.Form):
+    # No choice is pre-selected (not even "none"): the person decides, every time. "No level"
+    # has its own value so that an untouched form is an error, not a silent "none".
     level = forms.ChoiceField(
         label=_("Confirmed level"),
-        choices=[("", _("None: below the thresholds")), *RiskLevel.choices],
-        required=False,
+        choices=[(NO_LEVEL, _("None: below the thresholds")), *RiskLevel.choices],
+        error_messages={"required": LEVEL_REQUIRED},
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(
@@ -76,6 +83,11 @@ class EvaluationForm(forms.Form):
         choices=[("", _("From the proposals")), *CaseSource.choices],
         help_text=_("Where the concern came from, when no proposal led here."),
     )
+
+    def clean_level(self) -> str:
+        """The service's level: "" for none, "1"–"3"."""
+        level = str(self.cleaned_data["level"])
+        return "" if level == NO_LEVEL else level
 
 
 class FollowUpForm(forms.Form):

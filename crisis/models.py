@@ -479,6 +479,9 @@ class FamilyContact(models.Model):
     with_whom = EncryptedTextField(_("with whom"), max_length=100)
     topics = EncryptedTextField(_("topics"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The token of the form that logged it: the same form sent twice (a double Enter, a resend)
+    # stores one contact. Null for contacts logged without a form.
+    submission_token = models.UUIDField(null=True, blank=True, editable=False)
 
     class Scope:
         school_field = "school"
@@ -492,6 +495,12 @@ class FamilyContact(models.Model):
         indexes = [
             models.Index(fields=["klass", "semester"]),
             models.Index(fields=["student", "semester"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "by", "submission_token"],
+                name="crisis_familycontact_one_per_submission",
+            )
         ]
 
     def __str__(self) -> str:

@@ -19,3 +19,9 @@ urlpatterns = [
     # The admin is declared as a whole: every admin view checks is_staff and its model permissions.
     path("admin/", admin.site.urls),
 ]
+
+# The app's own error pages (in the user's language and layout), also with DEBUG on for 404
+# (mhcare.core.errors.AppErrorPagesMiddleware).
+handler403 = "mhcare.core.errors.permission_denied"
+handler404 = "mhcare.core.errors.page_not_found"
+handler500 = "mhcare.core.errors.server_error"

@@ -3,11 +3,13 @@ user typed is lost on an error."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crisis.families.services import (
     FUTURE_DATE,
@@ -18,6 +20,8 @@ from crisis.families.services import (
 )
 from crisis.models import ContactWay
 from mhcare.core.forms import IsoDateInput
+
+OTHER_STUDENT = _("This row belongs to another student: nothing was saved. Reload the page.")
 
 
 class FamilyContactForm(forms.Form):
@@ -35,12 +39,26 @@ class FamilyContactForm(forms.Form):
         error_messages={"required": WITH_WHOM_REQUIRED},
     )
     topics = forms.CharField(label=_("Topics"), max_length=2000, required=False)
+    # Each row's form names its own student and carries its own token: what is typed in a row
+    # is logged for that row's student only, and the same form sent twice stores one contact.
+    student = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, student_id: int | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("contacted_on", timezone.localdate())
         kwargs["initial"].setdefault("way", ContactWay.PHONE)
+        kwargs["initial"].setdefault("token", uuid.uuid4())
+        if student_id is not None:
+            kwargs["initial"]["student"] = student_id
         super().__init__(*args, **kwargs)
+        self.student_id = student_id
         self.fields["contacted_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def clean_student(self) -> Any:
+        value = self.cleaned_data["student"]
+        if value is not None and self.student_id is not None and value != self.student_id:
+            raise forms.ValidationError(OTHER_STUDENT)
+        return value
 
     def clean_contacted_on(self) -> Any:
         value = self.cleaned_data["contacted_on"]
@@ -83,7 +101,7 @@ class SemesterChoiceField(forms.ModelChoiceField):
 
 class KeyPeriodForm(forms.Form):
     name = forms.CharField(
-        label=_("Name"),
+        label=pgettext_lazy("key period", "Name"),
         max_length=100,
         error_messages={"required": NAME_REQUIRED},
         help_text=_("For example 开学前后 (around the start of term) or 国庆小长假前后."),

@@ -14,11 +14,12 @@ Every write is audited in the same transaction.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -161,11 +162,23 @@ def family_contact_log(
     way: str,
     with_whom: str,
     topics: str = "",
+    submission_token: uuid.UUID | None = None,
 ) -> FamilyContact:
     """Record a contact with the student's family. A home visit within a key period ticks the
-    student's line of that period's checklist."""
+    student's line of that period's checklist.
+
+    ``submission_token`` (one per rendered form) makes a resend harmless: the same form sent
+    twice for the same student stores one contact, the second call returns it."""
     if not policy.allowed(actor, policy.Action.LOG_FAMILY_CONTACT, student):
         raise PermissionDenied(NOT_ALLOWED)
+    if submission_token is not None:
+        # Wait for a concurrent twin of this submission, then answer with what it stored.
+        _lock_submission(actor, student, submission_token)
+        earlier = FamilyContact.objects.filter(
+            student=student, by=actor, submission_token=submission_token
+        ).first()
+        if earlier is not None:
+            return earlier
     errors: dict[str, Any] = {}
     if way not in ContactWay.values:
         errors["way"] = WAY_INVALID
@@ -192,8 +205,9 @@ def family_contact_log(
         by=actor,
         with_whom=with_whom.strip(),
         topics=(topics or "").strip(),
+        submission_token=submission_token,
     )
-    contact.full_clean()
+    contact.full_clean(validate_constraints=False)
     contact.save()
     ticked = _tick_visits(contact)
     audit_record(
@@ -209,6 +223,14 @@ def family_contact_log(
         },
     )
     return contact
+
+
+def _lock_submission(actor: Any, student: Student, token: uuid.UUID) -> None:
+    """A transaction-scoped advisory lock on (student, actor, token): two identical requests
+    arriving together are served one after the other (the unique constraint backs it up)."""
+    key = f"family-contact:{student.pk}:{actor.pk}:{token}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
 
 
 # --- key periods and their checklists ----------------------------------------------------------

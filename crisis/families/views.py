@@ -103,7 +103,10 @@ def _row_context(
     return {
         "klass": klass,
         "row": row,
-        "form": form or FamilyContactForm(prefix=f"s{row.student.pk}", initial=initial),
+        "form": form
+        or FamilyContactForm(
+            prefix=f"s{row.student.pk}", initial=initial, student_id=row.student.pk
+        ),
         "saved": saved,
     }
 
@@ -138,7 +141,7 @@ def family_contact_create(request: HttpRequest, pk: int, student_pk: int) -> Htt
     with the errors)."""
     klass = selectors.family_class_get(actor=request.user, pk=pk)
     student = selectors.class_student_get(actor=request.user, klass=klass, pk=student_pk)
-    form = FamilyContactForm(request.POST, prefix=f"s{student.pk}")
+    form = FamilyContactForm(request.POST, prefix=f"s{student.pk}", student_id=student.pk)
     saved = False
     if form.is_valid():
         data = form.cleaned_data
@@ -151,6 +154,7 @@ def family_contact_create(request: HttpRequest, pk: int, student_pk: int) -> Htt
                     way=data["way"],
                     with_whom=data["with_whom"],
                     topics=data["topics"],
+                    submission_token=data["token"],
                 )
         except ValidationError as exc:
             add_service_errors(form, exc)

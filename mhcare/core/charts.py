@@ -4,6 +4,7 @@ Horizontal bars read well with long Chinese school names and print cleanly in We
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from django.utils.html import escape
@@ -17,6 +18,29 @@ TARGET_COLOUR = "#c0392b"
 
 def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def text_width(text: str, font_size: float = 12) -> float:
+    """Estimated rendered width in px: a CJK (wide) character is about one em, others about
+    0.6 em. No font metrics on the server; a slight overestimate keeps labels inside the box."""
+    return sum(
+        font_size if unicodedata.east_asian_width(ch) in ("W", "F") else font_size * 0.6
+        for ch in text
+    )
+
+
+def fit_label(text: str, max_width: float, font_size: float = 12) -> str:
+    """``text`` shortened with "…" so that it fits ``max_width`` (unchanged when it fits)."""
+    if text_width(text, font_size) <= max_width:
+        return text
+    ellipsis = "…"
+    room = max_width - text_width(ellipsis, font_size)
+    kept = ""
+    for ch in text:
+        if text_width(kept + ch, font_size) > room:
+            break
+        kept += ch
+    return kept + ellipsis
 
 
 def bar_chart_svg(
@@ -33,10 +57,17 @@ def bar_chart_svg(
     """Horizontal bar chart of ``(label, value)`` pairs; ``None`` values show as "–".
 
     Bars under ``target`` are drawn in the warning colour and the target is a dashed line. Every
-    label is escaped; the result is safe to embed inline in HTML."""
+    label is escaped; the result is safe to embed inline in HTML.
+
+    ``label_width`` is the least room for the labels: the label area widens to the longest label
+    (measured, up to half the chart), and a label longer still is shortened with "…" and keeps
+    its full text as a tooltip (an SVG ``<title>``), so no school name is cut off at the edge."""
     gap = 8
     top = 28 if title else 8
     value_width = 56
+    longest = max((text_width(str(label)) for label, _value in data), default=0.0)
+    label_width = int(max(label_width, min(longest + 6, width * 0.5)))
+    label_room = label_width - 4
     plot_width = max(width - label_width - value_width - 16, 40)
     height = top + len(data) * (bar_height + gap) + 24
     scale = plot_width / max_value if max_value else 0
@@ -52,8 +83,11 @@ def bar_chart_svg(
     for index, (label, value) in enumerate(data):
         y = top + index * (bar_height + gap)
         text_y = y + bar_height * 0.7
+        shown_label = fit_label(str(label), label_room)
+        tooltip = f"<title>{escape(label)}</title>" if shown_label != str(label) else ""
         parts.append(
-            f'<text x="{label_width}" y="{text_y:.1f}" text-anchor="end">{escape(label)}</text>'
+            f'<text x="{label_width}" y="{text_y:.1f}" text-anchor="end">{tooltip}'
+            f"{escape(shown_label)}</text>"
         )
         parts.append(
             f'<rect x="{x0}" y="{y}" width="{plot_width}" height="{bar_height}" fill="#eef2f6"/>'

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mhcare.core.grades import GRADE_NAMES
 from mhcare.orgs import selectors
 from mhcare.orgs.models import OrgUnit, SchoolClass
 
@@ -23,7 +24,7 @@ class StudentFilterForm(forms.Form):
     )
     grade = forms.TypedChoiceField(
         label=_("Grade"),
-        choices=[("", _("All grades"))] + [(g, str(g)) for g in range(1, 13)],
+        choices=[("", _("All grades")), *GRADE_NAMES.items()],
         coerce=int,
         empty_value=None,
         required=False,

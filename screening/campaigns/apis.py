@@ -175,7 +175,9 @@ def _entry_students(actor: Any) -> QuerySet[Student]:
 @policy.requires(policy.Action.ENTER_RESULTS)
 class ResultListCreateApi(AuditedListMixin, generics.ListCreateAPIView[ScreeningResult]):
     """GET: results of your scope (filter by ``campaign`` and / or ``student``), keyset pages.
-    POST: enter one result in a campaign (upsert: entering the same student again re-scores)."""
+    POST: enter one result in a campaign. Entering the same values again is a harmless repeat;
+    different values for a student with a saved result are refused with 409 unless the request
+    says it is an explicit edit (``replace: true``), which re-scores and is audited."""
 
     permission_classes = [EntersResults]
     serializer_class = ResultSerializer
@@ -229,6 +231,12 @@ class ResultListCreateApi(AuditedListMixin, generics.ListCreateAPIView[Screening
                 answers=data.get("answers"),
                 scores=data.get("scores"),
                 source=source,
+                replace=data["replace"],
+            )
+        except services.ResultExistsError as exc:
+            return Response(
+                {"detail": str(services.RESULT_EXISTS), "code": "exists", "id": exc.result.pk},
+                status=status.HTTP_409_CONFLICT,
             )
         except ValidationError as exc:
             return Response(
@@ -289,6 +297,7 @@ class ResultBulkApi(APIView):
         if errors:
             return Response({"detail": str(_("Nothing was stored.")), "rows": errors}, status=400)
         stored: list[ScreeningResult] = []
+        conflict = False
         try:
             with transaction.atomic():
                 for index, row in enumerate(rows):
@@ -302,7 +311,16 @@ class ResultBulkApi(APIView):
                             answers=row.get("answers"),
                             scores=row.get("scores"),
                             source=ResultSource.API,
+                            replace=data["replace"],
                         )
+                    except services.ResultExistsError:
+                        conflict = True
+                        problem = {"field": "student", "code": "exists"}
+                        problem["message"] = str(services.RESULT_EXISTS)
+                        errors.append(
+                            {"index": index, "student": row["student"], "errors": [problem]}
+                        )
+                        continue
                     except ValidationError as exc:
                         errors.append(
                             {"index": index, "student": row["student"], "errors": _errors(exc)}
@@ -312,7 +330,10 @@ class ResultBulkApi(APIView):
                 if errors:
                     raise _RollbackError
         except _RollbackError:
-            return Response({"detail": str(_("Nothing was stored.")), "rows": errors}, status=400)
+            return Response(
+                {"detail": str(_("Nothing was stored.")), "rows": errors},
+                status=status.HTTP_409_CONFLICT if conflict else 400,
+            )
         results = (
             scope.scoped(request.user, ScreeningResult, kind=RecordKind.SCORE)
             .filter(pk__in=[r.pk for r in stored])

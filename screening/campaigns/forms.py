@@ -8,14 +8,16 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mhcare.core.forms import IsoDateInput
+from mhcare.core.grades import GRADE_NAMES
 from mhcare.orgs.models import OrgUnit, SchoolYear, Semester
 from screening.campaigns.selectors import active_instruments, creator_units
 from screening.campaigns.services import InstrumentPlan
 from screening.models import Instrument
 
-GRADE_CHOICES = [(g, str(g)) for g in range(1, 13)]
+GRADE_CHOICES = list(GRADE_NAMES.items())
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -24,7 +26,7 @@ class UnitChoiceField(forms.ModelChoiceField):
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=pgettext_lazy("campaign", "Name"), max_length=200)
     org_unit = UnitChoiceField(label=_("Run by"), queryset=OrgUnit.objects.none())
     school_year = forms.ModelChoiceField(
         label=_("School year"), queryset=SchoolYear.objects.order_by("-start")

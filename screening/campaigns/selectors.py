@@ -23,6 +23,7 @@ from django.http import Http404
 from mhcare.accounts import policy, scope
 from mhcare.accounts.models import Role
 from mhcare.accounts.scope import RecordKind
+from mhcare.core.grades import grade_name
 from mhcare.orgs.models import (
     PATH_SEPARATOR,
     EnrolmentStatus,
@@ -218,12 +219,22 @@ def coverage_unit_get(*, actor: Any, campaign: Campaign, pk: Any | None) -> OrgU
         raise Http404 from exc
 
 
+# The units a coverage table lists when drilling down: where students are enrolled, and the
+# areas above them.
+COVERAGE_KINDS = (OrgKind.CITY, OrgKind.COUNTY, OrgKind.SCHOOL)
+
+
 def coverage_by_child(*, actor: Any, campaign: Campaign, unit: OrgUnit) -> list[CoverageRow]:
     """Coverage of each child unit of ``unit`` (cities, counties or schools), for units above a
-    school."""
+    school. Units that enrol no students (county centers, teaching-research units, institutions)
+    are not listed: they would only ever show 0 / 0."""
     students = _student_base(actor, campaign, unit)
     counts = _grouped(campaign, students, _child_path_sql(unit.depth))
-    children = coverage_units(actor=actor).filter(parent=unit, is_active=True).order_by("code")
+    children = (
+        coverage_units(actor=actor)
+        .filter(parent=unit, is_active=True, kind__in=COVERAGE_KINDS)
+        .order_by("code")
+    )
     rows = []
     for child in children:
         enrolled, completed = counts.get(child.path, (0, 0))
@@ -244,7 +255,7 @@ def coverage_of_school(
         school=school, school_year_id=campaign.school_year_id, pk__in=list(by_class)
     ).order_by("grade", "name")
     grade_rows = [
-        CoverageRow(key=grade, label=str(grade), enrolled=e, completed=c)
+        CoverageRow(key=grade, label=str(grade_name(grade)), enrolled=e, completed=c)
         for grade, (e, c) in sorted(by_grade.items())
     ]
     class_rows = [

@@ -91,6 +91,13 @@ class ResultWriteSerializer(serializers.Serializer):
         required=False,
         help_text="Score-level instruments: subscale (and entered total) scores",
     )
+    replace = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "An explicit, confirmed edit: replace the student's saved result. Without it, an "
+            "entry that differs from a saved result is refused (409) and changes nothing."
+        ),
+    )
 
 
 class BulkRowSerializer(serializers.Serializer):
@@ -106,6 +113,9 @@ class ResultBulkSerializer(serializers.Serializer):
     instrument = serializers.CharField()
     administered_on = serializers.DateField()
     results = BulkRowSerializer(many=True)
+    replace = serializers.BooleanField(
+        default=False, help_text="Replace saved results that differ (otherwise 409, nothing stored)"
+    )
 
     def validate_results(self, value: list[Any]) -> list[Any]:
         if not value:

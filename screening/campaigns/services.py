@@ -38,6 +38,18 @@ GRADE_RANGE = _("%(code)s: the grades must run from low to high, within 1–12."
 INSTRUMENT_GRADES = _("%(code)s applies to grades %(min)s–%(max)s only.")
 INSTRUMENT_TWICE = _("%(code)s is used twice for grade %(grade)s.")
 GRADES_UNCOVERED = _("No instrument is chosen for grade(s) %(grades)s.")
+RESULT_EXISTS = _(
+    "A different result is already saved for this student. It was not changed: to replace it, "
+    "edit the saved row and confirm the change."
+)
+
+
+class ResultExistsError(Exception):
+    """An entry would change a saved result without saying it means to (``replace``)."""
+
+    def __init__(self, result: ScreeningResult) -> None:
+        super().__init__(str(RESULT_EXISTS))
+        self.result = result
 
 
 @dataclass(frozen=True)
@@ -176,9 +188,16 @@ def campaign_result_save(
     answers: Sequence[Any] | None = None,
     scores: Mapping[str, Any] | None = None,
     source: str = ResultSource.GRID,
+    replace: bool = False,
 ) -> tuple[ScreeningResult, bool]:
-    """Store (or update) the student's result in the campaign; ``(result, created)``. The date
-    must lie in the campaign's window."""
+    """Store the student's result in the campaign; ``(result, created)``. The date must lie in
+    the campaign's window.
+
+    A saved result changes only when the caller says so (``replace=True``, an explicit, confirmed
+    edit); otherwise an entry that differs from it raises ``ResultExistsError`` and changes
+    nothing. An entry identical to the saved one is a harmless repeat. A replacement is audited
+    twice: the update itself (``result_create``) and the explicit edit with the total, band and
+    date it replaced (no item answers in the audit trail)."""
     if not campaign.window_start <= administered_on <= campaign.window_end:
         raise ValidationError(
             {
@@ -187,20 +206,80 @@ def campaign_result_save(
             },
             code="window",
         )
-    existed = ScreeningResult.objects.filter(
-        campaign=campaign, student=student, instrument=instrument
-    ).exists()
-    result = result_create(
-        actor=actor,
-        student=student,
-        instrument=instrument,
-        administered_on=administered_on,
-        answers=answers if instrument.kind == InstrumentKind.ITEM else None,
-        scores=scores if instrument.kind == InstrumentKind.SCORE else None,
-        campaign=campaign,
-        source=source,
+    with transaction.atomic():
+        existing = (
+            ScreeningResult.objects.select_for_update()
+            .filter(campaign=campaign, student=student, instrument=instrument)
+            .first()
+        )
+        if (
+            existing is not None
+            and not replace
+            and not _same_entry(existing, instrument, administered_on, answers, scores)
+        ):
+            raise ResultExistsError(existing)
+        previous = (
+            None
+            if existing is None
+            else {
+                "total": str(existing.total) if existing.total is not None else None,
+                "band": existing.band,
+                "administered_on": existing.administered_on.isoformat(),
+                "values": (existing.answers, existing.scores),
+            }
+        )
+        result = result_create(
+            actor=actor,
+            student=student,
+            instrument=instrument,
+            administered_on=administered_on,
+            answers=answers if instrument.kind == InstrumentKind.ITEM else None,
+            scores=scores if instrument.kind == InstrumentKind.SCORE else None,
+            campaign=campaign,
+            source=source,
+        )
+        if previous is not None and replace and _changed(previous, result):
+            audit_record(
+                actor=actor,
+                action=Action.UPDATE,
+                obj=result,
+                student=student,
+                detail={
+                    "campaign": campaign.pk,
+                    "instrument": str(instrument),
+                    "explicit_edit": True,
+                    "replaced": {k: v for k, v in previous.items() if k != "values"},
+                    "source": str(source),
+                },
+            )
+    return result, existing is None
+
+
+def _same_entry(
+    existing: ScreeningResult,
+    instrument: Instrument,
+    administered_on: datetime.date,
+    answers: Sequence[Any] | None,
+    scores: Mapping[str, Any] | None,
+) -> bool:
+    """Would this entry store exactly what is saved? (Bad values are not "the same": they fail
+    later with their own message.)"""
+    try:
+        outcome = scoring.outcome_for(instrument, answers=answers, scores=scores)
+    except ValidationError:
+        return True  # result_create refuses them with the reasons
+    return (
+        existing.administered_on == administered_on
+        and list(existing.answers or []) == list(outcome.answers or [])
+        and dict(existing.scores or {}) == dict(outcome.scores or {})
     )
-    return result, not existed
+
+
+def _changed(previous: Mapping[str, Any], result: ScreeningResult) -> bool:
+    return bool(
+        previous["values"] != (result.answers, result.scores)
+        or previous["administered_on"] != result.administered_on.isoformat()
+    )
 
 
 def score_only(instrument: Instrument, values: Mapping[str, Any]) -> scoring.ScoreOutcome:

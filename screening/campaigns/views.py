@@ -292,6 +292,22 @@ def _grid_messages() -> dict[str, str]:
         "saving": _("Saving…"),
         "saved": _("saved"),
         "pending": _("{n} row(s) not saved yet: kept in this browser, retrying"),
+        "incomplete": _("incomplete, not saved yet"),
+        "incompleteRows": _("{n} row(s) incomplete: not saved yet (kept in this browser)"),
+        "unconfirmedRows": _("{n} change(s) not confirmed: not saved yet"),
+        "edit": _("Edit"),
+        "saveChange": _("Save change"),
+        "editing": _("editing: type the new values, then press Save change (Esc cancels)"),
+        "editReady": _("changed, not saved yet: press Save change to replace the saved result"),
+        "confirmReplace": _(
+            "Replace the saved result of {name} with the values now in the row? "
+            "The change is recorded."
+        ),
+        "locked": _("saved: to change it, press Edit (or F2)"),
+        "conflict": _(
+            "not saved: a different result is already saved for this student. Reload the page "
+            "to see it, or press Edit to replace it."
+        ),
         "offline": _("not saved yet (no connection): retrying"),
         "answered": _("{n} of {total}"),
         "missing": _("missing: {items}"),

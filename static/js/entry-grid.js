@@ -8,6 +8,12 @@
  * Nothing typed is lost: every unsaved row is written to localStorage (under a key naming the
  * user, campaign, class and instrument) before it is sent, removed once the server has stored it,
  * and retried with back-off while the network fails, on "online", and on the next page load.
+ * A half-filled row is kept too, but it is never sent and is shown as incomplete, not as retrying.
+ *
+ * A saved row is locked (read-only): the cursor skips it while typing, and typing into it only
+ * says how to change it. It changes only on an explicit edit: the row's Edit button (or F2)
+ * unlocks it, "Save change" asks for confirmation and sends it with replace: true (the server
+ * refuses a differing entry without that flag with 409, and audits a replacement). Esc cancels.
  */
 (function () {
   "use strict";
@@ -29,6 +35,7 @@
   var retryTimer = {};
   var saveTimer = {};
   var queued = {}; // student id -> true while its save waits for the typing to pause
+  var original = {}; // row index -> the saved values while the row is being edited
 
   function fmt(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_, key) {
@@ -127,7 +134,9 @@
     if (missing.length) {
       setState(
         r,
-        fmt(text.answered, { n: filled, total: values.length }) +
+        text.incomplete +
+          " · " +
+          fmt(text.answered, { n: filled, total: values.length }) +
           " · " +
           fmt(text.missing, { items: missing.join(", ") }),
         "partial"
@@ -138,12 +147,13 @@
   }
 
   // --- saving ----------------------------------------------------------------------------------
-  function payload(studentId, values, day) {
+  function payload(studentId, values, day, replace) {
     var body = {
       campaign: config.campaign,
       student: parseInt(studentId, 10),
       instrument: config.instrument,
       administered_on: day,
+      replace: !!replace,
     };
     if (isItem) {
       body.answers = values.map(function (v) {
@@ -178,13 +188,25 @@
   }
 
   function updateStatus() {
-    var waiting = Object.keys(pending).length;
+    var waiting = 0;
+    var incomplete = 0;
+    var unconfirmed = 0;
+    Object.keys(pending).forEach(function (studentId) {
+      var entry = pending[studentId];
+      if (entry.incomplete) incomplete++;
+      else if (entry.edit) unconfirmed++;
+      else waiting++;
+    });
     var inFlight = Object.keys(saving).length + Object.keys(queued).length;
+    var parts = [];
+    if (waiting) parts.push(fmt(text.pending, { n: waiting }));
+    if (incomplete) parts.push(fmt(text.incompleteRows, { n: incomplete }));
+    if (unconfirmed) parts.push(fmt(text.unconfirmedRows, { n: unconfirmed }));
     if (inFlight) {
       statusBox.textContent = text.saving;
       statusBox.className = "grid-status saving";
-    } else if (waiting) {
-      statusBox.textContent = fmt(text.pending, { n: waiting });
+    } else if (parts.length) {
+      statusBox.textContent = parts.join(" · ");
       statusBox.className = "grid-status pending";
     } else {
       statusBox.textContent = text.allSaved;
@@ -211,7 +233,7 @@
     }
     saving[studentId] = true;
     updateStatus();
-    var sent = JSON.stringify(payload(studentId, entry.values, entry.day));
+    var sent = JSON.stringify(payload(studentId, entry.values, entry.day, entry.replace));
     fetch(config.saveUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -237,14 +259,23 @@
         delete saving[studentId];
         var current = pending[studentId];
         var changedMeanwhile =
-          current && JSON.stringify(payload(studentId, current.values, current.day)) !== sent;
+          current &&
+          JSON.stringify(payload(studentId, current.values, current.day, current.replace)) !== sent;
         if (answer.status === 200 || answer.status === 201) {
           retryDelay[studentId] = 0;
           if (!changedMeanwhile) {
             delete pending[studentId];
             storePending(pending);
             showResult(r, answer.data);
+            lockRow(r);
           }
+        } else if (answer.status === 409) {
+          // A different result is saved already (another tab, another person, a stale draft):
+          // nothing was changed. Say so, and leave replacing it to an explicit edit.
+          delete pending[studentId];
+          storePending(pending);
+          lockRow(r);
+          setState(r, text.conflict, "error");
         } else if (answer.status === 400) {
           // The server's reasons are final for these values: keep them on screen (and in the
           // browser) until the teacher corrects the row.
@@ -279,8 +310,99 @@
       });
   }
 
+  // --- saved rows: locked until an explicit, confirmed edit ------------------------------------
+  function isLocked(r) {
+    return rows[r].dataset.saved === "1" && !rows[r].dataset.editing;
+  }
+
+  function editButton(r) {
+    return rows[r].querySelector("button.row-edit");
+  }
+
+  function lockRow(r) {
+    rows[r].dataset.saved = "1";
+    delete rows[r].dataset.editing;
+    delete rows[r].dataset.dirty;
+    delete original[r];
+    rows[r].classList.remove("row-editing");
+    grid[r].forEach(function (input) {
+      input.readOnly = true;
+    });
+    var button = editButton(r);
+    button.hidden = false;
+    button.textContent = text.edit;
+    var cancel = rows[r].querySelector("button.row-cancel");
+    if (cancel) cancel.hidden = true;
+  }
+
+  function startEdit(r, c) {
+    if (!isLocked(r)) return;
+    original[r] = grid[r].map(function (input) {
+      return input.value;
+    });
+    rows[r].dataset.editing = "1";
+    rows[r].classList.add("row-editing");
+    grid[r].forEach(function (input) {
+      input.readOnly = false;
+    });
+    editButton(r).textContent = text.saveChange;
+    rows[r].querySelector("button.row-cancel").hidden = false;
+    setState(r, text.editing, "partial");
+    focusCell(r, c || 0);
+  }
+
+  function cancelEdit(r) {
+    if (!rows[r].dataset.editing) return;
+    var studentId = rows[r].getAttribute("data-student");
+    var before = original[r] || [];
+    grid[r].forEach(function (input, c) {
+      input.value = before[c] !== undefined ? before[c] : input.value;
+      input.classList.remove("cell-error");
+    });
+    delete pending[studentId];
+    storePending(pending);
+    lockRow(r);
+    setState(r, text.saved, "saved");
+    updateStatus();
+  }
+
+  function confirmEdit(r) {
+    var studentId = rows[r].getAttribute("data-student");
+    if (!checkRow(r)) return;
+    if (dateInput.value < config.windowStart || dateInput.value > config.windowEnd) {
+      setState(r, text.badDate, "error");
+      return;
+    }
+    var name = rows[r].querySelector("th").textContent.trim();
+    if (!window.confirm(fmt(text.confirmReplace, { name: name }))) return;
+    pending[studentId] = { values: rowValues(r), day: dateInput.value, replace: true };
+    storePending(pending);
+    setState(r, text.saving, "saving");
+    send(studentId);
+    updateStatus();
+  }
+
+  table.addEventListener("click", function (event) {
+    var button = event.target.closest("button");
+    if (!button || !table.contains(button)) return;
+    var r = rows.indexOf(button.closest("tr"));
+    if (r === -1) return;
+    if (button.classList.contains("row-cancel")) cancelEdit(r);
+    else if (rows[r].dataset.editing) confirmEdit(r);
+    else startEdit(r, 0);
+  });
+
   function queueRow(r) {
     var studentId = rows[r].getAttribute("data-student");
+    if (rows[r].dataset.editing) {
+      // An edit of a saved row is kept in this browser but sent only once it is confirmed.
+      var edited = rowValues(r);
+      pending[studentId] = { values: edited, day: dateInput.value, edit: true };
+      storePending(pending);
+      if (checkRow(r)) setState(r, text.editReady, "partial");
+      updateStatus();
+      return;
+    }
     if (!checkRow(r)) {
       // An incomplete row is still kept, so that nothing typed is lost on reload.
       var values = rowValues(r);
@@ -320,6 +442,15 @@
 
   function next(r, c) {
     if (c + 1 < grid[r].length) return focusCell(r, c + 1);
+    if (rows[r].dataset.editing) {
+      // The end of an edited row: the next key (Enter) is the explicit "Save change".
+      editButton(r).focus();
+      return true;
+    }
+    // Typing on past the end of a row never runs into a saved row: go to the next open one.
+    for (var n = r + 1; n < grid.length; n++) {
+      if (!isLocked(n)) return focusCell(n, 0);
+    }
     return focusCell(r + 1, 0);
   }
 
@@ -349,6 +480,27 @@
     var c = pos[1];
     var atStart = input.selectionStart === 0 && input.selectionEnd === 0;
     var atEnd = input.selectionStart === input.value.length;
+    if (event.key === "F2") {
+      event.preventDefault();
+      startEdit(r, c);
+      return;
+    }
+    if (event.key === "Escape" && rows[r].dataset.editing) {
+      event.preventDefault();
+      cancelEdit(r);
+      return;
+    }
+    if (
+      isLocked(r) &&
+      !event.ctrlKey &&
+      !event.metaKey &&
+      (event.key.length === 1 || event.key === "Delete" || (event.key === "Backspace" && input.value !== ""))
+    ) {
+      // Typing into a saved row changes nothing: say how to change it.
+      event.preventDefault();
+      setState(r, text.locked, "locked");
+      return;
+    }
     switch (event.key) {
       case "ArrowRight":
         if (isItem || atEnd) {
@@ -390,7 +542,7 @@
 
   window.addEventListener("online", function () {
     Object.keys(pending).forEach(function (studentId) {
-      if (!pending[studentId].incomplete) send(studentId);
+      if (!pending[studentId].incomplete && !pending[studentId].edit) send(studentId);
     });
   });
 
@@ -411,12 +563,15 @@
       delete pending[studentId];
       return;
     }
+    if (entry.edit || entry.replace) startEdit(r, 0);
     entry.values.forEach(function (v, c) {
       if (grid[r][c]) grid[r][c].value = v;
     });
     rows[r].dataset.dirty = "1";
     if (entry.day) dateInput.value = entry.day;
-    if (checkRow(r)) {
+    if (entry.edit) {
+      if (checkRow(r)) setState(r, text.editReady, "partial");
+    } else if (checkRow(r)) {
       setState(r, text.offline, "pending");
       send(studentId);
     }
@@ -424,7 +579,8 @@
   storePending(pending);
   updateStatus();
   var firstEmpty = null;
-  grid.some(function (cells) {
+  grid.some(function (cells, r) {
+    if (isLocked(r)) return false;
     return cells.some(function (input) {
       if (input.value === "") {
         firstEmpty = input;

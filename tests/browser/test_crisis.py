@@ -30,6 +30,14 @@ def test_evaluation_puts_the_student_on_the_county_list(page, world, browser, li
     page.click(f"[data-testid=evaluate-{student.pk}]")
     page.wait_for_load_state("networkidle")
     screenshot(page, "crisis-1-evaluation")
+    # No level is chosen for the person, not even "none"; submitting without one says so.
+    assert page.locator("input[name=level]:checked").count() == 0
+    page.fill("textarea[name=reason]", "面谈确认近两周有消极想法，无具体计划")
+    page.click("[data-testid=evaluation-form] button[type=submit]")
+    # The browser itself refuses (the radios are required); the server's own refusal is tested
+    # in tests/crisis/test_cases.py::test_evaluation_preselects_no_level.
+    assert page.locator("input[name=level]").first.evaluate("e => e.validity.valueMissing")
+    assert not Case.objects.exists()
     page.check("input[name=level][value='2']")
     page.fill("textarea[name=reason]", "面谈确认近两周有消极想法，无具体计划")
     page.click("[data-testid=evaluation-form] button[type=submit]")

@@ -6,8 +6,11 @@ import datetime
 
 import pytest
 
+from mhcare.audit.models import Action, AuditEvent
 from mhcare.notifications.models import Notification
+from mhcare.orgs.models import Student
 from screening.models import Campaign, CampaignInstrument, Instrument, ScreeningResult
+from screening.services import result_create
 from tests import factories
 from tests.browser.conftest import log_in, screenshot
 
@@ -101,3 +104,104 @@ def test_keyboard_only_class_entry(page, world):
     page.goto(f"/screening/campaigns/{campaign.pk}/?unit={world.school_a.pk}")
     assert "45 / 46" in page.locator("[data-testid=coverage-total]").inner_text()
     screenshot(page, "grid-4-coverage")
+
+
+def test_saved_rows_change_only_on_a_confirmed_edit(page, world, browser, live_server):
+    """The cursor never runs into a saved row: typing on skips it, typing into it changes
+    nothing, and only Edit, new values and a confirmed Save change replace it (audited). A
+    half-filled row says it is incomplete, never that it is retrying."""
+    phq9 = Instrument.objects.latest_of("PHQ-9")
+    today = datetime.date.today()
+    campaign = Campaign.objects.create(
+        name="2026 秋季心理筛查",
+        school_year=world.class_a.school_year,
+        org_unit=world.county_a,
+        window_start=today - datetime.timedelta(days=30),
+        window_end=today + datetime.timedelta(days=30),
+    )
+    CampaignInstrument.objects.create(campaign=campaign, instrument=phq9)
+    for _ in range(3):
+        factories.StudentFactory(klass=world.class_a)
+    log_in(page, "psych_a", world.password)
+    page.goto(f"/screening/campaigns/{campaign.pk}/classes/{world.class_a.pk}/")
+    page.click("[data-testid=grid-link-PHQ-9]")
+    page.wait_for_load_state("networkidle")
+    url = page.url
+    rows = page.locator("#entry-grid tbody tr")
+    students = [int(rows.nth(i).get_attribute("data-student")) for i in range(4)]
+    saved_answers = [1, 1, 1, 1, 1, 1, 1, 1, 0]
+    second = Student.objects.get(pk=students[1])
+    result_create(
+        actor=world.users["psych_a"],
+        student=second,
+        instrument=phq9,
+        answers=saved_answers,
+        administered_on=today,
+        campaign=campaign,
+    )
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    assert rows.nth(1).locator("input.cell").first.get_attribute("readonly") is not None
+
+    # Two full rows typed on without looking: the second one lands on row 3, not on the saved row 2.
+    page.keyboard.type("210000000" + "000000000")
+    _wait_saved(page, 3)
+    stored = {r.student_id: r.answers for r in ScreeningResult.objects.filter(campaign=campaign)}
+    assert stored[students[0]] == [2, 1, 0, 0, 0, 0, 0, 0, 0]
+    assert stored[students[1]] == saved_answers
+    assert stored[students[2]] == [0] * 9
+    # Row 1 is now saved too, so it is locked: going back up and typing changes nothing.
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.type("3")
+    assert rows.nth(0).locator("input.cell").first.input_value() == "2"
+    assert "F2" in rows.nth(0).locator("td.state").inner_text()
+    screenshot(page, "grid-5-saved-row-locked")
+
+    # A half-filled row is incomplete and not saved, never "retrying".
+    rows.nth(3).locator("input.cell").first.click()
+    page.keyboard.type("1210")
+    state = rows.nth(3).locator("td.state").inner_text()
+    assert "未填完" in state
+    status = page.locator("[data-testid=grid-status]").inner_text()
+    assert "未填完" in status
+    assert "重试" not in state + status
+    screenshot(page, "grid-6-incomplete-row")
+
+    # The explicit edit: Edit, new values, Save change; dismissing the confirmation keeps it.
+    page.click("[data-testid=grid-edit-2]")
+    page.keyboard.type("333333333")
+    # The end of the edited row leads to its Save change button, not into another row.
+    assert page.evaluate("document.activeElement.dataset.testid") == "grid-edit-2"
+    rows.nth(1).locator("td.state", has_text="保存修改").wait_for()
+    screenshot(page, "grid-7-editing")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("[data-testid=grid-edit-2]")
+    assert ScreeningResult.objects.get(student=second, campaign=campaign).answers == saved_answers
+    messages = []
+
+    def accept(dialog):
+        messages.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
+    page.click("[data-testid=grid-edit-2]")
+    rows.nth(1).locator("td.state.state-saved").wait_for()
+    assert second.name in messages[0]
+    assert ScreeningResult.objects.get(student=second, campaign=campaign).answers == [3] * 9
+    edit = AuditEvent.objects.get(action=Action.UPDATE, detail__explicit_edit=True)
+    assert edit.student_id == second.pk
+    assert rows.nth(1).locator("input.cell").first.get_attribute("readonly") is not None
+    screenshot(page, "grid-8-edit-saved")
+
+    # The same page in English: locked rows with their Edit buttons, the help in plain words.
+    english = browser.new_context(base_url=live_server.url, locale="en-US")
+    other = english.new_page()
+    log_in(other, "psych_a", world.password)
+    other.goto(url)
+    other.wait_for_load_state("networkidle")
+    assert other.locator("[data-testid=grid-edit-1]").inner_text() == "Edit"
+    assert "Saved rows are locked" in other.locator("#grid-help").inner_text()
+    screenshot(other, "grid-9-saved-rows-en")
+    english.close()

@@ -73,3 +73,50 @@ def test_keyboard_only_family_contacts(page, world):
     assert page.locator("[data-testid=missing] li:not([hidden])").count() == 1
     assert page.locator(f"#row-{ids[0]} [data-testid=contact-count]").inner_text() == "1"
     screenshot(page, "family-2-three-saved")
+
+
+def test_a_note_typed_right_after_enter_goes_to_the_next_student(page, world):
+    """The teacher presses Enter and types on while the row is still being saved: the note goes
+    to the next student (the row being saved is read-only, the focus has moved), and a second
+    submit of the row being saved stores nothing more."""
+    for index in range(2):
+        student = factories.StudentFactory(klass=world.class_a, name=f"学生{index}")
+        factories.GuardianFactory(student=student)
+    log_in(page, "homeroom_a", world.password)
+    page.goto(f"/crisis/families/classes/{world.class_a.pk}/")
+    rows = page.locator("#family-list tbody tr.family-row")
+    ids = [int(rows.nth(i).get_attribute("data-student")) for i in range(3)]
+    held = []
+    page.route("**/contacts/", lambda route: held.append(route))  # a slow network: hold them
+
+    keyboard = page.keyboard
+    keyboard.press("Tab")
+    keyboard.press("Tab")
+    keyboard.type("第一位：学习和睡眠")
+    keyboard.press("Enter")
+    page.wait_for_function(
+        "n => document.activeElement.closest('tr').id === 'row-' + n", arg=ids[1]
+    )
+    # The teacher does not wait: the next note, at once.
+    keyboard.press("Tab")
+    keyboard.press("Tab")
+    keyboard.type("第二位：情绪平稳")
+    # Typing into the row being saved changes nothing; submitting it again is dropped.
+    assert page.locator(f"#row-{ids[0]} input[name$=topics]").get_attribute("readonly") is not None
+    page.evaluate(f"document.querySelector('#row-{ids[0]} form').requestSubmit()")
+    keyboard.press("Enter")
+    page.wait_for_function(
+        "n => document.activeElement.closest('tr').id === 'row-' + n", arg=ids[2]
+    )
+    assert len(held) == 2
+    for route in held:
+        route.continue_()
+    _wait_state(page, ids[0], "saved")
+    _wait_state(page, ids[1], "saved")
+    screenshot(page, "family-3-typed-ahead")
+    page.unroute("**/contacts/")
+    contacts = {c.student_id: c for c in FamilyContact.objects.all()}
+    assert len(contacts) == 2
+    assert FamilyContact.objects.count() == 2
+    assert contacts[ids[0]].topics == "第一位：学习和睡眠"
+    assert contacts[ids[1]].topics == "第二位：情绪平稳"

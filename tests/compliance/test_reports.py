@@ -288,3 +288,21 @@ def test_the_reports_link_is_shown_only_to_who_may_open_it(client, world, user_k
     body = client.get(reverse("core:home")).content.decode()
     assert (f'href="{LIST_URL}"' in body) is shown
     assert client.get(LIST_URL).status_code == (200 if shown else 403)
+
+
+def test_bar_chart_fits_long_school_names():
+    """The official's chart cut long school names: the label area widens to the longest name
+    (measured), and a name longer than half the chart is shortened with "…" and a tooltip."""
+    from mhcare.core.charts import text_width
+
+    name = "杭州市西湖区第一实验中学"  # 12 characters, ~144 px at 12 px
+    svg = str(bar_chart_svg([(name, 50.0), ("二中", 100.0)], width=420, label_width=130))
+    assert f">{name}</text>" in svg
+    label_x = float(svg.split('text-anchor="end">')[0].rsplit('x="', 1)[1].split('"')[0])
+    assert label_x - text_width(name) >= 0  # starts inside the chart
+    very_long = "浙江省杭州市西湖区教育局直属第一实验学校初中部（西校区）"
+    svg = str(bar_chart_svg([(very_long, 50.0)], width=420, label_width=130))
+    assert f"<title>{very_long}</title>" in svg
+    shown = svg.split(f"<title>{very_long}</title>")[1].split("</text>")[0]
+    assert shown.endswith("…")
+    assert text_width(shown) <= 210

@@ -19,6 +19,7 @@ from crisis.models import (
     CaseSource,
     CaseStatus,
     CaseTransfer,
+    Evaluation,
     FollowUp,
     ReviewDecisionKind,
 )
@@ -498,3 +499,23 @@ def test_unreported_cases_show_on_the_home_page(client, world):
     body = client.get(reverse("core:home")).content.decode()
     assert 'data-panel="not_yet_reported"' in body
     assert reverse("crisis:report_detail", args=[case.reports.get().pk]) in body
+
+
+def test_evaluation_preselects_no_level(client, world):
+    """Even "none" is not pre-selected (a student with item 9 positive was one click from
+    "none"): an untouched level is a clear error; "none" is an explicit choice."""
+    _propose(world)
+    client.force_login(world.users["psych_a"])
+    url = reverse("crisis:evaluate", args=[world.students["a"].pk])
+    page = client.get(url).content.decode()
+    radios = [line for line in page.split("<input") if 'name="level"' in line]
+    assert len(radios) == 4
+    assert not any("checked" in radio.split(">")[0] for radio in radios)
+    missing = client.post(url, {"reason": "面谈确认"})
+    assert missing.status_code == 400
+    assert "Choose a level" in missing.content.decode()
+    assert not Case.objects.exists()
+    none = client.post(url, {"level": "none", "reason": "面谈后未达到预警标准"})
+    assert none.status_code == 302
+    assert not Case.objects.exists()
+    assert Evaluation.objects.get().level == ""

@@ -204,6 +204,7 @@ def test_campaign_entry_api_one_and_bulk(world, phq9, campaign):
                 {"student": world.students[key].pk, "answers": CRITICAL}
                 for key in ("a", "a_other_class", "a2")
             ],
+            "replace": True,  # a2's saved result is replaced on purpose
         },
         format="json",
     )

@@ -586,3 +586,38 @@ def test_key_period_pages_query_counts(client, world, semester, django_assert_ma
             reverse("crisis:family_checklist", args=[period.pk, world.school_a.pk])
         )
     assert response.context["coverage"].covered == n // 2
+
+
+def test_the_same_form_sent_twice_stores_one_contact(client, world, semester):
+    """A double Enter (or a resend) posts the same form twice: one contact, both answers saved."""
+    student = world.students["a"]
+    client.force_login(world.users["homeroom_a"])
+    url = reverse("crisis:family_contact_create", args=[world.class_a.pk, student.pk])
+    page = client.get(reverse("crisis:family_class", args=[world.class_a.pk])).content.decode()
+    # Each row's form carries its own student id and its own token.
+    assert f'name="s{student.pk}-student" value="{student.pk}"' in page
+    assert page.count(f'name="s{student.pk}-token"') == 1
+    token = "7b0e4f8e-8a55-4a2f-9d7e-3c1f2b6a9d10"
+    data = {**contact_data(student, token=token), f"s{student.pk}-student": student.pk}
+    first = client.post(url, data, HTTP_HX_REQUEST="true")
+    second = client.post(url, data, HTTP_HX_REQUEST="true")
+    assert first.status_code == second.status_code == 200
+    assert 'data-state="saved"' in second.content.decode()
+    assert FamilyContact.objects.filter(student=student).count() == 1
+    assert AuditEvent.objects.filter(action=Action.CREATE, student=student).count() == 1
+    # A new form (a new token) is a new contact.
+    again = contact_data(student, token="0d4bbf7c-9f0a-4d55-8a43-2a1b0f4e8e21")
+    assert client.post(url, again, HTTP_HX_REQUEST="true").status_code == 200
+    assert FamilyContact.objects.filter(student=student).count() == 2
+
+
+def test_a_row_naming_another_student_saves_nothing(client, world, semester):
+    student = world.students["a"]
+    other = factories.StudentFactory(klass=world.class_a)
+    client.force_login(world.users["homeroom_a"])
+    url = reverse("crisis:family_contact_create", args=[world.class_a.pk, student.pk])
+    data = {**contact_data(student), f"s{student.pk}-student": other.pk}
+    response = client.post(url, data, HTTP_HX_REQUEST="true")
+    assert 'data-state="error"' in response.content.decode()
+    assert "another student" in response.content.decode()
+    assert not FamilyContact.objects.exists()

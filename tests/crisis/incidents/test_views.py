@@ -187,7 +187,7 @@ def test_the_bureau_sees_the_incident_but_no_student_name(client, world, inciden
         assert student.student_number[-4:] not in text
     students = response.context["students"]
     assert (students.count, students.by_grade, students.named) == (2, [(8, 2)], [])
-    assert "grade 8 × 2" in text
+    assert "Grade 8 × 2" in text
     assert SUMMARY in text  # the incident's description, see the selectors' docstring
     assert "Done now" not in text
     assert response.context["action_form"] is None

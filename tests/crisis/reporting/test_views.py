@@ -194,3 +194,20 @@ def test_the_openapi_schema_documents_the_report_json():
     assert "Idempotency-Key" in payload["description"]
     operation = schema["paths"]["/api/v1/crisis/reports/"]["get"]
     assert operation["responses"]["200"]["content"]["application/json"]["examples"]
+
+
+@pytest.mark.zh
+def test_teachers_read_plain_words_about_delivery_administrators_the_setting(
+    client, world, reports, settings
+):
+    settings.PROVINCIAL_REPORT_URL = ""
+    client.force_login(world.users["psych_a"])
+    html = client.get(LIST).content.decode()
+    assert "上报尚未接通省平台" in html
+    assert "PROVINCIAL_REPORT_URL" not in html
+    world.users["psych_a"].is_superuser = True
+    world.users["psych_a"].save(update_fields=["is_superuser"])
+    html = client.get(LIST).content.decode()
+    assert "上报尚未接通省平台" in html
+    assert 'data-testid="delivery-off-admin"' in html
+    assert "PROVINCIAL_REPORT_URL" in html

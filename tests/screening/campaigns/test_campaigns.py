@@ -11,6 +11,7 @@ from screening.campaigns import selectors, services
 from screening.campaigns.services import InstrumentPlan
 from screening.models import Campaign, CampaignInstrument, Instrument
 from screening.services import result_create
+from tests import factories
 from tests.screening.campaigns.conftest import ANSWERS_MILD, DAY
 
 
@@ -280,3 +281,41 @@ def test_unscreened_list(client, world, campaign, django_assert_max_num_queries)
     )
     client.force_login(world.users["psych_b"])
     assert client.get(url).status_code == 404
+
+
+def test_coverage_lists_schools_not_other_units_and_grades_by_name(world, campaign):
+    """A county's counseling center, teaching-research unit and institution enrol nobody: they
+    are not coverage rows (they showed 0 / 0). Grades read as names, not bare numbers."""
+    from django.utils import translation
+
+    from mhcare.orgs.models import OrgKind
+
+    for kind, code in (
+        (OrgKind.COUNTY_CENTER, "3301069001"),
+        (OrgKind.RESEARCH, "3301069002"),
+        (OrgKind.INSTITUTION, "3301069003"),
+    ):
+        factories.SchoolFactory(
+            parent=world.county_a, code=code, kind=kind, stage="", name=f"非学校{code}"
+        )
+    county = selectors.coverage_by_child(
+        actor=world.users["center_a"], campaign=campaign, unit=world.county_a
+    )
+    assert [r.label for r in county] == ["西湖一中", "西湖二中"]
+    with translation.override("zh-hans"):
+        grades, _classes = selectors.coverage_of_school(
+            actor=world.users["psych_a"], campaign=campaign, school=world.school_a
+        )
+        assert [g.label for g in grades] == ["八年级"]
+    grades, _classes = selectors.coverage_of_school(
+        actor=world.users["psych_a"], campaign=campaign, school=world.school_a
+    )
+    assert [g.label for g in grades] == ["Grade 8"]
+
+
+@pytest.mark.zh
+def test_campaign_name_is_labelled_as_a_campaigns_name(client, world):
+    client.force_login(world.users["psych_a"])
+    html = client.get(reverse("screening:campaign_create")).content.decode()
+    assert "批次名称" in html
+    assert ">姓名<" not in html

@@ -81,11 +81,33 @@ def test_enter_one_result_then_correct_it(world, campaign):
     assert created.data["band"] == "mild"
     assert created.data["critical"] is False
     assert created.data["proposed_level"] is None
-    again = client.post(
+    # The same values again: a harmless repeat.
+    repeat = client.post(reverse("api-result-list"), _body(world, campaign), format="json")
+    assert repeat.status_code == 200
+    assert repeat.data["id"] == created.data["id"]
+    # Different values without saying so (the grid's cursor ran into a saved row): refused,
+    # nothing changes.
+    overwrite = client.post(
         reverse("api-result-list"), _body(world, campaign, answers=ANSWERS_CRITICAL), format="json"
+    )
+    assert overwrite.status_code == 409
+    assert overwrite.data["code"] == "exists"
+    assert "already saved" in overwrite.data["detail"]
+    stored = ScreeningResult.objects.get(campaign=campaign)
+    assert stored.answers == ANSWERS_MILD
+    assert not AuditEvent.objects.filter(action=Action.UPDATE).exists()
+    # An explicit edit replaces it, and the audit trail says what was replaced.
+    again = client.post(
+        reverse("api-result-list"),
+        _body(world, campaign, answers=ANSWERS_CRITICAL, replace=True),
+        format="json",
     )
     assert again.status_code == 200
     assert again.data["id"] == created.data["id"]
+    edit = AuditEvent.objects.get(action=Action.UPDATE, detail__explicit_edit=True)
+    assert edit.detail["replaced"]["band"] == "mild"
+    assert edit.detail["replaced"]["total"] == "5"
+    assert edit.student_id == world.students["a"].pk
     assert again.data["critical"] is True
     assert again.data["proposed_level"] is not None
     assert ScreeningResult.objects.filter(campaign=campaign).count() == 1
@@ -204,6 +226,15 @@ def test_bulk_is_all_or_nothing(world, campaign):
     )
     assert again.status_code == 201
     assert ScreeningResult.objects.count() == 2
+    # Different values for a saved student: nothing stored, unless the request says "replace".
+    changed = _bulk(world, campaign, [("a", ANSWERS_CRITICAL), ("a2", ANSWERS_CRITICAL)])
+    refused = client.post(reverse("api-result-bulk"), changed, format="json")
+    assert refused.status_code == 409
+    assert refused.data["rows"][0]["errors"][0]["code"] == "exists"
+    assert ScreeningResult.objects.get(student=world.students["a"]).answers == ANSWERS_MILD
+    replaced = client.post(reverse("api-result-bulk"), {**changed, "replace": True}, format="json")
+    assert replaced.status_code == 201
+    assert ScreeningResult.objects.get(student=world.students["a"]).answers == ANSWERS_CRITICAL
 
 
 def test_bulk_refuses_class_roles(world, campaign):

@@ -1,0 +1,88 @@
+"""Error pages of the app (403, 404, 500), in the user's language and in the site's layout.
+
+- ``handler403`` / ``handler404`` / ``handler500`` in ``mhcare/urls.py`` point here.
+- With ``DEBUG = True`` Django answers a 404 with its technical page (every URL pattern, the
+  settings): ``AppErrorPagesMiddleware`` puts the app's page in its place, so a developer sees
+  what a teacher sees.
+- ``ExpectedClientErrors`` (a filter on the ``django.request`` logger) keeps the one-line
+  "Forbidden" / "Not Found" warning but drops the traceback of an expected ``PermissionDenied``
+  or ``Http404``: a refused page is not a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_500 = (
+    '<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8"><title>系统出错 · mhcare'
+    "</title></head><body><h1>系统出错了</h1><p>请稍后再试；如果问题仍然存在，请联系管理员。</p>"
+    '<p lang="en">Something went wrong. Please try again later; if it keeps happening, tell '
+    "your administrator.</p></body></html>"
+)
+
+
+def _page(request: HttpRequest, template: str, status: int) -> HttpResponse:
+    response = render(request, template, {"status": status}, status=status)
+    response.is_app_error_page = True  # type: ignore[attr-defined]
+    return response
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _page(request, "403.html", 403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _page(request, "404.html", 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The layout needs the database (navigation, inbox): when that is what failed, a plain page
+    in both languages still answers."""
+    try:
+        return _page(request, "500.html", 500)
+    except Exception:
+        logger.exception("The 500 page could not be rendered")
+        return HttpResponse(FALLBACK_500, status=500)
+
+
+class AppErrorPagesMiddleware:
+    """With DEBUG on, a 404 is still the app's page (Django would show its technical page)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and not getattr(response, "is_app_error_page", False)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return page_not_found(request)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if settings.DEBUG and isinstance(exception, Http404):
+            return page_not_found(request, exception)
+        return None
+
+
+class ExpectedClientErrors(logging.Filter):
+    """Drop the traceback (not the warning) of a refused or missing page."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc_info: Any = record.exc_info
+        if exc_info and isinstance(exc_info[1], PermissionDenied | Http404):
+            record.exc_info = None
+            record.exc_text = None
+        return True
