@@ -37,6 +37,7 @@ from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core.forms import add_service_errors
 from mhcare.core.paging import pager_links
+from mhcare.core.risk import cadence_days
 from mhcare.orgs.models import OrgUnit, SchoolClass
 from screening.risk import proposal_reason_labels_many
 
@@ -244,7 +245,7 @@ def _case_page(
             "transfer_form": forms.get("transfer") or TransferForm(),
             "task_form": forms.get("task") or TaskForm(),
             "homeroom": case.student.klass.homeroom_teacher,
-            "cadence": services.cadence_days(case.level),
+            "cadence": cadence_days(case.level),
             **history,
         },
         status=status,

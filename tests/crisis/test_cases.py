@@ -24,6 +24,7 @@ from crisis.models import (
     ReviewDecisionKind,
 )
 from mhcare.audit.models import Action, AuditEvent
+from mhcare.core.risk import cadence_days
 from screening.models import Instrument, ProposalStatus, RiskProposal
 from screening.services import result_create
 from tests import factories
@@ -202,8 +203,8 @@ def test_due_state_boundaries(offset, state):
 
 def test_cadence_is_configurable(settings):
     settings.CRISIS_FOLLOW_UP_DAYS = {"1": 2}
-    assert services.cadence_days("1") == 2
-    assert services.cadence_days("2") == 7
+    assert cadence_days("1") == 2
+    assert cadence_days("2") == 7
 
 
 def test_follow_up_moves_the_due_date_and_clears_overdue(world):
