@@ -501,33 +501,6 @@ class Observation(models.Model):
         return f"{self.get_category_display()} · {self.student_id}"
 
 
-class SupportPlan(models.Model):
-    """The student's support plan in the 一生一策 growth file."""
-
-    student = models.OneToOneField(Student, on_delete=models.PROTECT, related_name="support_plan")
-    school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
-    goals = EncryptedTextField(_("goals"), blank=True)
-    measures = EncryptedTextField(_("measures"), blank=True)
-    responsible = EncryptedTextField(_("responsible people"), max_length=255, blank=True)
-    review_date = models.DateField(_("review date"), null=True, blank=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Scope:
-        school_field = "school"
-        class_field = "student__klass"
-        kind = RecordKind.CASE
-
-    class Meta:
-        verbose_name = _("support plan")
-        verbose_name_plural = _("support plans")
-
-    def __str__(self) -> str:
-        return f"{self.student_id}"
-
-
 class SelfScreeningCode(models.Model):
     """A one-time code with which a student answers a campaign's instrument at a school computer,
     without an account. Only a hash of the code is stored."""

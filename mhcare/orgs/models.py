@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -382,3 +383,31 @@ class Guardian(models.Model):
     @property
     def masked_phone(self) -> str:
         return mask_middle(self.phone)
+
+
+class SupportPlan(models.Model):
+    """The student's support plan in the 一生一策 growth file (a kernel record: the growth file
+    is the kernel's; apps show their parts of it through the registry)."""
+
+    student = models.OneToOneField(Student, on_delete=models.PROTECT, related_name="support_plan")
+    school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    goals = EncryptedTextField(_("goals"), blank=True)
+    measures = EncryptedTextField(_("measures"), blank=True)
+    responsible = EncryptedTextField(_("responsible people"), max_length=255, blank=True)
+    review_date = models.DateField(_("review date"), null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Scope:
+        school_field = "school"
+        class_field = "student__klass"
+        kind = "case"  # RecordKind.CASE: the plan is read as case records are
+
+    class Meta:
+        verbose_name = _("support plan")
+        verbose_name_plural = _("support plans")
+
+    def __str__(self) -> str:
+        return f"{self.student_id}"

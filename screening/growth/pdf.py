@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from mhcare.core import registry
+from mhcare.orgs import plans
 from mhcare.orgs.models import Student
 from screening.growth import selectors
 
@@ -19,7 +20,7 @@ def growth_context(*, actor: Any, student: Student) -> dict[str, Any]:
         "student": student,
         "flags": student.get_disadvantages_display(),
         "trends": selectors.trends(actor=actor, student=student),
-        "plan": selectors.support_plan_get(actor=actor, student=student),
+        "plan": plans.support_plan_get(actor=actor, student=student),
         "timeline": registry.timeline_for(actor, student),
         "generated_at": timezone.localtime(),
         "generated_by": actor,

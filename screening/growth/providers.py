@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from mhcare.accounts import scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.registry import StudentSection
+from mhcare.orgs import plans
 from mhcare.orgs.models import Student
 from screening.growth import selectors
 from screening.growth.services import may_edit_plan
@@ -29,7 +30,7 @@ def student_sections(actor: Any, student: Any) -> Iterable[StudentSection]:
             title=_("Support plan (一生一策)"),
             template="screening/growth/_plan.html",
             context={
-                "plan": selectors.support_plan_get(actor=actor, student=student),
+                "plan": plans.support_plan_get(actor=actor, student=student),
                 "edit_url": reverse("screening:support_plan_edit", args=[student.pk])
                 if may_edit_plan(actor)
                 else "",

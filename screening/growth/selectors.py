@@ -20,7 +20,7 @@ from mhcare.accounts.scope import RecordKind
 from mhcare.core.charts import line_chart_svg
 from mhcare.orgs.models import Student
 from screening import selectors as screening_selectors
-from screening.models import ScreeningResult, SupportPlan
+from screening.models import ScreeningResult
 from screening.scoring import band_label
 
 
@@ -64,15 +64,6 @@ def growth_student_get(*, actor: Any, pk: Any) -> Student:
         return queryset.get(pk=pk)
     except (Student.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
-
-
-def support_plan_get(*, actor: Any, student: Student) -> SupportPlan | None:
-    return (
-        scope.scoped(actor, SupportPlan)
-        .filter(student=student)
-        .select_related("updated_by")
-        .first()
-    )
 
 
 def _scale(

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.orgs import plans
 from screening.growth import pdf, selectors, services
 from screening.growth.forms import SupportPlanForm
 
@@ -27,7 +28,7 @@ def support_plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     student = selectors.growth_student_get(actor=request.user, pk=pk)
     if not services.may_edit_plan(request.user, student):
         raise PermissionDenied  # seen under another role (a leader), not edited
-    plan = selectors.support_plan_get(actor=request.user, student=student)
+    plan = plans.support_plan_get(actor=request.user, student=student)
     initial = (
         {name: getattr(plan, name) for name in services.PLAN_FIELDS} if plan is not None else {}
     )

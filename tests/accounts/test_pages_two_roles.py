@@ -301,7 +301,8 @@ def test_a_leader_of_b_writes_nothing_in_b_under_her_psych_assignment_of_a(
     client, world, users, in_b, name, target, data
 ):
     from crisis.models import Case, CaseEvent, CaseTask, FollowUp
-    from screening.models import Observation, ScreeningResult, SupportPlan
+    from mhcare.orgs.models import SupportPlan
+    from screening.models import Observation, ScreeningResult
 
     def counts():
         return [

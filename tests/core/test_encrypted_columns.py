@@ -10,8 +10,8 @@ from django.db import connection, models
 
 from crisis.models import CaseReport, CaseTask, FamilyContact, Review
 from mhcare.core.fields import EncryptedTextField
-from mhcare.orgs.models import Guardian, Student
-from screening.models import ImportJob, SupportPlan
+from mhcare.orgs.models import Guardian, Student, SupportPlan
+from screening.models import ImportJob
 
 # (app_label.Model, field) → why it may stay plain text.
 SAFE = {

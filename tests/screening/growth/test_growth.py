@@ -12,8 +12,9 @@ from django.urls import reverse
 from mhcare.audit.models import Action, AuditEvent
 from mhcare.core import registry
 from mhcare.core.charts import line_chart_svg
+from mhcare.orgs.models import SupportPlan
 from screening.growth import services
-from screening.models import Instrument, SupportPlan
+from screening.models import Instrument
 from screening.services import result_create
 
 GOALS = "情绪稳定，按时到校"
@@ -161,12 +162,12 @@ def test_plan_is_saved_encrypted_and_audited(client, world):
     assert plan.school == world.school_a
     assert plan.updated_by == world.users["psych_a"]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT goals, measures FROM screening_supportplan WHERE id = %s", [plan.pk])
+        cursor.execute("SELECT goals, measures FROM orgs_supportplan WHERE id = %s", [plan.pk])
         goals, measures = cursor.fetchone()
     assert GOALS not in goals
     assert "情绪" not in goals
     assert MEASURES not in measures
-    event = AuditEvent.objects.get(action=Action.CREATE, object_type="screening.supportplan")
+    event = AuditEvent.objects.get(action=Action.CREATE, object_type="orgs.supportplan")
     assert event.student_id == world.students["a"].pk
     assert GOALS not in str(event.detail)
     # a change is an UPDATE naming the changed fields
@@ -174,7 +175,7 @@ def test_plan_is_saved_encrypted_and_audited(client, world):
         url,
         {"goals": GOALS, "measures": "新措施", "responsible": "王老师", "review_date": ""},
     )
-    update = AuditEvent.objects.get(action=Action.UPDATE, object_type="screening.supportplan")
+    update = AuditEvent.objects.get(action=Action.UPDATE, object_type="orgs.supportplan")
     assert update.detail["changed"] == ["measures", "review_date"]
     assert SupportPlan.objects.count() == 1
 

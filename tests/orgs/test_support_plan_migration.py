@@ -1,0 +1,59 @@
+"""The support plan moved from screening to the kernel without losing a row: ``screening.0009``
+copies every plan (ids kept, encrypted columns as they are, the id sequence moved on) into
+``orgs_supportplan``, and back when unapplied."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from mhcare.orgs import plans
+from mhcare.orgs.models import SupportPlan
+
+BEFORE = [("screening", "0008_encrypt_plan_responsible_and_import_errors")]
+COLUMNS = "id, goals, measures, responsible, review_date, school_id, student_id, updated_by_id"
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+
+
+def _latest():
+    executor = MigrationExecutor(connection)
+    return executor.loader.graph.leaf_nodes()
+
+
+def _rows(table):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {COLUMNS} FROM {table} ORDER BY id")  # noqa: S608
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_support_plans_survive_the_move_to_the_kernel_and_back(world):
+    psych = world.users["psych_a"]
+    student, other = world.students["a"], world.students["a_other_class"]
+    plans.support_plan_save(
+        actor=psych, student=student, goals="目标", measures="措施", responsible="李老师",
+        review_date=None,
+    )  # fmt: skip
+    try:
+        _migrate(BEFORE)
+        before = _rows("screening_supportplan")
+        assert len(before) == 1
+
+        _migrate(_latest())
+
+        assert _rows("orgs_supportplan") == before
+        moved = SupportPlan.objects.get(student=student)
+        assert (moved.goals, moved.responsible) == ("目标", "李老师")  # still decrypts
+        new = plans.support_plan_save(
+            actor=psych, student=other, goals="g", measures="m", responsible="r", review_date=None
+        )
+        assert new.pk > before[0][0]
+
+        _migrate(BEFORE)
+        assert [row[0] for row in _rows("screening_supportplan")] == [before[0][0], new.pk]
+    finally:
+        _migrate(_latest())
