@@ -76,6 +76,7 @@ def test_the_docker_compose_worker_registers_every_task(start_celery_worker):
             "SECRET_KEY": secrets.token_urlsafe(48),
             "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "ALLOWED_HOSTS": "mhcare.example.org",
+            "SITE_URL": "https://mhcare.example.org",
         },
     )
     missing = defined_tasks() - worker.registered()
