@@ -58,7 +58,7 @@ def _start_worker(queue: str, log: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         # the reminders' worker settings: real broker, 3 s visibility timeout (fast redelivery)
-        "DJANGO_SETTINGS_MODULE": "tests.crisis.reminders.worker_settings",
+        "DJANGO_SETTINGS_MODULE": "tests.core.reminders.worker_settings",
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": TEST_BROKER,
         "CELERY_TASK_ALWAYS_EAGER": "0",
