@@ -10,11 +10,10 @@ reason in the user's language); a file with any error stores nothing.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -24,8 +23,27 @@ from django.core.validators import validate_email
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from mhcare.accounts.models import CLASS_ROLES, SCHOOL_ROLES, Role
-from mhcare.orgs.models import Disadvantage, Gender, GuardianRelation, SchoolStage
+from mhcare.accounts.models import CLASS_ROLES, SCHOOL_ROLES, Role, User
+from mhcare.core.imports.limits import FileRefused
+from mhcare.core.imports.normalise import excel_serial_date, normalize_text
+from mhcare.core.imports.readers import (
+    ERROR_UNKNOWN_SHEET,
+    Sheet,
+    find_header,
+    identifier_problem,
+    match_header,
+    read_workbook,
+)
+from mhcare.orgs.models import (
+    Disadvantage,
+    Gender,
+    Guardian,
+    GuardianRelation,
+    OrgUnit,
+    SchoolClass,
+    SchoolStage,
+    Student,
+)
 
 SHEET_SCHOOLS = "schools"
 SHEET_CLASSES = "classes"
@@ -93,7 +111,12 @@ class Column:
 STUDENT_COLUMNS: tuple[Column, ...] = (
     Column("class_name", "班级", "Class"),
     Column("grade", "年级", "Grade"),
-    Column("student_number", "学籍号", "Student number", aliases=("全国学籍号", "学号")),
+    Column(
+        "student_number",
+        "学籍号",
+        "Student number",
+        aliases=("全国学籍号", "学号", "学籍号码", "全国学籍号码", "学生学籍号", "学籍编号"),
+    ),
     Column("name", "姓名", "Name", aliases=("学生姓名", "student name")),
     Column("gender", "性别", "Gender"),
     Column("birth_date", "出生日期", "Birth date", aliases=("生日", "date of birth")),
@@ -142,20 +165,6 @@ SHEET_TITLES = {
     SHEET_STUDENTS: "学生 students",
     SHEET_STAFF: "教职工 staff",
 }
-# Words in a sheet's (or CSV file's) name that say which section it is, checked in this order.
-SHEET_NAME_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (SHEET_STUDENTS, ("学生", "student")),
-    (SHEET_SCHOOLS, ("学校", "school")),
-    (SHEET_STAFF, ("教职工", "教师", "staff", "teacher")),
-    (SHEET_CLASSES, ("班级", "class")),
-)
-# A column only one section has identifies the sheet whatever its name.
-SHEET_KEY_COLUMNS = (
-    (SHEET_STUDENTS, "student_number"),
-    (SHEET_STAFF, "username"),
-    (SHEET_SCHOOLS, "county_code"),
-)
-
 GENDER_VALUES: dict[str, str] = {
     "男": Gender.MALE,
     "m": Gender.MALE,
@@ -248,7 +257,6 @@ PHONE_RE = re.compile(r"^\+?[0-9]{7,20}$")
 LIST_SPLIT_RE = re.compile(r"[,，、;；/]+")
 SCHOOL_CODE_RE = re.compile(r"^[A-Za-z0-9]{4,32}$")
 COUNTY_CODE_RE = re.compile(r"^[0-9]{6}$")
-MAX_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -347,29 +355,44 @@ def _message(template: Promise | str, **params: Any) -> str:
     return text % params if params else text
 
 
-def _norm(text: Any) -> str:
-    return re.sub(r"[\s_\-/()（）:：*]+", "", str(text or "")).lower()
+def _max_length(model: type[Any], name: str) -> int:
+    return int(model._meta.get_field(name).max_length)
+
+
+# Every length the database enforces, checked before anything is written.
+MAX_LENGTHS: dict[str, int] = {
+    "class_name": _max_length(SchoolClass, "name"),
+    "student_number": _max_length(Student, "student_number"),
+    "name": _max_length(Student, "name"),
+    "guardian_name": _max_length(Guardian, "name"),
+    "guardian_phone": _max_length(Guardian, "phone"),
+    "school_code": _max_length(OrgUnit, "code"),
+    "school_name": _max_length(OrgUnit, "name"),
+    "county_code": _max_length(OrgUnit, "code"),
+    "username": _max_length(User, "username"),
+    "display_name": _max_length(User, "display_name"),
+    "email": _max_length(User, "email"),
+    "phone": _max_length(User, "phone"),
+    "homeroom_teacher": _max_length(User, "username"),
+}
+# Columns that hold identifiers: text only (a number loses leading zeros and long digits).
+IDENTIFIER_KEYS = frozenset(
+    {"student_number", "guardian_phone", "phone", "school_code", "county_code"}
+)
 
 
 def _match_header(header: Any, columns: Iterable[Column]) -> Column | None:
-    h = _norm(header)
-    if not h:
-        return None
-    for column in columns:
-        zh, en = _norm(column.zh), _norm(column.en)
-        if h in {zh, en, zh + en, en + zh, _norm(column.key)} | {_norm(a) for a in column.aliases}:
-            return column
-    return None
+    found = match_header([header], columns)
+    return next((c for c in columns if c.key in found), None)
 
 
 def _cell(value: Any) -> Any:
-    """Excel cells arrive typed: integral floats are numbers typed into text columns (phones)."""
+    """A non-identifier cell as the checks read it: Excel numbers typed into text columns
+    without their ``.0``, date-times as dates; text is already normalised by the reader."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime.datetime):
         return value.date()
-    if isinstance(value, str):
-        return value.strip()
     if value is None:
         return ""
     return value
@@ -378,106 +401,98 @@ def _cell(value: Any) -> Any:
 # ---------------------------------------------------------------- reading files
 
 
-def read_tables(data: bytes, filename: str) -> dict[str, list[list[Any]]]:
-    """The file's sheets as lists of rows (a CSV is one sheet named after the file)."""
-    if filename.lower().endswith(".csv"):
-        return {filename: _read_csv(data)}
-    from python_calamine import CalamineWorkbook
-
-    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    return {name: workbook.get_sheet_by_name(name).to_python() for name in workbook.sheet_names}
-
-
-def _read_csv(data: bytes) -> list[list[Any]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return list(csv.reader(io.StringIO(text)))
-    raise ValueError("undecodable")
+def _sheet_kind(header: list[Any]) -> tuple[str | None, dict[str, int]]:
+    """Which section a header row is, by its columns: the section with the most columns found
+    (a students sheet has more of its columns than the class and grade it shares with a classes
+    sheet, whatever one of its headers says), then the one whose required columns are all
+    there, then the smaller section. None when fewer than two columns are known."""
+    ranked = []
+    for kind in SHEETS:
+        columns = SHEET_COLUMNS[kind]
+        found = match_header(header, columns)
+        complete = all(c.key in found for c in columns if c.required)
+        ranked.append(((len(found), complete, -len(columns)), kind, found))
+    (count, _, _), kind, found = max(ranked, key=lambda r: r[0])
+    if count < 2:
+        return None, {}
+    return kind, found
 
 
-def _header_keys(header: list[Any], kind: str) -> set[str]:
-    return {c.key for c in (_match_header(h, SHEET_COLUMNS[kind]) for h in header) if c}
-
-
-def _sheet_kind(name: str, header: list[Any]) -> str | None:
-    """Which section a sheet is: by a column only that section has, else by the sheet's name,
-    else a sheet with a class column is a classes sheet."""
-    for kind, key in SHEET_KEY_COLUMNS:
-        if key in _header_keys(header, kind):
-            return kind
-    lowered = name.lower()
-    for kind, words in SHEET_NAME_WORDS:
-        if any(word in lowered for word in words):
-            return kind
-    if "class_name" in _header_keys(header, SHEET_CLASSES):
-        return SHEET_CLASSES
-    return None
+def _header_score(cells: list[Any]) -> int:
+    return max(len(match_header(cells, SHEET_COLUMNS[kind])) for kind in SHEETS)
 
 
 def parse_roster(upload: IO[bytes] | bytes, filename: str) -> tuple[RosterRows, list[RowError]]:
-    """Parse and validate a roster file. Returns the rows and every error found."""
+    """Parse and validate a roster file. Returns the rows and every error found: every sheet
+    that holds data is read, or the file is refused naming it."""
     data = upload if isinstance(upload, bytes) else upload.read()
     try:
-        tables = read_tables(data, filename)
-    except Exception:  # noqa: BLE001 - any reader failure is "this is not a roster file"
-        return RosterRows(), [RowError("", 0, "", _message(ERROR_UNREADABLE))]
-    return parse_tables(tables)
+        sheets = read_workbook(data, filename)
+        return _parse_sheets([(s.name, s.rows()) for s in sheets if s.has_data])
+    except FileRefused as refusal:
+        return RosterRows(), [RowError("", 0, "", refusal.message)]
 
 
 def parse_tables(tables: dict[str, list[list[Any]]]) -> tuple[RosterRows, list[RowError]]:
+    """Parse sheets given as lists of rows (the first row is row 1)."""
+    named = []
+    for name, table in tables.items():
+        sheet = Sheet(name, True, lambda table=table: enumerate(table, start=1))
+        named.append((name, sheet.rows()))
+    try:
+        return _parse_sheets(named)
+    except FileRefused as refusal:
+        return RosterRows(), [RowError("", 0, "", refusal.message)]
+
+
+def _parse_sheets(
+    sheets: list[tuple[str, Iterator[tuple[int, list[Any]]]]],
+) -> tuple[RosterRows, list[RowError]]:
     rows = RosterRows()
     errors: list[RowError] = []
     found = False
-    for name, table in tables.items():
-        table = [[_cell(v) for v in row] for row in table[: MAX_ROWS + 1]]
-        while table and not any(table[0]):
-            table.pop(0)
-        if not table:
-            continue
-        kind = _sheet_kind(name, table[0])
+    unknown: list[RowError] = []
+    for name, table in sheets:
+        header_row, header, rest = find_header(table, _header_score)
+        kind, index = _sheet_kind(header) if header_row else (None, {})
         if kind is None:
+            # Never skipped in silence: a sheet of data no section claims refuses the file.
+            unknown.append(RowError(name, 0, "", _message(ERROR_UNKNOWN_SHEET, sheet=name)))
             continue
         found = True
-        records, sheet_errors = _records(kind, table)
+        records, sheet_errors = _records(kind, header_row, index, rest)
         errors += sheet_errors
         items, row_errors = SECTION_PARSERS[kind](records)
         rows.sheet(kind).extend(items)
         errors += row_errors
     if not found:
-        errors.append(RowError("", 0, "", _message(ERROR_NO_SHEET)))
-    elif not errors and not rows:
+        return rows, [RowError("", 0, "", _message(ERROR_NO_SHEET))]
+    if not errors and not rows:
         errors.append(RowError("", 0, "", _message(ERROR_NO_ROWS)))
+    errors = unknown + errors
     if not errors:
         errors += _cross_check(rows)
     return rows, errors
 
 
 def _records(
-    kind: str, table: list[list[Any]]
+    kind: str, header_row: int, index: dict[str, int], table: Iterator[tuple[int, list[Any]]]
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    """Rows as dicts by column key, with their spreadsheet row numbers; blank rows skipped."""
+    """Rows as dicts by column key, with their spreadsheet row numbers (blank rows were skipped
+    by the reader)."""
     columns = SHEET_COLUMNS[kind]
-    header = table[0]
-    index: dict[str, int] = {}
-    for position, cell in enumerate(header):
-        column = _match_header(cell, columns)
-        if column and column.key not in index:
-            index[column.key] = position
     errors = [
-        RowError(kind, 1, c.header, _message(ERROR_MISSING_COLUMN))
+        RowError(kind, header_row, c.header, _message(ERROR_MISSING_COLUMN))
         for c in columns
         if c.required and c.key not in index
     ]
     if errors:
         return [], errors
     records = []
-    for number, raw in enumerate(table[1:], start=2):
-        if not any(str(v).strip() for v in raw if v is not None):
-            continue
+    for number, raw in table:
         values = {key: raw[pos] if pos < len(raw) else "" for key, pos in index.items()}
+        if not any(v != "" and v is not None for v in values.values()):
+            continue  # values only outside the columns of the section
         records.append((number, values))
     return records, []
 
@@ -486,15 +501,33 @@ class _RowChecker:
     """Collects the errors of one row; each ``get_*`` returns a clean value or None."""
 
     def __init__(self, sheet: str, row: int, values: dict[str, Any], columns: tuple[Column, ...]):
-        self.sheet, self.row, self.values = sheet, row, values
+        self.sheet, self.row = sheet, row
         self.columns = {c.key: c for c in columns}
         self.errors: list[RowError] = []
+        # Identifier cells Excel stored as numbers: reported once, then read as empty.
+        self.refused: set[str] = set()
+        self.values: dict[str, Any] = {}
+        for key, value in values.items():
+            if key in IDENTIFIER_KEYS:
+                problem = identifier_problem(value)
+                if problem is not None:
+                    self.error(key, problem)
+                    self.refused.add(key)
+                    value = ""
+                self.values[key] = value if isinstance(value, str) else normalize_text(value)
+            elif key == "birth_date":
+                self.values[key] = value
+            else:
+                self.values[key] = _cell(value)
 
     def error(self, key: str, template: Promise | str, **params: Any) -> None:
+        if key in self.refused:
+            return
         column = self.columns[key].header if key in self.columns else ""
         self.errors.append(RowError(self.sheet, self.row, column, _message(template, **params)))
 
     def text(self, key: str, *, max_length: int, required: bool = True) -> str:
+        max_length = MAX_LENGTHS.get(key, max_length)
         value = str(self.values.get(key, "") or "").strip()
         if required and not value:
             self.error(key, ERROR_REQUIRED)
@@ -555,12 +588,23 @@ class _RowChecker:
         if not PHONE_RE.match(phone):
             self.error(key, ERROR_PHONE)
             return None
+        if len(phone) > MAX_LENGTHS[key]:
+            self.error(key, ERROR_TOO_LONG, max=MAX_LENGTHS[key])
+            return None
         return phone
 
     def date(self, key: str) -> datetime.date | None:
         raw = self.values.get(key, "")
-        if isinstance(raw, datetime.date):
+        serial = excel_serial_date(raw)
+        if isinstance(raw, datetime.datetime):
+            value = raw.date()
+        elif isinstance(raw, datetime.date):
             value = raw
+        elif serial is not None:
+            value = serial  # a date cell saved as a number (or its digits in a CSV)
+        elif isinstance(raw, int | float):
+            self.error(key, ERROR_DATE)
+            return None
         else:
             text = str(raw).strip()
             if not text:
@@ -652,7 +696,7 @@ def _guardian(check: _RowChecker, number: int) -> GuardianRow | None:
         str(values.get(k, "") or "").strip()
         for k in ("guardian_name", "guardian_relation", "guardian_phone")
     ]
-    if not any(given):
+    if not any(given) or "guardian_phone" in check.refused:
         return None
     if not all(given):
         check.error("guardian_name", ERROR_GUARDIAN_INCOMPLETE)
