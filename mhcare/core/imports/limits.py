@@ -31,8 +31,8 @@ ERROR_CELLS = _(
 )
 ERROR_ROWS = _("The file has more than %(max)s rows; split it into smaller files.")
 ERROR_CELL_LENGTH = _(
-    "Sheet %(sheet)s, row %(row)s: a cell holds more than %(max)s characters; no column of an "
-    "import is that long."
+    "Sheet %(sheet)s, row %(row)s: a cell holds more than %(max)s characters, more than Excel "
+    "allows; the file is damaged or not a spreadsheet."
 )
 
 
@@ -51,8 +51,9 @@ class Limits:
     # Cells of an Excel sheet's grid (its rectangle from the first to the last cell): the reader
     # allocates 32 bytes for each, so this caps its memory at about 200 MB.
     cells: int = 6_000_000
-    # Characters of one cell (the longest column of any import is far shorter).
-    cell_chars: int = 4000
+    # Characters of one cell: Excel's own limit (each import checks its columns' lengths, which
+    # are far shorter, row by row).
+    cell_chars: int = 32_767
 
 
 LIMITS = Limits()

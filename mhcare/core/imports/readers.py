@@ -322,6 +322,8 @@ class Sheet:
     # Rows whose only values are formula results (.xlsx only).
     formula_rows: frozenset[int] = frozenset()
     limits: Limits = LIMITS
+    # Rows with a value, when known without reading the sheet (.xlsx: from the scan).
+    row_count: int | None = None
 
     def rows(self) -> Iterator[Row]:
         """(row number as the spreadsheet shows it, cells) of every row that is not blank, text
@@ -427,9 +429,11 @@ def _calamine_sheets(data: bytes, limits: Limits, scans: dict[str, _SheetScan]) 
             except Exception as exc:  # noqa: BLE001
                 raise FileRefused(ERROR_UNREADABLE) from exc
 
+        count = None
         if scan is not None:
             has_data = scan.has_data
             formula_rows = frozenset(scan.formula_rows)
+            count = scan.rows - len(scan.formula_rows)
         else:  # .xls: the extent was checked on its DIMENSIONS records
             try:
                 sheet = book.get_sheet_by_name(name)
@@ -440,7 +444,8 @@ def _calamine_sheets(data: bytes, limits: Limits, scans: dict[str, _SheetScan]) 
                 any(not (c == "" or c is None) for c in r) for r in sheet.iter_rows()
             )
             formula_rows = frozenset()
-        sheets.append(Sheet(name, has_data, rows, formula_rows, limits))
+            count = sheet.height
+        sheets.append(Sheet(name, has_data, rows, formula_rows, limits, count))
     return sheets
 
 
