@@ -437,8 +437,11 @@ def parse_tables(tables: dict[str, list[list[Any]]]) -> tuple[RosterRows, list[R
     """Parse sheets given as lists of rows (the first row is row 1)."""
     named = []
     for name, table in tables.items():
-        sheet = Sheet(name, True, lambda table=table: enumerate(table, start=1))
-        named.append((name, sheet.rows()))
+
+        def numbered(table: list[list[Any]] = table) -> Iterator[tuple[int, list[Any]]]:
+            return enumerate(table, start=1)
+
+        named.append((name, Sheet(name, True, numbered).rows()))
     try:
         return _parse_sheets(named)
     except FileRefused as refusal:

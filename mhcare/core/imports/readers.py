@@ -453,10 +453,16 @@ def _calamine_sheets(data: bytes, limits: Limits, scans: dict[str, _SheetScan]) 
 
 
 class HeaderColumn(Protocol):
-    key: str
-    zh: str
-    en: str
-    aliases: tuple[str, ...]
+    """What the apps' column descriptions have in common (read-only)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def zh(self) -> str: ...
+    @property
+    def en(self) -> str: ...
+    @property
+    def aliases(self) -> tuple[str, ...]: ...
 
 
 _HEADER_DROP = re.compile(r"[\s_\-/()\[\]【】（）:：*.#]+")
