@@ -255,11 +255,15 @@ def test_beyond_the_old_50000_cap_every_row_is_parsed():
     assert len(parsed.students) == 60_001
 
 
-def test_command_imports_xls_and_fails_on_errors(world, tmp_path):
+def test_command_imports_xls_and_fails_on_errors(world, tmp_path, capsys):
     path = tmp_path / "名单.xls"
     path.write_bytes(corpus.fixture("roster_two_grades.xls"))
     call_command("import_roster", str(path), "--school", world.school_a.code)
     assert len(students()) == 3
+    assert "'students': 3" in capsys.readouterr().out
+    # the same file again writes nothing and does not claim it imported anything
+    call_command("import_roster", str(path), "--school", world.school_a.code)
+    assert "nothing changed" in capsys.readouterr().out
     bad = tmp_path / "bad.xls"
     bad.write_bytes(corpus.fixture("roster_number_id.xls"))
     with pytest.raises(CommandError, match="nothing was imported"):
