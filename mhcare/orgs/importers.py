@@ -625,6 +625,11 @@ class _RowChecker:
 
 
 def _parse_date(text: str) -> datetime.date | None:
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:  # the usual 2013-03-14, without strptime's cost (100 000 rows)
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            pass
     text = (
         text.replace("年", "-")
         .replace("月", "-")

@@ -19,7 +19,9 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import itemgetter
 from typing import Any, Protocol
+from unicodedata import is_normalized
 from xml.etree import ElementTree
 
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +54,8 @@ ERROR_UNKNOWN_SHEET = _(
 )
 
 CSV_SUFFIXES = (".csv", ".txt")
+# What ``normalize_text`` removes or replaces besides NFKC (kept in step with normalise._TABLE).
+_UNCLEAN = re.compile("[\x00-\x1f\x7f-\xa0\u00ad\u200b-\u200f\u202a-\u202e\u2060\u3000\ufeff]")
 XLS_SUFFIX = ".xls"
 # How many non-blank rows at the top of a sheet may hold titles before the header.
 HEADER_SCAN_ROWS = 20
@@ -121,6 +125,8 @@ _CELL = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>)", re.DOTALL
 )
 _R_ATTR = re.compile(rb'\br="([A-Z]{0,3})([0-9]*)"')
+_CELL_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]+)"')
+_CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _DIMENSION = re.compile(
     rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"'
 )
@@ -142,7 +148,8 @@ def _column_number(letters: bytes) -> int:
 class _SheetScan:
     """What the XML of one sheet holds, learned without loading it."""
 
-    rows: int = 0  # rows with a value
+    rows: int = 0  # rows with a cell (formatted-empty ones included: an upper bound)
+    has_value: bool = False
     first_row: int = 0
     last_row: int = 0
     first_column: int = 0
@@ -151,7 +158,7 @@ class _SheetScan:
 
     @property
     def has_data(self) -> bool:
-        return self.rows > 0
+        return self.has_value
 
 
 class _Xlsx:
@@ -243,6 +250,34 @@ class _Xlsx:
         return scan
 
     def _scan_rows(self, name: str, block: bytes, scan: _SheetScan, previous: int) -> int:
+        """Learn the extent of a block of whole rows. The usual block (every cell with its
+        reference, no formula) is read with a few C-speed passes; others row by row."""
+        refs = _CELL_REF.findall(block)
+        if refs and len(refs) == len(_CELL_START.findall(block)) and not _FORMULA.search(block):
+            if _VALUE.search(block):
+                scan.has_value = True
+            letters = {letter.rjust(3, b"@") for letter in map(itemgetter(0), refs)}
+            numbers = set(map(int, map(itemgetter(1), refs)))
+            first_row, last_row = min(numbers), max(numbers)
+            first, last = _column_number(min(letters)), _column_number(max(letters))
+            check_extent(name, last_row, last, self.limits)
+            scan.rows += len(numbers)
+            scan.first_row = min(scan.first_row or first_row, first_row)
+            scan.last_row = max(scan.last_row, last_row)
+            scan.first_column = min(scan.first_column or first, first)
+            scan.last_column = max(scan.last_column, last)
+            self._check_totals(name, scan)
+            return max(previous, last_row)
+        return self._scan_rows_one_by_one(name, block, scan, previous)
+
+    def _check_totals(self, name: str, scan: _SheetScan) -> None:
+        check_cells(name, self._cells(scan), self.limits)
+        if scan.rows > self.limits.rows:
+            raise FileRefused(ERROR_ROWS, max=self.limits.rows)
+
+    def _scan_rows_one_by_one(
+        self, name: str, block: bytes, scan: _SheetScan, previous: int
+    ) -> int:
         limits = self.limits
         for row in _ROW.finditer(block):
             attrs, body = row.group(1), row.group(2) or b""
@@ -261,6 +296,7 @@ class _Xlsx:
             check_extent(name, number, last, limits)
             if not _VALUE.search(body):
                 continue  # formatted-empty
+            scan.has_value = True
             if _FORMULA.search(body) and self._formula_only(body):
                 scan.formula_rows.add(number)
             scan.rows += 1
@@ -268,9 +304,7 @@ class _Xlsx:
             scan.last_row = number
             scan.first_column = min(scan.first_column or first, first)
             scan.last_column = max(scan.last_column, last)
-        check_cells(name, self._cells(scan), limits)
-        if scan.rows > limits.rows:
-            raise FileRefused(ERROR_ROWS, max=limits.rows)
+        self._check_totals(name, scan)
         return previous
 
     @staticmethod
@@ -337,7 +371,12 @@ class Sheet:
                 joined = "".join(cells)
             except TypeError:
                 joined = None
-            if joined is not None and joined.isascii() and joined.isprintable():
+            # Whole-row checks first: most rows are text that is already clean (ASCII, or
+            # Chinese in NFKC without an invisible or control character).
+            if joined is not None and (
+                (joined.isascii() and joined.isprintable())
+                or (is_normalized("NFKC", joined) and not _UNCLEAN.search(joined))
+            ):
                 if not joined or joined.isspace():
                     continue
                 if len(joined) > most and any(len(c) > most for c in cells):
