@@ -329,9 +329,10 @@ class _Xlsx:
 _XLS_DIMENSIONS = re.compile(rb"\x00\x02\x0e\x00(.{4})(.{4})(.{2})(.{2})\x00\x00", re.DOTALL)
 
 
-def _check_xls(data: bytes, limits: Limits) -> None:
-    """The extent every sheet declares in its DIMENSIONS record (the .xls grid is at most
-    65 536 × 256, so the cell budget is what can be exceeded)."""
+def _check_xls(data: bytes, limits: Limits, names: list[str]) -> None:
+    """The extent every sheet declares in its DIMENSIONS record, in sheet order (the .xls grid
+    is at most 65 536 × 256, so the cell budget is what can be exceeded)."""
+    found = total = 0
     for match in _XLS_DIMENSIONS.finditer(data):
         first_row = int.from_bytes(match.group(1), "little")
         end_row = int.from_bytes(match.group(2), "little")  # one past the last
@@ -339,8 +340,13 @@ def _check_xls(data: bytes, limits: Limits) -> None:
         end_col = int.from_bytes(match.group(4), "little")
         if end_row < first_row or end_col < first_col or end_col > 256 or end_row > 65536:
             continue  # not a DIMENSIONS record after all
-        check_extent("", end_row, end_col, limits)
-        check_cells("", (end_row - first_row) * (end_col - first_col), limits)
+        name = names[found] if found < len(names) else str(found + 1)
+        found += 1
+        check_extent(name, end_row, end_col, limits)
+        check_cells(name, (end_row - first_row) * (end_col - first_col), limits)
+        # every sheet is read at once: their grids count together
+        total += (end_row - first_row) * (end_col - first_col)
+        check_cells(name, total, limits)
 
 
 # ---------------------------------------------------------------- sheets
@@ -401,8 +407,7 @@ def read_workbook(data: bytes, filename: str, *, limits: Limits = LIMITS) -> lis
     if data[:2] == b"PK":
         return _xlsx_sheets(data, limits)
     if is_xls(filename, data):
-        _check_xls(data, limits)
-        return _calamine_sheets(data, limits, {})
+        return _calamine_sheets(data, limits, {}, check=_check_xls)
     if filename.lower().endswith((".xlsx", ".xlsm", ".xls")):
         raise FileRefused(ERROR_UNREADABLE)
     # An unknown name: a CSV if it decodes as one.
@@ -444,9 +449,17 @@ def _drain(workbook: _Xlsx, path: str) -> None:
                 )
 
 
-def _calamine_sheets(data: bytes, limits: Limits, scans: dict[str, _SheetScan]) -> list[Sheet]:
+def _calamine_sheets(
+    data: bytes,
+    limits: Limits,
+    scans: dict[str, _SheetScan],
+    check: Callable[[bytes, Limits, list[str]], None] | None = None,
+) -> list[Sheet]:
     from python_calamine import CalamineWorkbook
 
+    if check is not None:
+        # Before opening: opening an .xls reads every sheet's cells into its grid.
+        check(data, limits, [])
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = list(book.sheet_names)

@@ -165,8 +165,9 @@ def test_a_cell_longer_than_excel_allows_refuses_the_file():
         (corpus.stray_cell_xlsx, "XFD1048576"),
         (corpus.stray_cell_hidden_dimension_xlsx, "XFD1048576"),
         (corpus.zip_bomb_xlsx, "compressed in a way"),
+        (lambda: corpus.fixture("stray_cell.xls"), "16777216 cells"),
     ],
-    ids=["stray-cell", "stray-cell-hidden-dimension", "zip-bomb"],
+    ids=["stray-cell", "stray-cell-hidden-dimension", "zip-bomb", "xls-stray-cell"],
 )
 def test_hostile_files_are_refused_in_little_memory(tmp_path, make, expected):
     """Read in a child process whose address space is capped at 1 GiB: before the limits, the
