@@ -16,6 +16,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -431,10 +432,16 @@ def _csv_sheet(data: bytes, filename: str, limits: Limits) -> Sheet:
 
 def _xlsx_sheets(data: bytes, limits: Limits) -> list[Sheet]:
     workbook = _Xlsx(data, limits)
-    scans = {name: workbook.scan(name, path) for name, path in workbook.sheets}
-    for name in ("xl/sharedStrings.xml",):
-        if name in workbook.zip.namelist():
-            _drain(workbook, name)
+    try:
+        scans = {name: workbook.scan(name, path) for name, path in workbook.sheets}
+        # Every other part is unpacked once too, to count what it really holds (a part may
+        # declare a small size and unpack to gigabytes).
+        scanned = {path for _, path in workbook.sheets}
+        for info in workbook.zip.infolist():
+            if info.filename not in scanned and not info.is_dir():
+                _drain(workbook, info.filename)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        raise FileRefused(ERROR_UNREADABLE) from exc
     return _calamine_sheets(data, limits, scans)
 
 

@@ -204,3 +204,31 @@ def test_hostile_files_are_refused_in_little_memory(tmp_path, make, expected):
     message, peak_mb = done.stdout.strip().splitlines()[-2:]
     assert expected in message
     assert int(peak_mb) < 300
+
+
+def test_a_workbook_unpacking_beyond_the_budget_is_refused():
+    # given a workbook whose styles part unpacks to 3 MB (stored: no compression ratio to see)
+    import io
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(corpus.xlsx_bytes({"s": ROWS})))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/styles.xml":
+                content += b" " * (3 * 2**20)
+            target.writestr(info.filename, content)
+    # when the budget of unpacked bytes is 2 MB, then it is refused
+    with pytest.raises(FileRefused) as refused:
+        read(out.getvalue(), limits=Limits(uncompressed_bytes=2 * 2**20))
+    assert refused.value.message == str(limits.ERROR_UNCOMPRESSED) % {"mb": 2}
+
+
+def test_a_corrupt_part_is_unreadable_not_a_crash():
+    data = bytearray(corpus.xlsx_bytes({"s": ROWS * 50}))
+    start = data.index(b"xl/worksheets/sheet1.xml") + 200
+    data[start : start + 50] = b"\x00" * 50
+    with pytest.raises(FileRefused) as refused:
+        read(bytes(data))
+    assert refused.value.message == str(readers.ERROR_UNREADABLE)
