@@ -268,3 +268,13 @@ def test_command_imports_xls_and_fails_on_errors(world, tmp_path, capsys):
     bad.write_bytes(corpus.fixture("roster_number_id.xls"))
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_roster", str(bad), "--school", world.school_a.code)
+
+
+def test_refusals_speak_chinese_to_chinese_users():
+    rows = [HEADER[:6], ["八(3)班", 8, 330106201300000101, "陈一", "男", "2013-03-14"]]
+    with translation.override("zh-hans"):
+        _, errors = importers.parse_roster(corpus.xlsx_bytes({"学生": rows}), "r.xlsx")
+        _, stray = importers.parse_roster(corpus.stray_cell_xlsx(), "r.xlsx")
+    assert "将该列设置为文本格式" in errors[0].message
+    assert "XFD1048576" in stray[0].message
+    assert "请删除数据以外的行和列" in stray[0].message
