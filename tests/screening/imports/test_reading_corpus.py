@@ -139,3 +139,15 @@ def test_hostile_files_fail_the_job_with_a_message(world, campaign, phq9, make, 
     assert len(job.errors) == 1
     assert str(expected_text) in job.errors[0]["message"]
     assert stored(campaign) == []
+
+
+def test_nul_and_control_characters_in_cells_are_removed(world, campaign, phq9, two):
+    a, other = two
+    rows = [
+        HEADER,
+        [a.student_number, f"{a.name}\x00", *[1] * 9],
+        [f"\x00{other.student_number}\x1f", other.name, *[0] * 9],
+    ]
+    job = run(world, campaign, phq9, corpus.csv_bytes(rows, encoding="gb18030"))
+    assert job.status == ImportStatus.DONE, job.errors
+    assert stored(campaign) == expected(two)
