@@ -126,11 +126,12 @@ _CELL = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>)", re.DOTALL
 )
 _R_ATTR = re.compile(rb'\br="([A-Z]{0,3})([0-9]*)"')
-_CELL_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]+)"')
-_CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
-_DIMENSION = re.compile(
-    rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"'
+# The reference of a cell that has content (the reader leaves cells with a style only, such as
+# a border drawn far below the data, out of its grid: they do not count).
+_CELL_REF = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]+)"[^>]*?(?<!/)>(?!</)'
 )
+_CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|is)\b")
 _FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f\b")
 _CHUNK = 1 << 20
@@ -213,11 +214,15 @@ class _Xlsx:
         return parts
 
     def scan(self, name: str, path: str) -> _SheetScan:
+        """The sheet's real extent, streamed 1 MB at a time: the cells that hold a value, as
+        the reader will place them in its grid. (The ``<dimension>`` a sheet declares is not
+        trusted either way: a crafted file declares A1:B2 around a stray cell at XFD1048576,
+        and Excel declares cells that only have a style — a border far below the data — which
+        the reader leaves out of its grid.)"""
         limits = self.limits
         scan = _SheetScan()
         with self.zip.open(path) as part:
             buffer = b""
-            head = True
             row_end = b""
             previous_row = 0
             while True:
@@ -226,14 +231,6 @@ class _Xlsx:
                 if self.budget[0] < 0:
                     raise FileRefused(ERROR_UNCOMPRESSED, mb=limits.uncompressed_bytes // 2**20)
                 buffer += chunk
-                if head:
-                    match = _DIMENSION.search(buffer[:65536])
-                    if match or len(buffer) >= 65536 or not chunk:
-                        head = False
-                        if match:
-                            last_letters = match.group(3) or match.group(1)
-                            last_row = match.group(4) or match.group(2)
-                            check_extent(name, int(last_row), _column_number(last_letters), limits)
                 if not row_end:
                     start = _ROW_START.search(buffer)
                     if start:
@@ -254,7 +251,11 @@ class _Xlsx:
         """Learn the extent of a block of whole rows. The usual block (every cell with its
         reference, no formula) is read with a few C-speed passes; others row by row."""
         refs = _CELL_REF.findall(block)
-        if refs and len(refs) == len(_CELL_START.findall(block)) and not _FORMULA.search(block):
+        if (
+            refs
+            and block.count(b'<c r="') == len(_CELL_START.findall(block))
+            and not _FORMULA.search(block)
+        ):
             if _VALUE.search(block):
                 scan.has_value = True
             letters = {letter.rjust(3, b"@") for letter in map(itemgetter(0), refs)}
@@ -287,16 +288,16 @@ class _Xlsx:
             previous = number
             if not body:
                 continue
-            cells = _R_ATTR.findall(body)
-            if cells and cells[0][0]:
+            if not _VALUE.search(body):
+                continue  # formatted-empty
+            cells = _CELL_REF.findall(body)
+            if cells:
                 # Cells are in order, but a crafted file need not be: the widest letters win.
                 letters = [c[0].rjust(3, b"@") for c in cells]
                 first, last = _column_number(min(letters)), _column_number(max(letters))
             else:
                 first, last = 1, body.count(b"<c") or 1
             check_extent(name, number, last, limits)
-            if not _VALUE.search(body):
-                continue  # formatted-empty
             scan.has_value = True
             if _FORMULA.search(body) and self._formula_only(body):
                 scan.formula_rows.add(number)

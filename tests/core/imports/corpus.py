@@ -131,3 +131,7 @@ def zip_bomb_xlsx(megabytes: int = 200) -> bytes:
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+def sheet_xml(data: bytes, number: int = 1) -> bytes:
+    return zipfile.ZipFile(io.BytesIO(data)).read(f"xl/worksheets/sheet{number}.xml")

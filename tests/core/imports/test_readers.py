@@ -232,3 +232,10 @@ def test_a_corrupt_part_is_unreadable_not_a_crash():
     with pytest.raises(FileRefused) as refused:
         read(bytes(data))
     assert refused.value.message == str(readers.ERROR_UNREADABLE)
+
+
+def test_a_cell_with_only_a_style_far_away_is_not_refused():
+    # Excel declares it in the sheet's dimension; the reader leaves it out of its grid
+    data = corpus.xlsx_bytes({"s": ROWS}, formatted_empty={"s": ["XFD1048576"]})
+    assert b"A1:XFD1048576" in corpus.sheet_xml(data)
+    assert read(data) == {"s": list(enumerate(ROWS, start=1))}
