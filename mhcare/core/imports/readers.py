@@ -72,7 +72,7 @@ def is_csv(filename: str) -> bool:
     return filename.lower().endswith(CSV_SUFFIXES)
 
 
-def is_xls(filename: str, data: bytes) -> bool:
+def is_xls(data: bytes) -> bool:
     """Old binary Excel (an OLE compound file), whatever the name says."""
     return data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -109,10 +109,11 @@ def csv_line_count(data: bytes, encoding: str | None = None) -> int:
 
 def _csv_rows(data: bytes, encoding: str) -> Iterator[Row]:
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
-    first = stream.readline()
+    head = "".join(stream.readline() for _ in range(HEADER_SCAN_ROWS))
     stream.seek(0)
     # Excel's "Unicode text" is tab-separated; a CSV saved with a Chinese locale may use ";".
-    delimiter = max((",", "\t", ";"), key=lambda d: (first.count(d), d == ","))
+    # Counted over the first lines, as the first may be a title.
+    delimiter = max((",", "\t", ";"), key=lambda d: (head.count(d), d == ","))
     yield from enumerate(csv.reader(stream, delimiter=delimiter), start=1)
 
 
@@ -408,7 +409,7 @@ def read_workbook(data: bytes, filename: str, *, limits: Limits = LIMITS) -> lis
         return [_csv_sheet(data, filename, limits)]
     if data[:2] == b"PK":
         return _xlsx_sheets(data, limits)
-    if is_xls(filename, data):
+    if is_xls(data):
         return _calamine_sheets(data, limits, {}, check=_check_xls)
     if filename.lower().endswith((".xlsx", ".xlsm", ".xls")):
         raise FileRefused(ERROR_UNREADABLE)

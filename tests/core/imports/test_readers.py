@@ -239,3 +239,11 @@ def test_a_cell_with_only_a_style_far_away_is_not_refused():
     data = corpus.xlsx_bytes({"s": ROWS}, formatted_empty={"s": ["XFD1048576"]})
     assert b"A1:XFD1048576" in corpus.sheet_xml(data)
     assert read(data) == {"s": list(enumerate(ROWS, start=1))}
+
+
+def test_unicode_text_with_a_title_line_is_split_on_tabs():
+    rows = [["2026 年秋季 学生名册"], *ROWS]
+    assert read(corpus.unicode_text(rows), "名单.txt")["名单.txt"][1:] == [
+        (2, ROWS[0]),
+        (3, ROWS[1]),
+    ]
