@@ -176,7 +176,7 @@ def raw_copy(school: OrgUnit, rows: list[list[str]]) -> float:
     for n, row in enumerate(rows, start=1):
         students.write(
             f"{n}\t{school.pk}\t{county_id}\t{1 + n // PER_CLASS}\t{row[3]}\t"
-            f"{'M' if row[4] == '男' else 'F'}\t{row[5]}\t{row[2]}\tactive\t{{}}\t{now}\t{now}\n"
+            f"{'M' if row[4] == '男' else 'F'}\t{row[5]}\t{row[2]}\tenrolled\t{{}}\t{now}\t{now}\n"
         )
         guardians.write(f"{n}\t{n}\t{school.pk}\t{row[6]}\tmother\t{row[8]}\tt\n")
     with connection.cursor() as cursor:
