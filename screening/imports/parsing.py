@@ -26,9 +26,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from mhcare.core.imports import readers
+from mhcare.core.imports.headers import find_header, identifier_problem, match_header
 from mhcare.core.imports.limits import FileRefused
 from mhcare.core.imports.normalise import normalize_text
-from mhcare.core.imports.readers import find_header, match_header
 from screening import risk, scoring
 from screening.scoring import ScoreOutcome, localized
 
@@ -204,7 +204,7 @@ def _guarded(
         for row_no, raw in rows:
             number = raw[number_at] if number_at < len(raw) else ""
             if number.__class__ is not str or ("E" in number or "e" in number):
-                problem = readers.identifier_problem(number)
+                problem = identifier_problem(number)
                 if problem is not None:
                     result.total_rows += 1
                     result.add(RowError(row_no, number_header, problem))

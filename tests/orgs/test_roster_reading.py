@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 
-from mhcare.core.imports import readers
+from mhcare.core.imports import headers, readers
 from mhcare.orgs import importers, services
 from mhcare.orgs.importers import ERROR_NO_SHEET, ERROR_TOO_LONG
 from mhcare.orgs.models import Guardian, SchoolClass, Student
@@ -160,7 +160,7 @@ def test_identifiers_stored_as_numbers_are_refused_with_the_fix(world):
     ]
     # (the float Excel stored has already lost the last digits: ...101 became ...128)
     shown = {"value": "330106201300000128"}
-    assert errors[0][3] == str(readers.ERROR_NUMBER_IDENTIFIER) % shown
+    assert errors[0][3] == str(headers.ERROR_NUMBER_IDENTIFIER) % shown
     assert "Format the column as text" in errors[0][3]
 
 
@@ -177,7 +177,7 @@ def test_scientific_notation_in_csv_is_refused(world):
             "students",
             2,
             "学籍号 Student number",
-            str(readers.ERROR_NUMBER_IDENTIFIER) % {"value": "3.30106E+17"},
+            str(headers.ERROR_NUMBER_IDENTIFIER) % {"value": "3.30106E+17"},
         )
     ]
 

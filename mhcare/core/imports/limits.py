@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+ERROR_UNREADABLE = _("The file could not be read as an Excel workbook or a CSV file.")
 ERROR_TOO_BIG = _("The file is larger than %(mb)s MB; split it into smaller files.")
 ERROR_UNCOMPRESSED = _(
     "The workbook unpacks to more than %(mb)s MB; it cannot be read. Save it again in Excel or "

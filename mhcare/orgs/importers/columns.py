@@ -13,9 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from mhcare.accounts.models import Role, User
-from mhcare.core.imports.readers import (
-    match_header,
-)
+from mhcare.core.imports.headers import match_header
 from mhcare.orgs.models import (
     Disadvantage,
     Gender,

@@ -14,16 +14,10 @@ from django.core.validators import validate_email
 from django.utils.functional import Promise
 
 from mhcare.accounts.models import CLASS_ROLES, SCHOOL_ROLES, Role
+from mhcare.core.imports.headers import find_header, identifier_problem, match_header
 from mhcare.core.imports.limits import FileRefused
 from mhcare.core.imports.normalise import excel_serial_date, normalize_text
-from mhcare.core.imports.readers import (
-    ERROR_UNKNOWN_SHEET,
-    Sheet,
-    find_header,
-    identifier_problem,
-    match_header,
-    read_workbook,
-)
+from mhcare.core.imports.readers import ERROR_UNKNOWN_SHEET, Sheet, read_workbook
 from mhcare.orgs.importers.columns import (
     BOOLEAN_VALUES,
     CLASS_COLUMNS,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mhcare.core.imports import limits, readers
+from mhcare.core.imports import headers, limits, readers
 from mhcare.core.imports.limits import FileRefused, Limits
 from mhcare.core.imports.normalise import excel_serial_date, normalize_text
 from tests.core.imports import corpus
@@ -99,16 +99,16 @@ def test_header_found_below_merged_title_rows():
     def score(cells):
         return sum(1 for c in cells if c in {"学籍号", "姓名", "班级"})
 
-    number, header, rest = readers.find_header(sheet.rows(), score)
+    number, header, rest = headers.find_header(sheet.rows(), score)
     assert (number, header, list(rest)) == (3, ROWS[0], [(4, ROWS[1])])
 
 
 def test_identifier_typed_as_a_number_is_a_problem():
-    assert "format the column as text" in readers.identifier_problem(3.301062013e17).lower()
-    assert readers.identifier_problem("1.23457E+17") is not None
-    assert readers.identifier_problem(13800000000) is not None
-    assert readers.identifier_problem("G330106201300000001") is None
-    assert readers.identifier_problem("0571-88888888") is None
+    assert "format the column as text" in headers.identifier_problem(3.301062013e17).lower()
+    assert headers.identifier_problem("1.23457E+17") is not None
+    assert headers.identifier_problem(13800000000) is not None
+    assert headers.identifier_problem("G330106201300000001") is None
+    assert headers.identifier_problem("0571-88888888") is None
 
 
 def test_xls_is_read():
@@ -183,7 +183,7 @@ def test_hostile_files_are_refused_in_little_memory(tmp_path, make, expected):
         django.setup()
         from django.utils import translation
         translation.activate("en")
-        from mhcare.core.imports import readers
+        from mhcare.core.imports import headers, readers
         from mhcare.core.imports.limits import FileRefused
         data = open({str(path)!r}, "rb").read()
         try:

@@ -3,7 +3,7 @@ for each file, the exact results stored or the exact errors, and nothing stored 
 
 import pytest
 
-from mhcare.core.imports import readers
+from mhcare.core.imports import headers, readers
 from screening.imports import parsing, services
 from screening.models import ImportStatus, ScreeningResult
 from tests.core.imports import corpus
@@ -100,7 +100,7 @@ def test_student_number_stored_as_a_number_is_refused_with_the_fix(world, campai
     job = run(world, campaign, phq9, corpus.xlsx_bytes({"s": rows}), "results.xlsx")
     assert job.status == ImportStatus.FAILED
     assert errors_of(job) == [
-        (3, NUMBER, str(readers.ERROR_NUMBER_IDENTIFIER) % {"value": "330106201300000128"})
+        (3, NUMBER, str(headers.ERROR_NUMBER_IDENTIFIER) % {"value": "330106201300000128"})
     ]
     assert stored(campaign) == []
 
