@@ -6,8 +6,8 @@ BOM, GBK / GB18030, UTF-16 with BOM — what Excel saves as "Unicode text", tab-
 each text cell normalised (``normalise.normalize_text``), numbers, dates and booleans kept as
 the file typed them (so that an identifier column can tell a number from text). Blank rows —
 empty, formatted-empty, or whose only values are formula results (a 总分 ``=SUM()`` dragged far
-below the data) — are skipped. ``find_header`` finds the header row below title rows, and
-``match_header`` matches columns by their header in any order, Chinese or English."""
+below the data) — are skipped. The limits are checked first (``limits``; an Excel file's real
+extent by ``excel``), headers are found and matched by ``headers``."""
 
 from __future__ import annotations
 
