@@ -85,8 +85,8 @@ class RosterImportForm(forms.Form):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         name = (upload.name or "").lower()
-        if not name.endswith((".xlsx", ".csv")):
-            raise forms.ValidationError(_("Upload an .xlsx or .csv file."))
+        if not name.endswith((".xlsx", ".xls", ".csv")):
+            raise forms.ValidationError(_("Upload an .xlsx, .xls or .csv file."))
         if upload.size > MAX_ROSTER_BYTES:
             raise forms.ValidationError(_("The file is larger than 20 MB."))
         return upload

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mhcare.accounts.models import Role, RoleAssignment, User
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core.imports.copy import copy_insert
 from mhcare.orgs import selectors
 from mhcare.orgs.importers import (
     CLASS_COLUMNS,
@@ -198,11 +199,14 @@ def _check(*, school: OrgUnit, rows: RosterRows) -> tuple[dict[str, User], list[
                 if item.grade not in grades
             ]
     numbers = {s.student_number: s for s in rows.students}
-    elsewhere = (
-        Student.objects.filter(student_number__in=list(numbers))
-        .exclude(school=school)
-        .values_list("student_number", flat=True)
-    )
+    with connection.cursor() as cursor:
+        # One array parameter, not one placeholder per number (100 000 of them).
+        cursor.execute(
+            "SELECT student_number FROM orgs_student "
+            "WHERE student_number = ANY(%s) AND school_id <> %s",
+            [list(numbers), school.pk],
+        )
+        elsewhere = [row[0] for row in cursor.fetchall()]
     errors += [
         RowError(
             SHEET_STUDENTS,
@@ -288,11 +292,13 @@ def _upsert_students(
     *, school: OrgUnit, classes: dict[str, SchoolClass], rows: RosterRows, result: ImportResult
 ) -> dict[str, Student]:
     county = school.ancestor_of_kind(OrgKind.COUNTY) or school.parent
+    # (The school's students, matched here: a list of 100 000 numbers in an IN clause costs
+    # more than reading the school.)
+    wanted = {r.student_number for r in rows.students}
     existing = {
         s.student_number: s
-        for s in Student.objects.filter(
-            school=school, student_number__in=[r.student_number for r in rows.students]
-        )
+        for s in Student.objects.filter(school=school)
+        if s.student_number in wanted
     }
     new, changed = [], []
     for row in rows.students:
@@ -316,7 +322,10 @@ def _upsert_students(
                 setattr(student, key, value)
             student.updated_at = timezone.now()
             changed.append(student)
-    Student.objects.bulk_create(new, batch_size=1000)
+    copy_insert(Student, new)
+    ids = dict(Student.objects.filter(school=school).values_list("student_number", "id"))
+    for student in new:
+        student.pk = ids[student.student_number]
     Student.objects.bulk_update(
         changed,
         ["name", "gender", "birth_date", "klass", "disadvantages", "updated_at"],
@@ -354,7 +363,7 @@ def _upsert_guardians(
             elif (found.phone, found.is_primary) != (guardian.phone, is_primary):
                 found.phone, found.is_primary = guardian.phone, is_primary
                 changed.append(found)
-    Guardian.objects.bulk_create(new, batch_size=1000)
+    copy_insert(Guardian, new)
     Guardian.objects.bulk_update(changed, ["phone", "is_primary"], batch_size=1000)
     result.created["guardians"] = len(new)
     result.updated["guardians"] = len(changed)

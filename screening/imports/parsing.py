@@ -14,11 +14,8 @@ header, reason in the user's language). Messages are module constants the tests 
 
 from __future__ import annotations
 
-import codecs
 import csv
-import io
 import json
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +24,10 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from mhcare.core.imports import readers
+from mhcare.core.imports.headers import find_header, identifier_problem, match_header
+from mhcare.core.imports.limits import FileRefused
+from mhcare.core.imports.normalise import normalize_text
 from mhcare.core.spreadsheets import (
     EXAMPLE_HEADER,
     HEADER_FONT,
@@ -148,25 +149,18 @@ def format_message(template: Promise | str, **params: Any) -> str:
 
 
 def normalize(value: Any) -> str:
-    """A cell as clean text: NFKC (full-width digits and letters → ASCII), trimmed; integral
-    floats (Excel numbers) without their ``.0``."""
+    """A cell as clean text (``core.imports.normalise``: NFKC, invisible characters removed,
+    trimmed); integral floats (Excel numbers) without their ``.0``."""
     if value is None:
         return ""
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
-    text = value if isinstance(value, str) else str(value)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return text.strip()
+    return normalize_text(value)
 
 
 def normalize_name(value: Any) -> str:
     """Names compare without any whitespace (``张 小明`` is ``张小明``)."""
     return "".join(normalize(value).split())
-
-
-def _key(text: Any) -> str:
-    return "".join(ch for ch in normalize(text).lower() if ch not in " _-/()（）:：*.#") or ""
 
 
 # ---------------------------------------------------------------- columns of an instrument
@@ -204,66 +198,64 @@ def all_columns(instrument: Any) -> list[Column]:
     ]
 
 
-def _match(header: Any, columns: list[Column]) -> Column | None:
-    h = _key(header)
-    if not h:
-        return None
-    for column in columns:
-        zh, en = _key(column.zh), _key(column.en)
-        names = {zh, en, zh + en, en + zh, _key(column.key)} | {_key(a) for a in column.aliases}
-        if h in names:
-            return column
-    return None
-
-
 # ---------------------------------------------------------------- reading rows
-
-
-def detect_encoding(data: bytes) -> str:
-    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else GB18030 (a superset
-    of GBK, what Excel saves on a Chinese Windows). Decoded incrementally: no copy of the file."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
-    try:
-        for start in range(0, len(view), 1 << 20):
-            decoder.decode(view[start : start + (1 << 20)])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "utf-8-sig"
+# (``mhcare.core.imports``: limits before parsing, every sheet, encodings, normalisation)
 
 
 def count_rows(data: bytes, filename: str) -> int:
     """The number of data rows (for the progress bar), cheaply."""
     if is_csv(filename):
-        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        return max(0, lines - 1)
+        return max(0, readers.csv_line_count(data) - 1)
     return -1
 
 
 def is_csv(filename: str) -> bool:
-    return filename.lower().endswith((".csv", ".txt"))
+    return readers.is_csv(filename)
+
+
+def _results_sheet(data: bytes, filename: str) -> readers.Sheet:
+    """The one sheet that holds data; results in several sheets are refused naming them (row
+    numbers would be ambiguous), never read in part."""
+    sheets = readers.read_workbook(data, filename)
+    with_data = readers.data_sheets(sheets)
+    if len(with_data) > 1:
+        names = "、".join(s.name for s in with_data)
+        raise FileRefused(readers.ERROR_SEVERAL_SHEETS, sheets=names)
+    if not with_data:
+        raise FileRefused(ERROR_NO_ROWS)
+    return with_data[0]
 
 
 def iter_table(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
-    """(spreadsheet row number, cells) of the first sheet, streamed."""
-    if is_csv(filename):
-        stream = io.TextIOWrapper(io.BytesIO(data), encoding=detect_encoding(data), newline="")
-        yield from enumerate(csv.reader(stream), start=1)
-        return
-    from python_calamine import CalamineWorkbook
-
-    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    sheet = workbook.get_sheet_by_index(0)
-    first = (sheet.start or (0, 0))[0] + 1
-    yield from enumerate(sheet.iter_rows(), start=first)
+    """(spreadsheet row number, cells) of the sheet that holds data, blank rows skipped."""
+    yield from _results_sheet(data, filename).rows()
 
 
 def xlsx_rows(data: bytes) -> int:
-    from python_calamine import CalamineWorkbook
+    sheet = _results_sheet(data, "upload.xlsx")
+    return max(0, (sheet.row_count or 0) - 1)
 
-    sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
-    return max(0, sheet.height - 1)
+
+def _guarded(
+    rows: Iterator[tuple[int, list[Any]]],
+    number_at: int,
+    number_header: str,
+    result: ParseResult,
+) -> Iterator[tuple[int, list[Any]]]:
+    """The rows, minus those whose student number Excel stored as a number (each refused with
+    how to fix it); a refusal while reading (a cell too long) is a ``FileError``."""
+    try:
+        for row_no, raw in rows:
+            number = raw[number_at] if number_at < len(raw) else ""
+            if number.__class__ is not str or ("E" in number or "e" in number):
+                problem = identifier_problem(number)
+                if problem is not None:
+                    result.total_rows += 1
+                    result.add(RowError(row_no, number_header, problem))
+                    continue
+            yield row_no, raw
+    except FileRefused as exc:
+        raise FileError([RowError(0, "", exc.message)]) from exc
 
 
 # ---------------------------------------------------------------- scoring, precomputed
@@ -452,19 +444,20 @@ def parse_lines(
     columns = all_columns(instrument)
     answer_columns = columns[2:]
     try:
-        rows = iter_table(data, filename)
-        header_row, header = next(rows, (0, []))
-        while header_row and not any(normalize(c) for c in header):
+        # The header is the row with the most known headers among the first rows (title rows
+        # above it are skipped); without one, the first row is taken as the header.
+        table = _results_sheet(data, filename).rows()
+        header_row, header, rows = find_header(table, lambda c: len(match_header(c, columns)))
+        if not header_row:
             header_row, header = next(rows, (0, []))
+    except FileRefused as exc:
+        raise FileError([RowError(0, "", exc.message)]) from exc
     except Exception as exc:  # any reader failure means "not a results file"
         raise FileError([RowError(0, "", format_message(ERROR_UNREADABLE))]) from exc
     if not header_row:
         raise FileError([RowError(0, "", format_message(ERROR_NO_ROWS))])
-    index: dict[str, int] = {}
-    for position, cell in enumerate(header):
-        column = _match(cell, columns)
-        if column is not None and column.key not in index:
-            index[column.key] = position
+    index = match_header(header, columns)
+    rows = _guarded(rows, index.get("student_number", 0), columns[0].header, result)
     missing = [c for c in columns if c.key not in index]
     if missing:
         raise FileError(

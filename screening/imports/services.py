@@ -122,7 +122,7 @@ def import_job_create(
         raise ValidationError({"campaign": CAMPAIGN_NOT_FOR_SCHOOL}, code="campaign_school")
     if not CampaignInstrument.objects.filter(campaign=campaign, instrument=instrument).exists():
         raise ValidationError({"instrument": INSTRUMENT_NOT_IN_CAMPAIGN}, code="instrument")
-    if not filename.lower().endswith((".xlsx", ".csv", ".txt")):
+    if not filename.lower().endswith((".xlsx", ".xls", ".csv", ".txt")):
         raise ValidationError({"file": FILE_TYPE}, code="file_type")
     if len(content) > MAX_FILE_BYTES:
         raise ValidationError(

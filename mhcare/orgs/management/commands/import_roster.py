@@ -9,8 +9,8 @@ from mhcare.orgs.models import OrgKind, OrgUnit
 
 class Command(BaseCommand):
     help = (
-        "Import a roster from .xlsx or .csv: schools, and classes, students, guardians and staff "
-        "of one school (--school). All sheets of the file are imported, all or nothing."
+        "Import a roster from .xlsx, .xls or .csv: schools, and classes, students, guardians and "
+        "staff of one school (--school). Every sheet that holds data is imported, all or nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -40,6 +40,9 @@ class Command(BaseCommand):
                 self.stderr.write(f"{e.sheet}\t{e.row}\t{e.column}\t{e.message}")
             raise CommandError(f"{len(errors)} errors; nothing was imported.")
         target = school.name if school else "schools"
-        self.stdout.write(
-            self.style.SUCCESS(f"{target}: created {result.created}, updated {result.updated}")
-        )
+        summary = f"{target}: created {result.created}, updated {result.updated}"
+        if not any(result.created.values()) and not any(result.updated.values()):
+            # Every row of the file is already stored as it is: not "done", nothing was written.
+            self.stdout.write(f"{summary}: nothing changed, every row is already stored.")
+            return
+        self.stdout.write(self.style.SUCCESS(summary))
