@@ -12,10 +12,11 @@ def test_levels_and_colours():
 
 def test_the_apps_use_the_kernels_levels():
     import crisis.models
+    import crisis.models.cases
     import screening.models
 
     assert screening.models.RiskLevel is RiskLevel
-    assert crisis.models.RiskLevel is RiskLevel
+    assert crisis.models.cases.RiskLevel is RiskLevel
     field = crisis.models.Case._meta.get_field("level")
     assert list(field.choices) == list(RiskLevel.choices)
 

@@ -34,15 +34,33 @@ def assert_nothing_stored():
     assert not RiskProposal.objects.exists()
 
 
-def test_a_nul_byte_in_a_csv_cell_fails_the_job_with_a_message(world, campaign, phq9, caplog):
-    # given a name with a NUL byte (PostgreSQL refuses it inside COPY)
+def test_a_nul_byte_in_a_csv_cell_is_removed_like_any_control_character(world, campaign, phq9):
+    # given a name with a NUL byte (PostgreSQL refuses it inside COPY): the reader's
+    # normalisation removes control characters before any check, so the name matches
     a, other = world.students["a"], world.students["a_other_class"]
     content = csv_bytes([row(other, [0] * 9), row(a, [1] * 9, name=a.name + "\x00")])
     job = create(world, campaign, phq9, content)
     # when the task runs it
+    status = import_run_task.apply(args=[job.pk]).get()
+    # then both rows are stored and the job ends
+    job.refresh_from_db()
+    assert (status, job.status) == ("done", ImportStatus.DONE)
+    assert ScreeningResult.objects.filter(student__in=[a, other]).count() == 2
+    assert job.finished_at is not None
+
+
+def test_a_nul_the_database_refuses_anyway_fails_the_job_with_a_message(
+    world, campaign, phq9, monkeypatch, caplog
+):
+    # a zero byte that reaches the database by another path (PostgreSQL: "invalid byte
+    # sequence ... 0x00") ends the job FAILED with the message that says how to fix the file
+    def refused(*args, **kwargs):
+        raise ValueError('invalid byte sequence for encoding "UTF8": 0x00')
+
+    monkeypatch.setattr(services, "_finish", refused)
+    job = create(world, campaign, phq9, csv_bytes([row(world.students["a"], [1] * 9)]))
     with caplog.at_level(logging.ERROR, logger="screening.imports.services"):
         status = import_run_task.apply(args=[job.pk]).get()
-    # then
     job.refresh_from_db()
     assert (status, job.status) == ("failed", ImportStatus.FAILED)
     assert messages(job) == [str(services.ERROR_NUL)]
