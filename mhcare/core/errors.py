@@ -40,6 +40,13 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return _page(request, "403.html", 403)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused form (expired or missing CSRF token): the app's page in the user's language,
+    saying nothing was saved (``CSRF_FAILURE_VIEW``); Django's reason is for the log only."""
+    logger.warning("CSRF check failed on %s: %s", request.path, reason)
+    return _page(request, "403_csrf.html", 403)
+
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _page(request, "404.html", 404)
 

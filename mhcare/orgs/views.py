@@ -168,6 +168,9 @@ def _summary(result: services.ImportResult) -> str:
         for key, label in labels.items()
         if key in result.created or key in result.updated
     ]
+    if not any(result.created.values()) and not any(result.updated.values()):
+        # 0 rows stored is never "complete": say what happened.
+        return _("Nothing changed: every row of the file is already stored.")
     return _("Import complete. %(parts)s.") % {"parts": "; ".join(parts)}
 
 

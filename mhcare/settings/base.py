@@ -144,6 +144,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; see base.html
+# A refused form is the app's page in the user's language, not Django's English one.
+CSRF_FAILURE_VIEW = "mhcare.core.errors.csrf_failure"
 
 # django-axes: 5 failures per (username, IP) lock that pair for 15 minutes.
 AXES_FAILURE_LIMIT = 5

@@ -90,3 +90,17 @@ def test_500_still_answers_when_the_layout_cannot_render(world, settings):
     response = errors.server_error(request)
     assert response.status_code == 500
     assert "系统出错了" in response.content.decode()
+
+
+@pytest.mark.zh
+def test_a_refused_form_is_the_apps_page_saying_nothing_was_saved(world):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.users["psych_a"])
+    response = client.post(reverse("notifications:settings"), {"email_digest": "daily"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert 'data-testid="error-403-csrf"' in body
+    assert "表单已失效" in body  # Chinese first
+    assert "CSRF verification failed" not in body  # not Django's English page

@@ -78,3 +78,22 @@ def test_roles_that_cannot_import_get_403(client, world):
         client.force_login(world.users[who])
         assert client.get(reverse("orgs:roster_import")).status_code == 403
         assert client.get(reverse("orgs:roster_template")).status_code == 403
+
+
+def test_a_file_already_stored_says_nothing_changed_never_complete(client, world):
+    client.force_login(world.users["psych_a"])
+    content = f"{HEADER}\n八(3)班,8,G330106201300000102,陈二,女,2013-03-14,陈父,父亲,13800000002,\n"
+
+    def send():
+        return client.post(
+            reverse("orgs:roster_import"),
+            {"school": world.school_a.pk, "file": upload(content)},
+            follow=True,
+        )
+
+    first = [str(m) for m in send().context["messages"]]
+    assert first
+    assert first[0].startswith("Import complete")
+    again = [str(m) for m in send().context["messages"]]
+    assert again == ["Nothing changed: every row of the file is already stored."]
+    assert Student.objects.filter(student_number="G330106201300000102").count() == 1
