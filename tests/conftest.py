@@ -98,8 +98,15 @@ def celery_broker(settings):
     Redis client of that database."""
     from tests import workers
 
+    # Celery's conf reads Django's settings live: save it (in use_test_broker) BEFORE the setting
+    # changes, or the "saved" value is already False and eager mode stays off for every later test.
+    broker = workers.use_test_broker()
+    client = next(broker)
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    yield from workers.use_test_broker()
+    try:
+        yield client
+    finally:
+        broker.close()  # the generator's finally restores the conf and empties the broker
 
 
 @pytest.fixture
