@@ -86,9 +86,10 @@ ERROR_KINDS = {
 # How many rows of each kind are kept even past ``MAX_ERRORS`` (the summary shows the first ones).
 ROWS_PER_KIND = 10
 
-# How many errors a job keeps in full (a wholly wrong 1 M-row file would otherwise store a huge
-# list); the count of the rest is reported as one final line.
-MAX_ERRORS = 2000
+# How many errors a job keeps in full, for the Excel list (encrypted JSON: ~100 bytes an error).
+# A school's file of any real size fits whole; only a wholly wrong file of 1 M rows goes past it,
+# and then the rest is one final "… and N more" line while the counts per kind cover every error.
+MAX_ERRORS = 100_000
 
 # Cell text that means "the student refused this item" (refusable items only, e.g. ASQ 5).
 REFUSED_VALUES = frozenset({"拒答", "拒绝", "refused", "r", "null"})

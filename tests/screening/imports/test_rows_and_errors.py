@@ -293,6 +293,19 @@ def test_the_error_list_downloads_as_excel_audited_and_scoped(client, world, cam
     assert AuditEvent.objects.filter(action=Action.DOWNLOAD).count() == 1
 
 
+def test_the_whole_error_list_downloads_not_only_the_first_thousands(client, world, campaign, phq9):
+    # 250 students with every answer out of range: 2 250 errors (more than the 2 000 once kept)
+    rows = [row(s, [9] * 9) for s in more_students(world, 250)]
+    job = run(world, campaign, phq9, csv_bytes(rows))
+    assert job.status == ImportStatus.FAILED
+    login(client, world.users["psych_a"])
+    response = client.get(reverse("screening:import_errors_download", args=[job.pk]))
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    lines = list(book.worksheets[0].iter_rows(min_row=3, values_only=True))
+    assert len(lines) == 250 * 9
+    assert {line[2] for line in lines} == {"Answer out of range"}
+
+
 # ---------------------------------------------------------------- nothing stored, said so
 
 
