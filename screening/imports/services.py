@@ -530,7 +530,8 @@ def _database_errors(
     columns = parsing.all_columns(job.instrument)
     number_header, name_header = columns[0].header, columns[1].header
     cursor.execute(
-        ERRORS_SQL.format(resolved=resolved), {"limit": limit, "per_kind": parsing.ROWS_PER_KIND}
+        ERRORS_SQL.format(resolved=resolved),
+        {"limit": limit, "per_kind": parsing.common.ROWS_PER_KIND},
     )
     errors: list[RowError] = []
     counts: dict[str, list[int]] = {}
@@ -562,7 +563,7 @@ def _fail(
     per_kind: dict[str, int] = {}
     for error in ordered:
         seen = per_kind.get(error.kind, 0)
-        if len(kept) < parsing.MAX_ERRORS or seen < parsing.ROWS_PER_KIND:
+        if len(kept) < parsing.common.MAX_ERRORS or seen < parsing.common.ROWS_PER_KIND:
             kept.append(error)
             per_kind[error.kind] = seen + 1
     stored = [e.as_dict() for e in kept]
@@ -612,7 +613,7 @@ def _finish(
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             cursor.execute("SET LOCAL jit = off")
             _resolve(cursor, job, staging, resolved, parsed, plan)
-            db_errors, db_kinds = _database_errors(cursor, job, resolved, parsing.MAX_ERRORS)
+            db_errors, db_kinds = _database_errors(cursor, job, resolved, parsing.common.MAX_ERRORS)
             if parsed.error_count or db_kinds:
                 kinds = {k: list(v) for k, v in parsed.kinds.items()}
                 for kind, (rows, count) in db_kinds.items():

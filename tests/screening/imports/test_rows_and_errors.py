@@ -247,7 +247,7 @@ def test_a_stored_name_that_looks_like_a_formula_comes_back_as_text(client, worl
 
 def test_a_long_error_list_is_summarised_by_kind(client, world, campaign, phq9, monkeypatch):
     # given a file with many rows out of range and two unknown students, and a short list
-    monkeypatch.setattr(parsing, "MAX_ERRORS", 5)
+    monkeypatch.setattr(parsing.common, "MAX_ERRORS", 5)
     students = more_students(world, 30)
     rows = [row(s, [0, 0, 4, 0, 0, 0, 0, 0, 0]) for s in students]
     rows += [["G0000000000000001", "某某", *[0] * 9], ["G0000000000000002", "某某", *[0] * 9]]
@@ -258,7 +258,7 @@ def test_a_long_error_list_is_summarised_by_kind(client, world, campaign, phq9, 
     assert job.error_counts == {"out_of_range": [30, 30], "unknown_student": [2, 2]}
     kinds = [e["kind"] for e in job.errors]
     assert kinds.count("unknown_student") == 2
-    assert kinds.count("out_of_range") == parsing.ROWS_PER_KIND
+    assert kinds.count("out_of_range") == parsing.common.ROWS_PER_KIND
     login(client, world.users["psych_a"])
     body = client.get(reverse("screening:import_detail", args=[job.pk])).content.decode()
     assert 'data-kind="out_of_range"' in body
