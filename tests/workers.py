@@ -54,6 +54,45 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{s['NAME']}"
 
 
+def conninfo() -> str:
+    """The test database as a libpq conninfo string (for psycopg connections of a test's own)."""
+    s = connection.settings_dict
+    parts = {
+        "dbname": s["NAME"],
+        "user": s.get("USER") or "postgres",
+        "host": s.get("HOST") or "127.0.0.1",
+        "port": s.get("PORT") or "5432",
+    }
+    if s.get("PASSWORD"):
+        parts["password"] = s["PASSWORD"]
+    return " ".join(f"{k}={v}" for k, v in parts.items())
+
+
+def wait_until(condition: Any, seconds: float, what: str) -> None:
+    """Poll ``condition`` every 0.2 s; fail naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def solo_worker_argv(queue: str) -> list[str]:
+    """A worker on one queue only, one task at a time (a test kills it mid-run); node name
+    ``{name}`` is filled in by ``WorkerStarter``."""
+    return [
+        sys.executable, "-m", "celery", "-A", "mhcare", "worker", "--pool=solo",
+        "--concurrency=1", "-Q", queue, "-n", "{name}", "-l", "info", "--without-gossip",
+        "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+
+
+# Worker settings with a visibility timeout of seconds: an unacknowledged message is redelivered
+# fast after its worker is killed.
+FAST_REDELIVERY_SETTINGS = "tests.core.reminders.worker_settings"
+
+
 def forget_broker_connections() -> None:
     """Producers are pooled per app; drop the pool so the next publish uses the current broker."""
     celery_app._pool = None

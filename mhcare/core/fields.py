@@ -14,6 +14,7 @@ randomised, the database cannot compare values: every lookup except ``isnull`` i
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -170,49 +171,48 @@ def encrypted_fields(model: type[models.Model]) -> list[EncryptedTextField]:
 ENCRYPT_BATCH = 1000
 
 
+def _rewrite_column(
+    connection: Any, table: str, column: str, rewrite: Callable[[str], str | None]
+) -> int:
+    """Replace each non-empty value by ``rewrite(value)`` (None: leave it), in batches."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT id, "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL '  # noqa: S608
+            f"AND \"{column}\" <> '' ORDER BY id"
+        )
+        rows = cursor.fetchall()
+    updates = [(new, pk) for pk, value in rows if (new := rewrite(value)) is not None]
+    with connection.cursor() as cursor:
+        for start in range(0, len(updates), ENCRYPT_BATCH):
+            cursor.executemany(
+                f'UPDATE "{table}" SET "{column}" = %s WHERE id = %s',  # noqa: S608
+                updates[start : start + ENCRYPT_BATCH],
+            )
+    return len(updates)
+
+
+def _encrypted_unless_token(text: str) -> str | None:
+    try:
+        decrypt_str(text)
+    except DecryptionError:
+        return encrypt_str(text)
+    return None  # a token already: the migration is being re-run
+
+
+def _decrypted_if_token(token: str) -> str | None:
+    try:
+        return decrypt_str(token)
+    except DecryptionError:
+        return None
+
+
 def encrypt_column_in_place(connection: Any, table: str, column: str) -> int:
     """For a data migration that turns a plain column into an encrypted one: encrypt each
     non-empty value that is not a token already (so the migration can be re-run after a partial
     failure). Returns how many rows it changed."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT id, "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL '  # noqa: S608
-            f"AND \"{column}\" <> '' ORDER BY id"
-        )
-        rows = cursor.fetchall()
-    updates = []
-    for pk, text in rows:
-        try:
-            decrypt_str(text)
-        except DecryptionError:
-            updates.append((encrypt_str(text), pk))
-    with connection.cursor() as cursor:
-        for start in range(0, len(updates), ENCRYPT_BATCH):
-            cursor.executemany(
-                f'UPDATE "{table}" SET "{column}" = %s WHERE id = %s',  # noqa: S608
-                updates[start : start + ENCRYPT_BATCH],
-            )
-    return len(updates)
+    return _rewrite_column(connection, table, column, _encrypted_unless_token)
 
 
 def decrypt_column_in_place(connection: Any, table: str, column: str) -> int:
     """The reverse of :func:`encrypt_column_in_place` (values that are not tokens stay)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT id, "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL '  # noqa: S608
-            f"AND \"{column}\" <> '' ORDER BY id"
-        )
-        rows = cursor.fetchall()
-    updates = []
-    for pk, token in rows:
-        try:
-            updates.append((decrypt_str(token), pk))
-        except DecryptionError:
-            continue
-    with connection.cursor() as cursor:
-        for start in range(0, len(updates), ENCRYPT_BATCH):
-            cursor.executemany(
-                f'UPDATE "{table}" SET "{column}" = %s WHERE id = %s',  # noqa: S608
-                updates[start : start + ENCRYPT_BATCH],
-            )
-    return len(updates)
+    return _rewrite_column(connection, table, column, _decrypted_if_token)

@@ -10,13 +10,10 @@ own row back, and starts a new worker, which gets the unacknowledged message aga
 import datetime
 import signal
 import subprocess
-import sys
-import time
 import uuid
 
 import psycopg
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from crisis.models import HomeVisit, HomeVisitReason, KeyPeriod
@@ -24,43 +21,16 @@ from mhcare.core.models import ReminderSent
 from mhcare.core.reminders.tasks import reminder_scan_task
 from mhcare.notifications.models import Notification
 from mhcare.orgs.models import Semester
+from tests import workers
 from tests.crisis.reporting.helpers import make_case
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def _conninfo() -> str:
-    s = connection.settings_dict
-    parts = {
-        "dbname": s["NAME"],
-        "user": s.get("USER") or "postgres",
-        "host": s.get("HOST") or "127.0.0.1",
-        "port": s.get("PORT") or "5432",
-    }
-    if s.get("PASSWORD"):
-        parts["password"] = s["PASSWORD"]
-    return " ".join(f"{k}={v}" for k, v in parts.items())
-
-
 def _start_worker(start_celery_worker, queue: str) -> subprocess.Popen:
-    """A worker on one queue only, with a visibility timeout of seconds (worker_settings)."""
-    command = [
-        sys.executable, "-m", "celery", "-A", "mhcare", "worker", "--pool=solo",
-        "--concurrency=1", "-Q", queue, "-n", "{name}", "-l", "info", "--without-gossip",
-        "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
     return start_celery_worker(
-        command, settings="tests.core.reminders.worker_settings", wait=False
+        workers.solo_worker_argv(queue), settings=workers.FAST_REDELIVERY_SETTINGS, wait=False
     ).process
-
-
-def _wait(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _worker_waits_on_the_ledger(probe: psycopg.Connection) -> bool:
@@ -98,8 +68,8 @@ def test_a_worker_killed_mid_scan_and_redelivered_sends_each_reminder_once(
         reason=HomeVisitReason.CASE,
     )
     queue = f"crisis-reminders-test-{uuid.uuid4().hex[:8]}"
-    blocker = psycopg.connect(_conninfo())
-    probe = psycopg.connect(_conninfo(), autocommit=True)
+    blocker = psycopg.connect(workers.conninfo())
+    probe = psycopg.connect(workers.conninfo(), autocommit=True)
     first = second = None
     try:
         # the test holds the home-visit ledger row (uncommitted): the worker will wait on it
@@ -112,7 +82,9 @@ def test_a_worker_killed_mid_scan_and_redelivered_sends_each_reminder_once(
         first = _start_worker(start_celery_worker, queue)
         result = reminder_scan_task.apply_async(queue=queue)
 
-        _wait(lambda: _worker_waits_on_the_ledger(probe), 60, "the worker to block mid-scan")
+        workers.wait_until(
+            lambda: _worker_waits_on_the_ledger(probe), 60, "the worker to block mid-scan"
+        )
         # the rules before it have committed: the follow-up reminders are out
         assert Notification.objects.filter(kind="crisis.follow_up").count() == 3
 
@@ -124,12 +96,14 @@ def test_a_worker_killed_mid_scan_and_redelivered_sends_each_reminder_once(
 
         # then a new worker gets the message again and finishes the scan
         second = _start_worker(start_celery_worker, queue)
-        _wait(
+        workers.wait_until(
             lambda: ReminderSent.objects.filter(kind="home_visit").exists(),
             90,
             "the redelivered scan",
         )
-        _wait(lambda: celery_broker.hlen("unacked") == 0, 30, "the redelivered message to be acked")
+        workers.wait_until(
+            lambda: celery_broker.hlen("unacked") == 0, 30, "the redelivered message to be acked"
+        )
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:

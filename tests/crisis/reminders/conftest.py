@@ -1,12 +1,2 @@
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def english_recipients(request):
-    """Reminders are written in each recipient's language: the world's users read English here,
-    like the rest of the unit tests."""
-    if "world" in request.fixturenames and not request.node.get_closest_marker("zh"):
-        from mhcare.accounts.models import User
-
-        request.getfixturevalue("world")
-        User.objects.update(language="en")
+# The crisis rules' tests read their reminders in English, as the engine's tests do: one fixture.
+from tests.core.reminders.conftest import english_recipients  # noqa: F401
