@@ -105,6 +105,7 @@ class Runner:
     def __init__(self) -> None:
         self.children: list[tuple[str, subprocess.Popen[bytes], IO[bytes] | None]] = []
         self.embedded: Any = None
+        self.database_from_env = False
         self.env = dict(os.environ)
         self.env.setdefault("DJANGO_SETTINGS_MODULE", "mhcare.settings.local")
         self.env["PYTHONUNBUFFERED"] = "1"
@@ -143,6 +144,7 @@ class Runner:
         if forced not in {"", "auto", "url", "local", "embedded"}:
             raise SystemExit(f"MHCARE_DB must be one of auto, local, embedded (got {forced!r})")
         if forced in {"", "auto", "url"} and self.env.get("DATABASE_URL"):
+            self.database_from_env = True
             self.ensure_database(self.env["DATABASE_URL"])
             return "DATABASE_URL from the environment"
         if forced in {"", "auto", "local"}:
@@ -233,6 +235,36 @@ class Runner:
         except psycopg.Error as error:
             note(f"could not check that database {config['NAME']} exists: {error}")
 
+    def serve_as_app_role(self) -> None:
+        """The web server, worker and beat connect as the app role (``db_roles``), which may not
+        empty or alter the audit log; migrations ran as the owner. Only for the databases this
+        script chose (local or embedded, user ``postgres`` with trust authentication): a
+        DATABASE_URL given from outside is used as given."""
+        import psycopg
+
+        url = self.env["DATABASE_URL"]
+        owner = f"postgres://{LOCAL_PG_USER}@"
+        role = self.env.get("DB_APP_ROLE", "mhcare_app")
+        if self.database_from_env or not url.startswith(owner):
+            return
+        app_url = f"postgres://{role}@" + url.removeprefix(owner)
+        import dj_database_url
+
+        config = dj_database_url.parse(app_url)
+        try:
+            psycopg.connect(
+                host=config["HOST"],
+                port=config.get("PORT") or None,
+                user=role,
+                dbname=config["NAME"],
+                connect_timeout=3,
+            ).close()
+        except psycopg.Error as error:
+            note(f"cannot connect as the app role {role} ({error}); serving as {LOCAL_PG_USER}")
+            return
+        self.env["DATABASE_URL"] = app_url
+        banner(f"serving as database role {role} (SELECT and INSERT only on the audit log)")
+
     # ---- redis ---------------------------------------------------------------------------------
     def redis_answers(self) -> bool:
         import redis
@@ -274,6 +306,7 @@ class Runner:
         if mode == SETUP_ONLY:
             banner("set-up done (--setup-only: not serving)")
             return 0
+        self.serve_as_app_role()
 
         if redis_url:
             self.start("worker", worker_argv(), LOG_DIR / "worker.log")
@@ -391,6 +424,11 @@ def _run_setup_commands(call_command: Any) -> None:
     call_command("collectstatic", interactive=False, post_process=False, verbosity=0)
     banner("applying migrations")
     call_command("migrate", interactive=False, verbosity=1)
+    banner("granting the app's database role least privilege (db_roles)")
+    try:
+        call_command("db_roles")
+    except Exception as error:  # noqa: BLE001 - a DATABASE_URL role may not create roles
+        note(f"db_roles failed ({error}); the app keeps the DATABASE_URL role")
     banner("loading the demo data (seed_demo; idempotent)")
     call_command("seed_demo")
 

@@ -21,6 +21,7 @@ SECRETS = (
     "SECRET_KEY",
     "FIELD_ENCRYPTION_KEYS",
     "POSTGRES_PASSWORD",
+    "APP_DB_PASSWORD",
     "ALLOWED_HOSTS",
     "SITE_URL",
 )
@@ -86,6 +87,7 @@ def compose_env(tmp_path: Path) -> tuple[dict[str, str], Path]:
         SECRET_KEY="dummy-" + "x" * 60,
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         POSTGRES_PASSWORD="dummy-password",
+        APP_DB_PASSWORD="dummy-app-password",
         ALLOWED_HOSTS="mhcare.example.org",
         SITE_URL="https://mhcare.example.org",
     )

@@ -71,6 +71,8 @@ def _run_and_check(data: Path) -> None:
     assert "background tasks run IN-PROCESS" in output
     assert "OperationalError" not in output
     assert "Demo ready" in output
+    # migrations ran as the owner; the server as the app role, which cannot empty the audit log
+    assert "serving as database role mhcare_app" in output
     assert 'GET /healthz: 200 {"status": "ok", "database": "ok"' in output
     # and everything it started is stopped again, the embedded PostgreSQL included
     assert "stopping the embedded PostgreSQL" in output

@@ -54,16 +54,17 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{s['NAME']}"
 
 
-def conninfo() -> str:
-    """The test database as a libpq conninfo string (for psycopg connections of a test's own)."""
+def conninfo(user: str | None = None) -> str:
+    """The test database as a libpq conninfo string (for psycopg connections of a test's own),
+    optionally as another role (trust authentication on loopback, as on the test machines)."""
     s = connection.settings_dict
     parts = {
         "dbname": s["NAME"],
-        "user": s.get("USER") or "postgres",
+        "user": user or s.get("USER") or "postgres",
         "host": s.get("HOST") or "127.0.0.1",
         "port": s.get("PORT") or "5432",
     }
-    if s.get("PASSWORD"):
+    if s.get("PASSWORD") and user is None:
         parts["password"] = s["PASSWORD"]
     return " ".join(f"{k}={v}" for k, v in parts.items())
 

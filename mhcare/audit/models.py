@@ -59,3 +59,34 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}"
+
+
+class AuditSeal(models.Model):
+    """One link of the hash chain over the audit log: the events with ids ``first_id`` ..
+    ``last_id`` as they stood when sealed, chained to the previous seal. An edited, deleted or
+    back-dated event, or a removed seal, breaks the chain (``manage.py audit_verify``).
+
+    Seals are written by a periodic job, not by each audited request: a chain written inside every
+    transaction would serialise all of them on one row. The job seals only events older than
+    ``AUDIT_SEAL_DELAY_SECONDS`` (longer than any transaction may stay open), so no event can
+    still commit into a sealed range."""
+
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField(unique=True)
+    event_count = models.PositiveIntegerField()
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+    sealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["last_id"]
+        default_permissions = ("view",)
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(first_id__lte=models.F("last_id")),
+                name="auditseal_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id}..{self.last_id} {self.hash[:12]}"

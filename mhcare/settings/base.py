@@ -305,3 +305,20 @@ LOGGING = {
 # the instruments' own critical rules, e.g. {"SDQ": ["abnormal"]}.
 SCREENING_RISK_RULES: list[dict[str, object]] | None = None
 SCREENING_CRITICAL_BANDS: dict[str, list[str]] = {}
+
+# --- audit log protection (issue 13) ---
+# Events are sealed into the hash chain once older than this: it must exceed the longest
+# transaction (an import, a report), so no event can still commit into a sealed range.
+AUDIT_SEAL_DELAY_SECONDS = int(env("AUDIT_SEAL_DELAY_SECONDS", "600") or 600)
+# The database role the web, worker and beat processes connect as (``manage.py db_roles`` creates
+# it and grants it only what the app needs: SELECT and INSERT on the audit tables).
+DB_APP_ROLE = env("DB_APP_ROLE", "mhcare_app") or "mhcare_app"
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # The audit log's hash chain: seal the events older than AUDIT_SEAL_DELAY_SECONDS.
+        "audit-seal": {
+            "task": "mhcare.audit.tasks.audit_seal_task",
+            "schedule": 300.0,
+        },
+    }
+)
