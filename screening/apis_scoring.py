@@ -13,12 +13,13 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import permissions, serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mhcare.accounts import policy
+from mhcare.accounts.tokens import ExpiringTokenAuthentication
 from screening import risk, scoring
 from screening.models import Instrument, InstrumentKind
 
@@ -104,7 +105,7 @@ class InstrumentScoreApi(APIView):
     """Score one administration of an instrument (the newest active version of ``code``)."""
 
     # Token first: an anonymous call answers 401 with ``WWW-Authenticate``, not 403.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(

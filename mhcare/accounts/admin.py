@@ -17,8 +17,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from mhcare.accounts import scope
-from mhcare.accounts.models import Role, RoleAssignment, User
+from mhcare.accounts import scope, tokens
+from mhcare.accounts.models import ApiToken, Role, RoleAssignment, User
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 
@@ -217,3 +217,35 @@ class RoleAssignmentAdmin(PlatformAdminMixin, admin.ModelAdmin):
         ):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Administrators list every API token and revoke one (a token is made only by its owner,
+    on their account page: an administrator can never hold a key of someone else)."""
+
+    list_display = (
+        "name",
+        "user",
+        "prefix",
+        "is_read_only",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("is_read_only",)
+    search_fields = ("name", "user__username", "prefix")
+    exclude = ("key_hash",)
+    actions: Any = ["revoke"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return tokens.is_administrator(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return tokens.is_administrator(request.user)
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            tokens.token_revoke(actor=request.user, token=token)

@@ -4,12 +4,13 @@ org unit (and, for class roles, one class). Who may see which kind of record is 
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mhcare.orgs.models import OrgKind, OrgUnit, SchoolClass
@@ -54,12 +55,18 @@ class User(AbstractUser):
         default="zh-hans",
         choices=[("zh-hans", "简体中文"), ("en", "English")],
     )
+    # API tokens issued before this moment are dead (a password change ends every credential).
+    password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True)
 
     objects: ClassVar[UserManager[User]] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+    def set_password(self, raw_password: Any) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
@@ -117,3 +124,47 @@ class RoleAssignment(models.Model):
             )
         if self.klass is not None and self.klass.school_id != self.org_unit_id:
             raise ValidationError({"klass": _("The class must belong to the assignment's school.")})
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def live(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """A credential for the API (``Authorization: Token <key>``). Only a hash of the key is stored:
+    the key is shown once, when made. A token expires, can be revoked by its owner or an
+    administrator, dies with a password change or a disabled account, and may be read-only."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("key begins"), max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True)
+    is_read_only = models.BooleanField(_("read only"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="apitoken_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

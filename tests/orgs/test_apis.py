@@ -1,7 +1,7 @@
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from mhcare.accounts import tokens
 from mhcare.audit.models import Action, AuditEvent
 from tests import factories
 
@@ -9,7 +9,7 @@ from tests import factories
 def api(user=None, token=False):
     client = APIClient()
     if user is not None and token:
-        key = Token.objects.create(user=user).key
+        _token, key = tokens.token_create(actor=user, name="test")
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     elif user is not None:
         client.force_login(user)

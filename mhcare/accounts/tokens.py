@@ -1,0 +1,128 @@
+"""API tokens: made, listed and revoked here; checked on every API request by
+``ExpiringTokenAuthentication``, which also keeps a read-only token to safe methods. Replaces
+DRF's authtoken, whose keys never expire, are stored in clear and survive a password change."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions, permissions
+
+from mhcare.accounts import scope
+from mhcare.accounts.models import ApiToken, Role, User
+from mhcare.audit.services import audit_record
+
+KEYWORD = "Token"
+TOKEN_INVALID = _("Invalid, expired or revoked token.")
+TOKEN_READ_ONLY = _("This token is read-only.")
+TOKEN_LIFETIME_TOO_LONG = _("A token may live at most %(days)s days.")
+TOKEN_NOT_YOURS = _("You may revoke only your own tokens.")
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_create(
+    *, actor: Any, name: str, is_read_only: bool = False, days: int | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for the actor; returns it and the key, which is never shown again."""
+    longest = settings.API_TOKEN_MAX_DAYS
+    days = days or longest
+    if not 1 <= days <= longest:
+        raise ValidationError({"days": TOKEN_LIFETIME_TOO_LONG % {"days": longest}})
+    key = secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = ApiToken(
+        user=actor,
+        name=name.strip()[:100],
+        prefix=key[:8],
+        key_hash=_hash(key),
+        is_read_only=is_read_only,
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=days),
+    )
+    token.full_clean(exclude=["created_at"])
+    token.save()
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=token,
+        detail={"name": token.name, "read_only": is_read_only, "days": days},
+    )
+    return token, key
+
+
+def is_administrator(actor: Any) -> bool:
+    return bool(
+        actor.is_active
+        and actor.is_staff
+        and (actor.is_superuser or scope.has_role(actor, Role.PLATFORM_ADMIN.value))
+    )
+
+
+def may_revoke(actor: Any, token: ApiToken) -> bool:
+    """The owner, or an administrator (who may revoke a token, never make one for someone)."""
+    return token.user_id == actor.pk or is_administrator(actor)
+
+
+@transaction.atomic
+def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
+    if not may_revoke(actor, token):
+        raise PermissionDenied(TOKEN_NOT_YOURS)
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.revoked_by = actor
+        token.save(update_fields=["revoked_at", "revoked_by"])
+        audit_record(
+            actor=actor,
+            action="update",
+            obj=token,
+            detail={"revoked": True, "owner": token.user_id},
+        )
+    return token
+
+
+def token_list(*, actor: Any) -> Any:
+    return ApiToken.objects.filter(user=actor).order_by("-created_at")
+
+
+class ExpiringTokenAuthentication(authentication.TokenAuthentication):
+    """``Authorization: Token <key>``: a live token (not expired, not revoked, made after the
+    owner's last password change) of an active user."""
+
+    keyword = KEYWORD
+
+    def authenticate(self, request: Any) -> tuple[User, ApiToken] | None:
+        found = super().authenticate(request)
+        # Here, not in each view's permissions: every API view, whatever its permission classes.
+        if found and found[1].is_read_only and request.method not in permissions.SAFE_METHODS:
+            raise exceptions.PermissionDenied(TOKEN_READ_ONLY)
+        return found
+
+    def authenticate_credentials(self, key: str) -> tuple[User, ApiToken]:
+        now = timezone.now()
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=_hash(key), revoked_at__isnull=True, expires_at__gt=now)
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed(TOKEN_INVALID)
+        changed = token.user.password_changed_at
+        if changed is not None and token.created_at < changed:
+            raise exceptions.AuthenticationFailed(TOKEN_INVALID)
+        # At most one write a minute per token: "last used" for its owner, not a write per call.
+        if token.last_used_at is None or now - token.last_used_at > datetime.timedelta(minutes=1):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
