@@ -1,15 +1,27 @@
-"""/api/v1/: every app's API under one prefix, with the OpenAPI schema and its docs."""
+"""/api/v1/: every app's API under one prefix, with the OpenAPI schema and its docs (for signed-in
+users only: the map of every endpoint is no business of an anonymous visitor)."""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from mhcare.accounts import policy
 
+
+@policy.any_authenticated
+class SchemaView(SpectacularAPIView):
+    pass
+
+
+@policy.any_authenticated
+class DocsView(SpectacularSwaggerView):
+    pass
+
+
 urlpatterns = [
-    path("schema/", policy.public(SpectacularAPIView.as_view()), name="api-schema"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
     path(
         "docs/",
-        policy.public(SpectacularSwaggerView.as_view(url_name="api-schema")),
+        DocsView.as_view(url_name="api-schema"),
         name="api-docs",
     ),
     path("", include("mhcare.orgs.api_urls")),

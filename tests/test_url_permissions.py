@@ -60,8 +60,6 @@ def test_public_views_are_few_and_named():
         [
             "accounts:login",
             "accounts:logout",
-            "api-docs",
-            "api-schema",
             "core:healthz",
             "javascript-catalog",
             "screening:selfscreen_answer",
@@ -124,3 +122,13 @@ def test_every_menu_link_opens_for_whom_it_is_shown(client, world, who):
             continue
         response = client.get(url)
         assert response.status_code == 200, (who, url, response.status_code)
+
+
+def test_the_api_schema_and_docs_need_a_signed_in_user(client, world):
+    from django.urls import reverse
+
+    for name in ("api-schema", "api-docs"):
+        assert client.get(reverse(name)).status_code in {401, 403}
+    client.force_login(world.users["homeroom_a"])
+    assert client.get(reverse("api-schema"), {"format": "json"}).status_code == 200
+    assert client.get(reverse("api-docs")).status_code == 200
