@@ -2,7 +2,7 @@
 users only: the map of every endpoint is no business of an anonymous visitor)."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from mhcare.accounts import policy
 
@@ -13,8 +13,8 @@ class SchemaView(SpectacularAPIView):
 
 
 @policy.any_authenticated
-class DocsView(SpectacularSwaggerView):
-    pass
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI with its set-up script as a file of its own: no inline script (the CSP)."""
 
 
 urlpatterns = [

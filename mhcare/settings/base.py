@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mhcare.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mhcare.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -323,3 +324,16 @@ CELERY_BEAT_SCHEDULE.update(
 )
 # API tokens (mhcare.accounts.tokens): the longest life a token may be given, in days.
 API_TOKEN_MAX_DAYS = int(env("API_TOKEN_MAX_DAYS", "30") or 30)
+# The Content-Security-Policy (mhcare.core.security): nothing executes unless served by this site.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
