@@ -370,8 +370,7 @@ SELECT s.row_no, s.student_number, {outcome},
     {first_row} AS first_row,
     CASE
         WHEN {duplicate} THEN 'duplicate'
-        WHEN st.id IS NULL THEN 'unknown'
-        WHEN NOT starts_with(u.path, %(path)s) THEN 'outside'
+        WHEN st.id IS NULL OR NOT starts_with(u.path, %(path)s) THEN 'unknown'
         WHEN st.name <> s.name
              AND regexp_replace(normalize(st.name, NFKC), '\\s+', '', 'g') <> s.name
             THEN 'name'
@@ -420,7 +419,6 @@ ORDER BY row_no
 PROBLEM_KINDS = {
     "duplicate": parsing.KIND_DUPLICATE,
     "unknown": parsing.KIND_UNKNOWN_STUDENT,
-    "outside": parsing.KIND_OUTSIDE_SCHOOL,
     "name": parsing.KIND_NAME_MISMATCH,
     "grade": parsing.KIND_GRADE,
 }
@@ -542,8 +540,6 @@ def _database_errors(
             message = parsing.format_message(parsing.ERROR_DUPLICATE, row=first_row)
         elif problem == "unknown":
             message = str(parsing.ERROR_UNKNOWN_STUDENT)
-        elif problem == "outside":
-            message = str(parsing.ERROR_OUTSIDE_SCHOOL)
         elif problem == "name":
             message = parsing.format_message(parsing.ERROR_NAME_MISMATCH, expected=recorded)
         else:

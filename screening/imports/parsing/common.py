@@ -14,7 +14,9 @@ from screening import scoring
 ERROR_UNREADABLE = _("The file could not be read as an Excel workbook or a CSV file.")
 ERROR_NO_ROWS = _("The file contains no data rows.")
 ERROR_MISSING_COLUMN = _("This column is missing; use the template.")
-ERROR_UNKNOWN_STUDENT = _("No student has this student number.")
+# One message whether the number is nobody's or another school's: an import must not tell a teacher
+# which national student numbers exist elsewhere in the province.
+ERROR_UNKNOWN_STUDENT = _("No student of this school has this student number.")
 ERROR_OUTSIDE_SCHOOL = _("This student is outside your school.")
 ERROR_NAME_MISMATCH = _("The name does not match this student number (on record: %(expected)s).")
 ERROR_OUT_OF_RANGE = _("%(value)s is out of range; allowed: %(allowed)s.")

@@ -91,12 +91,13 @@ def test_unknown_student(world, campaign, phq9):
     assert errors_of(job) == [(2, NUMBER, str(parsing.ERROR_UNKNOWN_STUDENT))]
 
 
-def test_student_outside_your_school(world, campaign, phq9):
-    # the psych teacher of school B imports a file with a student of school A
+def test_student_outside_your_school_reads_as_unknown(world, campaign, phq9):
+    # the psych teacher of school B imports a file with a student of school A: the same answer as
+    # for a number nobody has, so that no import tells which numbers exist elsewhere
     content = csv_bytes([row(world.students["a"], [0] * 9)])
     job = run(world, campaign, phq9, content, user="psych_b", unit=world.school_b)
     assert job.status == ImportStatus.FAILED
-    assert errors_of(job) == [(2, NUMBER, str(parsing.ERROR_OUTSIDE_SCHOOL))]
+    assert errors_of(job) == [(2, NUMBER, str(parsing.ERROR_UNKNOWN_STUDENT))]
     assert not ScreeningResult.objects.exists()
 
 
