@@ -26,6 +26,9 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     INSTITUTION_STAFF = "institution_staff", _("Institution staff")
     PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
+    # 等保三级 separation of duties: reads the audit log and nothing else (not the platform
+    # administrator, whose own actions the log records).
+    AUDITOR = "auditor", _("Auditor")
 
 
 CLASS_ROLES = {Role.HOMEROOM_TEACHER, Role.SUBJECT_TEACHER}
@@ -43,6 +46,7 @@ ROLE_UNIT_KINDS: dict[str, set[str]] = {
     Role.SUPERVISOR: {OrgKind.COUNTY, OrgKind.CITY},
     Role.INSTITUTION_STAFF: {OrgKind.INSTITUTION},
     Role.PLATFORM_ADMIN: {OrgKind.PROVINCE},
+    Role.AUDITOR: {OrgKind.PROVINCE},
 }
 
 

@@ -67,6 +67,8 @@ class Action(StrEnum):
     IMPORT_ROSTER = "import_roster"  # classes, students, guardians and staff of a school
     IMPORT_SCHOOLS = "import_schools"  # the org tree's schools, and staff of any school
     SEE_STUDENT_VIEWERS = "see_student_viewers"
+    # --- hardening (issue 13) ---
+    READ_AUDIT_LOG = "read_audit_log"  # the auditor's pages: the audit log and its export
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.IMPORT_ROSTER: Rule(frozenset({PSYCH, LEADER}), superuser=True),
     Action.IMPORT_SCHOOLS: Rule(frozenset({Role.PLATFORM_ADMIN}), superuser=True),
     Action.SEE_STUDENT_VIEWERS: _roles(PSYCH, LEADER),
+    # --- hardening (issue 13) ---
+    Action.READ_AUDIT_LOG: Rule(frozenset({Role.AUDITOR}), superuser=True),
 }
 
 READ_ACTIONS: dict[str, Action] = {

@@ -108,6 +108,7 @@ ROLE_KINDS: dict[str, frozenset[str]] = {
     # Institution staff see only what is shared with them object by object (django-guardian).
     Role.INSTITUTION_STAFF: frozenset(),
     Role.PLATFORM_ADMIN: frozenset(),
+    Role.AUDITOR: frozenset(),
 }
 
 

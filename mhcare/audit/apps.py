@@ -6,3 +6,9 @@ class AuditConfig(AppConfig):
     name = "mhcare.audit"
     label = "audit"
     verbose_name = _("Audit")
+
+    def ready(self) -> None:
+        from mhcare.audit import providers
+        from mhcare.core import registry
+
+        registry.register_nav(providers.nav_items)

@@ -59,3 +59,59 @@ def student_viewer_list(*, actor: Any, student: Any, limit: int = 50) -> list[St
         )
         for event in events
     ]
+
+
+# --- the auditor's audit log (issue 13) ----------------------------------------------------------
+
+AUDIT_LOG_PAGE = 100
+AUDIT_EXPORT_MAX_ROWS = 200_000
+EXPORT_TOO_LARGE = _(
+    "This range holds more than %(max)s events: choose a shorter range (nothing was exported)."
+)
+
+
+@dataclass(frozen=True)
+class AuditLogFilters:
+    since: datetime.date | None = None
+    until: datetime.date | None = None
+    username: str = ""
+    action: str = ""
+    object_type: str = ""
+
+
+def audit_log_queryset(*, actor: Any, filters: AuditLogFilters) -> Any:
+    """Audit events for the auditor (or a superuser), newest first, filtered; dates are local."""
+    policy.require(actor, policy.Action.READ_AUDIT_LOG)
+    from django.utils import timezone
+
+    events = AuditEvent.objects.all()
+    zone = timezone.get_current_timezone()
+    if filters.since:
+        events = events.filter(
+            at__gte=datetime.datetime.combine(filters.since, datetime.time.min, tzinfo=zone)
+        )
+    if filters.until:
+        events = events.filter(
+            at__lt=datetime.datetime.combine(
+                filters.until + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
+            )
+        )
+    if filters.username:
+        events = events.filter(actor_username=filters.username)
+    if filters.action:
+        events = events.filter(action=filters.action)
+    if filters.object_type:
+        events = events.filter(object_type=filters.object_type)
+    return events.order_by("-id")
+
+
+def audit_log_page(
+    *, actor: Any, filters: AuditLogFilters, after: int | None = None
+) -> tuple[list[AuditEvent], int | None]:
+    """One keyset page (by id, descending) and the cursor of the next page."""
+    events = audit_log_queryset(actor=actor, filters=filters)
+    if after is not None:
+        events = events.filter(id__lt=after)
+    rows = list(events[: AUDIT_LOG_PAGE + 1])
+    next_after = rows[AUDIT_LOG_PAGE - 1].pk if len(rows) > AUDIT_LOG_PAGE else None
+    return rows[:AUDIT_LOG_PAGE], next_after

@@ -494,6 +494,7 @@ def user_specs() -> list[UserSpec]:
             "institution_xihu", "沈医生（西湖区精神卫生中心）", Role.INSTITUTION_STAFF, "330106H"
         ),
         UserSpec("platform_admin", "平台管理员", Role.PLATFORM_ADMIN, "33", is_staff=True),
+        UserSpec("auditor", "审计员（省）", Role.AUDITOR, "33"),
         UserSpec("admin", "超级管理员", None, "33", is_staff=True, is_superuser=True),
     ]
     return specs
