@@ -12,8 +12,8 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.db.models import QuerySet
+from django.db import models, transaction
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -194,6 +194,29 @@ class UserAdmin(PlatformAdminMixin, DjangoUserAdmin):
         if obj is not None and not request.user.is_superuser and obj.pk == request.user.pk:
             return False
         return super().has_delete_permission(request, obj)
+
+    actions: Any = ["end_sessions"]
+
+    @admin.action(description=_("End the selected users' sessions (they must log in again)"))
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """Raises each user's session epoch: every session of theirs fails its hash check on its
+        next request, on every server (no session store scan)."""
+        with transaction.atomic():
+            for user in queryset.select_for_update():
+                User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+                audit_record(
+                    actor=request.user,
+                    action=Action.UPDATE,
+                    obj=user,
+                    detail={"via": "admin", "sessions": "ended"},
+                )
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:  # noqa: A002
+        """Only a superuser sets another user's password: a platform administrator who could
+        would be one step from any account's data (separation of duties)."""
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
 
 @admin.register(RoleAssignment)

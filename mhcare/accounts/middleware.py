@@ -1,11 +1,22 @@
 """Session lifetime and caching rules for pages that show minors' data."""
 
+import datetime
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+PASSWORD_EXPIRED_MESSAGE = _(
+    "Your password is older than the rules allow for your role: choose a new one to go on."
+)
 
 SESSION_STARTED_KEY = "mhcare_started"
 SESSION_SEEN_KEY = "mhcare_seen"
@@ -38,6 +49,41 @@ class SessionTimeoutMiddleware:
                 request.session[SESSION_TIMED_OUT_KEY] = True
             else:
                 request.session[SESSION_SEEN_KEY] = now
+        return self.get_response(request)
+
+
+def password_expired(user: Any) -> bool:
+    """Whether the user must change the password before going on: a role at county level or
+    above, or an administrator, whose password is older than ``PASSWORD_MAX_AGE_DAYS`` (counted
+    from the account's creation when it was never changed)."""
+    from mhcare.accounts.scope import roles
+
+    if not (
+        user.is_staff or user.is_superuser or roles(user) & set(settings.PASSWORD_EXPIRY_ROLES)
+    ):
+        return False
+    since = user.password_changed_at or user.date_joined
+    return timezone.now() - since > datetime.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+
+
+class PasswordExpiryMiddleware:
+    """Sends a user whose password expired to the password change page (and lets through only
+    that page, logout and the language switch) until it is changed."""
+
+    ALLOWED = ("accounts:password_change", "accounts:logout", "set_language", "javascript-catalog")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and password_expired(user):
+            allowed = {reverse(name) for name in self.ALLOWED}
+            if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": str(PASSWORD_EXPIRED_MESSAGE)}, status=403)
+                messages.warning(request, PASSWORD_EXPIRED_MESSAGE)
+                return redirect("accounts:password_change")
         return self.get_response(request)
 
 

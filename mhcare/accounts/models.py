@@ -61,6 +61,9 @@ class User(AbstractUser):
     )
     # API tokens issued before this moment are dead (a password change ends every credential).
     password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True)
+    # Part of the session hash: raising it ends every session of the user (an administrator's
+    # "end sessions"), as a password change does.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[UserManager[User]] = UserManager()  # type: ignore[assignment]
 
@@ -71,6 +74,22 @@ class User(AbstractUser):
     def set_password(self, raw_password: Any) -> None:
         super().set_password(raw_password)
         self.password_changed_at = timezone.now()
+        self._password_to_remember = raw_password is not None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        if getattr(self, "_password_to_remember", False) and self.has_usable_password():
+            self._password_to_remember = False
+            PasswordHistory.objects.create(user=self, password=self.password)
+
+    def get_session_auth_hash(self) -> str:
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "mhcare.accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            algorithm="sha256",
+        ).hexdigest()
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
@@ -172,3 +191,19 @@ class ApiToken(models.Model):
     @property
     def is_live(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's earlier passwords: a new one may not repeat the last
+    ``PASSWORD_HISTORY_COUNT`` (``validators.PasswordHistoryValidator``)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d}"

@@ -28,3 +28,37 @@ class CharacterClassValidator:
             "Your password must contain at least three of: lower-case letters, upper-case letters, "
             "digits and symbols."
         )
+
+
+PASSWORD_REUSED_ERROR = "password_reused"  # noqa: S105 - an error code
+
+
+class PasswordHistoryValidator:
+    """Not one of the user's last ``PASSWORD_HISTORY_COUNT`` passwords (the current included)."""
+
+    def validate(self, password: str, user: object = None) -> None:
+        from django.conf import settings
+        from django.contrib.auth.hashers import check_password
+
+        if user is None or getattr(user, "pk", None) is None:
+            return
+        count = settings.PASSWORD_HISTORY_COUNT
+        earlier = list(
+            user.password_history.order_by("-created_at", "-id").values_list(  # type: ignore[attr-defined]
+                "password", flat=True
+            )[:count]
+        )
+        current = getattr(user, "password", "")
+        if any(check_password(password, stored) for stored in [current, *earlier] if stored):
+            raise ValidationError(
+                _("This password was used recently: choose one not among your last %(count)s.")
+                % {"count": count},
+                code=PASSWORD_REUSED_ERROR,
+            )
+
+    def get_help_text(self) -> str:
+        from django.conf import settings
+
+        return _("It may not be one of your last %(count)s passwords.") % {
+            "count": settings.PASSWORD_HISTORY_COUNT
+        }

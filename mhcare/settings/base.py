@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "mhcare.accounts.middleware.SessionTimeoutMiddleware",
     "mhcare.accounts.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "mhcare.accounts.middleware.PasswordExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "mhcare.core.errors.AppErrorPagesMiddleware",
@@ -131,6 +132,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "mhcare.accounts.validators.CharacterClassValidator"},
+    {"NAME": "mhcare.accounts.validators.PasswordHistoryValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
@@ -337,3 +339,8 @@ CONTENT_SECURITY_POLICY = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+# Passwords of county, city and province roles and of administrators expire (等保三级); none may
+# repeat one of the user's last PASSWORD_HISTORY_COUNT.
+PASSWORD_MAX_AGE_DAYS = int(env("PASSWORD_MAX_AGE_DAYS", "90") or 90)
+PASSWORD_HISTORY_COUNT = int(env("PASSWORD_HISTORY_COUNT", "5") or 5)
+PASSWORD_EXPIRY_ROLES = ["county_center", "official", "supervisor", "platform_admin", "auditor"]
