@@ -67,6 +67,15 @@ class Action(StrEnum):
     IMPORT_ROSTER = "import_roster"  # classes, students, guardians and staff of a school
     IMPORT_SCHOOLS = "import_schools"  # the org tree's schools, and staff of any school
     SEE_STUDENT_VIEWERS = "see_student_viewers"
+    # --- counseling: guidance, supervision, county centers (issue 10) ---
+    VIEW_GUIDANCE = "view_guidance"  # the 处境不利 watch list and that guidance happened
+    WRITE_GUIDANCE = "write_guidance"  # flags, responsible teacher, guidance records
+    VIEW_SUPERVISION_STATIONS = "view_supervision_stations"
+    MANAGE_SUPERVISION_STATIONS = "manage_supervision_stations"
+    WRITE_SUPERVISION = "write_supervision"  # lead and record supervision sessions
+    VIEW_CENTER_CHECKLISTS = "view_center_checklists"
+    FILL_CENTER_CHECKLIST = "fill_center_checklist"
+    JUDGE_CENTER_STANDARD = "judge_center_standard"
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,27 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.IMPORT_ROSTER: Rule(frozenset({PSYCH, LEADER}), superuser=True),
     Action.IMPORT_SCHOOLS: Rule(frozenset({Role.PLATFORM_ADMIN}), superuser=True),
     Action.SEE_STUDENT_VIEWERS: _roles(PSYCH, LEADER),
+    # --- counseling: guidance, supervision, county centers (issue 10) ---
+    # The watch list: the school's psychology teacher and leader, the county center, and a
+    # homeroom teacher for the own class. Guidance text is further limited to RecordKind.NOTE
+    # readers and the record's author (counseling/guidance/selectors.py).
+    Action.VIEW_GUIDANCE: _roles(PSYCH, LEADER, CENTER, HOMEROOM),
+    Action.WRITE_GUIDANCE: _roles(PSYCH, CENTER),
+    Action.VIEW_SUPERVISION_STATIONS: Rule(
+        frozenset({Role.SUPERVISOR, CENTER, Role.OFFICIAL}),
+        frozenset({"county", "city", "province"}),
+    ),
+    Action.MANAGE_SUPERVISION_STATIONS: Rule(
+        frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city"})
+    ),
+    Action.WRITE_SUPERVISION: Rule(frozenset({Role.SUPERVISOR}), frozenset({"county", "city"})),
+    Action.VIEW_CENTER_CHECKLISTS: Rule(
+        frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
+    ),
+    # The county center fills its own checklist; a city or province official judges it (the
+    # center does not certify itself; a county bureau official is its own line manager).
+    Action.FILL_CENTER_CHECKLIST: Rule(frozenset({CENTER}), frozenset({"county"})),
+    Action.JUDGE_CENTER_STANDARD: Rule(frozenset({Role.OFFICIAL}), frozenset({"city", "province"})),
 }
 
 READ_ACTIONS: dict[str, Action] = {
