@@ -68,7 +68,9 @@ def test_the_county_center_changes_flags_in_its_county(world, flagged):
     assert (old, new) == (["left_behind"], [])
 
 
-def test_assign_a_responsible_teacher_tells_the_teacher(world, flagged, django_capture_on_commit_callbacks):
+def test_assign_a_responsible_teacher_tells_the_teacher(
+    world, flagged, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         responsibility = services.guidance_assign(
             actor=world.users["psych_a"], student=flagged["a"], teacher=world.users["homeroom_a"]
@@ -121,9 +123,12 @@ def test_records_by_psych_teacher_and_by_the_responsible_teacher(world, flagged)
     )
     assert record.author == world.users["homeroom_a"]
     assert GuidanceRecord.objects.count() == 2
-    assert AuditEvent.objects.filter(
-        action=Action.CREATE, object_type="counseling.guidancerecord"
-    ).count() == 2
+    assert (
+        AuditEvent.objects.filter(
+            action=Action.CREATE, object_type="counseling.guidancerecord"
+        ).count()
+        == 2
+    )
 
 
 def test_record_validation(world, flagged):
