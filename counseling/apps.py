@@ -7,6 +7,7 @@ class CounselingConfig(AppConfig):
     verbose_name = _("Counseling")
 
     def ready(self) -> None:
+        from counseling.centers import admin as center_admin  # noqa: F401 - registers the admin
         from counseling.centers import providers as center_providers
         from counseling.guidance import demo as guidance_demo
         from counseling.guidance import providers as guidance_providers

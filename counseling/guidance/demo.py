@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from counseling.centers import services as center_services
+from counseling.centers.defaults import ensure_default_items
 from counseling.guidance import services as guidance_services
 from counseling.models import (
     CenterChecklistEntry,
@@ -185,6 +186,7 @@ def _supervision(today: datetime.date, stdout: Any) -> None:
 
 
 def _checklists(today: datetime.date, stdout: Any) -> None:
+    ensure_default_items()
     items = list(ChecklistItem.objects.filter(is_active=True).order_by("order", "code"))
     for code, slug, share in (("330106", "xihu", 1.0), ("330802", "kecheng", 0.5)):
         county = OrgUnit.objects.filter(code=code, kind=OrgKind.COUNTY).first()
