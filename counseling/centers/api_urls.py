@@ -11,7 +11,7 @@ urlpatterns: list = [
     path("checklists/", ChecklistListApi.as_view(), name="api-center-checklists"),
     path("checklists/<int:pk>/", ChecklistDetailApi.as_view(), name="api-center-checklist"),
     path(
-        "checklists/<int:pk>/items/<int:item>/",
+        "checklists/<int:pk>/items/<slug:code>/",
         ChecklistEntryApi.as_view(),
         name="api-center-entry",
     ),

@@ -36,7 +36,9 @@ class ChecklistListApi(APIView):
 
 @policy.requires(policy.Action.VIEW_CENTER_CHECKLISTS)
 class ChecklistDetailApi(APIView):
-    @extend_schema(responses=ItemSerializer(many=True))
+    @extend_schema(
+        operation_id="counseling_centers_checklist_items", responses=ItemSerializer(many=True)
+    )
     def get(self, request: Request, pk: int) -> Response:
         county = selectors.county_get(actor=request.user, pk=pk)
         return Response(ItemSerializer(selectors.county_items(county=county), many=True).data)
@@ -45,11 +47,11 @@ class ChecklistDetailApi(APIView):
 @policy.requires(policy.Action.FILL_CENTER_CHECKLIST)
 class ChecklistEntryApi(APIView):
     @extend_schema(request=EntrySerializer, responses=EntrySerializer)
-    def put(self, request: Request, pk: int, item: int) -> Response:
+    def post(self, request: Request, pk: int, code: str) -> Response:
         county = selectors.county_get(actor=request.user, pk=pk)
         if not policy.allowed(request.user, policy.Action.FILL_CENTER_CHECKLIST, county):
             raise Http404
-        checklist_item = ChecklistItem.objects.filter(pk=item, is_active=True).first()
+        checklist_item = ChecklistItem.objects.filter(code=code, is_active=True).first()
         if checklist_item is None:
             raise Http404
         incoming = EntrySerializer(data=request.data)

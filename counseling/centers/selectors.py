@@ -125,11 +125,11 @@ def required_count() -> int:
     return ChecklistItem.objects.filter(is_active=True, is_required=True).count()
 
 
-def entry_get(*, actor: Any, county_pk: Any, item_pk: Any) -> CenterChecklistEntry:
+def entry_get(*, actor: Any, county_pk: Any, code: str) -> CenterChecklistEntry:
     county = county_get(actor=actor, pk=county_pk)
     try:
         return CenterChecklistEntry.objects.select_related("item").get(
-            county=county, item_id=int(item_pk)
+            county=county, item__code=code
         )
     except (CenterChecklistEntry.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc

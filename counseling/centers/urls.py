@@ -6,7 +6,7 @@ from counseling.centers import views
 urlpatterns = [
     path("", views.center_list, name="center_list"),
     path("<int:pk>/", views.center_checklist, name="center_checklist"),
-    path("<int:pk>/items/<int:item>/", views.center_entry_save, name="center_entry_save"),
-    path("<int:pk>/items/<int:item>/file/", views.center_evidence, name="center_evidence"),
+    path("<int:pk>/items/<slug:code>/", views.center_entry_save, name="center_entry_save"),
+    path("<int:pk>/items/<slug:code>/file/", views.center_evidence, name="center_evidence"),
     path("<int:pk>/judge/", views.center_judge, name="center_judge"),
 ]

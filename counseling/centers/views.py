@@ -98,14 +98,14 @@ def center_checklist(request: HttpRequest, pk: int) -> HttpResponse:
 @policy.requires(policy.Action.FILL_CENTER_CHECKLIST)
 @require_POST
 @transaction.atomic
-def center_entry_save(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+def center_entry_save(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     county = selectors.county_get(actor=request.user, pk=pk)
     policy.require(request.user, policy.Action.FILL_CENTER_CHECKLIST, county)
     try:
-        checklist_item = ChecklistItem.objects.get(pk=item, is_active=True)
+        checklist_item = ChecklistItem.objects.get(code=code, is_active=True)
     except ChecklistItem.DoesNotExist as exc:
         raise Http404 from exc
-    form = EntryForm(request.POST, request.FILES, auto_id=f"id_item{item}_%s")
+    form = EntryForm(request.POST, request.FILES, auto_id=f"id_item{checklist_item.pk}_%s")
     if form.is_valid():
         try:
             with transaction.atomic():
@@ -143,8 +143,8 @@ def center_judge(request: HttpRequest, pk: int) -> HttpResponse:
 @policy.requires(policy.Action.VIEW_CENTER_CHECKLISTS)
 @require_GET
 @transaction.atomic
-def center_evidence(request: HttpRequest, pk: int, item: int) -> Any:
-    entry = selectors.entry_get(actor=request.user, county_pk=pk, item_pk=item)
+def center_evidence(request: HttpRequest, pk: int, code: str) -> Any:
+    entry = selectors.entry_get(actor=request.user, county_pk=pk, code=code)
     if not entry.evidence_file:
         raise Http404
     audit_record(actor=request.user, action=Action.DOWNLOAD, obj=entry)

@@ -82,7 +82,7 @@ class WatchListApi(AuditedListMixin, generics.ListAPIView[Student]):
 @policy.requires(policy.Action.WRITE_GUIDANCE)
 class StudentFlagsApi(APIView):
     @extend_schema(request=FlagsSerializer, responses=FlagsResultSerializer)
-    def put(self, request: Request, pk: int) -> Response:
+    def post(self, request: Request, pk: int) -> Response:
         student = selectors.guidance_student_get(actor=request.user, pk=pk)
         policy.require(request.user, policy.Action.WRITE_GUIDANCE, student)
         incoming = FlagsSerializer(data=request.data)
@@ -100,7 +100,7 @@ class StudentFlagsApi(APIView):
 @policy.requires(policy.Action.WRITE_GUIDANCE)
 class StudentResponsibleApi(APIView):
     @extend_schema(request=ResponsibleSerializer, responses=ResponsibleSerializer)
-    def put(self, request: Request, pk: int) -> Response:
+    def post(self, request: Request, pk: int) -> Response:
         student = selectors.guidance_student_get(actor=request.user, pk=pk)
         policy.require(request.user, policy.Action.WRITE_GUIDANCE, student)
         incoming = ResponsibleSerializer(data=request.data)

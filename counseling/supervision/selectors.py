@@ -95,3 +95,39 @@ def station_queryset(*, actor: Any) -> QuerySet[SupervisionStation]:
 
 def profile_of(user: Any) -> SupervisorProfile | None:
     return SupervisorProfile.objects.filter(user_id=user.pk).first()
+
+
+@dataclass(frozen=True)
+class SupervisorRow:
+    user: Any
+    unit: Any
+    profile: SupervisorProfile | None
+
+
+def supervisor_list(*, actor: Any) -> list[SupervisorRow]:
+    """Supervisors who work in the actor's units or above them (a city supervisor serves the
+    city's counties), with their qualifications: for the stations page. Two queries."""
+    from mhcare.accounts.models import Role, RoleAssignment
+
+    paths = policy.paths(actor, policy.Action.VIEW_SUPERVISION_STATIONS)
+    if not paths:
+        return []
+    ancestors = {
+        "/" + "/".join(path.strip("/").split("/")[:depth]) + "/"
+        for path in paths
+        for depth in range(1, path.strip("/").count("/") + 1)
+    }
+    condition = Q(org_unit__path__in=ancestors)
+    for path in paths:
+        condition |= Q(org_unit__path__startswith=path)
+    assignments = list(
+        RoleAssignment.objects.active()
+        .filter(condition, role=Role.SUPERVISOR, user__is_active=True)
+        .select_related("user", "org_unit", "user__supervisor_profile")
+        .order_by("org_unit__path", "user__display_name", "user_id")
+    )
+    rows = []
+    for a in assignments:
+        profile = getattr(a.user, "supervisor_profile", None)
+        rows.append(SupervisorRow(user=a.user, unit=a.org_unit, profile=profile))
+    return rows

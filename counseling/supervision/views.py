@@ -97,7 +97,11 @@ def stations(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "counseling/supervision/stations.html",
-        {"stations": list(selectors.station_queryset(actor=actor)), "form": form},
+        {
+            "stations": list(selectors.station_queryset(actor=actor)),
+            "supervisors": selectors.supervisor_list(actor=actor),
+            "form": form,
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -63,7 +63,7 @@ def test_list_queries_bounded(client, world, items, official_city, django_assert
 
 def test_center_fills_through_the_page_and_others_cannot(client, world, items):
     item = items[0]
-    url = reverse("counseling:center_entry_save", args=[world.county_a.pk, item.pk])
+    url = reverse("counseling:center_entry_save", args=[world.county_a.pk, item.code])
     client.force_login(world.users["center_a"])
     bad = client.post(url, {"is_met": "on", "evidence": ""})
     assert bad.status_code == 400
@@ -105,15 +105,15 @@ def test_apis(world, items, official_city):
     assert [row["id"] for row in listed.data] == [world.county_a.pk]
     assert api.get(f"{API}/{world.county_b.pk}/").status_code == 404
     item = items[0]
-    put = api.put(
-        f"{API}/{world.county_a.pk}/items/{item.pk}/",
+    put = api.post(
+        f"{API}/{world.county_a.pk}/items/{item.code}/",
         {"is_met": True, "evidence": "台账"},
         format="json",
     )
     assert put.status_code == 200
     assert (
-        api.put(
-            f"{API}/{world.county_a.pk}/items/{item.pk}/",
+        api.post(
+            f"{API}/{world.county_a.pk}/items/{item.code}/",
             {"is_met": True, "evidence": ""},
             format="json",
         ).status_code
@@ -123,8 +123,8 @@ def test_apis(world, items, official_city):
     assert [row["is_met"] for row in detail if row["code"] == item.code] == [True]
     api.force_authenticate(world.users["center_b"])
     assert (
-        api.put(
-            f"{API}/{world.county_a.pk}/items/{item.pk}/",
+        api.post(
+            f"{API}/{world.county_a.pk}/items/{item.code}/",
             {"is_met": False, "evidence": ""},
             format="json",
         ).status_code

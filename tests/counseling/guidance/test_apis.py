@@ -56,23 +56,23 @@ def test_watch_list_api_query_bound(api, world, flagged, record_a, django_assert
 def test_flags_api(api, world, flagged):
     url = f"{BASE}/students/{flagged['a'].pk}/flags/"
     api.force_authenticate(world.users["psych_a"])
-    response = api.put(url, {"flags": ["peer"], "reason": "同伴冲突"}, format="json")
+    response = api.post(url, {"flags": ["peer"], "reason": "同伴冲突"}, format="json")
     assert response.status_code == 200
     assert response.data == {"old": ["economic"], "new": ["peer"]}
-    assert api.put(url, {"flags": ["peer"], "reason": ""}, format="json").status_code == 400
+    assert api.post(url, {"flags": ["peer"], "reason": ""}, format="json").status_code == 400
     api.force_authenticate(world.users["psych_b"])
-    assert api.put(url, {"flags": [], "reason": "x"}, format="json").status_code == 404
+    assert api.post(url, {"flags": [], "reason": "x"}, format="json").status_code == 404
     api.force_authenticate(world.users["homeroom_a"])
-    assert api.put(url, {"flags": [], "reason": "x"}, format="json").status_code == 403
+    assert api.post(url, {"flags": [], "reason": "x"}, format="json").status_code == 403
     assert FlagChange.objects.count() == 1
 
 
 def test_responsible_api(api, world, flagged):
     url = f"{BASE}/students/{flagged['a'].pk}/responsible/"
     api.force_authenticate(world.users["psych_a"])
-    ok = api.put(url, {"teacher": world.users["homeroom_a"].pk}, format="json")
+    ok = api.post(url, {"teacher": world.users["homeroom_a"].pk}, format="json")
     assert ok.status_code == 200
-    refused = api.put(url, {"teacher": world.users["psych_b"].pk}, format="json")
+    refused = api.post(url, {"teacher": world.users["psych_b"].pk}, format="json")
     assert refused.status_code == 400
 
 

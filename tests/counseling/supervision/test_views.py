@@ -206,3 +206,27 @@ def test_two_role_supervisor_and_psych_teacher(client, world, supervisors, sessi
 def test_supervisor_nav(world, supervisors):
     labels = [item.url for item in registry.nav_for(supervisors["county_a"])]
     assert HOME in labels
+
+
+def test_stations_page_lists_supervisors_with_qualifications(
+    client, world, supervisors, station_a, django_assert_max_num_queries
+):
+    from counseling.supervision import services
+    from mhcare.accounts.models import Role
+    from tests import factories
+
+    services.supervisor_profile_save(
+        actor=supervisors["city"], qualifications="国家二级心理咨询师", trained_on=None
+    )
+    for n in range(5):  # more stations and supervisors cost no more queries
+        services.station_create(
+            actor=world.users["center_a"], county=world.county_a, name=f"点{n}", kind="point"
+        )
+        factories.user_with_role(Role.SUPERVISOR, world.county_a, username=f"sup_extra{n}")
+    client.force_login(world.users["center_a"])
+    with django_assert_max_num_queries(15):
+        body = client.get(STATIONS).content.decode()
+    assert f'data-supervisor="{supervisors["county_a"].pk}"' in body
+    assert f'data-supervisor="{supervisors["city"].pk}"' in body  # serves the whole city
+    assert f'data-supervisor="{supervisors["county_b"].pk}"' not in body
+    assert "国家二级心理咨询师" in body
