@@ -36,10 +36,14 @@ def home_panels(actor: Any) -> Iterable[TodoPanel]:
                 {
                     "label": county.name,
                     "url": reverse("counseling:center_checklist", args=[county.pk]),
-                    "meta": (_("standardized") if county.standard else _("not standardized"))
+                    "meta": (
+                        _("standardized")
+                        if getattr(county, "standard", None)
+                        else _("not standardized")
+                    )
                     + " · "
                     + _("%(met)d / %(required)d required items met")
-                    % {"met": county.met_count or 0, "required": required},
+                    % {"met": getattr(county, "met_count", None) or 0, "required": required},
                 }
             )
     else:

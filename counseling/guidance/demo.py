@@ -88,7 +88,7 @@ def _guidance(county: OrgUnit, slug: str, today: datetime.date, stdout: Any) -> 
             .order_by("id")
             .first()
         )
-    if own is not None:
+    if own is not None and homeroom is not None:
         assigned.append((own, homeroom))
     for index, (student, teacher) in enumerate(assigned):
         guidance_services.guidance_assign(actor=psych, student=student, teacher=teacher)

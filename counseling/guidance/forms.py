@@ -67,7 +67,9 @@ class FlagsForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    teacher = forms.ModelChoiceField(label=_("Responsible teacher"), queryset=None)
+    teacher: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Responsible teacher"), queryset=None
+    )
 
     def __init__(self, *args: Any, student: Student, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

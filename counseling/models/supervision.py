@@ -8,6 +8,8 @@ records"); nobody else, whatever their role, reads it (``counseling/supervision/
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -90,7 +92,9 @@ class SupervisionSession(models.Model):
     held_on = models.DateField(_("date"))
     format = models.CharField(_("format"), max_length=20, choices=SupervisionFormat.choices)
     duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"))
-    supervisees = models.ManyToManyField(USER, related_name="+", verbose_name=_("supervisees"))
+    supervisees: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        USER, related_name="+", verbose_name=_("supervisees")
+    )
     topic = EncryptedTextField(_("topic"))
     cases_discussed = EncryptedTextField(_("cases discussed (de-identified)"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

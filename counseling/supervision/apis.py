@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -32,7 +33,12 @@ from mhcare.core.pagination import KeysetPagination
 from mhcare.orgs.models import OrgKind, OrgUnit
 
 
-class NewestFirst(KeysetPagination):
+class NewestFirst(CursorPagination):
+    """Cursor pages newest first (id breaks ties)."""
+
+    page_size = KeysetPagination.page_size
+    max_page_size = KeysetPagination.max_page_size
+    page_size_query_param = KeysetPagination.page_size_query_param
     ordering = ("-held_on", "-id")
 
 
