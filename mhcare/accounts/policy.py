@@ -69,6 +69,15 @@ class Action(StrEnum):
     SEE_STUDENT_VIEWERS = "see_student_viewers"
     # --- hardening (issue 13) ---
     READ_AUDIT_LOG = "read_audit_log"  # the auditor's pages: the audit log and its export
+    # --- counseling: guidance, supervision, county centers (issue 10) ---
+    VIEW_GUIDANCE = "view_guidance"  # the 处境不利 watch list and that guidance happened
+    WRITE_GUIDANCE = "write_guidance"  # flags, responsible teacher, guidance records
+    VIEW_SUPERVISION_STATIONS = "view_supervision_stations"
+    MANAGE_SUPERVISION_STATIONS = "manage_supervision_stations"
+    WRITE_SUPERVISION = "write_supervision"  # lead and record supervision sessions
+    VIEW_CENTER_CHECKLISTS = "view_center_checklists"
+    FILL_CENTER_CHECKLIST = "fill_center_checklist"
+    JUDGE_CENTER_STANDARD = "judge_center_standard"
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,27 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.SEE_STUDENT_VIEWERS: _roles(PSYCH, LEADER),
     # --- hardening (issue 13) ---
     Action.READ_AUDIT_LOG: Rule(frozenset({Role.AUDITOR}), superuser=True),
+    # --- counseling: guidance, supervision, county centers (issue 10) ---
+    # The watch list: the school's psychology teacher and leader, the county center, and a
+    # homeroom teacher for the own class. Guidance text is further limited to RecordKind.NOTE
+    # readers and the record's author (counseling/guidance/selectors.py).
+    Action.VIEW_GUIDANCE: _roles(PSYCH, LEADER, CENTER, HOMEROOM),
+    Action.WRITE_GUIDANCE: _roles(PSYCH, CENTER),
+    Action.VIEW_SUPERVISION_STATIONS: Rule(
+        frozenset({Role.SUPERVISOR, CENTER, Role.OFFICIAL}),
+        frozenset({"county", "city", "province"}),
+    ),
+    Action.MANAGE_SUPERVISION_STATIONS: Rule(
+        frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city"})
+    ),
+    Action.WRITE_SUPERVISION: Rule(frozenset({Role.SUPERVISOR}), frozenset({"county", "city"})),
+    Action.VIEW_CENTER_CHECKLISTS: Rule(
+        frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
+    ),
+    # The county center fills its own checklist; a city or province official judges it (the
+    # center does not certify itself; a county bureau official is its own line manager).
+    Action.FILL_CENTER_CHECKLIST: Rule(frozenset({CENTER}), frozenset({"county"})),
+    Action.JUDGE_CENTER_STANDARD: Rule(frozenset({Role.OFFICIAL}), frozenset({"city", "province"})),
 }
 
 READ_ACTIONS: dict[str, Action] = {

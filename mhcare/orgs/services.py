@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -586,3 +586,36 @@ def _assign_staff(
     result.created["assignments"] = len(new)
     result.updated["assignments"] = len(reactivated)
     result.updated["classes"] = result.updated.get("classes", 0) + len(homerooms)
+
+
+ERROR_UNKNOWN_FLAG = _("Unknown disadvantage flag: %(value)s.")
+
+
+@transaction.atomic
+def student_set_disadvantages(
+    *, actor: Any, student: Student, flags: list[str]
+) -> tuple[list[str], list[str]]:
+    """Replace a student's 处境不利 flags (notice §3); returns (old, new), both sorted. Allowed to
+    whoever writes guidance for the student (policy ``WRITE_GUIDANCE``); audited old → new (codes
+    only: the reason, free text, is kept encrypted by the caller). No change, no write."""
+    from mhcare.accounts import policy
+    from mhcare.orgs.models import Disadvantage
+
+    policy.require(actor, policy.Action.WRITE_GUIDANCE, student)
+    unknown = sorted(set(flags) - set(Disadvantage.values))
+    if unknown:
+        raise ValidationError({"flags": ERROR_UNKNOWN_FLAG % {"value": ", ".join(unknown)}})
+    locked = Student.objects.select_for_update().get(pk=student.pk)
+    old, new = sorted(locked.disadvantages), sorted(set(flags))
+    if old != new:
+        locked.disadvantages = new
+        locked.save(update_fields=["disadvantages", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            obj=locked,
+            student=locked,
+            detail={"field": "disadvantages", "old": old, "new": new},
+        )
+    student.disadvantages = new
+    return old, new

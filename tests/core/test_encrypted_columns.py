@@ -67,6 +67,9 @@ SAFE = {
     ("compliance.ReportRequest", "kind"): "enum code",
     ("compliance.ReportRequest", "status"): "enum code",
     ("compliance.ReportRequest", "error"): "why an aggregate report failed to render (no rows)",
+    ("counseling.GuidanceRecord", "kind"): "enum code",
+    ("counseling.FlagChange", "old_flags"): "enum codes (Student.disadvantages)",
+    ("counseling.FlagChange", "new_flags"): "enum codes (Student.disadvantages)",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
