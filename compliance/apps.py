@@ -7,7 +7,8 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance")
 
     def ready(self) -> None:
-        from compliance import panels
+        from compliance import computations, panels  # noqa: F401 - registers the computations
         from mhcare.core import registry
 
         registry.register_todo(panels.indicator_panels)
+        registry.register_nav(panels.nav_items)

@@ -11,8 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from compliance import selectors
-from compliance.models import ReportKind, ReportRequest, ReportStatus
+from compliance import indicators, selectors
+from compliance.models import IndicatorSnapshot, ReportKind, ReportRequest, ReportStatus
+from compliance.periods import Period
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.orgs.models import OrgUnit, SchoolYear
@@ -110,3 +111,64 @@ def report_download(*, actor: Any, pk: Any) -> ReportRequest:
         detail={"kind": report.kind, "org_unit": report.org_unit.code, "bytes": len(report.pdf)},
     )
     return report
+
+
+# --- indicator snapshots (issue 12) --------------------------------------------------------------
+
+SNAPSHOT_BATCH = 5000
+
+
+def _rollup(rows: list[tuple[int, int, int]], units: dict[int, int | None]) -> dict[int, list[int]]:
+    """Sum (numerator, denominator) of each row into its unit and every ancestor in ``units``
+    (id -> parent id)."""
+    totals: dict[int, list[int]] = {unit_id: [0, 0] for unit_id in units}
+    for unit_id, num, den in rows:
+        node: int | None = unit_id
+        while node is not None and node in totals:
+            total = totals[node]
+            total[0] += num
+            total[1] += den
+            node = units[node]
+    return totals
+
+
+def snapshot_refresh(*, period: Period, root: OrgUnit | None = None) -> int:
+    """Recompute every indicator that has a source for every active unit of the province (or of
+    ``root``'s subtree, root included) for ``period``, and upsert the snapshots in bulk. Each
+    indicator is one grouped statement for the whole tree; sums roll up along the tree. Running
+    it twice leaves the same rows (only ``computed_at`` moves). Returns the rows written.
+
+    A subtree refresh leaves the units above ``root`` alone (their sums need the whole tree)."""
+    units_qs = OrgUnit.objects.filter(is_active=True)
+    if root is not None:
+        units_qs = units_qs.filter(path__startswith=root.path)
+    units = dict(units_qs.order_by().values_list("id", "parent_id"))
+    within = root.path if root is not None else None
+    now = timezone.now()
+    objs: list[IndicatorSnapshot] = []
+    for indicator in indicators.all_indicators():
+        computation = indicator.computation
+        if computation is None:
+            continue
+        totals = _rollup(list(computation(period, within)), units)
+        objs.extend(
+            IndicatorSnapshot(
+                unit_id=unit_id,
+                period=period.code,
+                indicator=indicator.code,
+                numerator=num,
+                denominator=den,
+                computed_at=now,
+            )
+            for unit_id, (num, den) in totals.items()
+        )
+    with transaction.atomic():
+        IndicatorSnapshot.objects.bulk_create(
+            objs,
+            batch_size=SNAPSHOT_BATCH,
+            update_conflicts=True,
+            unique_fields=["unit", "period", "indicator"],
+            update_fields=["numerator", "denominator", "computed_at"],
+        )
+    logger.info("snapshots %s: %d rows", period.code, len(objs))
+    return len(objs)

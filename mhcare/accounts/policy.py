@@ -67,6 +67,8 @@ class Action(StrEnum):
     IMPORT_ROSTER = "import_roster"  # classes, students, guardians and staff of a school
     IMPORT_SCHOOLS = "import_schools"  # the org tree's schools, and staff of any school
     SEE_STUDENT_VIEWERS = "see_student_viewers"
+    # --- compliance indicators (issue 12) ---
+    VIEW_INDICATORS = "view_indicators"  # indicator dashboards and API of a county or wider
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,10 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.IMPORT_ROSTER: Rule(frozenset({PSYCH, LEADER}), superuser=True),
     Action.IMPORT_SCHOOLS: Rule(frozenset({Role.PLATFORM_ADMIN}), superuser=True),
     Action.SEE_STUDENT_VIEWERS: _roles(PSYCH, LEADER),
+    # --- compliance indicators (issue 12): aggregates of a county or wider, never a student ---
+    Action.VIEW_INDICATORS: Rule(
+        frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
+    ),
 }
 
 READ_ACTIONS: dict[str, Action] = {
