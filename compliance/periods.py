@@ -125,9 +125,9 @@ def period_choices(today: datetime.date | None = None) -> list[tuple[str, str]]:
     the current school year up to now."""
     today = today or timezone.localdate()
     choices: list[tuple[str, str]] = []
-    for year in SchoolYear.objects.order_by("-start")[:5]:
+    for year in SchoolYear.objects.order_by("-start").prefetch_related("semesters")[:5]:
         choices.append((f"{year.start.year}", str(year.name)))
-        for semester in year.semesters.order_by("term"):
+        for semester in sorted(year.semesters.all(), key=lambda s: s.term):
             choices.append(
                 (
                     f"{year.start.year}-S{semester.term}",

@@ -87,8 +87,8 @@ def screening_coverage(
 ) -> Coverage:
     """Indicator ``screening_coverage`` (DESIGN.md): students enrolled in the screened grades
     (setting, default 5–12) of the school year's classes with ≥ 1 result dated in that school
-    year ÷ those students, grouped by school (or by county), in one GROUP BY query over the actor's aggregate scope. Units without students in
-    those grades are listed with 0 of 0."""
+    year ÷ those students, grouped by school (or by county), in one GROUP BY query over the
+    actor's aggregate scope. Units without students in those grades are listed with 0 of 0."""
     group_field = {"school": "school_id", "county": "county_id"}[by]
     first, last = screened_grades()
     screened = scope.scoped(actor, ScreeningResult, kind=RecordKind.AGGREGATE).filter(
