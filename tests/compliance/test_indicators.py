@@ -509,3 +509,12 @@ def test_dashboard_in_chinese(client, computed):
     client.force_login(computed.users["official_a"])
     body = client.get(unit_page(computed.county_a, period="2026"), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "筛查覆盖率" in body.content.decode()
+
+
+def test_the_nightly_task_refreshes_the_current_periods(world):
+    from compliance.periods import current_periods
+    from compliance.tasks import snapshot_refresh_task
+
+    today = datetime.date(2026, 12, 6)
+    assert [p.code for p in current_periods(today)] == ["2026-12", "2026-11", "2026-S1", "2026"]
+    assert snapshot_refresh_task.run() == len(current_periods()) * 4 * 7
