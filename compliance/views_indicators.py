@@ -6,7 +6,7 @@ snapshots ("as of"). Another unit than the actor's subtree is 404, as if it did 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -14,6 +14,7 @@ from compliance import indicators, selectors
 from compliance.periods import default_period, parse_period, period_choices
 from mhcare.accounts import policy
 from mhcare.core.charts import bar_chart_svg
+from mhcare.orgs.models import OrgUnit
 
 CHART_MAX_UNITS = 60  # a county may have hundreds of schools: the chart shows the lowest ones
 
@@ -21,17 +22,21 @@ CHART_MAX_UNITS = 60  # a county may have hundreds of schools: the chart shows t
 @policy.requires(policy.Action.VIEW_INDICATORS)
 @require_GET
 def indicator_home(request: HttpRequest) -> HttpResponse:
-    """The actor's own unit; with several, the list of them."""
+    """The actor's own unit (the dashboard of their county, city or province); with several, the
+    list of them."""
     units = selectors.indicator_top_units(actor=request.user)
     if len(units) == 1:
-        return redirect("compliance:unit", code=units[0].code)
+        return _unit_page(request, units[0])
     return render(request, "compliance/indicator_home.html", {"units": units})
 
 
 @policy.requires(policy.Action.VIEW_INDICATORS)
 @require_GET
 def indicator_unit(request: HttpRequest, code: str) -> HttpResponse:
-    unit = selectors.indicator_unit_get(actor=request.user, code=code)
+    return _unit_page(request, selectors.indicator_unit_get(actor=request.user, code=code))
+
+
+def _unit_page(request: HttpRequest, unit: OrgUnit) -> HttpResponse:
     try:
         period = (
             parse_period(request.GET["period"]) if request.GET.get("period") else default_period()

@@ -67,6 +67,8 @@ SAFE = {
     ("compliance.ReportRequest", "kind"): "enum code",
     ("compliance.ReportRequest", "status"): "enum code",
     ("compliance.ReportRequest", "error"): "why an aggregate report failed to render (no rows)",
+    ("compliance.IndicatorSnapshot", "period"): "period code of an aggregate (YYYY-MM, YYYY-S1)",
+    ("compliance.IndicatorSnapshot", "indicator"): "indicator code of an aggregate",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
