@@ -31,6 +31,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -86,7 +87,7 @@ def generate(schools: int, per_school: int) -> None:
     response = _enc(CaseReport, "response", {})
     state = _enc(FollowUp, "state_observed", "平稳")
     f_empty = _enc(FollowUp, "actions", "")
-    p = {
+    p: dict[str, Any] = {
         "pre": PREFIX,
         "prov": province.pk,
         "cities": CITIES,
@@ -198,7 +199,7 @@ def hand_sql(period_code: str) -> dict[str, dict[int, tuple[int, int]]]:
         raise SystemExit(f"{period_code}: no school year")
     lo, hi = period.bounds()
     day = period.reference_date()
-    p = {
+    p: dict[str, Any] = {
         "start": period.start,
         "end": period.end,
         "year": period.school_year.pk,

@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from compliance import selectors
+from compliance.indicators import screened_grades
 from compliance.models import ReportRequest
 from mhcare.core.charts import bar_chart_svg
 
@@ -25,6 +26,7 @@ def report_context(report: ReportRequest) -> dict[str, object]:
         "coverage": coverage,
         "chart": chart,
         "as_of": timezone.localtime(),
+        "grades": screened_grades(),
     }
 
 

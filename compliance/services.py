@@ -142,7 +142,7 @@ def snapshot_refresh(*, period: Period, root: OrgUnit | None = None) -> int:
     units_qs = OrgUnit.objects.filter(is_active=True)
     if root is not None:
         units_qs = units_qs.filter(path__startswith=root.path)
-    units = dict(units_qs.order_by().values_list("id", "parent_id"))
+    units: dict[int, int | None] = dict(units_qs.order_by().values_list("id", "parent_id"))
     within = root.path if root is not None else None
     now = timezone.now()
     objs: list[IndicatorSnapshot] = []
