@@ -131,6 +131,29 @@ def test_the_pdf_has_the_county_name_and_no_student_name(screened, tmp_path):
     assert "50%" in text
     for student in w.students.values():
         assert student.name not in text
+    # the twelve indicators from the snapshots (none computed yet here: no data, never a value)
+    assert "Screening coverage" in text
+    assert "No data yet" in text
+
+
+@pytest.mark.zh
+def test_the_pdf_lists_the_indicators_from_the_snapshots(screened, tmp_path):
+    w = screened
+    refresh_snapshots()
+    report = services.report_request(actor=w.users["official_a"], org_unit=w.county_a)
+    services.report_render(report_id=report.pk)
+    report.refresh_from_db()
+    path = tmp_path / "report.pdf"
+    path.write_bytes(bytes(report.pdf))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    line = next(ln for ln in text.splitlines() if "筛查覆盖率" in ln and "§7" in ln)
+    assert "40.0%" in line  # 2 of 5, as on the dashboard
+    assert "未达标" in line
+    assert "指标数据截至" in text
+    for code in ("心理健康课时", "转介 30 天内反馈", "教师心理健康培训"):
+        assert code in text
 
 
 def test_rendering_twice_changes_nothing(screened):
