@@ -8,8 +8,8 @@ from django.utils import timezone, translation
 
 from compliance import selectors
 from compliance.indicators import screened_grades
-from compliance.periods import parse_period
 from compliance.models import ReportRequest
+from compliance.periods import parse_period
 from mhcare.core.charts import bar_chart_svg
 
 
