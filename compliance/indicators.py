@@ -25,6 +25,8 @@ from django.utils.translation import gettext_lazy as _
 from compliance.periods import Period
 
 Rows = Iterable[tuple[int, int, int]]
+# The units indicators are reported for (a county center or a research unit sums into its county).
+UNIT_KINDS = ("school", "county", "city", "province")
 Computation = Callable[[Period, str | None], Rows]
 
 # Statuses (the traffic light).

@@ -170,13 +170,19 @@ class IndicatorRow:
 
 def indicator_units(*, actor: Any) -> QuerySet[OrgUnit]:
     """The units whose indicators the actor may see: their county / city / province and below."""
-    return policy.units(actor, policy.Action.VIEW_INDICATORS).filter(is_active=True)
+    return policy.units(actor, policy.Action.VIEW_INDICATORS).filter(
+        is_active=True, kind__in=indicators.UNIT_KINDS
+    )
 
 
 def indicator_top_units(*, actor: Any) -> list[OrgUnit]:
     """The actor's own units (the roots of what they see), highest first."""
     paths = policy.paths(actor, policy.Action.VIEW_INDICATORS)
-    units = list(OrgUnit.objects.filter(path__in=paths).order_by("depth", "path"))
+    units = list(
+        OrgUnit.objects.filter(path__in=paths, kind__in=indicators.UNIT_KINDS).order_by(
+            "depth", "path"
+        )
+    )
     return [
         u for u in units if not any(u.path != o.path and u.path.startswith(o.path) for o in units)
     ]

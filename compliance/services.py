@@ -118,22 +118,26 @@ def report_download(*, actor: Any, pk: Any) -> ReportRequest:
 SNAPSHOT_BATCH = 5000
 
 
-def _rollup(rows: list[tuple[int, int, int]], units: dict[int, int | None]) -> dict[int, list[int]]:
-    """Sum (numerator, denominator) of each row into its unit and every ancestor in ``units``
-    (id -> parent id)."""
-    totals: dict[int, list[int]] = {unit_id: [0, 0] for unit_id in units}
+def _rollup(
+    rows: list[tuple[int, int, int]], parents: dict[int, int | None], reported: set[int]
+) -> dict[int, list[int]]:
+    """Sum (numerator, denominator) of each row into its unit and every ancestor (``parents``:
+    id -> parent id), keeping the units in ``reported``."""
+    totals: dict[int, list[int]] = {unit_id: [0, 0] for unit_id in reported}
     for unit_id, num, den in rows:
         node: int | None = unit_id
-        while node is not None and node in totals:
-            total = totals[node]
-            total[0] += num
-            total[1] += den
-            node = units[node]
+        while node is not None:
+            total = totals.get(node)
+            if total is not None:
+                total[0] += num
+                total[1] += den
+            node = parents.get(node)
     return totals
 
 
 def snapshot_refresh(*, period: Period, root: OrgUnit | None = None) -> int:
-    """Recompute every indicator that has a source for every active unit of the province (or of
+    """Recompute every indicator that has a source for every active school, county, city and
+    province unit (``indicators.UNIT_KINDS``) of the province (or of
     ``root``'s subtree, root included) for ``period``, and upsert the snapshots in bulk. Each
     indicator is one grouped statement for the whole tree; sums roll up along the tree. Running
     it twice leaves the same rows (only ``computed_at`` moves). Returns the rows written.
@@ -142,7 +146,12 @@ def snapshot_refresh(*, period: Period, root: OrgUnit | None = None) -> int:
     units_qs = OrgUnit.objects.filter(is_active=True)
     if root is not None:
         units_qs = units_qs.filter(path__startswith=root.path)
-    units: dict[int, int | None] = dict(units_qs.order_by().values_list("id", "parent_id"))
+    parents: dict[int, int | None] = {}
+    reported: set[int] = set()
+    for unit_id, parent_id, kind in units_qs.order_by().values_list("id", "parent_id", "kind"):
+        parents[unit_id] = parent_id
+        if kind in indicators.UNIT_KINDS:
+            reported.add(unit_id)
     within = root.path if root is not None else None
     now = timezone.now()
     objs: list[IndicatorSnapshot] = []
@@ -150,7 +159,7 @@ def snapshot_refresh(*, period: Period, root: OrgUnit | None = None) -> int:
         computation = indicator.computation
         if computation is None:
             continue
-        totals = _rollup(list(computation(period, within)), units)
+        totals = _rollup(list(computation(period, within)), parents, reported)
         objs.extend(
             IndicatorSnapshot(
                 unit_id=unit_id,

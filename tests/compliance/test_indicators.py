@@ -518,3 +518,15 @@ def test_the_nightly_task_refreshes_the_current_periods(world):
     today = datetime.date(2026, 12, 6)
     assert [p.code for p in current_periods(today)] == ["2026-12", "2026-11", "2026-S1", "2026"]
     assert snapshot_refresh_task.run() == len(current_periods()) * 4 * 7
+
+
+def test_a_county_center_unit_is_not_an_indicator_unit(client, world):
+    center = factories.CountyFactory(
+        parent=world.county_a, code="330106C", name="西湖区心理辅导中心", kind="county_center"
+    )
+    refresh("2026")
+    assert not IndicatorSnapshot.objects.filter(unit=center).exists()
+    client.force_login(world.users["official_a"])
+    assert client.get(unit_page(center)).status_code == 404
+    body = client.get(unit_page(world.county_a, period="2026")).content.decode()
+    assert "西湖区心理辅导中心" not in body
