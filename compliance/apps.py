@@ -7,7 +7,9 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance")
 
     def ready(self) -> None:
-        from compliance import panels
+        from compliance import computations, demo, panels  # noqa: F401 - registers computations
         from mhcare.core import registry
 
+        registry.register_demo_seeder(demo.seed_compliance_demo, order=90)
         registry.register_todo(panels.indicator_panels)
+        registry.register_nav(panels.nav_items)

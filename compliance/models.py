@@ -66,3 +66,37 @@ class ReportRequest(models.Model):
     @property
     def filename(self) -> str:
         return f"mhcare-{self.kind}-{self.org_unit.code}-{self.pk}.pdf"
+
+
+class IndicatorSnapshot(models.Model):
+    """One indicator of one unit for one period, as computed at ``computed_at`` (the pages say
+    "as of"). Written only by ``services.snapshot_refresh`` (bulk upsert on the unique key).
+    Indicators without a source have no row: they read "no data yet"."""
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(_("period"), max_length=7)  # YYYY-MM, YYYY-S1, YYYY-S2, YYYY
+    indicator = models.CharField(_("indicator"), max_length=40)
+    numerator = models.PositiveIntegerField()
+    denominator = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Scope:
+        school_field = "unit"
+        class_field = None
+        kind = RecordKind.AGGREGATE
+
+    class Meta:
+        verbose_name = _("indicator snapshot")
+        verbose_name_plural = _("indicator snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "period", "indicator"], name="compliance_snapshot_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(numerator__lte=models.F("denominator")),
+                name="compliance_snapshot_num_le_den",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.period} {self.indicator}"

@@ -1,8 +1,7 @@
-"""The official's home panel "Indicators", registered from ``ComplianceConfig.ready()``.
-
-Screening coverage is computed live (one GROUP BY per unit): fine for a county and at demo scale
-for a city or the province. Pre-aggregated snapshots refreshed by Celery come with the compliance
-issue."""
+"""The official's home panel "Indicators", registered from ``ComplianceConfig.ready()``: every
+indicator of each of their own units against its target, from the snapshots of the default
+period (the current school year), with a chart of the sub-units' screening coverage and a link to
+the dashboard to drill down."""
 
 from __future__ import annotations
 
@@ -13,65 +12,60 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from compliance import selectors
-from mhcare.accounts import scope
-from mhcare.accounts.models import Role
-from mhcare.accounts.scope import RecordKind
-from mhcare.core.registry import TodoPanel
-from mhcare.orgs.models import OrgKind, SchoolYear
+from compliance.periods import default_period
+from mhcare.accounts import policy
+from mhcare.core.registry import NavItem, TodoPanel
 
 
-def _meta(rate: float | None, screened: int, enrolled: int) -> str:
-    shown = "–" if rate is None else f"{rate}%"
-    return f"{shown} ({screened}/{enrolled})"
+def _meta(row: selectors.IndicatorRow) -> str:
+    if row.value is None:
+        return row.status_label
+    return f"{row.value}% ({row.numerator}/{row.denominator}) · {row.status_label}"
 
 
 def indicator_panels(actor: Any) -> Iterable[TodoPanel]:
-    if not scope.has_role(actor, Role.OFFICIAL):
+    if not policy.anywhere(actor, policy.Action.VIEW_INDICATORS):
         return []
-    school_year = SchoolYear.current()
-    url = reverse("compliance:report_list")
-    if school_year is None:
-        return [
-            TodoPanel(
-                key="indicators",
-                title=_("Indicators"),
-                url=url,
-                empty_text=_("There is no current school year yet."),
-                order=5,
-            )
-        ]
+    try:
+        period = default_period()
+    except ValueError:
+        return []
     panels = []
-    for unit in scope.top_units(actor, RecordKind.AGGREGATE):
-        by = "school" if unit.kind == OrgKind.COUNTY else "county"
-        coverage = selectors.screening_coverage(
-            actor=actor, unit=unit, school_year=school_year, by=by
-        )
-        rows: list[dict[str, Any]] = [
-            {
-                "label": row.unit.name,
-                "rate": row.rate,
-                "meta": _meta(row.rate, row.screened, row.enrolled),
-            }
-            for row in coverage.rows
-            if row.enrolled
-        ]
+    for unit in selectors.indicator_top_units(actor=actor):
+        rows = selectors.unit_indicators(actor=actor, unit=unit, period=period)
+        table = selectors.sub_unit_indicators(actor=actor, unit=unit, period=period)
+        as_of = max((r.as_of for r in rows if r.as_of), default=None)
         panels.append(
             TodoPanel(
                 key=f"indicators-{unit.code}",
-                title=_("Indicators · %(unit)s") % {"unit": unit.name},
+                title=_("Indicators · %(unit)s · %(period)s")
+                % {"unit": unit.name, "period": period.label},
                 rows=[
+                    {"label": str(r.indicator.name), "meta": _meta(r), "colour": r.colour}
+                    for r in rows
+                ]
+                + [
                     {
-                        "label": _("Screening coverage, grades 4–12, %(year)s")
-                        % {"year": school_year.name},
-                        "meta": _meta(coverage.rate, coverage.screened, coverage.enrolled),
-                        "is_total": True,
-                    },
-                    *rows,
+                        "label": r.unit.name,
+                        "rate": r.value,
+                        "is_sub_unit": True,
+                    }
+                    for r in table.column("screening_coverage")
                 ],
-                url=url,
-                empty_text=_("No students in grades 4–12 yet."),
+                url=reverse("compliance:unit", args=[unit.code]) + f"?period={period.code}",
+                empty_text=(
+                    _("As of %(when)s.") % {"when": as_of.strftime("%Y-%m-%d %H:%M")}
+                    if as_of
+                    else _("Not computed yet: the figures are refreshed every night.")
+                ),
                 template="compliance/_indicator_panel.html",
                 order=5,
             )
         )
     return panels
+
+
+def nav_items(actor: Any) -> list[NavItem]:
+    if not policy.anywhere(actor, policy.Action.VIEW_INDICATORS):
+        return []
+    return [NavItem(_("Indicators"), reverse("compliance:indicators"), 20)]

@@ -7,7 +7,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from compliance import selectors
+from compliance.indicators import screened_grades
 from compliance.models import ReportRequest
+from compliance.periods import parse_period
 from mhcare.core.charts import bar_chart_svg
 
 
@@ -19,12 +21,20 @@ def report_context(report: ReportRequest) -> dict[str, object]:
         [(row.unit.name, row.rate) for row in coverage.rows],
         target=100.0,
     )
+    # Every indicator of the unit for the report's school year, from the snapshots ("as of").
+    period = parse_period(f"{report.school_year.start.year}")
+    indicator_rows = selectors.unit_indicators(
+        actor=report.requested_by, unit=report.org_unit, period=period
+    )
     return {
         "report": report,
+        "indicator_rows": indicator_rows,
+        "indicators_as_of": max((r.as_of for r in indicator_rows if r.as_of), default=None),
         "unit": report.org_unit,
         "coverage": coverage,
         "chart": chart,
         "as_of": timezone.localtime(),
+        "grades": screened_grades(),
     }
 
 

@@ -3,19 +3,22 @@ and the report requests the actor may see."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 
-from compliance.models import ReportRequest
+from compliance import indicators
+from compliance.indicators import Indicator, screened_grades
+from compliance.models import IndicatorSnapshot, ReportRequest
+from compliance.periods import Period
 from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.orgs.models import EnrolmentStatus, OrgKind, OrgUnit, SchoolYear, Student
 from screening.models import ScreeningResult
-
-SCREENED_GRADES = (4, 12)  # notice §7: annual screening of grades 4–12
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,12 @@ def report_get(*, actor: Any, pk: Any, with_pdf: bool = False) -> ReportRequest:
 def screening_coverage(
     *, actor: Any, unit: OrgUnit, school_year: SchoolYear, by: str = "school"
 ) -> Coverage:
-    """Indicator ``screening_coverage`` (DESIGN.md): students enrolled in grades 4–12 of the school
-    year's classes with ≥ 1 result dated in that school year ÷ those students, grouped by school (or
-    by county), in one GROUP BY query over the actor's aggregate scope. Units without students in
-    those grades are listed with 0 of 0."""
+    """Indicator ``screening_coverage`` (DESIGN.md): students enrolled in the screened grades
+    (setting, default 5–12) of the school year's classes with ≥ 1 result dated in that school
+    year ÷ those students, grouped by school (or by county), in one GROUP BY query over the
+    actor's aggregate scope. Units without students in those grades are listed with 0 of 0."""
     group_field = {"school": "school_id", "county": "county_id"}[by]
+    first, last = screened_grades()
     screened = scope.scoped(actor, ScreeningResult, kind=RecordKind.AGGREGATE).filter(
         student_id=OuterRef("pk"),
         administered_on__gte=school_year.start,
@@ -98,8 +102,8 @@ def screening_coverage(
             status=EnrolmentStatus.ENROLLED,
             school__path__startswith=unit.path,
             klass__school_year=school_year,
-            klass__grade__gte=SCREENED_GRADES[0],
-            klass__grade__lte=SCREENED_GRADES[1],
+            klass__grade__gte=first,
+            klass__grade__lte=last,
         )
         .annotate(is_screened=Exists(screened))
         .order_by()
@@ -118,3 +122,135 @@ def screening_coverage(
         for u in units.order_by("path")
     ]
     return Coverage(unit=unit, school_year=school_year, rows=rows)
+
+
+# --- indicator snapshots (issue 12) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    """One indicator of one unit for one period, as the pages and the API show it."""
+
+    indicator: Indicator
+    unit: OrgUnit
+    numerator: int | None
+    denominator: int | None
+    as_of: datetime.datetime | None
+
+    @property
+    def code(self) -> str:
+        return self.indicator.code
+
+    @property
+    def value(self) -> float | None:
+        return indicators.rate(self.numerator, self.denominator)
+
+    @property
+    def target(self) -> float | None:
+        return self.indicator.target
+
+    @property
+    def status(self) -> str:
+        return indicators.status(self.indicator, self.numerator, self.denominator)
+
+    @property
+    def status_label(self) -> str:
+        return str(indicators.STATUS_LABELS[self.status])
+
+    @property
+    def colour(self) -> str:
+        return indicators.STATUS_COLOURS[self.status]
+
+    @property
+    def reason(self) -> str:
+        if self.status not in (indicators.BELOW, indicators.NEAR):
+            return ""
+        return indicators.reason(self.indicator, self.numerator or 0, self.denominator or 0)
+
+
+def indicator_units(*, actor: Any) -> QuerySet[OrgUnit]:
+    """The units whose indicators the actor may see: their county / city / province and below."""
+    return policy.units(actor, policy.Action.VIEW_INDICATORS).filter(
+        is_active=True, kind__in=indicators.UNIT_KINDS
+    )
+
+
+def indicator_top_units(*, actor: Any) -> list[OrgUnit]:
+    """The actor's own units (the roots of what they see), highest first."""
+    paths = policy.paths(actor, policy.Action.VIEW_INDICATORS)
+    units = list(
+        OrgUnit.objects.filter(path__in=paths, kind__in=indicators.UNIT_KINDS).order_by(
+            "depth", "path"
+        )
+    )
+    return [
+        u for u in units if not any(u.path != o.path and u.path.startswith(o.path) for o in units)
+    ]
+
+
+def indicator_unit_get(*, actor: Any, code: str) -> OrgUnit:
+    """The unit of ``code`` if the actor may see its indicators; 404 otherwise (as if missing)."""
+    unit = indicator_units(actor=actor).filter(code=code).first()
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def _rows_for(units: list[OrgUnit], period: Period) -> dict[int, list[IndicatorRow]]:
+    snaps: dict[tuple[int, str], IndicatorSnapshot] = {
+        (s.unit_id, s.indicator): s
+        for s in IndicatorSnapshot.objects.filter(
+            unit__in=[u.pk for u in units], period=period.code
+        )
+    }
+    out: dict[int, list[IndicatorRow]] = {}
+    for unit in units:
+        rows = []
+        for indicator in indicators.all_indicators():
+            snap = snaps.get((unit.pk, indicator.code)) if indicator.has_source else None
+            rows.append(
+                IndicatorRow(
+                    indicator=indicator,
+                    unit=unit,
+                    numerator=snap.numerator if snap else None,
+                    denominator=snap.denominator if snap else None,
+                    as_of=snap.computed_at if snap else None,
+                )
+            )
+        out[unit.pk] = rows
+    return out
+
+
+def unit_indicators(*, actor: Any, unit: OrgUnit, period: Period) -> list[IndicatorRow]:
+    """Every indicator of ``unit`` (which the caller got through ``indicator_unit_get``) for
+    ``period``, read from the snapshots. An indicator with no source, or not computed yet for this
+    period, has no value (status no_data)."""
+    return _rows_for([unit], period)[unit.pk]
+
+
+@dataclass(frozen=True)
+class SubUnitTable:
+    units: list[OrgUnit]
+    rows: dict[int, list[IndicatorRow]]
+
+    def column(self, code: str) -> list[IndicatorRow]:
+        return [next(r for r in self.rows[u.pk] if r.code == code) for u in self.units]
+
+    def non_compliant(self) -> list[tuple[OrgUnit, list[IndicatorRow]]]:
+        found = []
+        for unit in self.units:
+            bad = [r for r in self.rows[unit.pk] if r.status in (indicators.BELOW, indicators.NEAR)]
+            if bad:
+                found.append((unit, bad))
+        return found
+
+
+def sub_unit_indicators(*, actor: Any, unit: OrgUnit, period: Period) -> SubUnitTable:
+    """The units one level below ``unit`` with their indicators (two queries)."""
+    children = list(
+        indicator_units(actor=actor)
+        .filter(parent=unit)
+        .order_by("path")
+        .only("id", "code", "name", "name_en", "kind", "path", "parent_id", "depth")
+    )
+    return SubUnitTable(units=children, rows=_rows_for(children, period))

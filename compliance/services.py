@@ -3,16 +3,18 @@ recording its download."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from compliance import selectors
-from compliance.models import ReportKind, ReportRequest, ReportStatus
+from compliance import indicators, selectors
+from compliance.models import IndicatorSnapshot, ReportKind, ReportRequest, ReportStatus
+from compliance.periods import Period
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.orgs.models import OrgUnit, SchoolYear
@@ -110,3 +112,88 @@ def report_download(*, actor: Any, pk: Any) -> ReportRequest:
         detail={"kind": report.kind, "org_unit": report.org_unit.code, "bytes": len(report.pdf)},
     )
     return report
+
+
+# --- indicator snapshots (issue 12) --------------------------------------------------------------
+
+
+def _rollup(
+    rows: list[tuple[int, int, int]], parents: dict[int, int | None], reported: set[int]
+) -> dict[int, list[int]]:
+    """Sum (numerator, denominator) of each row into its unit and every ancestor (``parents``:
+    id -> parent id), keeping the units in ``reported``."""
+    totals: dict[int, list[int]] = {unit_id: [0, 0] for unit_id in reported}
+    for unit_id, num, den in rows:
+        node: int | None = unit_id
+        while node is not None:
+            total = totals.get(node)
+            if total is not None:
+                total[0] += num
+                total[1] += den
+            node = parents.get(node)
+    return totals
+
+
+def snapshot_refresh(*, period: Period, root: OrgUnit | None = None) -> int:
+    """Recompute every indicator that has a source for every active school, county, city and
+    province unit (``indicators.UNIT_KINDS``) of the province (or of
+    ``root``'s subtree, root included) for ``period``, and upsert the snapshots in bulk. Each
+    indicator is one grouped statement for the whole tree; sums roll up along the tree. Running
+    it twice leaves the same rows (only ``computed_at`` moves). Returns the rows written.
+
+    A subtree refresh leaves the units above ``root`` alone (their sums need the whole tree)."""
+    units_qs = OrgUnit.objects.filter(is_active=True)
+    if root is not None:
+        units_qs = units_qs.filter(path__startswith=root.path)
+    parents: dict[int, int | None] = {}
+    reported: set[int] = set()
+    for unit_id, parent_id, kind in units_qs.order_by().values_list("id", "parent_id", "kind"):
+        parents[unit_id] = parent_id
+        if kind in indicators.UNIT_KINDS:
+            reported.add(unit_id)
+    within = root.path if root is not None else None
+    now = timezone.now()
+    unit_ids: list[int] = []
+    codes: list[str] = []
+    nums: list[int] = []
+    dens: list[int] = []
+    for indicator in indicators.all_indicators():
+        computation = indicator.computation
+        if computation is None:
+            continue
+        totals = _rollup(list(computation(period, within)), parents, reported)
+        for unit_id, (num, den) in totals.items():
+            unit_ids.append(unit_id)
+            codes.append(indicator.code)
+            nums.append(num)
+            dens.append(den)
+    _upsert(period.code, now, unit_ids, codes, nums, dens)
+    logger.info("snapshots %s: %d rows", period.code, len(unit_ids))
+    return len(unit_ids)
+
+
+@transaction.atomic
+def _upsert(
+    period: str,
+    now: datetime.datetime,
+    unit_ids: list[int],
+    codes: list[str],
+    nums: list[int],
+    dens: list[int],
+) -> None:
+    """One ``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE`` for all the rows (the
+    unique key is (unit, period, indicator)). Measured at 40 408 rows on the bench province:
+    6–7 s against 12–17 s for ``bulk_create(update_conflicts=True)`` in batches of 5 000."""
+    if not unit_ids:
+        return
+    table = IndicatorSnapshot._meta.db_table
+    sql = f"""
+        INSERT INTO {table} (unit_id, period, indicator, numerator, denominator, computed_at)
+        SELECT u, %s, i, n, d, %s
+        FROM unnest(%s::bigint[], %s::text[], %s::integer[], %s::integer[]) AS t(u, i, n, d)
+        ON CONFLICT (unit_id, period, indicator) DO UPDATE
+        SET numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator,
+            computed_at = EXCLUDED.computed_at
+    """  # noqa: S608 - the table name is the model's; every value is a parameter
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [period, now, unit_ids, codes, nums, dens])

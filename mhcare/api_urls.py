@@ -28,4 +28,5 @@ urlpatterns = [
     path("screening/", include("screening.api_urls")),
     path("crisis/", include("crisis.api_urls")),
     path("counseling/", include("counseling.api_urls")),
+    path("compliance/", include("compliance.api_urls")),
 ]

@@ -78,6 +78,8 @@ class Action(StrEnum):
     VIEW_CENTER_CHECKLISTS = "view_center_checklists"
     FILL_CENTER_CHECKLIST = "fill_center_checklist"
     JUDGE_CENTER_STANDARD = "judge_center_standard"
+    # --- compliance indicators (issue 12) ---
+    VIEW_INDICATORS = "view_indicators"  # indicator dashboards and API of a county or wider
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,10 @@ ACTION_RULES: dict[Action, Rule] = {
     # center does not certify itself; a county bureau official is its own line manager).
     Action.FILL_CENTER_CHECKLIST: Rule(frozenset({CENTER}), frozenset({"county"})),
     Action.JUDGE_CENTER_STANDARD: Rule(frozenset({Role.OFFICIAL}), frozenset({"city", "province"})),
+    # --- compliance indicators (issue 12): aggregates of a county or wider, never a student ---
+    Action.VIEW_INDICATORS: Rule(
+        frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
+    ),
 }
 
 READ_ACTIONS: dict[str, Action] = {

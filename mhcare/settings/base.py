@@ -344,3 +344,44 @@ CONTENT_SECURITY_POLICY = {
 PASSWORD_MAX_AGE_DAYS = int(env("PASSWORD_MAX_AGE_DAYS", "90") or 90)
 PASSWORD_HISTORY_COUNT = int(env("PASSWORD_HISTORY_COUNT", "5") or 5)
 PASSWORD_EXPIRY_ROLES = ["county_center", "official", "supervisor", "platform_admin", "auditor"]
+# --- compliance indicators (issue 12) ------------------------------------------------------------
+# Screened grades of ``screening_coverage``: the notice's 小学高年级、初中、高中 read as grades 5–12
+# (高年级 = grades 5–6 of the six-year primary). Inclusive (first, last).
+COMPLIANCE_SCREENED_GRADES: tuple[int, int] = (5, 12)
+# Target of each indicator in percent; None = no numeric target (the indicator is reported only).
+COMPLIANCE_TARGETS: dict[str, float | None] = {
+    "screening_coverage": 100.0,
+    "lesson_hours": 100.0,
+    "fulltime_teacher_required": 100.0,
+    "fulltime_teacher_all": 100.0,
+    "researcher_coverage": 100.0,
+    "center_standardized": 70.0,
+    "highrisk_reported": 100.0,
+    "followup_on_time": 100.0,
+    "family_contact": 100.0,
+    "referral_feedback": None,
+    "leading_groups": 100.0,
+    "teacher_training": None,
+}
+# Traffic light: at or above the target is green; less than this many points below it is amber.
+COMPLIANCE_AMBER_POINTS = float(env("COMPLIANCE_AMBER_POINTS", "10") or 10)
+# ``highrisk_reported``: a 一级/二级 case counts as reported in time when sent within these hours.
+COMPLIANCE_HIGHRISK_REPORT_HOURS = int(env("COMPLIANCE_HIGHRISK_REPORT_HOURS", "24") or 24)
+# ``referral_feedback``: feedback from the institution within these days (for when it lands).
+COMPLIANCE_REFERRAL_FEEDBACK_DAYS = int(env("COMPLIANCE_REFERRAL_FEEDBACK_DAYS", "30") or 30)
+# ``lesson_hours``: MH class hours a class needs in each month of the period.
+COMPLIANCE_LESSON_HOURS_PER_MONTH = int(env("COMPLIANCE_LESSON_HOURS_PER_MONTH", "2") or 2)
+# ``fulltime_teacher_required``: a school with this many students or more must have one.
+COMPLIANCE_REQUIRED_SCHOOL_STUDENTS = int(
+    env("COMPLIANCE_REQUIRED_SCHOOL_STUDENTS", "1000") or 1000
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Indicator snapshots of the current month, semester and school year (and last month),
+        # for every unit of the province; before the morning reminder scan.
+        "compliance-snapshots-nightly": {
+            "task": "compliance.snapshot_refresh",
+            "schedule": crontab(hour=2, minute=30),
+        },
+    }
+)

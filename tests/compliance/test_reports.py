@@ -131,6 +131,29 @@ def test_the_pdf_has_the_county_name_and_no_student_name(screened, tmp_path):
     assert "50%" in text
     for student in w.students.values():
         assert student.name not in text
+    # the twelve indicators from the snapshots (none computed yet here: no data, never a value)
+    assert "Screening coverage" in text
+    assert "No data yet" in text
+
+
+@pytest.mark.zh
+def test_the_pdf_lists_the_indicators_from_the_snapshots(screened, tmp_path):
+    w = screened
+    refresh_snapshots()
+    report = services.report_request(actor=w.users["official_a"], org_unit=w.county_a)
+    services.report_render(report_id=report.pk)
+    report.refresh_from_db()
+    path = tmp_path / "report.pdf"
+    path.write_bytes(bytes(report.pdf))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    line = next(ln for ln in text.splitlines() if "筛查覆盖率" in ln and "§7" in ln)
+    assert "40.0%" in line  # 2 of 5, as on the dashboard
+    assert "未达标" in line
+    assert "指标数据截至" in text
+    for code in ("心理健康课时", "转介 30 天内反馈", "教师心理健康培训"):
+        assert code in text
 
 
 def test_rendering_twice_changes_nothing(screened):
@@ -241,7 +264,14 @@ def test_the_city_and_province_officials_see_the_county_report(client, world, do
     assert response.status_code == 200
 
 
+def refresh_snapshots():
+    from compliance.periods import default_period
+
+    services.snapshot_refresh(period=default_period())
+
+
 def test_official_home_shows_indicators(client, screened):
+    refresh_snapshots()
     client.force_login(screened.users["official_a"])
     body = client.get(reverse("core:home")).content.decode()
     assert f'data-panel="indicators-{screened.county_a.code}"' in body
@@ -251,11 +281,11 @@ def test_official_home_shows_indicators(client, screened):
 
 
 def test_province_official_home_shows_coverage_per_county(client, screened):
+    refresh_snapshots()
     client.force_login(screened.users["official_province"])
     body = client.get(reverse("core:home")).content.decode()
-    assert "西湖区" in body
-    assert "上城区" in body
-    assert "100.0% (1/1)" in body
+    assert "50.0% (3/6)" in body  # the province: 2 of 5 in 西湖区, 1 of 1 in 上城区
+    assert "杭州市" in body  # the chart of the units below (the city)
 
 
 def test_bar_chart_escapes_labels_and_marks_low_bars():

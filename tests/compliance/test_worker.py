@@ -25,3 +25,24 @@ def test_a_real_worker_renders_the_requested_report(world, start_celery_worker):
         time.sleep(0.25)
     assert report.status == ReportStatus.DONE, report.error
     assert bytes(report.pdf).startswith(b"%PDF")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_refreshes_the_indicator_snapshots(world, start_celery_worker):
+    from compliance.models import IndicatorSnapshot
+    from compliance.tasks import snapshot_refresh_task
+
+    start_celery_worker()
+    # when the nightly job is sent to the broker (here for one school year)
+    snapshot_refresh_task.delay("2026")
+    # then a worker computes every implemented indicator for every unit
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if IndicatorSnapshot.objects.filter(period="2026").count() == 4 * 7:
+            break
+        time.sleep(0.25)
+    row = IndicatorSnapshot.objects.get(
+        unit=world.province, period="2026", indicator="screening_coverage"
+    )
+    assert (row.numerator, row.denominator) == (0, 4)

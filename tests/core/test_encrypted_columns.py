@@ -70,6 +70,8 @@ SAFE = {
     ("counseling.GuidanceRecord", "kind"): "enum code",
     ("counseling.FlagChange", "old_flags"): "enum codes (Student.disadvantages)",
     ("counseling.FlagChange", "new_flags"): "enum codes (Student.disadvantages)",
+    ("compliance.IndicatorSnapshot", "period"): "period code of an aggregate (YYYY-MM, YYYY-S1)",
+    ("compliance.IndicatorSnapshot", "indicator"): "indicator code of an aggregate",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
