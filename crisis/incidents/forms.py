@@ -72,7 +72,10 @@ class IncidentReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=10000,
         error_messages={"required": SUMMARY_REQUIRED},
-        help_text=_("Facts of the incident. Counseling details belong in the student's case."),
+        help_text=_(
+            "Facts of the incident. Counseling details belong in the student's case. The bureau "
+            "reads it only once the school clears a version without names."
+        ),
     )
 
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
@@ -191,3 +194,15 @@ class IncidentFilterForm(forms.Form):
             open_step=self.cleaned_data.get("open_step") or "",
             school=school.pk if school is not None else None,
         )
+
+
+class IncidentBureauForm(forms.Form):
+    bureau_summary = forms.CharField(
+        label=_("What happened, as the bureau may read it"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=10000,
+        help_text=_(
+            "No names, no student numbers, nothing that identifies a child: the bureau reads this "
+            "text and the timeline written up to now. Write 'a grade 8 student', not a name."
+        ),
+    )

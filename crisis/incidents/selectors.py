@@ -7,10 +7,12 @@ Who sees what:
   role gets 403 before any lookup, an incident outside the subtree is 404 like a missing one;
 - students involved are shown by name only to roles that see students (``RecordKind.STUDENT``);
   officials see how many students, by grade — never a name;
-- the summary ("what happened") is shown to every role that sees the incident, officials
-  included. It is the incident's description, the bureau's first need when it is informed — not a
-  counseling note. Counseling details live in cases and session records, which this module never
-  reads nor links to.
+- the summary ("what happened") and the timeline's free text are shown as written to the roles
+  that see the school's students; the bureau (a role that sees the incident but not the
+  students) reads the text the school cleared of names (``incident_clear_for_bureau``) and the
+  timeline's free text written before that clearance — until then, the checklist times only.
+  Counseling details live in cases and session records, which this module never reads nor links
+  to.
 """
 
 from __future__ import annotations
@@ -22,14 +24,24 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
 
-from crisis.incidents.services import STEP_FIELDS, action_text, is_checklist_action, may_manage
+from crisis.incidents.services import (
+    NOT_NEEDED_PREFIX,
+    STEP_FIELDS,
+    STEPS_BY_FIELD,
+    action_text,
+    is_checklist_action,
+    may_manage,
+)
 from crisis.models import Incident, IncidentAction
 from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.orgs.models import OrgUnit, Student
 
 OPEN_ANY = "any"
+WITHHELD = _("(not shown to the bureau until the school clears the text of names)")
+WITHHELD_NOT_NEEDED = _("Checklist: %(step)s not needed")
 
 
 @dataclass(frozen=True)
@@ -179,8 +191,37 @@ def incident_students(*, actor: Any, incident: Incident) -> IncidentStudents:
     return IncidentStudents(count=count, by_grade=by_grade, named=named, shows_names=True)
 
 
+def reads_names(actor: Any, incident: Incident) -> bool:
+    """Whether the actor sees the school's students, and so the narrative as written."""
+    return policy.allowed(actor, policy.Action.VIEW_STUDENTS, incident)
+
+
+def incident_summary(*, actor: Any, incident: Incident) -> str | None:
+    """ "What happened" as this actor may read it; None for the bureau until the school cleared a
+    text of names."""
+    if reads_names(actor, incident):
+        return incident.summary
+    return incident.bureau_summary if incident.cleared_for_bureau_at else None
+
+
+def _bureau_text(incident: Incident, action: IncidentAction) -> str:
+    cleared = incident.cleared_for_bureau_at
+    if cleared is not None and action.created_at <= cleared:
+        return action_text(action.description)
+    if action.description.startswith(NOT_NEEDED_PREFIX):
+        field_name = action.description[len(NOT_NEEDED_PREFIX) :].partition("\n")[0]
+        step = STEPS_BY_FIELD.get(field_name)
+        if step is not None:  # the step, without the reason written for it
+            return str(WITHHELD_NOT_NEEDED) % {"step": str(step.label)}
+    if is_checklist_action(action.description):
+        return action_text(action.description)
+    return str(WITHHELD)
+
+
 def incident_timeline(*, actor: Any, incident: Incident) -> list[TimelineRow]:
-    """The incident's actions sorted by time (then by entry)."""
+    """The incident's actions sorted by time (then by entry); for the bureau, free text only as
+    the school cleared it (``reads_names``)."""
+    names = reads_names(actor, incident)
     actions = (
         scope.scoped(actor, IncidentAction)
         .filter(incident_id=incident.pk)
@@ -190,7 +231,7 @@ def incident_timeline(*, actor: Any, incident: Incident) -> list[TimelineRow]:
     return [
         TimelineRow(
             at=a.at,
-            text=action_text(a.description),
+            text=action_text(a.description) if names else _bureau_text(incident, a),
             actor=a.actor,
             is_checklist=is_checklist_action(a.description),
         )

@@ -45,6 +45,9 @@ FUTURE_TIME = gettext_lazy("The time cannot be in the future.")
 BEFORE_OCCURRED = gettext_lazy("The time cannot be before the incident occurred.")
 SUMMARY_REQUIRED = gettext_lazy("Describe what happened.")
 DESCRIPTION_REQUIRED = gettext_lazy("Describe the action.")
+BUREAU_TEXT_REQUIRED = gettext_lazy(
+    "Write what happened as the bureau may read it, without any name."
+)
 UNKNOWN_STEP = gettext_lazy("Unknown checklist step.")
 STEP_ALREADY_DONE = gettext_lazy("This step has already been recorded.")
 STEP_REQUIRED = gettext_lazy("This step is required for every incident.")
@@ -431,3 +434,26 @@ def incident_action_add(
         detail={"incident": locked.pk, "at": at.isoformat()},
     )
     return action
+
+
+@transaction.atomic
+def incident_clear_for_bureau(*, actor: Any, incident: Incident, bureau_summary: str) -> Incident:
+    """The school (a manager of the incident) gives the bureau its reading of the incident: the
+    narrative without names. From now on officials read this text and the timeline's free text
+    written up to now; clearing again later extends it to what was added since."""
+    locked = _locked(actor, incident)
+    text = (bureau_summary or "").strip()
+    if not text:
+        raise ValidationError({"bureau_summary": BUREAU_TEXT_REQUIRED})
+    locked.bureau_summary = text
+    locked.cleared_for_bureau_at = timezone.now()
+    locked.cleared_by = actor
+    locked.full_clean()
+    locked.save(update_fields=["bureau_summary", "cleared_for_bureau_at", "cleared_by"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=locked,
+        detail={"cleared_for_bureau": locked.cleared_for_bureau_at.isoformat()},
+    )
+    return locked

@@ -14,4 +14,5 @@ urlpatterns = [
         name="incident_step_not_needed",
     ),
     path("<int:pk>/actions/", views.incident_action_add, name="incident_action_add"),
+    path("<int:pk>/bureau/", views.incident_clear_for_bureau, name="incident_clear_for_bureau"),
 ]

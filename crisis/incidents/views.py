@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crisis.incidents import selectors, services
 from crisis.incidents.forms import (
     IncidentActionForm,
+    IncidentBureauForm,
     IncidentFilterForm,
     IncidentReportForm,
     IncidentStepForm,
@@ -104,6 +105,7 @@ def _detail(
     step_form: tuple[str, IncidentStepForm] | None = None,
     skip_form: tuple[str, IncidentStepNotNeededForm] | None = None,
     action_form: IncidentActionForm | None = None,
+    bureau_form: IncidentBureauForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """Render the incident page; every render is a view of the incident and is audited."""
@@ -153,6 +155,15 @@ def _detail(
             "timeline": selectors.incident_timeline(actor=actor, incident=incident),
             "may_manage": may_manage,
             "action_form": (action_form or IncidentActionForm()) if may_manage else None,
+            "summary": selectors.incident_summary(actor=actor, incident=incident),
+            "bureau_form": (
+                bureau_form
+                or IncidentBureauForm(
+                    initial={"bureau_summary": incident.bureau_summary or incident.summary}
+                )
+            )
+            if may_manage
+            else None,
         },
         status=status,
     )
@@ -247,3 +258,23 @@ def incident_action_add(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Action added to the timeline."))
         return _back_to(incident, "#timeline")
     return _detail(request, incident, action_form=form, status=400)
+
+
+@policy.requires(policy.Action.MANAGE_INCIDENT)
+@require_POST
+@transaction.atomic
+def incident_clear_for_bureau(request: HttpRequest, pk: int) -> HttpResponse:
+    """The school clears the narrative of names for the bureau (officials read only that)."""
+    incident = selectors.incident_manage_get(actor=request.user, pk=pk)
+    form = IncidentBureauForm(request.POST)
+    if _saved(
+        form,
+        lambda: services.incident_clear_for_bureau(
+            actor=request.user,
+            incident=incident,
+            bureau_summary=form.cleaned_data["bureau_summary"],
+        ),
+    ):
+        messages.success(request, _("The bureau now reads this text and the timeline up to now."))
+        return _back_to(incident, "#bureau")
+    return _detail(request, incident, bureau_form=form, status=400)

@@ -58,12 +58,29 @@ class Incident(models.Model):
     )
     reported_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The narrative may name children: the bureau reads it only as the school cleared it of names
+    # (``incident_clear_for_bureau``), and the timeline's free text only up to that moment.
+    bureau_summary = EncryptedTextField(_("what happened, for the bureau (no names)"), blank=True)
+    cleared_for_bureau_at = models.DateTimeField(
+        _("cleared of names for the bureau"), null=True, blank=True
+    )
+    cleared_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Scope:
         school_field = "school"
         kind = RecordKind.INCIDENT
 
     class Meta:
+        constraints = [
+            # (the text itself is encrypted: that it is not empty is checked by the service)
+            models.CheckConstraint(
+                condition=models.Q(cleared_for_bureau_at__isnull=True)
+                | models.Q(cleared_by__isnull=False),
+                name="incident_cleared_by_someone",
+            ),
+        ]
         ordering = ["-occurred_at", "-id"]
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
