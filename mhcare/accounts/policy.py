@@ -67,6 +67,11 @@ class Action(StrEnum):
     IMPORT_ROSTER = "import_roster"  # classes, students, guardians and staff of a school
     IMPORT_SCHOOLS = "import_schools"  # the org tree's schools, and staff of any school
     SEE_STUDENT_VIEWERS = "see_student_viewers"
+    # --- staffing (issue 11) ---
+    VIEW_STAFFING = "view_staffing"  # staffing status, provision pages (staff aggregates)
+    VIEW_STAFF_NAMES = "view_staff_names"  # the people behind the numbers
+    MANAGE_STAFFING = "manage_staffing"  # a school's teachers, groups, training, budget
+    MANAGE_BUREAU_STAFFING = "manage_bureau_staffing"  # 教研员, responsibilities, county budget
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,15 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.IMPORT_ROSTER: Rule(frozenset({PSYCH, LEADER}), superuser=True),
     Action.IMPORT_SCHOOLS: Rule(frozenset({Role.PLATFORM_ADMIN}), superuser=True),
     Action.SEE_STUDENT_VIEWERS: _roles(PSYCH, LEADER),
+    # --- staffing (issue 11) ---
+    # The bureau reads the staffing numbers of its subtree; the people (adults, not students) are
+    # named to the school and the county center only.
+    Action.VIEW_STAFFING: _roles(PSYCH, LEADER, CENTER, Role.OFFICIAL),
+    Action.VIEW_STAFF_NAMES: _roles(PSYCH, LEADER, CENTER),
+    Action.MANAGE_STAFFING: Rule(frozenset({PSYCH, LEADER}), frozenset({"school"})),
+    Action.MANAGE_BUREAU_STAFFING: Rule(
+        frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
+    ),
 }
 
 READ_ACTIONS: dict[str, Action] = {

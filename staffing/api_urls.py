@@ -1,0 +1,17 @@
+from django.urls import path
+
+from staffing.apis import (
+    GroupCreateApi,
+    SchoolStaffingListApi,
+    TeacherCreateApi,
+    TeacherEndPostApi,
+    TrainingCreateApi,
+)
+
+urlpatterns: list = [
+    path("schools/", SchoolStaffingListApi.as_view(), name="api-staffing-schools"),
+    path("teachers/", TeacherCreateApi.as_view(), name="api-staffing-teacher-create"),
+    path("teachers/<int:pk>/end/", TeacherEndPostApi.as_view(), name="api-staffing-teacher-end"),
+    path("groups/", GroupCreateApi.as_view(), name="api-staffing-group-create"),
+    path("training/", TrainingCreateApi.as_view(), name="api-staffing-training-create"),
+]

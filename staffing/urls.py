@@ -1,0 +1,14 @@
+from django.urls import path
+
+from staffing import views
+
+app_name = "staffing"
+
+urlpatterns = [
+    path("", views.county_status, name="county"),
+    path("schools/<str:code>/", views.provision, name="provision"),
+    path("schools/<str:code>/teachers/add/", views.teacher_add, name="teacher_add"),
+    path("schools/<str:code>/teachers/import/", views.teacher_import, name="teacher_import"),
+    path("teachers/<int:pk>/end/", views.teacher_end, name="teacher_end"),
+    path("teachers/template/", views.teacher_template, name="teacher_template"),
+]
