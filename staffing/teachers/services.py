@@ -230,19 +230,24 @@ def teacher_import(
     def error(row: Any, key: str, template: Any, **params: Any) -> None:
         errors.append(RowError(row.row, COLUMN_BY_KEY[key].header, str(template) % params))
 
+    # The posts on record as they will stand after the file: a row may end a post on record.
+    ends = {(r.name, r.start_date): r.end_date for r in rows if (r.name, r.start_date) in by_key}
+    effective = [
+        (t.name, t.start_date, t.end_date or ends.get((t.name, t.start_date))) for t in existing
+    ]
     plans: list[tuple[Any, MHTeacher | None]] = []
     for row in rows:
         if row.username and row.username not in users:
             error(row, "username", IMPORT_UNKNOWN_USER, username=row.username)
         current = by_key.get((row.name, row.start_date))
         if current is None:
-            for other in existing:
-                if other.name != row.name:
+            for name, other_start, other_end in effective:
+                if name != row.name:
                     continue
-                row_end = row.end_date or datetime.date.max
-                other_end = other.end_date or datetime.date.max
-                if other.start_date <= row_end and row.start_date <= other_end:
-                    error(row, "start_date", IMPORT_OVERLAP, start=other.start_date)
+                if other_start <= (row.end_date or datetime.date.max) and row.start_date <= (
+                    other_end or datetime.date.max
+                ):
+                    error(row, "start_date", IMPORT_OVERLAP, start=other_start)
                     break
         else:
             if current.kind != row.kind:
