@@ -56,7 +56,6 @@ def county_status(request: HttpRequest) -> HttpResponse:
     top = selectors.top_unit(actor)
     if top is None:
         raise Http404
-    form = CountyFilterForm(request.GET or None, units=_unit_choices(actor))
     code = request.GET.get("unit") or top.code
     unit = selectors.unit_get(actor=actor, code=code)
     if unit.kind == OrgKind.SCHOOL:
@@ -64,6 +63,10 @@ def county_status(request: HttpRequest) -> HttpResponse:
     on = parse_day(request.GET.get("on"), selectors.today()) or selectors.today()
     status = request.GET.get("status", "")
     status = status if status in Status.values else ""
+    # The filter bar shows what the page shows (the unit and day chosen or defaulted).
+    form = CountyFilterForm(
+        {"unit": unit.code, "on": on.isoformat(), "status": status}, units=_unit_choices(actor)
+    )
     all_rows = selectors.school_staffing_list(actor=actor, unit=unit, on=on)
     rows = [r for r in all_rows if r.status == status] if status else all_rows
     counts = {s: sum(r.status == s for r in all_rows) for s in Status.values}

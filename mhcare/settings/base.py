@@ -318,3 +318,10 @@ STAFFING_ALL_SCHOOLS_FROM = datetime.date(2025, 9, 1)
 STAFFING_STUDENT_THRESHOLD = 1000
 STAFFING_MIN_FULLTIME = 1
 STAFFING_RESEARCHER_FROM = datetime.date(2025, 9, 1)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
+    {
+        "PostKindEnum": "staffing.models.PostKind",
+        "GroupKindEnum": "staffing.models.GroupKind",
+        "TrainingKindEnum": "staffing.models.TrainingKind",
+    }
+)
