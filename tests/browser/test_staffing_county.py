@@ -38,5 +38,6 @@ def test_county_official_filters_to_non_compliant_schools_and_reads_why(page, wo
     reason = row.locator("[data-testid=staffing-reason]").inner_text()
     assert "2025-09-01" in reason
     assert "没有专职心理健康教师在岗" in reason
-    assert "林晓" not in page.content() and "周敏" not in page.content()
+    assert "林晓" not in page.content()
+    assert "周敏" not in page.content()
     screenshot(page, "staffing_county")

@@ -149,7 +149,10 @@ def test_errors_that_need_the_database_also_refuse_the_whole_file(world):
 
 
 def test_the_same_person_twice_in_a_file(world):
-    text = f"{HEADER}\n林晓,专职,2024-09-01,,,,,,\n林晓,兼职,2024-12-01,,,,,,\n林晓,兼职,2024-09-01,,,,,,\n"
+    text = (
+        f"{HEADER}\n林晓,专职,2024-09-01,,,,,,\n"
+        "林晓,兼职,2024-12-01,,,,,,\n林晓,兼职,2024-09-01,,,,,,\n"
+    )
     _, errors = parse_teachers(text.encode(), "t.csv")
     assert errors == [
         RowError(3, START, str(importing.ERROR_OVERLAP_IN_FILE) % {"row": 4}),
