@@ -29,6 +29,7 @@ from staffing.serializers import (
     GroupWriteSerializer,
     SchoolStaffingSerializer,
     TeacherSerializer,
+    TeacherUpdateSerializer,
     TeacherWriteSerializer,
     TrainingSerializer,
     TrainingWriteSerializer,
@@ -99,6 +100,23 @@ class TeacherCreateApi(APIView):
         except ValidationError as exc:
             raise _api_error(exc) from exc
         return Response(TeacherSerializer(teacher).data, status=status.HTTP_201_CREATED)
+
+
+@policy.requires(policy.Action.MANAGE_STAFFING)
+class TeacherUpdateApi(APIView):
+    @extend_schema(request=TeacherUpdateSerializer, responses={200: TeacherSerializer})
+    def patch(self, request: Request, pk: int) -> Response:
+        """Change a post's qualifications (degree, certificate, homeroom-equal treatment)."""
+        teacher: MHTeacher = selectors.teacher_get_for_write(actor=request.user, pk=pk)
+        incoming = TeacherUpdateSerializer(data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        try:
+            teacher = teacher_services.teacher_update(
+                actor=request.user, teacher=teacher, **incoming.validated_data
+            )
+        except ValidationError as exc:
+            raise _api_error(exc) from exc
+        return Response(TeacherSerializer(teacher).data)
 
 
 @policy.requires(policy.Action.MANAGE_STAFFING)

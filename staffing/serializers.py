@@ -65,6 +65,17 @@ class TeacherSerializer(serializers.ModelSerializer):
         ]
 
 
+class TeacherUpdateSerializer(serializers.Serializer):
+    """Qualifications only: a post's kind and dates change by ending it and adding a new one."""
+
+    psychology_degree = serializers.BooleanField(required=False)
+    certificate_level = serializers.ChoiceField(
+        choices=CertificateLevel.choices, required=False, allow_blank=True
+    )
+    certificate_date = serializers.DateField(required=False, allow_null=True)
+    homeroom_equal_treatment = serializers.BooleanField(required=False)
+
+
 class EndPostSerializer(serializers.Serializer):
     end_date = serializers.DateField()
 

@@ -84,7 +84,9 @@ class MHTeacher(models.Model):
     homeroom_equal_treatment = models.BooleanField(
         _("treated as a homeroom teacher"), default=False
     )
-    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", null=True)
+    created_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -224,3 +224,26 @@ def test_openapi_schema_lists_the_staffing_endpoints(world):
         "application/json"
     ]["schema"]
     assert fields["type"] == "array"
+
+
+def test_teacher_update_changes_qualifications(world):
+    teacher = MHTeacher.objects.create(
+        school=world.school_a,
+        name="林晓",
+        kind=PostKind.FULLTIME,
+        start_date=datetime.date(2024, 9, 1),
+    )
+    url = reverse("api-staffing-teacher-update", args=[teacher.pk])
+    payload = {"certificate_level": "A", "certificate_date": "2025-06-30"}
+    response = api(world.users["leader_a"]).patch(url, payload, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["certificate_level"] == "A"
+    bad = {"certificate_level": "", "certificate_date": "2025-06-30"}
+    assert api(world.users["leader_a"]).patch(url, bad, format="json").status_code == 400
+    assert api(world.users["psych_b"]).patch(url, payload, format="json").status_code == 404
+    assert api(world.users["center_a"]).patch(url, payload, format="json").status_code == 403
+    teacher.refresh_from_db()
+    assert (teacher.certificate_level, teacher.certificate_date) == (
+        "A",
+        datetime.date(2025, 6, 30),
+    )
