@@ -41,3 +41,20 @@ def test_county_official_filters_to_non_compliant_schools_and_reads_why(page, wo
     assert "林晓" not in page.content()
     assert "周敏" not in page.content()
     screenshot(page, "staffing_county")
+
+
+def test_psych_teacher_adds_a_full_time_teacher_and_the_school_complies(page, world):
+    log_in(page, "psych_a", world.password)
+    page.goto(f"/staffing/schools/{world.school_a.code}/")
+    status = page.locator("[data-testid=provision-status]")
+    assert status.locator("[data-status=non_compliant]").count() == 1
+    form = page.locator("[data-testid=teacher-add-form]")
+    form.locator("input[name=name]").fill("林晓")
+    form.locator("select[name=kind]").select_option("fulltime")
+    form.locator("input[name=start_date]").fill("2024-09-01")
+    form.locator("select[name=certificate_level]").select_option("B")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    assert status.locator("[data-status=compliant]").count() == 1
+    assert "林晓" in page.locator("[data-testid=teacher-table]").inner_text()
+    screenshot(page, "staffing_provision")
