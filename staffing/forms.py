@@ -7,13 +7,15 @@ import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from staffing.models import CertificateLevel, PostKind
+from staffing.groups.services import MemberInput
+from staffing.models import CertificateLevel, GroupKind, PostKind
 from staffing.teachers.rule import Status
 
 DATE_REQUIRED = _("Enter the date.")
 NAME_REQUIRED = _("Enter the name.")
 KIND_REQUIRED = _("Choose full-time or part-time.")
 FILE_REQUIRED = _("Choose a file.")
+MEMBER_LINE = _("Line %(line)s: write the name and the role, separated by a comma.")
 
 
 def date_widget() -> forms.DateInput:
@@ -84,3 +86,34 @@ def parse_day(value: str | None, default: datetime.date) -> datetime.date | None
         return datetime.date.fromisoformat(value)
     except ValueError:
         return None
+
+
+class GroupForm(forms.Form):
+    """A new MH leading group or crisis group; members one per line as "name, role"."""
+
+    kind = forms.ChoiceField(label=_("Group"), choices=GroupKind.choices)
+    established_on = forms.DateField(
+        label=_("Established on"), widget=date_widget(), error_messages={"required": DATE_REQUIRED}
+    )
+    responsible_leader = forms.CharField(label=_("Responsible leader"), max_length=50)
+    members = forms.CharField(
+        label=_("Members (one per line: name, role)"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def clean_members(self) -> list[MemberInput]:
+        members = []
+        for number, line in enumerate(self.cleaned_data["members"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.replace("，", ",").split(",", 1)]
+            if len(parts) != 2 or not all(parts):
+                raise forms.ValidationError(str(MEMBER_LINE) % {"line": number})
+            members.append(MemberInput(parts[0], parts[1]))
+        return members
+
+
+class BudgetForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    amount = forms.DecimalField(
+        label=_("Amount (yuan)"), min_value=0, max_digits=14, decimal_places=2
+    )

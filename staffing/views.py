@@ -23,14 +23,18 @@ from mhcare.core.forms import add_service_errors
 from mhcare.core.spreadsheets import XLSX_CONTENT_TYPE
 from mhcare.orgs.models import OrgKind
 from staffing import selectors
+from staffing.budget.services import budget_set
 from staffing.forms import (
+    BudgetForm,
     CountyFilterForm,
     DayForm,
     EndPostForm,
+    GroupForm,
     TeacherForm,
     TeacherImportForm,
     parse_day,
 )
+from staffing.groups.services import group_establish
 from staffing.teachers import importing, services
 from staffing.teachers.rule import Status
 
@@ -95,6 +99,8 @@ def _provision(
     code: str,
     *,
     teacher_form: TeacherForm | None = None,
+    group_form: GroupForm | None = None,
+    budget_form: BudgetForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     actor = request.user
@@ -113,6 +119,9 @@ def _provision(
             "may_write": may_write,
             "teacher_form": teacher_form or (TeacherForm() if may_write else None),
             "end_form": EndPostForm() if may_write else None,
+            "group_form": group_form or (GroupForm() if may_write else None),
+            "budget_form": budget_form
+            or (BudgetForm(initial={"year": on.year}) if may_write else None),
             "sections": selectors.sections(selectors.PROVISION_SECTIONS, actor, school, on),
         },
         status=status,
@@ -209,3 +218,37 @@ def teacher_template(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(importing.template_workbook(), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="mh-teachers-template.xlsx"'
     return response
+
+
+@policy.requires(policy.Action.MANAGE_STAFFING)
+@require_POST
+def group_add(request: HttpRequest, code: str) -> HttpResponse:
+    """Establish a group (the current one of that kind is dissolved the day before)."""
+    school = selectors.writable_school_get(actor=request.user, code=code)
+    form = GroupForm(request.POST)
+    if form.is_valid():
+        try:
+            group_establish(actor=request.user, school=school, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Group recorded."))
+            return redirect("staffing:provision", code=school.code)
+    return _provision(request, code, group_form=form, status=400)
+
+
+@policy.requires(policy.Action.MANAGE_STAFFING)
+@require_POST
+def budget_add(request: HttpRequest, code: str) -> HttpResponse:
+    """Record (or correct) the school's MH budget for a year."""
+    school = selectors.writable_school_get(actor=request.user, code=code)
+    form = BudgetForm(request.POST)
+    if form.is_valid():
+        try:
+            budget_set(actor=request.user, unit=school, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Budget recorded."))
+            return redirect("staffing:provision", code=school.code)
+    return _provision(request, code, budget_form=form, status=400)

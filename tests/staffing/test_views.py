@@ -210,3 +210,34 @@ def test_provision_page_query_bound(client, world, django_assert_max_num_queries
     with django_assert_max_num_queries(20):
         response = client.get(provision(world.school_a.code))
     assert len(response.context["p"].teachers) == 10
+
+
+def test_groups_and_budget_through_the_page(client, world):
+    from decimal import Decimal
+
+    from staffing.models import Budget, LeadingGroup
+
+    login(client, world.users["psych_a"])
+    url = reverse("staffing:group_add", args=[world.school_a.code])
+    data = {
+        "kind": "leading",
+        "established_on": "2024-09-01",
+        "responsible_leader": "副校长",
+        "members": "张校长，组长\n林晓, 成员\n",
+    }
+    assert client.post(url, data).status_code == 302
+    group = LeadingGroup.objects.get()
+    assert [(m.name, m.role) for m in group.members.all()] == [("张校长", "组长"), ("林晓", "成员")]
+    response = client.post(url, {**data, "members": "只有名字"})
+    assert response.status_code == 400
+    assert response.context["group_form"].errors["members"] == [
+        "Line 1: write the name and the role, separated by a comma."
+    ]
+    budget = reverse("staffing:budget_add", args=[world.school_a.code])
+    assert client.post(budget, {"year": 2026, "amount": "30000"}).status_code == 302
+    assert Budget.objects.get().amount == Decimal(30000)
+    login(client, world.users["center_a"])
+    assert client.post(budget, {"year": 2026, "amount": "1"}).status_code == 403
+    login(client, world.users["psych_b"])
+    assert client.post(budget, {"year": 2026, "amount": "1"}).status_code == 404
+    assert Budget.objects.get().amount == Decimal(30000)
