@@ -8,13 +8,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from staffing.groups.services import MemberInput
-from staffing.models import CertificateLevel, GroupKind, PostKind
+from staffing.models import CertificateLevel, GroupKind, PostKind, TrainingKind
 from staffing.teachers.rule import Status
 
 DATE_REQUIRED = _("Enter the date.")
 NAME_REQUIRED = _("Enter the name.")
 KIND_REQUIRED = _("Choose full-time or part-time.")
 FILE_REQUIRED = _("Choose a file.")
+HOMEROOM_MARKS = {"班主任", "homeroom", "homeroom teacher"}
 MEMBER_LINE = _("Line %(line)s: write the name and the role, separated by a comma.")
 
 
@@ -117,3 +118,32 @@ class BudgetForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Amount (yuan)"), min_value=0, max_digits=14, decimal_places=2
     )
+
+
+class TrainingForm(forms.Form):
+    """A school's own training; participants one per line: "name" or "name, 班主任"."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=TrainingKind.choices)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    held_on = forms.DateField(
+        label=_("Held on"), widget=date_widget(), error_messages={"required": DATE_REQUIRED}
+    )
+    hours = forms.DecimalField(
+        label=_("Hours"), min_value=0, max_digits=5, decimal_places=1, initial=2
+    )
+    includes_mh_content = forms.BooleanField(
+        label=_("Includes MH content"), required=False, initial=True
+    )
+    participants = forms.CharField(
+        label=_("Participants (one per line: name, or name, 班主任)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def clean_participants(self) -> list[tuple[str, bool]]:
+        people = []
+        for line in self.cleaned_data["participants"].splitlines():
+            parts = [p.strip() for p in line.replace("，", ",").split(",", 1)]
+            if not parts[0]:
+                continue
+            people.append((parts[0], len(parts) > 1 and parts[1].lower() in HOMEROOM_MARKS))
+        return people

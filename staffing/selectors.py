@@ -225,5 +225,10 @@ def writable_school_get(*, actor: Any, code: str) -> OrgUnit:
     return school
 
 
+def teachers_by_name(*, school: OrgUnit, on: datetime.date) -> dict[str, MHTeacher]:
+    """The school's MH teacher posts held on ``on``, by name (a school the caller checked)."""
+    return {t.name: t for t in MHTeacher.objects.in_post(on).filter(school=school)}
+
+
 def today() -> datetime.date:
     return timezone.localdate()

@@ -32,11 +32,13 @@ from staffing.forms import (
     GroupForm,
     TeacherForm,
     TeacherImportForm,
+    TrainingForm,
     parse_day,
 )
 from staffing.groups.services import group_establish
 from staffing.teachers import importing, services
 from staffing.teachers.rule import Status
+from staffing.training.services import ParticipantInput, training_record
 
 
 def _unit_choices(actor: object) -> list[tuple[str, str]]:
@@ -101,6 +103,7 @@ def _provision(
     teacher_form: TeacherForm | None = None,
     group_form: GroupForm | None = None,
     budget_form: BudgetForm | None = None,
+    training_form: TrainingForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     actor = request.user
@@ -120,6 +123,7 @@ def _provision(
             "teacher_form": teacher_form or (TeacherForm() if may_write else None),
             "end_form": EndPostForm() if may_write else None,
             "group_form": group_form or (GroupForm() if may_write else None),
+            "training_form": training_form or (TrainingForm() if may_write else None),
             "budget_form": budget_form
             or (BudgetForm(initial={"year": on.year}) if may_write else None),
             "sections": selectors.sections(selectors.PROVISION_SECTIONS, actor, school, on),
@@ -252,3 +256,38 @@ def budget_add(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(request, _("Budget recorded."))
             return redirect("staffing:provision", code=school.code)
     return _provision(request, code, budget_form=form, status=400)
+
+
+@policy.requires(policy.Action.MANAGE_STAFFING)
+@require_POST
+def training_add(request: HttpRequest, code: str) -> HttpResponse:
+    """Record the school's own training; a participant named like an MH teacher in post is
+    linked to that post (the per-teacher record)."""
+    school = selectors.writable_school_get(actor=request.user, code=code)
+    form = TrainingForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        posts = selectors.teachers_by_name(school=school, on=data["held_on"])
+        people = [
+            ParticipantInput(
+                name=name, school=school, is_homeroom_teacher=homeroom, teacher=posts.get(name)
+            )
+            for name, homeroom in data["participants"]
+        ]
+        try:
+            training_record(
+                actor=request.user,
+                unit=school,
+                kind=data["kind"],
+                title=data["title"],
+                held_on=data["held_on"],
+                hours=data["hours"],
+                includes_mh_content=data["includes_mh_content"],
+                participants=people,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Training recorded."))
+            return redirect("staffing:provision", code=school.code)
+    return _provision(request, code, training_form=form, status=400)

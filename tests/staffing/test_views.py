@@ -241,3 +241,29 @@ def test_groups_and_budget_through_the_page(client, world):
     login(client, world.users["psych_b"])
     assert client.post(budget, {"year": 2026, "amount": "1"}).status_code == 404
     assert Budget.objects.get().amount == Decimal(30000)
+
+
+def test_training_through_the_page_links_the_mh_teacher(client, world):
+    from staffing.models import TrainingParticipant
+
+    teacher = post(world, world.school_a)
+    login(client, world.users["leader_a"])
+    url = reverse("staffing:training_add", args=[world.school_a.code])
+    data = {
+        "kind": "routine",
+        "title": "校本培训",
+        "held_on": "2026-10-15",
+        "hours": "2",
+        "includes_mh_content": "on",
+        "participants": "林晓\n王老师，班主任\n",
+    }
+    assert client.post(url, data).status_code == 302
+    rows = TrainingParticipant.objects.order_by("id")
+    assert [(p.name, p.is_homeroom_teacher, p.teacher_id) for p in rows] == [
+        ("林晓", False, teacher.pk),
+        ("王老师", True, None),
+    ]
+    assert client.post(url, {**data, "participants": "\n"}).status_code == 400
+    login(client, world.users["official_a"])
+    assert client.post(url, data).status_code == 403
+    assert TrainingParticipant.objects.count() == 2
