@@ -55,6 +55,7 @@ def ensure_data(schools: int) -> OrgUnit:
     province = _unit(PROVINCE, "基准省（师资）", OrgKind.PROVINCE, None)
     have = OrgUnit.objects.filter(path__startswith=province.path, kind=OrgKind.SCHOOL).count()
     if have >= schools:
+        _teachers(province)
         return province
     year, _ = SchoolYear.objects.get_or_create(
         name="2024-2025",
@@ -116,6 +117,17 @@ def ensure_data(schools: int) -> OrgUnit:
                 "before": DAY,
             },
         )
+    _teachers(province)
+    return province
+
+
+def _teachers(province: OrgUnit) -> None:
+    """MH teacher posts (once): full-time in most schools, some part-time, some ended."""
+    from staffing.models import MHTeacher
+
+    if MHTeacher.objects.filter(school__path__startswith=province.path).exists():
+        return
+    with connection.cursor() as cur:
         cur.execute(
             """
             INSERT INTO staffing_mhteacher (school_id, name, kind, start_date, end_date,
@@ -131,7 +143,6 @@ def ensure_data(schools: int) -> OrgUnit:
             {"path": province.path + "%", "ended": DAY - datetime.timedelta(days=1)},
         )
         cur.execute("ANALYZE orgs_orgunit; ANALYZE orgs_student; ANALYZE staffing_mhteacher")
-    return province
 
 
 HAND_SQL = """
