@@ -29,4 +29,5 @@ urlpatterns = [
     path("crisis/", include("crisis.api_urls")),
     path("counseling/", include("counseling.api_urls")),
     path("compliance/", include("compliance.api_urls")),
+    path("staffing/", include("staffing.api_urls")),
 ]

@@ -19,6 +19,7 @@ urlpatterns = [
     # The admin is declared as a whole: every admin view checks is_staff and its model permissions.
     path("admin/", admin.site.urls),
     path("counseling/", include("counseling.urls")),
+    path("staffing/", include("staffing.urls")),
 ]
 
 # The app's own error pages (in the user's language and layout), also with DEBUG on for 404

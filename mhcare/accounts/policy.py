@@ -80,6 +80,11 @@ class Action(StrEnum):
     JUDGE_CENTER_STANDARD = "judge_center_standard"
     # --- compliance indicators (issue 12) ---
     VIEW_INDICATORS = "view_indicators"  # indicator dashboards and API of a county or wider
+    # --- staffing (issue 11) ---
+    VIEW_STAFFING = "view_staffing"  # staffing status, provision pages (staff aggregates)
+    VIEW_STAFF_NAMES = "view_staff_names"  # the people behind the numbers
+    MANAGE_STAFFING = "manage_staffing"  # a school's teachers, groups, training, budget
+    MANAGE_BUREAU_STAFFING = "manage_bureau_staffing"  # 教研员, responsibilities, county budget
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,15 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.JUDGE_CENTER_STANDARD: Rule(frozenset({Role.OFFICIAL}), frozenset({"city", "province"})),
     # --- compliance indicators (issue 12): aggregates of a county or wider, never a student ---
     Action.VIEW_INDICATORS: Rule(
+        frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
+    ),
+    # --- staffing (issue 11) ---
+    # The bureau reads the staffing numbers of its subtree; the people (adults, not students) are
+    # named to the school and the county center only.
+    Action.VIEW_STAFFING: _roles(PSYCH, LEADER, CENTER, Role.OFFICIAL),
+    Action.VIEW_STAFF_NAMES: _roles(PSYCH, LEADER, CENTER),
+    Action.MANAGE_STAFFING: Rule(frozenset({PSYCH, LEADER}), frozenset({"school"})),
+    Action.MANAGE_BUREAU_STAFFING: Rule(
         frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
     ),
 }

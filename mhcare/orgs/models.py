@@ -138,13 +138,6 @@ class OrgUnit(models.Model):
         return self.kind == OrgKind.SCHOOL
 
     @property
-    def requires_fulltime_teacher(self) -> bool:
-        """Notice §6: ≥ 1000 students, more than one campus, or more than one stage."""
-        return self.is_school and (
-            self.enrolled_count >= 1000 or self.campus_count > 1 or self.stage in MULTI_STAGE
-        )
-
-    @property
     def grades(self) -> range:
         return STAGE_GRADES.get(self.stage, range(0))
 
@@ -281,9 +274,23 @@ def mask_middle(value: str, keep_start: int = 3, keep_end: int = 4) -> str:
     return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
 
 
+# Statuses that take a student off the school's roll (a suspended student is still on it).
+LEFT_STATUSES = (EnrolmentStatus.TRANSFERRED, EnrolmentStatus.GRADUATED)
+
+
 class StudentQuerySet(models.QuerySet["Student"]):
     def enrolled(self) -> StudentQuerySet:
         return self.filter(status=EnrolmentStatus.ENROLLED)
+
+    def on_roll(self, on: datetime.date) -> StudentQuerySet:
+        """Students on their school's roll on day ``on`` (the staffing rule counts them): enrolled
+        on or before it (no date: since before the records began) and not yet left — a left date
+        after ``on``, or no left date and a status that keeps them on the roll. A student who left
+        without a known date is counted on no day."""
+        return self.filter(
+            Q(enrolled_on__isnull=True) | Q(enrolled_on__lte=on),
+            Q(left_on__gt=on) | (Q(left_on__isnull=True) & ~Q(status__in=LEFT_STATUSES)),
+        )
 
 
 class Student(models.Model):
@@ -308,6 +315,10 @@ class Student(models.Model):
         blank=True,
         verbose_name=_("disadvantaged-student flags"),
     )
+    # The roll by date (the staffing rule counts students on any day): empty ``enrolled_on``
+    # means "since before the records began"; ``left_on`` is the first day off the roll.
+    enrolled_on = models.DateField(_("enrolled on"), null=True, blank=True)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -327,6 +338,14 @@ class Student(models.Model):
         indexes = [
             models.Index(fields=["school", "klass"]),
             models.Index(fields=["county", "id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True)
+                | Q(enrolled_on__isnull=True)
+                | Q(left_on__gt=models.F("enrolled_on")),
+                name="student_left_after_enrolled",
+            )
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 """Settings shared by every environment. Every value that differs between machines comes from the
 environment; nothing secret has a default here (see ``production.py``)."""
 
+import datetime
 import os
 from pathlib import Path
 
@@ -383,5 +384,23 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "compliance.snapshot_refresh",
             "schedule": crontab(hour=2, minute=30),
         },
+    }
+)
+# --- staffing (issue 11) ---
+# Notice §6, the full-time MH teacher rule: from STAFFING_REQUIRED_FROM a school with at least
+# STAFFING_STUDENT_THRESHOLD students on its roll that day, more than one campus or more than one
+# stage must have STAFFING_MIN_FULLTIME full-time MH teachers in post; from
+# STAFFING_ALL_SCHOOLS_FROM every school must. Every teaching-research unit has a full-time MH
+# 教研员 from STAFFING_RESEARCHER_FROM.
+STAFFING_REQUIRED_FROM = datetime.date(2023, 9, 1)
+STAFFING_ALL_SCHOOLS_FROM = datetime.date(2025, 9, 1)
+STAFFING_STUDENT_THRESHOLD = 1000
+STAFFING_MIN_FULLTIME = 1
+STAFFING_RESEARCHER_FROM = datetime.date(2025, 9, 1)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
+    {
+        "PostKindEnum": "staffing.models.PostKind",
+        "GroupKindEnum": "staffing.models.GroupKind",
+        "TrainingKindEnum": "staffing.models.TrainingKind",
     }
 )

@@ -266,7 +266,6 @@ def test_admin_imports_schools_with_the_path_save_would_compute(world):
     new = OrgUnit.objects.get(code="3301069002")
     assert (new.kind, new.parent, new.stage) == (OrgKind.SCHOOL, world.county_a, "nine_year")
     assert (new.campus_count, new.enrolled_count, new.is_boarding) == (2, 900, True)
-    assert new.requires_fulltime_teacher
     path, depth = new.path, new.depth
     new.save()
     assert (new.path, new.depth) == (path, depth) == (f"{world.county_a.path}3301069002/", 3)
