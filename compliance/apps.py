@@ -7,7 +7,12 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance")
 
     def ready(self) -> None:
-        from compliance import computations, demo, panels  # noqa: F401 - registers computations
+        from compliance import (  # noqa: F401 - registers computations
+            computations,
+            computations_provision,
+            demo,
+            panels,
+        )
         from mhcare.core import registry
 
         registry.register_demo_seeder(demo.seed_compliance_demo, order=90)

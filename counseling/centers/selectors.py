@@ -67,6 +67,20 @@ def center_standardized(unit: OrgUnit, on_date: datetime.date) -> CenterStandard
     return CenterStandardization(standardized=result["standardized"], total=result["total"])
 
 
+def county_standardization(*, under: str | None, on_date: datetime.date) -> list[tuple[int, bool]]:
+    """Every active county (under the path ``under``, or all) with whether its center was
+    standardized on ``on_date``: the compliance snapshots' rows. One query."""
+    counties = OrgUnit.objects.filter(kind=OrgKind.COUNTY, is_active=True).order_by()
+    if under:
+        counties = counties.filter(path__startswith=under)
+    return [
+        (pk, bool(standard))
+        for pk, standard in counties.annotate(standard=_latest_judgement(on_date)).values_list(
+            "pk", "standard"
+        )
+    ]
+
+
 def checklist_counties(*, actor: Any, on_date: datetime.date | None = None) -> QuerySet[OrgUnit]:
     """Counties whose checklist the actor reads, with how many required items are met and whether
     the center is standardized today."""

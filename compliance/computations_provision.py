@@ -1,0 +1,125 @@
+"""The computations of the provision indicators, read from the staffing and counseling apps (the
+other computations are in ``computations.py``): each returns ``(unit_id, numerator,
+denominator)`` rows for the whole province (or the subtree under ``within``) in a few grouped
+statements, never one per school. A day-based rule is read on the period's last day, or today
+while the period runs."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from compliance.indicators import Rows, computes
+from compliance.periods import Period
+from counseling.centers.selectors import county_standardization
+from mhcare.orgs.models import OrgKind, OrgUnit
+from staffing.models import GroupKind, LeadingGroup, MHTeacher, PostKind, TrainingParticipant
+from staffing.teachers import rule
+
+
+def _day(period: Period) -> datetime.date:
+    return min(period.end, timezone.localdate())
+
+
+def _roots(within: str | None) -> list[OrgUnit]:
+    """The units to evaluate the day-based rules under: the subtree's root, or every province."""
+    if within:
+        return list(OrgUnit.objects.filter(path=within))
+    return list(OrgUnit.objects.filter(parent__isnull=True))
+
+
+@computes("fulltime_teacher_required")
+def fulltime_teacher_required(period: Period, within: str | None) -> Rows:
+    """Required schools (≥ 1 000 students on the roll, several campuses or stages; every school
+    from 2025-09-01) with their full-time MH teacher, out of the required schools."""
+    day = _day(period)
+    return [
+        (row.school_id, int(row.status == rule.Status.COMPLIANT), 1)
+        for root in _roots(within)
+        for row in rule.school_staffing(unit=root, on=day)
+        if row.required
+    ]
+
+
+@computes("fulltime_teacher_all")
+def fulltime_teacher_all(period: Period, within: str | None) -> Rows:
+    """Schools with a full-time MH teacher in post, out of all schools."""
+    day = _day(period)
+    minimum = settings.STAFFING_MIN_FULLTIME
+    return [
+        (row.school_id, int(row.fulltime_teachers >= minimum), 1)
+        for root in _roots(within)
+        for row in rule.school_staffing(unit=root, on=day)
+    ]
+
+
+@computes("researcher_coverage")
+def researcher_coverage(period: Period, within: str | None) -> Rows:
+    """Teaching-research units with a full-time MH 教研员 (each sums into its county / city /
+    province)."""
+    day = _day(period)
+    return [
+        (row.unit_id, int(row.fulltime_researchers > 0), 1)
+        for root in _roots(within)
+        for row in rule.research_unit_staffing(unit=root, on=day)
+    ]
+
+
+@computes("leading_groups")
+def leading_groups(period: Period, within: str | None) -> Rows:
+    """Schools with both an MH leading group and a crisis-intervention group on the day."""
+    day = _day(period)
+    schools = OrgUnit.objects.filter(kind=OrgKind.SCHOOL, is_active=True)
+    groups = LeadingGroup.objects.filter(
+        Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=day),
+        established_on__lte=day,
+        kind__in=[GroupKind.LEADING, GroupKind.CRISIS],
+    )
+    if within:
+        schools = schools.filter(path__startswith=within)
+        groups = groups.filter(school__path__startswith=within)
+    both = set(
+        groups.order_by()
+        .values("school_id")
+        .annotate(kinds=Count("kind", distinct=True))
+        .filter(kinds=2)
+        .values_list("school_id", flat=True)
+    )
+    return [(pk, int(pk in both), 1) for pk in schools.order_by().values_list("pk", flat=True)]
+
+
+@computes("teacher_training")
+def teacher_training(period: Period, within: str | None) -> Rows:
+    """MH teachers in post during the period whose training in it included MH content."""
+    trained = TrainingParticipant.objects.filter(
+        teacher_id=OuterRef("pk"),
+        event__includes_mh_content=True,
+        event__held_on__gte=period.start,
+        event__held_on__lte=period.end,
+    )
+    teachers = MHTeacher.objects.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=period.start),
+        start_date__lte=period.end,
+        kind__in=[PostKind.FULLTIME, PostKind.PARTTIME],
+    )
+    if within:
+        teachers = teachers.filter(school__path__startswith=within)
+    counts = (
+        teachers.annotate(done=Exists(trained))
+        .order_by()
+        .values("school_id")
+        .annotate(den=Count("id"), num=Count("id", filter=Q(done=True)))
+    )
+    return [(row["school_id"], row["num"], row["den"]) for row in counts]
+
+
+@computes("center_standardized")
+def center_standardized(period: Period, within: str | None) -> Rows:
+    """Counties whose counseling center was judged standardized (latest judgement on the day)."""
+    return [
+        (county, int(standard), 1)
+        for county, standard in county_standardization(under=within, on_date=_day(period))
+    ]
