@@ -15,4 +15,7 @@ urlpatterns = [
     path("", include("mhcare.orgs.api_urls")),
     path("screening/", include("screening.api_urls")),
     path("crisis/", include("crisis.api_urls")),
+    # --- staffing: lessons and activities (issue 11) ---
+    path("staffing/lessons/", include("staffing.lessons.api_urls")),
+    path("staffing/activities/", include("staffing.activities.api_urls")),
 ]

@@ -18,6 +18,9 @@ urlpatterns = [
     path("jsi18n/", policy.public(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     # The admin is declared as a whole: every admin view checks is_staff and its model permissions.
     path("admin/", admin.site.urls),
+    # --- staffing: lessons and activities (issue 11) ---
+    path("staffing/lessons/", include("staffing.lessons.urls")),
+    path("staffing/activities/", include("staffing.activities.urls")),
 ]
 
 # The app's own error pages (in the user's language and layout), also with DEBUG on for 404

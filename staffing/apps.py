@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class StaffingConfig(AppConfig):
     name = "staffing"
     verbose_name = _("Staffing")
+
+    def ready(self) -> None:
+        from mhcare.core import registry
+        from staffing.activities import demo as activity_demo
+        from staffing.activities import providers as activity_providers
+        from staffing.lessons import demo as lesson_demo
+        from staffing.lessons import providers as lesson_providers
+
+        registry.register_nav(lesson_providers.nav_items)
+        registry.register_nav(activity_providers.nav_items)
+        registry.register_demo_seeder(lesson_demo.seed_lessons_demo, order=70)
+        registry.register_demo_seeder(activity_demo.seed_activities_demo, order=71)

@@ -67,6 +67,12 @@ class Action(StrEnum):
     IMPORT_ROSTER = "import_roster"  # classes, students, guardians and staff of a school
     IMPORT_SCHOOLS = "import_schools"  # the org tree's schools, and staff of any school
     SEE_STUDENT_VIEWERS = "see_student_viewers"
+    # --- staffing: lessons and activities (issue 11) ---
+    VIEW_LESSONS = "view_lessons"  # the lesson log and compliance of classes / schools
+    LOG_LESSON = "log_lesson"  # own classes (class roles) or the whole school
+    IMPORT_LESSONS = "import_lessons"
+    VIEW_ACTIVITIES = "view_activities"  # MH education and family-education activities
+    RECORD_ACTIVITY = "record_activity"
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,12 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.IMPORT_ROSTER: Rule(frozenset({PSYCH, LEADER}), superuser=True),
     Action.IMPORT_SCHOOLS: Rule(frozenset({Role.PLATFORM_ADMIN}), superuser=True),
     Action.SEE_STUDENT_VIEWERS: _roles(PSYCH, LEADER),
+    # --- staffing: lessons and activities (issue 11) ---
+    Action.VIEW_LESSONS: _roles(PSYCH, LEADER, HOMEROOM, SUBJECT, CENTER, Role.OFFICIAL),
+    Action.LOG_LESSON: _roles(PSYCH, LEADER, HOMEROOM, SUBJECT),
+    Action.IMPORT_LESSONS: _roles(PSYCH, LEADER),
+    Action.VIEW_ACTIVITIES: _roles(PSYCH, LEADER, CENTER, Role.OFFICIAL),
+    Action.RECORD_ACTIVITY: _roles(PSYCH, LEADER),
 }
 
 READ_ACTIONS: dict[str, Action] = {

@@ -1,0 +1,2 @@
+def seed_lessons_demo(**kwargs):
+    return None
