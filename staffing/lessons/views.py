@@ -39,12 +39,11 @@ def lesson_index(request: HttpRequest) -> HttpResponse:
         )
     )
     school_level = all(u.kind == OrgKind.SCHOOL for u in units)
-    if school_level and len(schools) == 1:
-        return redirect("lessons:school", pk=schools[0].pk)
+    if (school_level and len(schools) == 1) or (not units and schools):
+        # One school (or only her own classes): the school's grid is the page.
+        return _school_page(request, schools[0])
     if not units:
-        if not schools:
-            raise Http404
-        return redirect("lessons:school", pk=schools[0].pk)
+        raise Http404
     form = MonthRangeForm(request.GET or None)
     months = form.months()
     code = request.GET.get("unit", "")
@@ -82,8 +81,12 @@ def lesson_index(request: HttpRequest) -> HttpResponse:
 def lesson_school(request: HttpRequest, pk: int) -> HttpResponse:
     """The school's classes × months: hours per class and month, months below the required hours
     and months without any lesson flagged, holiday months shown but not counted."""
+    school = selectors.lesson_school_get(actor=request.user, pk=pk)
+    return _school_page(request, school)
+
+
+def _school_page(request: HttpRequest, school: OrgUnit) -> HttpResponse:
     actor = request.user
-    school = selectors.lesson_school_get(actor=actor, pk=pk)
     form = MonthRangeForm(request.GET or None)
     months = form.months()
     grid = selectors.school_grid(actor=actor, school=school, months=months)
