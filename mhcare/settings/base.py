@@ -316,3 +316,11 @@ STAFFING_LESSON_MAX_HOURS = "4"
 # ("2026-2027": the year from September 2026 to August 2027), e.g. {"2026-2027": [1, 2, 7, 8]}.
 STAFFING_HOLIDAY_MONTHS = [2, 7, 8]
 STAFFING_HOLIDAY_MONTHS_BY_YEAR: dict[str, list[int]] = {}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
+    {
+        "ActivityKindEnum": "staffing.models.ActivityKind",
+        "ActivityCategoryEnum": "staffing.models.ActivityCategory",
+        # a second "category" field in the schema: the observation's gets its own name too
+        "ObservationCategoryEnum": "screening.models.ObservationCategory",
+    }
+)
