@@ -135,20 +135,16 @@ class ClassMonth:
 
 def class_month_queryset(*, actor: Any, unit: OrgUnit, month: datetime.date) -> QuerySet[Any]:
     """One grouped query: every class under the unit in the month's school year, with its MH
-    class hours that month (the lessons joined on class and month)."""
+    class hours that month (the lessons joined on class and month, grouped by the class alone:
+    the school's code and name are read once per school by ``class_month_rows``)."""
     require_viewer(actor)
     return (
         _classes_in(actor, unit, month, month)
         .annotate(
             month_lessons=FilteredRelation("mh_lessons", condition=Q(mh_lessons__month=month))
         )
-        .annotate(
-            hours=Coalesce(Sum("month_lessons__hours"), Value(ZERO)),
-            school_code=F("school__code"),
-            school_name=F("school__name"),
-            school_path=F("school__path"),
-        )
-        .values("id", "name", "grade", "hours", "school_code", "school_name", "school_path")
+        .annotate(hours=Coalesce(Sum("month_lessons__hours"), Value(ZERO)))
+        .values("id", "name", "grade", "school_id", "hours")
     )
 
 
@@ -160,22 +156,32 @@ def class_month_rows(
     after: int | None = None,
     limit: int | None = None,
 ) -> list[ClassMonth]:
-    """The rows of ``class_month_queryset`` by class id (keyset: ``after`` the last id)."""
+    """The rows of ``class_month_queryset`` by class id (keyset: ``after`` the last id), with
+    their schools' codes and names (one more query)."""
     queryset = class_month_queryset(actor=actor, unit=unit, month=month).order_by("id")
     if after is not None:
         queryset = queryset.filter(id__gt=after)
     if limit is not None:
         queryset = queryset[:limit]
-    return [to_class_month(row, month) for row in queryset]
+    rows = list(queryset)
+    schools = {
+        pk: (code, name)
+        for pk, code, name in OrgUnit.objects.filter(
+            pk__in={row["school_id"] for row in rows}
+        ).values_list("pk", "code", "name")
+    }
+    return [to_class_month(row, month, *schools[row["school_id"]]) for row in rows]
 
 
-def to_class_month(row: dict[str, Any], month: datetime.date) -> ClassMonth:
+def to_class_month(
+    row: dict[str, Any], month: datetime.date, school_code: str, school_name: str
+) -> ClassMonth:
     teaching = calendar.is_teaching_month(month)
     required = calendar.required_hours() if teaching else ZERO
     hours = Decimal(row["hours"]).quantize(Decimal("0.1"))
     return ClassMonth(
-        school=row["school_code"],
-        school_name=row["school_name"],
+        school=school_code,
+        school_name=school_name,
         class_id=row["id"],
         class_name=row["name"],
         grade=row["grade"],
