@@ -50,7 +50,8 @@ def lesson_classes(*, actor: Any) -> QuerySet[SchoolClass]:
     )
 
 
-def _class_school_ids(actor: Any) -> set[int]:
+def class_school_ids(actor: Any) -> set[int]:
+    """Schools of the classes the actor reads through a class role (homeroom, subject)."""
     ids = policy.class_ids(actor, policy.Action.VIEW_LESSONS)
     if not ids:
         return set()
@@ -59,7 +60,7 @@ def _class_school_ids(actor: Any) -> set[int]:
 
 def lesson_schools(*, actor: Any) -> QuerySet[OrgUnit]:
     """Schools the actor reads lessons of: school-wide, or where she teaches a class."""
-    condition = Q(pk__in=sorted(_class_school_ids(actor)))
+    condition = Q(pk__in=sorted(class_school_ids(actor)))
     paths = policy.paths(actor, policy.Action.VIEW_LESSONS)
     if paths:
         condition |= reduce(or_, (Q(path__startswith=p) for p in paths))
@@ -461,6 +462,57 @@ def school_compliance(
             continue
         result.append(row)
     return result
+
+
+@dataclass
+class CountyCompliance:
+    """A county's schools summed: for city and province officials, one row per county."""
+
+    county: OrgUnit
+    months: list[MonthSummary]
+    schools: int = 0
+    schools_below: int = 0
+    classes: int = 0
+    met: int = 0
+
+    @property
+    def below(self) -> int:
+        return self.classes - self.met
+
+
+def county_compliance(
+    *, actor: Any, unit: OrgUnit, months: Sequence[datetime.date], below_only: bool = False
+) -> list[CountyCompliance]:
+    """``school_compliance`` of every school under a city or province, summed per county (the
+    same two grouped queries, whatever the number of schools)."""
+    rows = school_compliance(actor=actor, unit=unit, months=months)
+    counties = {
+        c.pk: c
+        for c in OrgUnit.objects.filter(
+            pk__in={r.school.parent_id for r in rows}, kind=OrgKind.COUNTY
+        )
+    }
+    by_county: dict[int, CountyCompliance] = {}
+    for row in rows:
+        county = counties.get(row.school.parent_id or 0)
+        if county is None:
+            continue
+        total = by_county.get(county.pk)
+        if total is None:
+            total = by_county[county.pk] = CountyCompliance(
+                county=county,
+                months=[MonthSummary(m.month, m.is_teaching_month, 0, 0) for m in row.months],
+            )
+        total.schools += 1
+        total.schools_below += 1 if row.below else 0
+        total.classes += row.classes
+        total.met += row.met
+        total.months = [
+            MonthSummary(t.month, t.is_teaching_month, t.classes + m.classes, t.met + m.met)
+            for t, m in zip(total.months, row.months, strict=True)
+        ]
+    result = sorted(by_county.values(), key=lambda c: c.county.path)
+    return [c for c in result if c.schools_below] if below_only else result
 
 
 # --- for the provision page and the compliance indicators -----------------------------------------

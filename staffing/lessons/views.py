@@ -49,7 +49,15 @@ def lesson_index(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("unit", "")
     unit = selectors.unit_get(actor=actor, code=code) if code else units[0]
     below = bool(form.is_bound and form.is_valid() and form.cleaned_data.get("below"))
-    rows = selectors.school_compliance(actor=actor, unit=unit, months=months, below_only=below)
+    if unit.kind in (OrgKind.CITY, OrgKind.PROVINCE):
+        # Thousands of schools: one row per county, each opening its schools.
+        rows, county_rows = (
+            [],
+            selectors.county_compliance(actor=actor, unit=unit, months=months, below_only=below),
+        )
+    else:
+        rows = selectors.school_compliance(actor=actor, unit=unit, months=months, below_only=below)
+        county_rows = []
     return render(
         request,
         "staffing/lessons/index.html",
@@ -61,11 +69,14 @@ def lesson_index(request: HttpRequest) -> HttpResponse:
             # school who is the psychology teacher of another)
             "class_schools": [
                 s
-                for s in selectors.lesson_schools(actor=actor)
+                for s in OrgUnit.objects.filter(
+                    pk__in=sorted(selectors.class_school_ids(actor))
+                ).order_by("path")
                 if not any(s.path.startswith(u.path) for u in units)
             ],
             "months": months,
             "rows": rows,
+            "county_rows": county_rows,
             "below": below,
             "required": calendar.required_hours(),
             "month_query": _month_query(months),

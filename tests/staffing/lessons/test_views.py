@@ -241,3 +241,18 @@ def test_pages_make_a_bounded_number_of_queries(client, world, django_assert_max
     client.force_login(world.users["official_province"])
     with django_assert_max_num_queries(14):
         assert client.get(reverse("lessons:index") + MONTHS).status_code == 200
+
+
+def test_city_and_province_officials_see_one_row_per_county(client, world):
+    log(world, [world.class_a, world.class_a_other], day=datetime.date(2026, 10, 9), hours="2")
+    official = world.users["official_province"]
+    response = get(client, official, reverse("lessons:index") + "?start=2026-10&end=2026-10")
+    rows = [
+        (r.county, r.schools_below, r.schools, r.met, r.classes)
+        for r in response.context["county_rows"]
+    ]
+    assert rows == [(world.county_b, 1, 1, 0, 1), (world.county_a, 1, 2, 2, 3)]
+    below = get(
+        client, official, reverse("lessons:index") + "?start=2026-10&end=2026-10&below=on"
+    )
+    assert len(below.context["county_rows"]) == 2
