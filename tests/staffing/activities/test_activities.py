@@ -11,7 +11,6 @@ from rest_framework.test import APIClient
 from staffing.activities import selectors, services
 from staffing.activities.services import PARTICIPANTS_INVALID, TITLE_REQUIRED
 from staffing.models import ActivityCategory, EducationActivity
-from tests.staffing.lessons.conftest import two_roles  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 10, 20)
@@ -34,7 +33,7 @@ def test_recording_sets_the_category_and_county_and_is_audited(world):
     assert lecture.category == ActivityCategory.EDUCATION
 
 
-def test_who_records(world, two_roles):  # noqa: F811
+def test_who_records(world, two_roles):
     for name in ("homeroom_a", "official_a", "center_a", "psych_b"):
         with pytest.raises(PermissionDenied):
             record(world, world.school_a, actor=world.users[name])
@@ -99,7 +98,7 @@ def test_page_scope_matrix(client, world, user, list_status, form_status):
 
 def test_pages_show_only_the_actors_schools(
     client, world, two_roles, django_assert_max_num_queries
-):  # noqa: F811
+):
     record(world, world.school_a)
     record(world, world.school_b, actor=world.users["psych_b"], title="B 家长会")
     client.force_login(two_roles)

@@ -252,7 +252,5 @@ def test_city_and_province_officials_see_one_row_per_county(client, world):
         for r in response.context["county_rows"]
     ]
     assert rows == [(world.county_b, 1, 1, 0, 1), (world.county_a, 1, 2, 2, 3)]
-    below = get(
-        client, official, reverse("lessons:index") + "?start=2026-10&end=2026-10&below=on"
-    )
+    below = get(client, official, reverse("lessons:index") + "?start=2026-10&end=2026-10&below=on")
     assert len(below.context["county_rows"]) == 2
