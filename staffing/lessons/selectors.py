@@ -332,13 +332,16 @@ def recent_lessons(*, actor: Any, school: OrgUnit, limit: int = 20) -> list[Less
 # --- per school and month: classes meeting the rule (the county page, the indicator) --------------
 
 
+# The classes (from the scoped ORM query) are materialised once; the lessons are found through the
+# unit's schools and the (school, month) index — a semi-join on some thousand schools rather than
+# an index probe per class (measured with bench/lessons.py).
 _SCHOOL_MONTHS_SQL = """
-WITH cls AS ({classes}),
+WITH cls AS MATERIALIZED ({classes}),
 months AS (SELECT unnest(%s::date[]) AS month),
 hrs AS (
     SELECT l.klass_id, l.month, SUM(l.hours) AS hours
     FROM staffing_lesson l
-    WHERE l.klass_id IN (SELECT id FROM cls) AND l.month = ANY(%s::date[])
+    WHERE l.school_id IN (SELECT DISTINCT school_id FROM cls) AND l.month = ANY(%s::date[])
     GROUP BY l.klass_id, l.month
 )
 SELECT cls.school_id, m.month, COUNT(*) AS classes,
@@ -350,12 +353,12 @@ GROUP BY cls.school_id, m.month
 """
 
 _CLASSES_MEETING_SQL = """
-WITH cls AS ({classes}),
+WITH cls AS MATERIALIZED ({classes}),
 months AS (SELECT unnest(%s::date[]) AS month),
 hrs AS (
     SELECT l.klass_id, l.month, SUM(l.hours) AS hours
     FROM staffing_lesson l
-    WHERE l.klass_id IN (SELECT id FROM cls) AND l.month = ANY(%s::date[])
+    WHERE l.school_id IN (SELECT DISTINCT school_id FROM cls) AND l.month = ANY(%s::date[])
     GROUP BY l.klass_id, l.month
 ),
 per_class AS (
