@@ -5,6 +5,7 @@ officials of the subtree), and their counts per school and period (one grouped q
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,7 @@ def activity_counts(
     """Per school under ``unit`` (the actor's, when given): MH education activities and
     family-education sessions held in [start, end], and how many they reached. One grouped
     query plus the schools; the indicator ``family-education activities`` reads this."""
+    schools: QuerySet[OrgUnit]
     if actor is None:
         activities = EducationActivity.objects.all()  # scope-lint: allow an indicator for a unit
         schools = OrgUnit.objects.filter(kind=OrgKind.SCHOOL, is_active=True)
@@ -136,7 +138,7 @@ def activity_counts(
     }
     result = []
     for school in schools:
-        row = counts.get(school.pk, {})
+        row: Mapping[str, Any] = counts.get(school.pk, {})
         result.append(
             ActivityCounts(
                 school=school,

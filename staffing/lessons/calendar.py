@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from django.conf import settings
@@ -65,7 +65,7 @@ def school_year_name(month: datetime.date) -> str:
 
 
 def holiday_months(year_name: str) -> frozenset[int]:
-    by_year: dict[str, Iterable[int]] = settings.STAFFING_HOLIDAY_MONTHS_BY_YEAR
+    by_year: Mapping[str, Iterable[int]] = settings.STAFFING_HOLIDAY_MONTHS_BY_YEAR
     return frozenset(int(m) for m in by_year.get(year_name, settings.STAFFING_HOLIDAY_MONTHS))
 
 

@@ -431,6 +431,7 @@ def school_compliance(
         require_viewer(actor)
     months = sorted(months)
     taught = calendar.teaching_months(months)
+    schools_qs: QuerySet[OrgUnit]
     if actor is None:
         schools_qs = OrgUnit.objects.filter(
             kind=OrgKind.SCHOOL, is_active=True, path__startswith=unit.path

@@ -13,7 +13,8 @@ class ClassMonthSerializer(serializers.Serializer):
     # "class" is a Python keyword: the field is named in the output by ``to_representation``.
     class_name = serializers.CharField()
     hours = serializers.DecimalField(max_digits=5, decimal_places=1)
-    required = serializers.DecimalField(max_digits=3, decimal_places=1)
+    # not named "required": a serializer is a field, whose ``required`` is a flag
+    required_hours = serializers.DecimalField(max_digits=3, decimal_places=1, source="required")
     met = serializers.BooleanField()
 
     def to_representation(self, instance):  # type: ignore[no-untyped-def]
@@ -22,7 +23,7 @@ class ClassMonthSerializer(serializers.Serializer):
             "school": data["school"],
             "class": data["class_name"],
             "hours": data["hours"],
-            "required": data["required"],
+            "required": data["required_hours"],
             "met": data["met"],
         }
 
@@ -32,12 +33,14 @@ class ClassMonthSchemaSerializer(serializers.Serializer):
 
     school = serializers.CharField()
     hours = serializers.DecimalField(max_digits=5, decimal_places=1)
-    required = serializers.DecimalField(max_digits=3, decimal_places=1)
     met = serializers.BooleanField()
 
     def get_fields(self):  # type: ignore[no-untyped-def]
         fields = super().get_fields()
         fields["class"] = serializers.CharField(help_text="The class's name.")
+        fields["required"] = serializers.DecimalField(
+            max_digits=3, decimal_places=1, help_text="0 in a holiday month."
+        )
         return {k: fields[k] for k in ("school", "class", "hours", "required", "met")}
 
 

@@ -317,8 +317,8 @@ def lesson_import(
                 )
             )
             continue
-        klass = _class_for(by_name.get(row.class_name, []), row.given_on)
-        if klass is None:
+        found = _class_for(by_name.get(row.class_name, []), row.given_on)
+        if found is None:
             errors.append(
                 RowError(
                     sheet,
@@ -334,15 +334,15 @@ def lesson_import(
             )
             continue
         problems, _clean = lesson_problems(
-            classes=[klass],
+            classes=[found],
             given_on=row.given_on,
             hours=row.hours,
             topic=row.topic,
             teacher_name=row.teacher_name,
         )
-        for key, messages in problems.items():
-            errors += [RowError(sheet, row.row, columns.get(key, ""), m) for m in messages]
-        key = (klass.pk, row.given_on, row.topic)
+        for field_name, messages in problems.items():
+            errors += [RowError(sheet, row.row, columns.get(field_name, ""), m) for m in messages]
+        key = (found.pk, row.given_on, row.topic)
         if key in first_seen:
             errors.append(
                 RowError(
@@ -355,7 +355,7 @@ def lesson_import(
             continue
         first_seen[key] = row.row
         if not problems:
-            resolved.append((row, klass))
+            resolved.append((row, found))
     if errors:
         return ImportResult(errors=errors)
     county = county_of(school)
