@@ -335,24 +335,10 @@ def recent_lessons(*, actor: Any, school: OrgUnit, limit: int = 20) -> list[Less
 # The classes (from the scoped ORM query) are materialised once; the lessons are found through the
 # unit's schools and the (school, month) index — a semi-join on some thousand schools rather than
 # an index probe per class (measured with bench/lessons.py).
-_SCHOOL_MONTHS_SQL = """
-WITH cls AS MATERIALIZED ({classes}),
-months AS (SELECT unnest(%s::date[]) AS month),
-hrs AS (
-    SELECT l.klass_id, l.month, SUM(l.hours) AS hours
-    FROM staffing_lesson l
-    WHERE l.school_id IN (SELECT DISTINCT school_id FROM cls) AND l.month = ANY(%s::date[])
-    GROUP BY l.klass_id, l.month
-)
-SELECT cls.school_id, m.month, COUNT(*) AS classes,
-       COUNT(*) FILTER (WHERE COALESCE(h.hours, 0) >= %s) AS met
-FROM cls
-JOIN months m ON m.month BETWEEN date_trunc('month', cls.y_start)::date AND cls.y_end
-LEFT JOIN hrs h ON h.klass_id = cls.id AND h.month = m.month
-GROUP BY cls.school_id, m.month
-"""
-
-_CLASSES_MEETING_SQL = """
+# One statement for both answers: per school and month, the classes and those meeting the rule
+# (``month`` set); per school over the period, the classes and those meeting it in every month
+# (``month`` NULL). Each (class, month) is computed once.
+_COMPLIANCE_SQL = """
 WITH cls AS MATERIALIZED ({classes}),
 months AS (SELECT unnest(%s::date[]) AS month),
 hrs AS (
@@ -361,16 +347,19 @@ hrs AS (
     WHERE l.school_id IN (SELECT DISTINCT school_id FROM cls) AND l.month = ANY(%s::date[])
     GROUP BY l.klass_id, l.month
 ),
-per_class AS (
-    SELECT cls.id, cls.school_id,
-           bool_and(COALESCE(h.hours, 0) >= %s) AS met
+per_class_month AS MATERIALIZED (
+    SELECT cls.id, cls.school_id, m.month, COALESCE(h.hours, 0) >= %s AS met
     FROM cls
     JOIN months m ON m.month BETWEEN date_trunc('month', cls.y_start)::date AND cls.y_end
     LEFT JOIN hrs h ON h.klass_id = cls.id AND h.month = m.month
-    GROUP BY cls.id, cls.school_id
+),
+per_class AS (
+    SELECT id, school_id, bool_and(met) AS met FROM per_class_month GROUP BY id, school_id
 )
-SELECT school_id, COUNT(*) AS classes, COUNT(*) FILTER (WHERE met) AS met
-FROM per_class GROUP BY school_id
+SELECT school_id, month, COUNT(*) AS classes, COUNT(*) FILTER (WHERE met) AS met
+FROM per_class_month GROUP BY school_id, month
+UNION ALL
+SELECT school_id, NULL, COUNT(*), COUNT(*) FILTER (WHERE met) FROM per_class GROUP BY school_id
 """
 
 
@@ -425,7 +414,7 @@ def school_compliance(
 ) -> list[SchoolCompliance]:
     """Every school under ``unit`` (the actor's; ``actor=None`` for an indicator computed for the
     unit itself): per teaching month, its classes and those meeting the rule; over the period,
-    the classes meeting it in every teaching month. Two grouped queries plus the schools.
+    the classes meeting it in every teaching month. One grouped statement plus the schools.
     ``below_only``: only schools with a class below the rule."""
     if actor is not None:
         require_viewer(actor)
@@ -443,10 +432,11 @@ def school_compliance(
     per_period: dict[int, tuple[int, int]] = {}
     if schools and taught:
         classes = _classes_in(actor, unit, taught[0], taught[-1])
-        for school_id, month, count, met in _run(_SCHOOL_MONTHS_SQL, classes, taught):
-            per_month[(school_id, month)] = (count, met)
-        for school_id, count, met in _run(_CLASSES_MEETING_SQL, classes, taught):
-            per_period[school_id] = (count, met)
+        for school_id, month, count, met in _run(_COMPLIANCE_SQL, classes, taught):
+            if month is None:
+                per_period[school_id] = (count, met)
+            else:
+                per_month[(school_id, month)] = (count, met)
     result = []
     for school in schools:
         summaries = []
@@ -488,7 +478,7 @@ def county_compliance(
     *, actor: Any, unit: OrgUnit, months: Sequence[datetime.date], below_only: bool = False
 ) -> list[CountyCompliance]:
     """``school_compliance`` of every school under a city or province, summed per county (the
-    same two grouped queries, whatever the number of schools)."""
+    same one grouped statement, whatever the number of schools)."""
     rows = school_compliance(actor=actor, unit=unit, months=months)
     counties = {
         c.pk: c
@@ -543,8 +533,8 @@ def lesson_hours(
     classes = _classes_in(actor, unit, taught[0], taught[-1])
     if actor is not None:
         require_viewer(actor)
-    rows = _run(_CLASSES_MEETING_SQL, classes, taught)
-    return Ratio(sum(r[2] for r in rows), sum(r[1] for r in rows))
+    rows = [r for r in _run(_COMPLIANCE_SQL, classes, taught) if r[1] is None]
+    return Ratio(sum(r[3] for r in rows), sum(r[2] for r in rows))
 
 
 @dataclass
