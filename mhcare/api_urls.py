@@ -30,4 +30,7 @@ urlpatterns = [
     path("counseling/", include("counseling.api_urls")),
     path("compliance/", include("compliance.api_urls")),
     path("staffing/", include("staffing.api_urls")),
+    # --- staffing: lessons and activities (issue 11) ---
+    path("staffing/lessons/", include("staffing.lessons.api_urls")),
+    path("staffing/activities/", include("staffing.activities.api_urls")),
 ]

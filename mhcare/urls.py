@@ -20,6 +20,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("counseling/", include("counseling.urls")),
     path("staffing/", include("staffing.urls")),
+    # --- staffing: lessons and activities (issue 11) ---
+    path("staffing/lessons/", include("staffing.lessons.urls")),
+    path("staffing/activities/", include("staffing.activities.urls")),
 ]
 
 # The app's own error pages (in the user's language and layout), also with DEBUG on for 404

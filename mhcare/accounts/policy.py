@@ -85,6 +85,12 @@ class Action(StrEnum):
     VIEW_STAFF_NAMES = "view_staff_names"  # the people behind the numbers
     MANAGE_STAFFING = "manage_staffing"  # a school's teachers, groups, training, budget
     MANAGE_BUREAU_STAFFING = "manage_bureau_staffing"  # 教研员, responsibilities, county budget
+    # --- staffing: lessons and activities (issue 11) ---
+    VIEW_LESSONS = "view_lessons"  # the lesson log and compliance of classes / schools
+    LOG_LESSON = "log_lesson"  # own classes (class roles) or the whole school
+    IMPORT_LESSONS = "import_lessons"
+    VIEW_ACTIVITIES = "view_activities"  # MH education and family-education activities
+    RECORD_ACTIVITY = "record_activity"
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,12 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.MANAGE_BUREAU_STAFFING: Rule(
         frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
     ),
+    # --- staffing: lessons and activities (issue 11) ---
+    Action.VIEW_LESSONS: _roles(PSYCH, LEADER, HOMEROOM, SUBJECT, CENTER, Role.OFFICIAL),
+    Action.LOG_LESSON: _roles(PSYCH, LEADER, HOMEROOM, SUBJECT),
+    Action.IMPORT_LESSONS: _roles(PSYCH, LEADER),
+    Action.VIEW_ACTIVITIES: _roles(PSYCH, LEADER, CENTER, Role.OFFICIAL),
+    Action.RECORD_ACTIVITY: _roles(PSYCH, LEADER),
 }
 
 READ_ACTIONS: dict[str, Action] = {

@@ -404,3 +404,21 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined
         "TrainingKindEnum": "staffing.models.TrainingKind",
     }
 )
+# --- staffing: lessons and activities (issue 11) ---
+# Notice §2: every class gets at least this many MH class hours in each teaching month.
+STAFFING_LESSON_HOURS_REQUIRED = "2"
+# The most class hours one lesson entry may carry (a double period is 2; a half-day workshop 4).
+STAFFING_LESSON_MAX_HOURS = "4"
+# Months without teaching (school holidays: winter break in February, summer in July and August)
+# are not counted. STAFFING_HOLIDAY_MONTHS_BY_YEAR overrides them for one school year, by its name
+# ("2026-2027": the year from September 2026 to August 2027), e.g. {"2026-2027": [1, 2, 7, 8]}.
+STAFFING_HOLIDAY_MONTHS = [2, 7, 8]
+STAFFING_HOLIDAY_MONTHS_BY_YEAR: dict[str, list[int]] = {}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
+    {
+        "ActivityKindEnum": "staffing.models.ActivityKind",
+        "ActivityCategoryEnum": "staffing.models.ActivityCategory",
+        # a second "category" field in the schema: the observation's gets its own name too
+        "ObservationCategoryEnum": "screening.models.ObservationCategory",
+    }
+)

@@ -1,6 +1,14 @@
-"""Staffing models. Each area keeps its own module; this package re-exports them so
-``staffing.models.X`` works for every area (staff: ``staff``; lessons and activities add theirs)."""
+"""Staffing and provision (notice §2, §5, §6, §14): one module per topic (staff, lessons,
+activities), re-exported here so ``staffing.models.X`` works for every area."""
 
+from staffing.models.activities import (
+    FAMILY_KINDS,
+    ActivityCategory,
+    ActivityKind,
+    EducationActivity,
+    category_of,
+)
+from staffing.models.lessons import HOUR_STEPS, Lesson, LessonSource
 from staffing.models.staff import (
     Budget,
     CertificateLevel,
@@ -17,11 +25,18 @@ from staffing.models.staff import (
 )
 
 __all__ = [
+    "FAMILY_KINDS",
+    "HOUR_STEPS",
+    "ActivityCategory",
+    "ActivityKind",
     "Budget",
     "CertificateLevel",
+    "EducationActivity",
     "GroupKind",
     "GroupMember",
     "LeadingGroup",
+    "Lesson",
+    "LessonSource",
     "MHTeacher",
     "PostKind",
     "Researcher",
@@ -29,4 +44,5 @@ __all__ = [
     "TrainingEvent",
     "TrainingKind",
     "TrainingParticipant",
+    "category_of",
 ]

@@ -72,6 +72,16 @@ SAFE = {
     ("counseling.FlagChange", "new_flags"): "enum codes (Student.disadvantages)",
     ("compliance.IndicatorSnapshot", "period"): "period code of an aggregate (YYYY-MM, YYYY-S1)",
     ("compliance.IndicatorSnapshot", "indicator"): "indicator code of an aggregate",
+    # --- staffing: lessons and activities (issue 11): about classes and schools, never a child
+    ("staffing.Lesson", "topic"): "a class's lesson topic (认识情绪), not about a student",
+    ("staffing.Lesson", "teacher_name"): "the teacher's name as typed: staff, not the child",
+    ("staffing.Lesson", "source"): "enum code",
+    ("staffing.EducationActivity", "kind"): "enum code",
+    ("staffing.EducationActivity", "category"): "enum code",
+    (
+        "staffing.EducationActivity",
+        "title",
+    ): "a school activity's title (心理健康月讲座), no student",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)

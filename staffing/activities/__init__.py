@@ -1,0 +1,1 @@
+"""MH education activities and family-education guidance (notice §2, §14)."""
