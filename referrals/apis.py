@@ -134,10 +134,10 @@ class ReferralDetailApi(APIView):
 class ReferralTransitionApi(APIView):
     @extend_schema(request=TransitionSerializer, responses=ReferralDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
+        referral = selectors.referral_get(actor=request.user, pk=pk)  # 404 before any validation
         incoming = TransitionSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        referral = selectors.referral_get(actor=request.user, pk=pk)
         action = data["action"]
         try:
             if action == "return":
@@ -165,9 +165,9 @@ class ReferralTransitionApi(APIView):
 class ReferralConsentApi(APIView):
     @extend_schema(request=ConsentSerializer, responses=ReferralDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
+        referral = selectors.referral_get(actor=request.user, pk=pk)  # 404 before any validation
         incoming = ConsentSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        referral = selectors.referral_get(actor=request.user, pk=pk)
         try:
             referral = services.referral_record_consent(
                 actor=request.user, referral=referral, **incoming.validated_data
@@ -181,9 +181,9 @@ class ReferralConsentApi(APIView):
 class ReferralFeedbackApi(APIView):
     @extend_schema(request=FeedbackSerializer, responses=ReferralDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
+        referral = selectors.referral_get(actor=request.user, pk=pk)  # 404 before any validation
         incoming = FeedbackSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        referral = selectors.referral_get(actor=request.user, pk=pk)
         try:
             referral = services.referral_feedback(
                 actor=request.user, referral=referral, **incoming.validated_data

@@ -67,6 +67,14 @@ SAFE = {
     ("compliance.ReportRequest", "kind"): "enum code",
     ("compliance.ReportRequest", "status"): "enum code",
     ("compliance.ReportRequest", "error"): "why an aggregate report failed to render (no rows)",
+    # --- referrals (issue 10) ---
+    ("referrals.Referral", "state"): "enum code",
+    ("referrals.Referral", "urgency"): "enum code",
+    ("referrals.Referral", "consent_way"): "enum code",
+    ("referrals.Referral", "consent_scan_type"): "MIME type sniffed from the file (pdf / jpeg / png)",
+    ("referrals.ReferralEvent", "action"): "transition code",
+    ("referrals.ReferralEvent", "from_state"): "enum code",
+    ("referrals.ReferralEvent", "to_state"): "enum code",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
