@@ -71,7 +71,7 @@ SAFE = {
     ("referrals.Referral", "state"): "enum code",
     ("referrals.Referral", "urgency"): "enum code",
     ("referrals.Referral", "consent_way"): "enum code",
-    ("referrals.Referral", "consent_scan_type"): "MIME type sniffed from the file (pdf / jpeg / png)",
+    ("referrals.Referral", "consent_scan_type"): "MIME type sniffed from the file",
     ("referrals.ReferralEvent", "action"): "transition code",
     ("referrals.ReferralEvent", "from_state"): "enum code",
     ("referrals.ReferralEvent", "to_state"): "enum code",

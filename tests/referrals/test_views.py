@@ -42,7 +42,8 @@ def test_anonymous_goes_to_login(client, world, inst, name):
     referral = bring_to(world, S.SENT)
     args = [referral.pk] if name == "referrals:detail" else []
     response = client.get(reverse(name, args=args))
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
 
 
 @pytest.mark.parametrize("who", ["homeroom_a", "official_a", "official_province", "admin"])
@@ -131,7 +132,8 @@ def test_the_two_role_user_overrides_only_where_she_leads(client, world, inst, t
     assert response.status_code == 302
     draft_a.refresh_from_db()
     draft_b.refresh_from_db()
-    assert draft_a.override_at is None and draft_b.override_by == two_roles
+    assert draft_a.override_at is None
+    assert draft_b.override_by == two_roles
 
 
 @pytest.mark.parametrize(
@@ -151,7 +153,8 @@ def test_write_pages_refuse_others_and_change_nothing(client, world, inst, name,
     response = client.post(reverse(name, args=[referral.pk]), data)
     assert response.status_code in (403, 404)
     referral.refresh_from_db()
-    assert referral.state == S.DRAFT and referral.override_at is None
+    assert referral.state == S.DRAFT
+    assert referral.override_at is None
 
 
 def test_create_page_from_a_case(client, world, inst):
@@ -170,7 +173,8 @@ def test_create_page_from_a_case(client, world, inst):
     )
     assert response.status_code == 302
     referral = Referral.objects.get(student=world.students["a"])
-    assert referral.case == case and referral.state == S.DRAFT
+    assert referral.case == case
+    assert referral.state == S.DRAFT
 
 
 @pytest.mark.parametrize(
@@ -221,7 +225,8 @@ def test_institution_staff_accept_and_write_feedback_on_the_page(client, world, 
     referral = bring_to(world, S.SENT)
     login(client, world.users["staff_h"])
     page = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
-    assert 'data-testid="step-accept"' in page and 'data-testid="consent-form"' not in page
+    assert 'data-testid="step-accept"' in page
+    assert 'data-testid="consent-form"' not in page
     assert client.post(reverse("referrals:step", args=[referral.pk, "accept"])).status_code == 302
     response = client.post(
         reverse("referrals:feedback", args=[referral.pk]),
@@ -229,7 +234,8 @@ def test_institution_staff_accept_and_write_feedback_on_the_page(client, world, 
     )
     assert response.status_code == 302
     referral.refresh_from_db()
-    assert referral.state == S.FEEDBACK_RECEIVED and referral.diagnosis == "焦虑障碍"
+    assert referral.state == S.FEEDBACK_RECEIVED
+    assert referral.diagnosis == "焦虑障碍"
 
 
 def test_a_refused_step_shows_the_error_and_keeps_the_state(client, world, inst):
@@ -251,7 +257,8 @@ def test_the_case_page_shows_its_referrals_and_the_override(client, world, inst)
     )
     login(client, world.users["psych_a"])
     page = client.get(reverse("crisis:case_detail", args=[case.pk])).content.decode()
-    assert 'data-testid="case-referrals"' in page and 'data-testid="case-override"' in page
+    assert 'data-testid="case-referrals"' in page
+    assert 'data-testid="case-override"' in page
     assert "家长失联" in page
 
 
@@ -261,7 +268,8 @@ def test_a_case_marked_referred_without_referral_leads_to_making_one(client, wor
     case = make_case(world.students["a"], status=CaseStatus.REFERRED)
     login(client, world.users["psych_a"])
     page = client.get(reverse("crisis:case_detail", args=[case.pk])).content.decode()
-    assert 'data-testid="case-needs-referral"' in page and 'data-testid="case-refer-link"' in page
+    assert 'data-testid="case-needs-referral"' in page
+    assert 'data-testid="case-refer-link"' in page
     home = client.get(reverse("core:home")).content.decode()
     assert 'data-panel="referrals_school"' in home
     assert f"case={case.pk}" in home
