@@ -87,6 +87,8 @@ def do(world: Any, referral: Referral, side: str, action: str) -> Referral:
         else world.users["staff_k"]
     )
     actor = school if side == "school" else staff
+    # as on a new request: no grants or shares cached from an earlier step
+    actor = type(actor).objects.get(pk=actor.pk)
     if action == "consent":
         return services.referral_record_consent(
             actor=actor, referral=referral, guardian="母亲", way=ConsentWay.PHONE
