@@ -205,6 +205,10 @@ def _check_time(
 
 def _lock(actor: Any, referral: Referral) -> Referral:
     """Re-read the referral under a row lock through the actor's scope (404-like: refused)."""
+    # Shares are cached per user object; a write reads them afresh (one query), so an actor
+    # object older than the share (a shell, a task, the demo) sees what was shared since.
+    if hasattr(actor, "__dict__"):
+        actor.__dict__.pop("_mhcare_shared", None)
     locked = scope.scoped(actor, Referral).select_for_update(of=("self",)).filter(pk=referral.pk)
     found = locked.select_related("institution", "institution__unit", "student", "school").first()
     if found is None:

@@ -314,3 +314,9 @@ REFERRAL_FEEDBACK_WITHIN_DAYS = int(env("REFERRAL_FEEDBACK_WITHIN_DAYS", "30"))
 REFERRAL_RETURN_PLAN_WITHIN_DAYS = int(env("REFERRAL_RETURN_PLAN_WITHIN_DAYS", "3"))
 # The guardian's signed consent form (a scan or photo), largest accepted upload in bytes.
 REFERRAL_CONSENT_SCAN_MAX_BYTES = int(env("REFERRAL_CONSENT_SCAN_MAX_BYTES", str(5 * 1024 * 1024)))
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {  # type: ignore[operator]
+    "ConsentWayEnum": "referrals.models.ConsentWay",
+    "InstitutionLevelEnum": "referrals.models.InstitutionLevel",
+    "ReferralStateEnum": "referrals.models.ReferralState",
+    "UrgencyEnum": "referrals.models.Urgency",
+}
