@@ -40,6 +40,7 @@ from referrals.forms import (
     ReturnPlanForm,
 )
 from referrals.models import Referral, ReferralState
+from referrals.providers import TIMELINE_TITLES
 
 PAGE_SIZE = 50
 S = ReferralState
@@ -145,7 +146,14 @@ def _detail(
         {
             "referral": referral,
             "student": student,
-            "events": selectors.referral_events(actor=actor, referral=referral),
+            "events": [
+                (
+                    event,
+                    str(TIMELINE_TITLES.get(event.action, event.get_to_state_display()))
+                    % {"institution": referral.institution.name},
+                )
+                for event in selectors.referral_events(actor=actor, referral=referral)
+            ],
             "is_school": is_school,
             "is_institution": is_institution,
             "buttons": buttons,
