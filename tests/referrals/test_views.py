@@ -342,3 +342,69 @@ def test_a_city_official_adds_an_institution_profile(client, world, inst):
     )
     assert response.status_code == 302
     assert unit.institution_profile.departments == "心理科"
+
+
+# --- the consent scan -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def scanned(world, inst):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    draft = bring_to(world, S.DRAFT)
+    scan = SimpleUploadedFile("同意书.png", b"\x89PNG\r\n\x1a\n demo", content_type="image/png")
+    referral = services.referral_record_consent(
+        actor=world.users["psych_a"], referral=draft, guardian="母亲", way="in_person", scan=scan
+    )
+    return do(world, referral, "school", "send")
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("psych_a", 200), ("leader_a", 200), ("staff_h", 404), ("psych_b", 404), ("homeroom_a", 403)],
+)
+def test_the_consent_scan_is_for_the_school_side_and_audited(client, world, scanned, who, status):
+    login(client, world.users[who])
+    response = client.get(reverse("referrals:consent_scan", args=[scanned.pk]))
+    assert response.status_code == status
+    if status == 200:
+        assert response.content.startswith(b"\x89PNG")
+        assert response["Content-Type"] == "image/png"
+        assert AuditEvent.objects.filter(
+            actor=world.users[who], action=Action.DOWNLOAD, object_id=str(scanned.pk)
+        ).exists()
+
+
+def test_the_consent_page_form_uploads_the_scan(client, world, inst):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    draft = bring_to(world, S.DRAFT)
+    login(client, world.users["psych_a"])
+    response = client.post(
+        reverse("referrals:consent", args=[draft.pk]),
+        {
+            "guardian": "父亲",
+            "way": "in_person",
+            "scan": SimpleUploadedFile("a.pdf", b"%PDF-1.7 x", content_type="application/pdf"),
+        },
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.state == S.GUARDIAN_INFORMED
+    assert draft.consent_scan_type == "application/pdf"
+
+
+def test_the_two_role_user_through_the_api(client, world, inst, two_roles):
+    referral_b = bring_to(world, S.GUARDIAN_INFORMED, student_key="b")
+    referral_a = bring_to(world, S.GUARDIAN_INFORMED)
+    login(client, two_roles)
+    listed = {row["id"] for row in client.get(reverse("api-referral-list")).json()["results"]}
+    assert listed == {referral_a.pk, referral_b.pk}
+    url_b = reverse("api-referral-transition", args=[referral_b.pk])
+    response = client.post(url_b, {"action": "send"}, content_type="application/json")
+    assert response.status_code == 403
+    url_a = reverse("api-referral-transition", args=[referral_a.pk])
+    response = client.post(url_a, {"action": "send"}, content_type="application/json")
+    assert response.status_code == 200
+    referral_b.refresh_from_db()
+    assert referral_b.state == S.GUARDIAN_INFORMED
