@@ -18,4 +18,9 @@ urlpatterns = [
     path("institutions/", views.institution_list, name="institution_list"),
     path("institutions/new/", views.institution_create, name="institution_create"),
     path("institutions/<int:pk>/", views.institution_edit, name="institution_edit"),
+    path(
+        "institutions/<int:pk>/shares/",
+        views.institution_shares_refresh,
+        name="institution_shares_refresh",
+    ),
 ]

@@ -401,3 +401,18 @@ def institution_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {"form": form, "institution": institution},
         status=400 if request.method == "POST" else 200,
     )
+
+
+@policy.requires(policy.Action.KEEP_INSTITUTIONS)
+@require_POST
+def institution_shares_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    """Share the institution's open referrals with its current staff (a newly assigned doctor)."""
+    selectors.require_keeper(request.user)
+    institution = selectors.institution_get(actor=request.user, pk=pk)
+    if not services.may_keep(request.user, institution.unit):
+        raise Http404
+    count = services.institution_shares_refresh(actor=request.user, institution=institution)
+    messages.success(
+        request, _("Open referrals shared with the current staff: %(count)s.") % {"count": count}
+    )
+    return redirect("referrals:institution_edit", pk=institution.pk)

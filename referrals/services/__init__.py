@@ -66,6 +66,7 @@ from referrals.services.common import (
 from referrals.services.institutions import (
     INSTITUTION_FIELDS,
     institution_save,
+    institution_shares_refresh,
     institution_staff_assignments,
 )
 from referrals.services.transitions import (
@@ -79,6 +80,7 @@ from referrals.services.transitions import (
 )
 
 __all__ = [
+    "institution_shares_refresh",
     "INSTITUTION",
     "LEADER",
     "SCHOOL",

@@ -11,15 +11,13 @@ from mhcare.accounts.models import Role, RoleAssignment
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.orgs.models import OrgKind, OrgUnit
-from referrals.models import (
-    Institution,
-    InstitutionLevel,
-)
+from referrals.models import FINAL_STATES, Institution, InstitutionLevel, Referral
 from referrals.services.common import (
     ALREADY_PROFILED,
     CHOICE_INVALID,
     NOT_AN_INSTITUTION,
     NOT_KEEPER,
+    _share,
     may_keep,
 )
 
@@ -85,3 +83,27 @@ def institution_staff_assignments(institution: Institution) -> Any:
     return RoleAssignment.objects.active().filter(
         role=Role.INSTITUTION_STAFF, org_unit_id=institution.unit_id
     )
+
+
+@transaction.atomic
+def institution_shares_refresh(*, actor: Any, institution: Institution) -> int:
+    """Share the institution's open referrals (sent, not closed nor withdrawn) with its current
+    staff: a doctor assigned after a referral was sent sees it too. Kept by the same people who
+    keep the profile; idempotent. How many referrals were shared."""
+    if not may_keep(actor, institution.unit):
+        raise PermissionDenied(NOT_KEEPER)
+    open_referrals = list(
+        Referral.objects.filter(institution=institution, sent_at__isnull=False)
+        .exclude(state__in=FINAL_STATES)
+        .select_related("student", "institution")
+        .order_by("id")
+    )
+    for referral in open_referrals:
+        _share(referral)
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=institution,
+        detail={"shares_refreshed": [r.pk for r in open_referrals]},
+    )
+    return len(open_referrals)

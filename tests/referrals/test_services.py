@@ -349,3 +349,19 @@ def test_the_database_refuses_two_referrals_in_progress(world, inst):
             reason="x",
             made_by=referral.made_by,
         )
+
+
+def test_a_doctor_assigned_after_sending_gets_the_open_referrals(world, inst):
+    sent = bring_to(world, S.SENT)
+    bring_to(world, S.CLOSED, student_key="a_other_class")
+    newcomer = factories.user_with_role(
+        Role.INSTITUTION_STAFF, world.inst_h.unit, username="staff_h_new"
+    )
+    assert not scope.scoped(fresh(newcomer), Referral).exists()
+    with pytest.raises(PermissionDenied):
+        services.institution_shares_refresh(actor=world.users["psych_a"], institution=world.inst_h)
+    count = services.institution_shares_refresh(
+        actor=world.users["center_a"], institution=world.inst_h
+    )
+    assert count == 1
+    assert list(scope.scoped(fresh(newcomer), Referral)) == [sent]

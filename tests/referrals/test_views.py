@@ -408,3 +408,12 @@ def test_the_two_role_user_through_the_api(client, world, inst, two_roles):
     assert response.status_code == 200
     referral_b.refresh_from_db()
     assert referral_b.state == S.GUARDIAN_INFORMED
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("center_a", 302), ("center_b", 404), ("psych_a", 403)]
+)
+def test_the_shares_refresh_page(client, world, inst, who, status):
+    login(client, world.users[who])
+    url = reverse("referrals:institution_shares_refresh", args=[world.inst_h.pk])
+    assert client.post(url).status_code == status
