@@ -179,7 +179,7 @@ def seed_referrals_demo(*, stdout: Any = None, today: datetime.date, **_: Any) -
                 OrgUnit.objects.filter(parent=county, kind=OrgKind.SCHOOL).order_by("code").first()
             )
             psych = _person(Role.PSYCH_TEACHER, school) if school else None
-            if psych is None:
+            if school is None or psych is None:
                 continue
             staff = _person(Role.INSTITUTION_STAFF, institution.unit)
             path = FULL_PATH if staff is not None else SCHOOL_ONLY

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mhcare.core.forms import IsoDateInput
+from mhcare.orgs.models import OrgUnit
 from referrals.models import ConsentWay, Institution, InstitutionLevel, ReferralState, Urgency
 
 
@@ -38,7 +39,7 @@ class ReferralCreateForm(forms.Form):
 
     def __init__(self, *args: Any, institutions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["institution"].queryset = institutions
+        cast(forms.ModelChoiceField, self.fields["institution"]).queryset = institutions
 
 
 class ConsentForm(forms.Form):
@@ -106,12 +107,14 @@ class InstitutionForm(forms.ModelForm):
 
 
 class InstitutionCreateForm(InstitutionForm):
-    unit = forms.ModelChoiceField(label=_("Institution (org unit)"), queryset=None)
+    unit: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Institution (org unit)"), queryset=OrgUnit.objects.none()
+    )
 
     class Meta(InstitutionForm.Meta):
         fields = ["unit", *InstitutionForm.Meta.fields]
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units
+        cast(forms.ModelChoiceField, self.fields["unit"]).queryset = units
         self.fields["level"].initial = InstitutionLevel.SPECIALIZED

@@ -58,7 +58,7 @@ def institution_save(
     if values.get("level", InstitutionLevel.OTHER) not in InstitutionLevel.values:
         raise ValidationError({"level": CHOICE_INVALID})
     created = institution is None
-    if created:
+    if institution is None:
         if Institution.objects.filter(unit=unit).exists():
             raise ValidationError({"unit": ALREADY_PROFILED})
         institution = Institution(unit=unit, county=_county_of(unit))
