@@ -213,3 +213,46 @@ def keepable_units(*, actor: Any) -> QuerySet[OrgUnit]:
 def require_keeper(actor: Any) -> None:
     if not services.may_keep(actor):
         raise PermissionDenied(services.NOT_KEEPER)
+
+
+@dataclass(frozen=True)
+class FeedbackFigures:
+    """The compliance indicator ``referral_feedback`` (DESIGN.md): referrals sent in a period and,
+    of them, those with the institution's feedback within ``within_days`` of sending."""
+
+    sent: int
+    with_feedback: int
+
+
+def referral_feedback_figures(
+    *,
+    county_ids: list[int],
+    sent_from: Any,
+    sent_before: Any,
+    within_days: int | None = None,
+) -> FeedbackFigures:
+    """Aggregates only (no student), for the indicator snapshots of the compliance app: one query
+    over the counties' referrals sent in [sent_from, sent_before), on the county column's index.
+    The caller decides which counties its reader may see."""
+    import datetime
+
+    from django.conf import settings
+    from django.db.models import Count, ExpressionWrapper, F, Q
+    from django.db.models import DurationField as Duration
+
+    days = within_days if within_days is not None else settings.REFERRAL_FEEDBACK_WITHIN_DAYS
+    figures = (
+        Referral.objects.filter(  # scope-lint: allow aggregates for counties the caller chose
+            county_id__in=county_ids, sent_at__gte=sent_from, sent_at__lt=sent_before
+        )
+        .order_by()
+        .annotate(delay=ExpressionWrapper(F("feedback_at") - F("sent_at"), output_field=Duration()))
+        .aggregate(
+            sent=Count("id"),
+            with_feedback=Count(
+                "id",
+                filter=Q(feedback_at__isnull=False, delay__lte=datetime.timedelta(days=days)),
+            ),
+        )
+    )
+    return FeedbackFigures(sent=figures["sent"], with_feedback=figures["with_feedback"])

@@ -365,3 +365,19 @@ def test_a_doctor_assigned_after_sending_gets_the_open_referrals(world, inst):
     )
     assert count == 1
     assert list(scope.scoped(fresh(newcomer), Referral)) == [sent]
+
+
+def test_the_feedback_indicator_counts_feedback_within_the_days(world, inst):
+    from referrals.selectors import referral_feedback_figures
+
+    bring_to(world, S.WITHDRAWN)  # withdrawn before sending: not counted
+    quick = bring_to(world, S.FEEDBACK_RECEIVED)
+    bring_to(world, S.ACCEPTED, student_key="a_other_class")
+    now = timezone.now()
+    window = {"sent_from": now - datetime.timedelta(days=1), "sent_before": now}
+    figures = referral_feedback_figures(county_ids=[world.county_a.pk], **window)
+    assert (figures.sent, figures.with_feedback) == (2, 1)
+    Referral.objects.filter(pk=quick.pk).update(feedback_at=now + datetime.timedelta(days=40))
+    figures = referral_feedback_figures(county_ids=[world.county_a.pk], **window)
+    assert (figures.sent, figures.with_feedback) == (2, 0)
+    assert referral_feedback_figures(county_ids=[world.county_b.pk], **window).sent == 0
