@@ -35,6 +35,7 @@ from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core import registry
 from mhcare.core.forms import add_service_errors
 from mhcare.core.paging import pager_links
 from mhcare.core.risk import cadence_days
@@ -246,6 +247,7 @@ def _case_page(
             "task_form": forms.get("task") or TaskForm(),
             "homeroom": case.student.klass.homeroom_teacher,
             "cadence": cadence_days(case.level),
+            "case_sections": registry.case_sections_for(request.user, case),
             **history,
         },
         status=status,

@@ -33,4 +33,5 @@ urlpatterns = [
     # --- staffing: lessons and activities (issue 11) ---
     path("staffing/lessons/", include("staffing.lessons.api_urls")),
     path("staffing/activities/", include("staffing.activities.api_urls")),
+    path("referrals/", include("referrals.api_urls")),
 ]

@@ -23,6 +23,7 @@ urlpatterns = [
     # --- staffing: lessons and activities (issue 11) ---
     path("staffing/lessons/", include("staffing.lessons.urls")),
     path("staffing/activities/", include("staffing.activities.urls")),
+    path("referrals/", include("referrals.urls")),
 ]
 
 # The app's own error pages (in the user's language and layout), also with DEBUG on for 404

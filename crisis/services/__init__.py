@@ -18,6 +18,7 @@ from ``crisis.services``.
 from crisis.services.cases import (
     EvaluationOutcome,
     case_change_level,
+    case_resume_after_referral,
     case_set_status,
     evaluation_confirm,
     follow_up_record,
@@ -88,6 +89,7 @@ __all__ = [
     "DecisionInput",
     "EvaluationOutcome",
     "case_change_level",
+    "case_resume_after_referral",
     "case_set_status",
     "evaluation_confirm",
     "follow_up_record",

@@ -368,3 +368,41 @@ def task_done(*, actor: Any, task: CaseTask) -> CaseTask:
 
 
 # --- 研判 reviews ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_resume_after_referral(*, actor: Any, case: Case, reason: str) -> Case:
+    """The student is back at school after a referral (issue 10): a "referred" case becomes "open"
+    again and its next follow-up is due at the level's cadence from today. Called by the referrals
+    app (crisis never imports it); a case that is not "referred" keeps its status."""
+    case = _lock(case)
+    _require_writer(actor, case.student)
+    reason = _require_reason(reason)
+    if case.status == CaseStatus.CLOSED:
+        raise ValidationError(ALREADY_CLOSED, code="closed")
+    previous = case.status
+    case.next_follow_up_due = _next_due(case.level)
+    if previous == CaseStatus.REFERRED:
+        case.status = CaseStatus.OPEN
+        case.version += 1
+    case.save()
+    if previous != case.status:
+        _event(
+            case,
+            actor=actor,
+            kind=CaseEventKind.STATUS,
+            reason=reason,
+            from_status=previous,
+            to_status=case.status,
+        )
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=case,
+        student=case.student,
+        detail={
+            "status": [previous, case.status],
+            "next_follow_up_due": str(case.next_follow_up_due),
+        },
+    )
+    return case

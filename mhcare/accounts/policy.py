@@ -91,6 +91,13 @@ class Action(StrEnum):
     IMPORT_LESSONS = "import_lessons"
     VIEW_ACTIVITIES = "view_activities"  # MH education and family-education activities
     RECORD_ACTIVITY = "record_activity"
+    # --- referrals (issue 10) ---
+    VIEW_REFERRALS = "view_referrals"  # the referral list and pages (school side or institution)
+    MAKE_REFERRAL = "make_referral"  # create, consent, send, withdraw, return to school, close
+    OVERRIDE_REFERRAL_CONSENT = "override_referral_consent"  # emergency override of the consent
+    ANSWER_REFERRAL = "answer_referral"  # the institution accepts / declines / reports back
+    VIEW_INSTITUTIONS = "view_institutions"
+    KEEP_INSTITUTIONS = "keep_institutions"  # the county center and the city / province bureau
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,20 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.IMPORT_LESSONS: _roles(PSYCH, LEADER),
     Action.VIEW_ACTIVITIES: _roles(PSYCH, LEADER, CENTER, Role.OFFICIAL),
     Action.RECORD_ACTIVITY: _roles(PSYCH, LEADER),
+    # --- referrals (issue 10) ---
+    # Institution staff read only the referrals shared with them (django-guardian, referrals app).
+    Action.VIEW_REFERRALS: Rule(
+        _readers(RecordKind.REFERRAL).roles | frozenset({Role.INSTITUTION_STAFF})
+    ),
+    Action.MAKE_REFERRAL: _roles(PSYCH, CENTER),
+    Action.OVERRIDE_REFERRAL_CONSENT: _roles(LEADER),
+    Action.ANSWER_REFERRAL: Rule(frozenset({Role.INSTITUTION_STAFF}), frozenset({"institution"})),
+    Action.VIEW_INSTITUTIONS: _roles(PSYCH, LEADER, CENTER, Role.OFFICIAL, Role.INSTITUTION_STAFF),
+    # The county center of its county; officials of a city or the province (a county bureau
+    # does not: referrals.services.institution_keepers narrows the officials to city / province).
+    Action.KEEP_INSTITUTIONS: Rule(
+        frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
+    ),
 }
 
 READ_ACTIONS: dict[str, Action] = {

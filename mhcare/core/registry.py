@@ -158,3 +158,32 @@ def register_nav(provider: NavProvider) -> NavProvider:
 
 def nav_for(actor: Any) -> list[NavItem]:
     return [item for provider in _nav for item in provider(actor)]
+
+
+@dataclass(frozen=True)
+class CaseSection:
+    """A section of a crisis case's page that another app renders with its own template (the
+    referrals of the case's student, issue 10): apps above crisis show there without crisis
+    importing them. ``context`` reaches the template as ``section.context``."""
+
+    key: str
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    order: int = 100
+
+
+CaseSectionProvider = Callable[[Any, Any], Iterable[CaseSection]]  # (actor, case)
+
+_case_sections: list[CaseSectionProvider] = []
+
+
+def register_case_section(provider: CaseSectionProvider) -> CaseSectionProvider:
+    if provider not in _case_sections:
+        _case_sections.append(provider)
+    return provider
+
+
+def case_sections_for(actor: Any, case: Any) -> list[CaseSection]:
+    sections = [s for provider in _case_sections for s in provider(actor, case)]
+    return sorted(sections, key=lambda s: s.order)

@@ -422,3 +422,17 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined
         "ObservationCategoryEnum": "screening.models.ObservationCategory",
     }
 )
+# --- referrals (issue 10) ---
+# Reminders (mhcare.core.reminders): a sent referral not accepted within N days; no institution
+# feedback within N days of acceptance (or of sending); no return plan N days after the return.
+REFERRAL_ACCEPT_WITHIN_DAYS = int(env("REFERRAL_ACCEPT_WITHIN_DAYS", "7") or 7)
+REFERRAL_FEEDBACK_WITHIN_DAYS = int(env("REFERRAL_FEEDBACK_WITHIN_DAYS", "30") or 30)
+REFERRAL_RETURN_PLAN_WITHIN_DAYS = int(env("REFERRAL_RETURN_PLAN_WITHIN_DAYS", "3") or 3)
+# The guardian's signed consent form (a scan or photo), largest accepted upload in bytes.
+REFERRAL_CONSENT_SCAN_MAX_BYTES = int(env("REFERRAL_CONSENT_SCAN_MAX_BYTES", "") or 5 * 1024 * 1024)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {  # type: ignore[operator]
+    "ConsentWayEnum": "referrals.models.ConsentWay",
+    "InstitutionLevelEnum": "referrals.models.InstitutionLevel",
+    "ReferralStateEnum": "referrals.models.ReferralState",
+    "UrgencyEnum": "referrals.models.Urgency",
+}

@@ -82,6 +82,14 @@ SAFE = {
         "staffing.EducationActivity",
         "title",
     ): "a school activity's title (心理健康月讲座), no student",
+    # --- referrals (issue 10) ---
+    ("referrals.Referral", "state"): "enum code",
+    ("referrals.Referral", "urgency"): "enum code",
+    ("referrals.Referral", "consent_way"): "enum code",
+    ("referrals.Referral", "consent_scan_type"): "MIME type sniffed from the file",
+    ("referrals.ReferralEvent", "action"): "transition code",
+    ("referrals.ReferralEvent", "from_state"): "enum code",
+    ("referrals.ReferralEvent", "to_state"): "enum code",
 }
 
 TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
