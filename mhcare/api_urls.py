@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("mhcare.orgs.api_urls")),
     path("screening/", include("screening.api_urls")),
     path("crisis/", include("crisis.api_urls")),
+    path("counseling/", include("counseling.api_urls")),
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("jsi18n/", policy.public(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     # The admin is declared as a whole: every admin view checks is_staff and its model permissions.
     path("admin/", admin.site.urls),
+    path("counseling/", include("counseling.urls")),
 ]
 
 # The app's own error pages (in the user's language and layout), also with DEBUG on for 404

@@ -67,6 +67,12 @@ class Action(StrEnum):
     IMPORT_ROSTER = "import_roster"  # classes, students, guardians and staff of a school
     IMPORT_SCHOOLS = "import_schools"  # the org tree's schools, and staff of any school
     SEE_STUDENT_VIEWERS = "see_student_viewers"
+    # --- counseling rooms, duty, appointments, sessions (issue 10) ---
+    VIEW_ROOMS = "view_rooms"  # rooms, opening hours and the duty week
+    MANAGE_ROOMS = "manage_rooms"  # rooms, opening hours and duty shifts of a unit
+    BOOK_APPOINTMENT = "book_appointment"  # book a student (own class for a homeroom teacher)
+    COUNSEL = "counsel"  # hold duty, handle own appointments, write session records
+    VIEW_SESSION_LOG = "view_session_log"  # that sessions happened, never what was said
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,12 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.IMPORT_ROSTER: Rule(frozenset({PSYCH, LEADER}), superuser=True),
     Action.IMPORT_SCHOOLS: Rule(frozenset({Role.PLATFORM_ADMIN}), superuser=True),
     Action.SEE_STUDENT_VIEWERS: _roles(PSYCH, LEADER),
+    # --- counseling rooms, duty, appointments, sessions (issue 10) ---
+    Action.VIEW_ROOMS: _roles(PSYCH, LEADER, CENTER),
+    Action.MANAGE_ROOMS: _roles(PSYCH, LEADER, CENTER),
+    Action.BOOK_APPOINTMENT: _roles(PSYCH, CENTER, HOMEROOM),
+    Action.COUNSEL: _roles(PSYCH, CENTER),
+    Action.VIEW_SESSION_LOG: _roles(LEADER, CENTER),
 }
 
 READ_ACTIONS: dict[str, Action] = {

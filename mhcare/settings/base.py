@@ -305,3 +305,11 @@ LOGGING = {
 # the instruments' own critical rules, e.g. {"SDQ": ["abnormal"]}.
 SCREENING_RISK_RULES: list[dict[str, object]] | None = None
 SCREENING_CRITICAL_BANDS: dict[str, list[str]] = {}
+
+# --- counseling rooms, duty, appointments, sessions (issue 10) ---
+# Length of a bookable slot within a duty shift, in minutes.
+COUNSELING_SLOT_MINUTES = int(env("COUNSELING_SLOT_MINUTES", "45") or 45)
+# How long a counseling session record stays current before it is archived (never deleted).
+COUNSELING_SESSION_RETENTION_YEARS = int(env("COUNSELING_SESSION_RETENTION_YEARS", "10") or 10)
+# Appointments still "requested" this many hours after they were made remind the counselor.
+COUNSELING_UNCONFIRMED_HOURS = 24
