@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from counseling.models import Appointment, AppointmentStatus, CounselingRoom, DutyShift
 from mhcare.accounts import policy
+from mhcare.accounts.models import User
 from mhcare.accounts.policy import Action as PolicyAction
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
@@ -217,7 +218,7 @@ def appointment_transition(
         )
     if status == AppointmentStatus.CANCELLED:
         others = {locked.booked_by_id, locked.counselor_id} - {actor.pk}
-        for user in type(actor).objects.filter(pk__in=others):
+        for user in User.objects.filter(pk__in=others):
             _notify(
                 locked,
                 user,

@@ -97,7 +97,8 @@ def test_archived_after_the_retention_period(world, settings):
     recent = record(world)
     assert services.session_archive_expired() == 1
     old.refresh_from_db()
-    assert old.is_archived and old.archived_at is not None
+    assert old.is_archived
+    assert old.archived_at is not None
     actor = world.users["psych_a"]
     assert list(selectors.session_list(actor=actor)) == [recent]
     assert set(selectors.session_list(actor=actor, archived=True)) == {old, recent}
