@@ -19,7 +19,15 @@ from mhcare.accounts import policy, scope
 from mhcare.accounts.policy import Action
 from mhcare.accounts.scope import RecordKind
 
-LOG_FIELDS = ("id", "held_on", "duration_minutes", "counselor__display_name", "school__name")
+# student_id only for the audit of who the rows are about; it is never shown.
+LOG_FIELDS = (
+    "id",
+    "student_id",
+    "held_on",
+    "duration_minutes",
+    "counselor__display_name",
+    "school__name",
+)
 
 
 def session_queryset(*, actor: Any, archived: bool = False) -> QuerySet[CounselingSession]:
