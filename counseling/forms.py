@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from counseling.models import AppointmentStatus, CounselingRoom, RoomStandard, Weekday
 from counseling.rooms import selectors as room_selectors
@@ -58,8 +59,8 @@ class ShiftForm(forms.Form):
     room = forms.ModelChoiceField(label=_("Room"), queryset=CounselingRoom.objects.none())
     counselor = forms.ModelChoiceField(label=_("Counselor on duty"), queryset=User.objects.none())
     day = forms.DateField(label=_("Date"), widget=IsoDateInput())
-    starts = forms.TimeField(label=_("From"), widget=TIME_WIDGET)
-    ends = forms.TimeField(label=_("To"), widget=TIME_WIDGET)
+    starts = forms.TimeField(label=pgettext_lazy("time of day", "From"), widget=TIME_WIDGET)
+    ends = forms.TimeField(label=pgettext_lazy("time of day", "To"), widget=TIME_WIDGET)
 
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
