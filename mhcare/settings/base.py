@@ -313,3 +313,6 @@ COUNSELING_SLOT_MINUTES = int(env("COUNSELING_SLOT_MINUTES", "45") or 45)
 COUNSELING_SESSION_RETENTION_YEARS = int(env("COUNSELING_SESSION_RETENTION_YEARS", "10") or 10)
 # Appointments still "requested" this many hours after they were made remind the counselor.
 COUNSELING_UNCONFIRMED_HOURS = 24
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["AppointmentStatusEnum"] = (  # type: ignore[index]
+    "counseling.models.AppointmentStatus"
+)
