@@ -13,11 +13,7 @@ urlpatterns = [
     path("rooms/<int:pk>/", room_views.room_detail, name="room_detail"),
     path("rooms/<int:pk>/edit/", room_views.room_edit, name="room_edit"),
     path("rooms/<int:pk>/hours/", room_views.hours_add, name="hours_add"),
-    path(
-        "rooms/<int:pk>/hours/<int:hours_pk>/remove/",
-        room_views.hours_remove,
-        name="hours_remove",
-    ),
+    path("rooms/<int:pk>/hours/remove/", room_views.hours_remove, name="hours_remove"),
     path("duty/", room_views.duty_week, name="duty_week"),
     path("duty/shifts/", room_views.shift_add, name="shift_add"),
     path("duty/shifts/<int:pk>/remove/", room_views.shift_remove, name="shift_remove"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -145,9 +145,12 @@ def hours_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @policy.requires(Action.MANAGE_ROOMS)
 @require_POST
-def hours_remove(request: HttpRequest, pk: int, hours_pk: int) -> HttpResponse:
+def hours_remove(request: HttpRequest, pk: int) -> HttpResponse:
     room = selectors.room_get(actor=request.user, pk=pk, action=Action.MANAGE_ROOMS)
-    hours = get_object_or_404(OpeningHours, pk=hours_pk, room=room)
+    hours_pk = request.POST.get("hours", "")
+    if not hours_pk.isdigit():
+        raise Http404
+    hours = get_object_or_404(OpeningHours, pk=int(hours_pk), room=room)
     services.opening_hours_remove(actor=request.user, hours=hours)
     messages.success(request, _("Opening hours removed."))
     return redirect("counseling:room_detail", pk=room.pk)

@@ -222,3 +222,25 @@ def test_the_apis_are_in_the_openapi_schema():
         "/api/v1/counseling/sessions/log/",
     ):
         assert path in schema["paths"], path
+
+
+def test_opening_hours_removed_only_by_a_keeper(client, world, room_a):
+    import datetime
+
+    from counseling.rooms.services import opening_hours_add
+
+    hours = opening_hours_add(
+        actor=world.users["psych_a"],
+        room=room_a,
+        weekday=4,
+        opens=datetime.time(12),
+        closes=datetime.time(13),
+    )
+    login(client, world.users["psych_b"])
+    url = f"/counseling/rooms/{room_a.pk}/hours/remove/"
+    assert client.post(url, {"hours": hours.pk}).status_code == 404
+    login(client, world.users["leader_a"])
+    page = client.get(f"/counseling/rooms/{room_a.pk}/")
+    assert f'name="hours" value="{hours.pk}"' in page.content.decode()
+    assert client.post(url, {"hours": hours.pk}).status_code == 302
+    assert not OpeningHours.objects.exists()
