@@ -4,7 +4,7 @@ input only; the services decide."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -18,9 +18,19 @@ from mhcare.accounts import scope
 from mhcare.accounts.models import User
 from mhcare.core.forms import IsoDateInput
 from mhcare.core.risk import RiskLevel
-from mhcare.orgs.models import OrgUnit
+from mhcare.orgs.models import OrgUnit, Student
 
 TIME_WIDGET = forms.TimeInput(format="%H:%M", attrs={"type": "time"})
+
+
+class UserChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.display_name or obj.username)
+
+
+class RoomChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.unit.name} · {obj.name}"
 
 
 class RoomForm(forms.Form):
@@ -43,7 +53,7 @@ class RoomForm(forms.Form):
         else:
             del self.fields["is_active"]
             units = room_selectors.room_units(actor=actor).order_by("path")
-            self.fields["unit"].queryset = units
+            cast(forms.ModelChoiceField, self.fields["unit"]).queryset = units
             if units.count() == 1:
                 self.fields["unit"].initial = units.first()
 
@@ -56,8 +66,8 @@ class OpeningHoursForm(forms.Form):
 
 
 class ShiftForm(forms.Form):
-    room = forms.ModelChoiceField(label=_("Room"), queryset=CounselingRoom.objects.none())
-    counselor = forms.ModelChoiceField(label=_("Counselor on duty"), queryset=User.objects.none())
+    room = RoomChoiceField(label=_("Room"), queryset=CounselingRoom.objects.none())
+    counselor = UserChoiceField(label=_("Counselor on duty"), queryset=User.objects.none())
     day = forms.DateField(label=_("Date"), widget=IsoDateInput())
     starts = forms.TimeField(label=pgettext_lazy("time of day", "From"), widget=TIME_WIDGET)
     ends = forms.TimeField(label=pgettext_lazy("time of day", "To"), widget=TIME_WIDGET)
@@ -67,14 +77,14 @@ class ShiftForm(forms.Form):
         rooms = room_selectors.room_list(
             actor=actor, action=room_selectors.Action.MANAGE_ROOMS
         ).filter(is_active=True)
-        self.fields["room"].queryset = rooms
-        self.fields["room"].label_from_instance = lambda r: f"{r.unit.name} · {r.name}"
+        room_field = cast(forms.ModelChoiceField, self.fields["room"])
+        room_field.queryset = rooms
         # Any active counselor of a unit the actor keeps; the service checks the room's unit.
         users = User.objects.none()
         for unit in room_selectors.room_units(actor=actor):
             users = users | room_selectors.counselors_for(unit)
-        self.fields["counselor"].queryset = users.distinct().order_by("display_name", "id")
-        self.fields["counselor"].label_from_instance = lambda u: u.display_name or u.username
+        counselor_field = cast(forms.ModelChoiceField, self.fields["counselor"])
+        counselor_field.queryset = users.distinct().order_by("display_name", "id")
 
     def span(self) -> tuple[datetime.datetime, datetime.datetime]:
         tz = timezone.get_current_timezone()
@@ -93,11 +103,9 @@ class StudentChoiceForm(forms.Form):
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
-        self.student = None
+        self.student: Student | None = None
 
     def clean_student_number(self) -> str:
-        from mhcare.orgs.models import Student
-
         number = self.cleaned_data["student_number"].strip()
         student = (
             scope.scoped(self.actor, Student)
@@ -157,7 +165,7 @@ class SessionForm(forms.Form):
 
 
 class ShareForm(forms.Form):
-    recipient = forms.ModelChoiceField(label=_("Share with"), queryset=User.objects.none())
+    recipient = UserChoiceField(label=_("Share with"), queryset=User.objects.none())
 
     def __init__(self, *args: Any, school: OrgUnit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -168,7 +176,7 @@ class ShareForm(forms.Form):
         ids = RoleAssignment.objects.active().filter(
             role__in=SHARE_ROLES, org_unit__path__in=ancestor_paths(school.path)
         )
-        self.fields["recipient"].queryset = User.objects.filter(
+        recipient_field = cast(forms.ModelChoiceField, self.fields["recipient"])
+        recipient_field.queryset = User.objects.filter(
             is_active=True, pk__in=ids.values("user_id")
         ).order_by("display_name", "id")
-        self.fields["recipient"].label_from_instance = lambda u: u.display_name or u.username

@@ -84,7 +84,8 @@ def room_serves(room: CounselingRoom, student: Student) -> bool:
     )
 
 
-def may_book(actor: Any, student: Student | None = None) -> bool:
+def may_book(actor: Any, student: Student | Appointment | None = None) -> bool:
+    """Whether an assignment allowing booking covers the student (or an appointment's)."""
     return policy.allowed(actor, PolicyAction.BOOK_APPOINTMENT, student)
 
 

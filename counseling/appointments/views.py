@@ -111,7 +111,7 @@ def appointment_book(request: HttpRequest) -> HttpResponse:
                 else:
                     messages.success(request, _("Appointment requested. The counselor is told."))
                     return redirect("counseling:appointment_detail", pk=appointment.pk)
-    slots = (
+    slots: list[selectors.Slot] = (
         selectors.free_slots(student=student, start=timezone.localdate(), days=BOOK_DAYS)
         if student is not None
         else []

@@ -5,6 +5,8 @@ A record the actor may not read is 404 like a missing one, whoever asks."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -16,12 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from counseling.appointments import selectors as appointment_selectors
 from counseling.forms import SessionForm, ShareForm, StudentChoiceForm
+from counseling.models import Appointment
 from counseling.sessions import selectors, services
 from mhcare.accounts import policy
 from mhcare.accounts.policy import Action
 from mhcare.audit.models import Action as AuditAction
 from mhcare.audit.services import audit_record
 from mhcare.core.forms import add_service_errors
+from mhcare.orgs.models import Student
 
 LIST_LIMIT = 200
 LOG_LIMIT = 500
@@ -54,7 +58,8 @@ def session_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def session_new(request: HttpRequest) -> HttpResponse:
     """From an appointment (``?appointment=``) or for a student found by number."""
-    appointment = None
+    appointment: Appointment | None = None
+    student: Student | None = None
     raw = request.GET.get("appointment", "")
     choose = None
     if raw.isdigit():
@@ -63,7 +68,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
     else:
         choose = StudentChoiceForm(request.GET or None, actor=request.user)
         student = choose.student if choose.is_bound and choose.is_valid() else None
-    initial = {"held_on": timezone.localdate()}
+    initial: dict[str, Any] = {"held_on": timezone.localdate()}
     if appointment is not None:
         initial["held_on"] = timezone.localtime(appointment.starts_at).date()
         initial["duration_minutes"] = int(
