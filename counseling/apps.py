@@ -18,6 +18,7 @@ class CounselingConfig(AppConfig):
         registry.register_nav(appointment_providers.nav_items)
         registry.register_todo(appointment_providers.home_panels)
         registry.register_nav(session_providers.nav_items)
+        registry.register_timeline(session_providers.timeline)
         session_providers.register_reason_labels()
         appointment_reminders.register()
         registry.register_demo_seeder(demo_rooms.seed_rooms_demo, order=70)
