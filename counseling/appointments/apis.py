@@ -82,7 +82,10 @@ class AppointmentListApi(AuditedListMixin, generics.ListCreateAPIView[Appointmen
             )
         except ValidationError as exc:
             raise as_drf(exc) from exc
-        return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
+        return Response(
+            AppointmentSerializer(appointment, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 @policy.requires(Action.BOOK_APPOINTMENT, Action.COUNSEL)
@@ -105,4 +108,4 @@ class AppointmentTransitionApi(APIView):
         except ValidationError as exc:
             raise as_drf(exc) from exc
         refreshed = selectors.appointment_get(actor=request.user, pk=changed.pk)
-        return Response(AppointmentSerializer(refreshed).data)
+        return Response(AppointmentSerializer(refreshed, context={"request": request}).data)

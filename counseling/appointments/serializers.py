@@ -9,6 +9,7 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
     student_name = serializers.CharField(source="student.name", read_only=True)
     room_name = serializers.CharField(source="room.name", read_only=True)
     counselor_name = serializers.CharField(source="counselor.display_name", read_only=True)
+    topic = serializers.SerializerMethodField()
 
     class Meta:
         model = Appointment
@@ -32,6 +33,14 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
             "closed_at",
         ]
         read_only_fields = fields
+
+    def get_topic(self, appointment: Appointment) -> str:
+        """Only for the counselor and the person who booked it (``may_read_topic``)."""
+        from counseling.appointments.services import may_read_topic
+
+        request = self.context.get("request")
+        actor = getattr(request, "user", None)
+        return appointment.topic if may_read_topic(actor, appointment) else ""
 
 
 class AppointmentBookSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -164,6 +164,12 @@ def may_handle(actor: Any, appointment: Appointment) -> bool:
     )
 
 
+def may_read_topic(actor: Any, appointment: Appointment) -> bool:
+    """The reason for the appointment is for its counselor and the person who booked it, not for
+    the school's other counselors who see the appointment in their list."""
+    return getattr(actor, "pk", None) in (appointment.counselor_id, appointment.booked_by_id)
+
+
 def may_cancel(actor: Any, appointment: Appointment) -> bool:
     return may_handle(actor, appointment) or (
         appointment.booked_by_id == getattr(actor, "pk", None) and may_book(actor, appointment)

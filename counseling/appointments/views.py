@@ -143,6 +143,7 @@ def _detail(
         {
             "appointment": appointment,
             "may_handle": may_handle,
+            "may_read_topic": services.may_read_topic(request.user, appointment),
             "may_cancel": services.may_cancel(request.user, appointment)
             and AppointmentStatus.CANCELLED in transitions,
             "may_confirm": may_handle and AppointmentStatus.CONFIRMED in transitions,

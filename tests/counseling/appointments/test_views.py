@@ -151,3 +151,21 @@ def test_query_bounds(client, world, django_assert_max_num_queries):
     api.force_authenticate(world.users["psych_a"])
     with django_assert_max_num_queries(10):
         assert len(api.get("/api/v1/counseling/appointments/").json()["results"]) == 8
+
+
+def test_the_reason_is_for_the_counselor_and_the_booker_only(client, world, psych_a2, appointment):
+    topic = appointment.topic
+    for user, reads in (
+        (world.users["homeroom_a"], True),
+        (world.users["psych_a"], True),
+        (psych_a2, False),
+        (world.users["center_a"], False),
+    ):
+        login(client, user)
+        page = client.get(f"/counseling/appointments/{appointment.pk}/")
+        assert page.status_code == 200
+        assert (topic in page.content.decode()) == reads
+        api = APIClient()
+        api.force_authenticate(user)
+        rows = api.get("/api/v1/counseling/appointments/").json()["results"]
+        assert [r["topic"] for r in rows] == [topic if reads else ""]
