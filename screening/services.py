@@ -15,6 +15,7 @@ from mhcare.accounts import policy, scope
 from mhcare.accounts.models import Role
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core.risk import RiskLevel
 from mhcare.orgs.models import OrgUnit, Student
 from screening import risk, scoring
 from screening.models import (
@@ -297,3 +298,21 @@ def proposals_resolve(*, proposals: Sequence[RiskProposal], confirmed: bool) -> 
     RiskProposal.objects.filter(pk__in=[p.pk for p in proposals]).update(
         status=ProposalStatus.CONFIRMED if confirmed else ProposalStatus.DISMISSED
     )
+
+
+def proposal_add(*, student: Student, level: str, reasons: Sequence[str]) -> RiskProposal:
+    """A level another app's person proposes for the student (a counselor's observation in a
+    session, issue 10), waiting like any other for the crisis registry's comprehensive evaluation.
+    The caller checks who may propose and audits it in its own transaction."""
+    if level not in RiskLevel.values:
+        raise ValidationError({"level": _("Choose a valid level.")}, code="invalid")
+    proposal = RiskProposal(
+        student=student,
+        school_id=student.school_id,
+        county_id=student.county_id,
+        level=level,
+        reasons=list(reasons),
+    )
+    proposal.full_clean(validate_constraints=False)
+    proposal.save()
+    return proposal

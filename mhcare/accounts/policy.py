@@ -98,6 +98,12 @@ class Action(StrEnum):
     ANSWER_REFERRAL = "answer_referral"  # the institution accepts / declines / reports back
     VIEW_INSTITUTIONS = "view_institutions"
     KEEP_INSTITUTIONS = "keep_institutions"  # the county center and the city / province bureau
+    # --- counseling rooms, duty, appointments, sessions (issue 10) ---
+    VIEW_ROOMS = "view_rooms"  # rooms, opening hours and the duty week
+    MANAGE_ROOMS = "manage_rooms"  # rooms, opening hours and duty shifts of a unit
+    BOOK_APPOINTMENT = "book_appointment"  # book a student (own class for a homeroom teacher)
+    COUNSEL = "counsel"  # hold duty, handle own appointments, write session records
+    VIEW_SESSION_LOG = "view_session_log"  # that sessions happened, never what was said
 
 
 @dataclass(frozen=True)
@@ -209,6 +215,12 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.KEEP_INSTITUTIONS: Rule(
         frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
     ),
+    # --- counseling rooms, duty, appointments, sessions (issue 10) ---
+    Action.VIEW_ROOMS: _roles(PSYCH, LEADER, CENTER),
+    Action.MANAGE_ROOMS: _roles(PSYCH, LEADER, CENTER),
+    Action.BOOK_APPOINTMENT: _roles(PSYCH, CENTER, HOMEROOM),
+    Action.COUNSEL: _roles(PSYCH, CENTER),
+    Action.VIEW_SESSION_LOG: _roles(LEADER, CENTER),
 }
 
 READ_ACTIONS: dict[str, Action] = {

@@ -436,3 +436,13 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {  # type: ignore[operator]
     "ReferralStateEnum": "referrals.models.ReferralState",
     "UrgencyEnum": "referrals.models.Urgency",
 }
+# --- counseling rooms, duty, appointments, sessions (issue 10) ---
+# Length of a bookable slot within a duty shift, in minutes.
+COUNSELING_SLOT_MINUTES = int(env("COUNSELING_SLOT_MINUTES", "45") or 45)
+# How long a counseling session record stays current before it is archived (never deleted).
+COUNSELING_SESSION_RETENTION_YEARS = int(env("COUNSELING_SESSION_RETENTION_YEARS", "10") or 10)
+# Appointments still "requested" this many hours after they were made remind the counselor.
+COUNSELING_UNCONFIRMED_HOURS = 24
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["AppointmentStatusEnum"] = (  # type: ignore[index]
+    "counseling.models.AppointmentStatus"
+)

@@ -58,6 +58,9 @@ SAFE = {
     ("crisis.CaseTransfer", "status"): "enum code",
     ("crisis.FollowUp", "way"): "enum code",
     ("crisis.CaseReport", "level"): "enum code",
+    # --- counseling rooms, appointments, sessions (issue 10) ---
+    ("counseling.Appointment", "status"): "enum code",
+    ("counseling.CounselingSession", "risk_observed"): "enum code (a risk level)",
     ("crisis.CaseReport", "status"): "enum code",
     ("crisis.FamilyContact", "way"): "enum code",
     ("crisis.HomeVisit", "reason"): "enum code",
