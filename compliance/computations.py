@@ -2,10 +2,10 @@
 grouped statement over the whole province (or the subtree under ``within``, a unit's path),
 returning ``(school_id, numerator, denominator)``; the framework sums schools up the org tree.
 
-The other indicators (lesson_hours, fulltime_teacher_*, researcher_coverage, center_standardized,
-referral_feedback, leading_groups, teacher_training) have no computation yet: when their app lands,
-add one ``@computes("<code>")`` function here (rows may name any unit, e.g. a county for
-``center_standardized``)."""
+The provision indicators (lesson_hours, fulltime_teacher_*, researcher_coverage,
+center_standardized, referral_feedback, leading_groups, teacher_training) are computed in
+``computations_provision.py`` from the staffing, counseling and referrals apps (rows may name any
+unit, e.g. a county for ``center_standardized``)."""
 
 from __future__ import annotations
 

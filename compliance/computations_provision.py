@@ -1,5 +1,5 @@
-"""The computations of the provision indicators, read from the staffing and counseling apps (the
-other computations are in ``computations.py``): each returns ``(unit_id, numerator,
+"""The computations of the provision indicators, read from the staffing, counseling and referrals
+apps (the other computations are in ``computations.py``): each returns ``(unit_id, numerator,
 denominator)`` rows for the whole province (or the subtree under ``within``) in a few grouped
 statements, never one per school. A day-based rule is read on the period's last day, or today
 while the period runs."""
@@ -16,6 +16,8 @@ from compliance.indicators import Rows, computes
 from compliance.periods import Period
 from counseling.centers.selectors import county_standardization
 from mhcare.orgs.models import OrgKind, OrgUnit
+from referrals.selectors import referral_feedback_by_county
+from staffing.lessons.selectors import lesson_hours_by_school
 from staffing.models import GroupKind, LeadingGroup, MHTeacher, PostKind, TrainingParticipant
 from staffing.teachers import rule
 
@@ -123,3 +125,31 @@ def center_standardized(period: Period, within: str | None) -> Rows:
         (county, int(standard), 1)
         for county, standard in county_standardization(under=within, on_date=_day(period))
     ]
+
+
+def _months(period: Period) -> list[datetime.date]:
+    months, month = [], period.start.replace(day=1)
+    while month <= period.end:
+        months.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+@computes("lesson_hours")
+def lesson_hours(period: Period, within: str | None) -> Rows:
+    """Classes with the required MH class hours in each teaching month of the period (holiday
+    months not counted), out of the classes."""
+    return lesson_hours_by_school(within=within, months=_months(period))
+
+
+@computes("referral_feedback")
+def referral_feedback(period: Period, within: str | None) -> Rows:
+    """Referrals sent in the period with the institution's feedback within the setting's days,
+    out of the referrals sent (per county: a referral belongs to the student's county)."""
+    lo, hi = period.bounds()
+    return referral_feedback_by_county(
+        within=within,
+        sent_from=lo,
+        sent_before=hi,
+        within_days=settings.COMPLIANCE_REFERRAL_FEEDBACK_DAYS,
+    )

@@ -256,3 +256,36 @@ def referral_feedback_figures(
         )
     )
     return FeedbackFigures(sent=figures["sent"], with_feedback=figures["with_feedback"])
+
+
+def referral_feedback_by_county(
+    *, within: str | None, sent_from: Any, sent_before: Any, within_days: int | None = None
+) -> list[tuple[int, int, int]]:
+    """``(county_id, referrals with feedback within N days, referrals sent)`` per county (under
+    the path ``within``, or all) for referrals sent in [sent_from, sent_before): the compliance
+    snapshots' rows. Aggregates only, one grouped query."""
+    import datetime
+
+    from django.conf import settings
+    from django.db.models import Count, ExpressionWrapper, F
+    from django.db.models import DurationField as Duration
+
+    days = within_days if within_days is not None else settings.REFERRAL_FEEDBACK_WITHIN_DAYS
+    referrals = Referral.objects.filter(  # scope-lint: allow aggregates for the snapshot job
+        sent_at__gte=sent_from, sent_at__lt=sent_before
+    )
+    if within:
+        referrals = referrals.filter(county__path__startswith=within)
+    rows = (
+        referrals.order_by()
+        .annotate(delay=ExpressionWrapper(F("feedback_at") - F("sent_at"), output_field=Duration()))
+        .values("county_id")
+        .annotate(
+            sent=Count("id"),
+            with_feedback=Count(
+                "id",
+                filter=Q(feedback_at__isnull=False, delay__lte=datetime.timedelta(days=days)),
+            ),
+        )
+    )
+    return [(row["county_id"], row["with_feedback"], row["sent"]) for row in rows]

@@ -537,6 +537,29 @@ def lesson_hours(
     return Ratio(sum(r[3] for r in rows), sum(r[2] for r in rows))
 
 
+def lesson_hours_by_school(
+    *, within: str | None, months: Sequence[datetime.date]
+) -> list[tuple[int, int, int]]:
+    """``(school_id, classes meeting the rule in every teaching month, classes)`` for every
+    active school under the path ``within`` (or all): the compliance snapshots' rows, one grouped
+    statement for the whole province."""
+    taught = calendar.teaching_months(sorted(months))
+    if not taught:
+        return []
+    classes = SchoolClass.objects.filter(
+        school__is_active=True,
+        school_year__start__lte=calendar.month_end(taught[-1]),
+        school_year__end__gte=taught[0],
+    )
+    if within:
+        classes = classes.filter(school__path__startswith=within)
+    return [
+        (school_id, met, count)
+        for school_id, month, count, met in _run(_COMPLIANCE_SQL, classes, taught)
+        if month is None
+    ]
+
+
 @dataclass
 class SchoolLessonSummary:
     school: OrgUnit

@@ -39,7 +39,7 @@ def test_a_real_worker_refreshes_the_indicator_snapshots(world, start_celery_wor
     # then a worker computes every implemented indicator for every unit
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if IndicatorSnapshot.objects.filter(period="2026").count() == 4 * 7:
+        if IndicatorSnapshot.objects.filter(period="2026").count() == 12 * 7:
             break
         time.sleep(0.25)
     row = IndicatorSnapshot.objects.get(
