@@ -2,7 +2,6 @@
 
 import counseling.models.rooms
 import django.contrib.postgres.constraints
-from django.contrib.postgres.operations import BtreeGistExtension
 import django.contrib.postgres.fields
 import django.db.models.deletion
 import mhcare.core.fields
@@ -20,7 +19,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        BtreeGistExtension(),
         migrations.CreateModel(
             name='CounselingRoom',
             fields=[
@@ -178,7 +176,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='dutyshift',
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(expressions=[('counselor', '='), (counseling.models.rooms.TsTzRange('starts_at', 'ends_at'), '&&')], name='counseling_shift_no_overlap_per_counselor'),
+            constraint=django.contrib.postgres.constraints.ExclusionConstraint(expressions=[(counseling.models.rooms.IdPoint('counselor'), '&&'), (counseling.models.rooms.TsTzRange('starts_at', 'ends_at'), '&&')], name='counseling_shift_no_overlap_per_counselor'),
         ),
         migrations.AddIndex(
             model_name='appointment',
@@ -210,11 +208,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='appointment',
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), expressions=[('counselor', '='), (counseling.models.rooms.TsTzRange('starts_at', 'ends_at'), '&&')], name='counseling_appointment_no_double_counselor'),
+            constraint=django.contrib.postgres.constraints.ExclusionConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), expressions=[(counseling.models.rooms.IdPoint('counselor'), '&&'), (counseling.models.rooms.TsTzRange('starts_at', 'ends_at'), '&&')], name='counseling_appointment_no_double_counselor'),
         ),
         migrations.AddConstraint(
             model_name='appointment',
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), expressions=[('room', '='), (counseling.models.rooms.TsTzRange('starts_at', 'ends_at'), '&&')], name='counseling_appointment_no_double_room'),
+            constraint=django.contrib.postgres.constraints.ExclusionConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), expressions=[(counseling.models.rooms.IdPoint('room'), '&&'), (counseling.models.rooms.TsTzRange('starts_at', 'ends_at'), '&&')], name='counseling_appointment_no_double_room'),
         ),
         migrations.AddConstraint(
             model_name='openinghours',

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from counseling.models.rooms import CounselingRoom, DutyShift, TsTzRange
+from counseling.models.rooms import CounselingRoom, DutyShift, IdPoint, TsTzRange
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.fields import EncryptedTextField
 from mhcare.orgs.models import OrgUnit, Student
@@ -104,7 +104,7 @@ class Appointment(models.Model):
             ExclusionConstraint(
                 name="counseling_appointment_no_double_counselor",
                 expressions=[
-                    ("counselor", RangeOperators.EQUAL),
+                    (IdPoint("counselor"), RangeOperators.OVERLAPS),
                     (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
                 ],
                 condition=~Q(status="cancelled"),
@@ -112,7 +112,7 @@ class Appointment(models.Model):
             ExclusionConstraint(
                 name="counseling_appointment_no_double_room",
                 expressions=[
-                    ("room", RangeOperators.EQUAL),
+                    (IdPoint("room"), RangeOperators.OVERLAPS),
                     (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
                 ],
                 condition=~Q(status="cancelled"),

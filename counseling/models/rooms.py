@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
+from django.contrib.postgres.fields import (
+    ArrayField,
+    BigIntegerRangeField,
+    DateTimeRangeField,
+    RangeOperators,
+)
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +26,17 @@ class TsTzRange(Func):
 
     function = "TSTZRANGE"
     output_field = DateTimeRangeField()
+
+
+class IdPoint(Func):
+    """``int8range(id, id, '[]')``: one row's id as a one-point range, so that an exclusion
+    constraint can say "same counselor (or room) and overlapping time" with the range operator
+    ``&&`` alone. Plain ``id WITH =`` would need the btree_gist extension, which not every
+    PostgreSQL build carries (the embedded server of `make run` does not)."""
+
+    function = "INT8RANGE"
+    template = "%(function)s(%(expressions)s, %(expressions)s, '[]')"
+    output_field = BigIntegerRangeField()
 
 
 class RoomStandard(models.TextChoices):
@@ -146,7 +162,7 @@ class DutyShift(models.Model):
             ExclusionConstraint(
                 name="counseling_shift_no_overlap_per_counselor",
                 expressions=[
-                    ("counselor", RangeOperators.EQUAL),
+                    (IdPoint("counselor"), RangeOperators.OVERLAPS),
                     (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
                 ],
             ),

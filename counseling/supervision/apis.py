@@ -22,9 +22,9 @@ from counseling.guidance.apis import api_errors
 from counseling.models import SupervisionSession, SupervisionStation
 from counseling.supervision import selectors, services
 from counseling.supervision.serializers import (
-    SessionCreateSerializer,
-    SessionSerializer,
     StationSerializer,
+    SupervisionSessionCreateSerializer,
+    SupervisionSessionSerializer,
 )
 from mhcare.accounts import policy
 from mhcare.audit.models import Action
@@ -44,7 +44,7 @@ class NewestFirst(CursorPagination):
 
 @policy.any_authenticated
 class SessionListCreateApi(generics.ListAPIView[SupervisionSession]):
-    serializer_class = SessionSerializer
+    serializer_class = SupervisionSessionSerializer
     pagination_class = NewestFirst
     filter_backends: list[Any] = []
 
@@ -53,7 +53,7 @@ class SessionListCreateApi(generics.ListAPIView[SupervisionSession]):
             return SupervisionSession.objects.none()
         return selectors.session_queryset(actor=self.request.user).prefetch_related("supervisees")
 
-    @extend_schema(responses=SessionSerializer(many=True))
+    @extend_schema(responses=SupervisionSessionSerializer(many=True))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with transaction.atomic():
             response = super().get(request, *args, **kwargs)
@@ -66,11 +66,13 @@ class SessionListCreateApi(generics.ListAPIView[SupervisionSession]):
             )
         return response
 
-    @extend_schema(request=SessionCreateSerializer, responses=SessionSerializer)
+    @extend_schema(
+        request=SupervisionSessionCreateSerializer, responses=SupervisionSessionSerializer
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not policy.anywhere(request.user, policy.Action.WRITE_SUPERVISION):
             raise PermissionDenied
-        incoming = SessionCreateSerializer(data=request.data)
+        incoming = SupervisionSessionCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
         county = OrgUnit.objects.filter(pk=data.pop("county"), kind=OrgKind.COUNTY).first()
@@ -92,7 +94,7 @@ class SessionListCreateApi(generics.ListAPIView[SupervisionSession]):
             )
         except ValidationError as exc:
             raise api_errors(exc) from exc
-        return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
+        return Response(SupervisionSessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
 
 @policy.requires(policy.Action.VIEW_SUPERVISION_STATIONS)

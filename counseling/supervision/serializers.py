@@ -7,7 +7,7 @@ from rest_framework import serializers
 from counseling.models import StationKind, SupervisionFormat, SupervisionSession
 
 
-class SessionSerializer(serializers.ModelSerializer[SupervisionSession]):
+class SupervisionSessionSerializer(serializers.ModelSerializer[SupervisionSession]):
     """A session as its supervisor and supervisees read it (nobody else receives it)."""
 
     supervisee_ids = serializers.SerializerMethodField()
@@ -34,7 +34,7 @@ class SessionSerializer(serializers.ModelSerializer[SupervisionSession]):
         return sorted(u.pk for u in session.supervisees.all())
 
 
-class SessionCreateSerializer(serializers.Serializer[Any]):
+class SupervisionSessionCreateSerializer(serializers.Serializer[Any]):
     county = serializers.IntegerField()
     station = serializers.IntegerField(required=False, allow_null=True)
     held_on = serializers.DateField()

@@ -193,6 +193,7 @@ def test_institutions_api(client, world, inst):
 
 
 def test_the_schema_lists_the_referral_endpoints(client, world):
+    client.force_login(world.users["psych_a"])
     response = client.get(reverse("api-schema"))
     text = response.content.decode()
     for path in (
