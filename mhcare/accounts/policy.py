@@ -30,7 +30,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from mhcare.accounts.models import CLASS_ROLES, Role
+from mhcare.accounts.models import BREAK_GLASS_ROLES, CLASS_ROLES, Role
 from mhcare.accounts.scope import ROLE_KINDS, Grant, RecordKind, grants
 from mhcare.orgs.models import OrgUnit, SchoolClass
 
@@ -80,6 +80,8 @@ class Action(StrEnum):
     JUDGE_CENTER_STANDARD = "judge_center_standard"
     # --- compliance indicators (issue 12) ---
     VIEW_INDICATORS = "view_indicators"  # indicator dashboards and API of a county or wider
+    # --- hardening: break-glass (issue 13) ---
+    BREAK_GLASS = "break_glass"  # open a crisis case outside one's scope in an emergency
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,8 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.VIEW_INDICATORS: Rule(
         frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
     ),
+    # --- hardening: break-glass (issue 13): the county center and a school's crisis group ---
+    Action.BREAK_GLASS: Rule(frozenset(BREAK_GLASS_ROLES)),
 }
 
 READ_ACTIONS: dict[str, Action] = {
