@@ -78,7 +78,7 @@ def qr_svg(uri: str) -> str:
 def _code_hash(code: str) -> str:
     normalised = code.strip().lower().replace("-", "").replace(" ", "")
     return hmac.new(
-        settings.SECRET_KEY.encode(), f"recovery:{normalised}".encode(), "sha256"
+        str(settings.SECRET_KEY).encode(), f"recovery:{normalised}".encode(), "sha256"
     ).hexdigest()
 
 
@@ -108,7 +108,7 @@ def device_confirm(*, request: HttpRequest, device: TOTPDevice, token: str) -> l
     """Confirms an enrolment with the first code of the app: the device becomes the user's second
     factor (any earlier one is removed), the session is verified, and a new set of recovery codes
     is returned (to show once)."""
-    user = request.user
+    user: Any = request.user
     if device.user_id != user.pk or device.confirmed:
         raise PermissionDenied
     if not device.verify_token(token.strip()):
@@ -126,7 +126,7 @@ def second_factor_verify(*, request: HttpRequest, token: str) -> str:
     (which is then spent). Verifies the session and returns ``"totp"`` or ``"recovery"``; raises
     ``ValidationError`` (and audits a failed login) otherwise. TOTP attempts are throttled by
     django-otp (each failure doubles the wait)."""
-    user = request.user
+    user: Any = request.user
     device = confirmed_device(user)
     if device is None:
         raise PermissionDenied(NOT_ENROLLED_ERROR)
@@ -158,7 +158,7 @@ def second_factor_verify(*, request: HttpRequest, token: str) -> str:
 @transaction.atomic
 def second_factor_disable(*, request: HttpRequest) -> None:
     """A user whose role does not need it turns their own second factor off."""
-    user = request.user
+    user: Any = request.user
     if two_factor_required(user):
         raise ValidationError(REQUIRED_CANNOT_DISABLE_ERROR, code="required")
     TOTPDevice.objects.filter(user_id=user.pk).delete()

@@ -142,7 +142,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
     from mhcare.accounts.forms import OtpCodeForm
 
-    user = request.user
+    user: Any = request.user
     device = twofactor.confirmed_device(user)
     required = twofactor.two_factor_required(user)
     codes: list[str] = []
@@ -225,7 +225,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 
     from mhcare.accounts.forms import OtpCodeForm
 
-    if request.user.is_verified():
+    if request.user.is_verified():  # type: ignore[union-attr]  # django-otp's OTPMiddleware
         return redirect(_next_url(request))
     if twofactor.confirmed_device(request.user) is None:
         return redirect("accounts:two_factor")
