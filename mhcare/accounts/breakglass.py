@@ -179,3 +179,15 @@ def _notify_leaders(*, grant: BreakGlassGrant, actor: Any) -> None:
 def grant_list(*, actor: Any) -> Any:
     """The actor's own grants, newest first."""
     return BreakGlassGrant.objects.filter(user_id=actor.pk).order_by("-created_at", "-id")[:50]
+
+
+def grant_url(grant: BreakGlassGrant) -> str:
+    """The page of the granted record (its ``get_absolute_url``), or "" when it has none."""
+    from django.apps import apps
+
+    model = apps.get_model(grant.object_type)
+    url = getattr(model, "get_absolute_url", None)
+    if url is None:
+        return ""
+    instance = model(pk=grant.object_id)
+    return str(instance.get_absolute_url())  # type: ignore[attr-defined]

@@ -148,6 +148,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     codes: list[str] = []
     form = OtpCodeForm()
     if device is not None:
+        if not user.is_verified():  # the codes and the switch only behind the second factor
+            return redirect("accounts:two_factor_verify")
         if request.method == "POST":
             if request.POST.get("action") == "codes":
                 codes = twofactor.recovery_codes_create(user=user)
@@ -311,7 +313,10 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
         "accounts/emergency_access.html",
         {
             "form": form,
-            "grants": breakglass.grant_list(actor=request.user),
+            "grants": [
+                (grant, breakglass.grant_url(grant) if grant.is_live else "")
+                for grant in breakglass.grant_list(actor=request.user)
+            ],
             "hours": breakglass.grant_hours(),
         },
         status=status,

@@ -200,6 +200,7 @@ def test_the_page_lists_the_users_grants(client, world, case_a, django_assert_ma
         page = client.get(reverse("accounts:emergency_access"))
     assert page.status_code == 200
     assert f"crisis.case #{case_a.pk}" in page.content.decode()
+    assert f'href="{reverse("crisis:case_detail", args=[case_a.pk])}"' in page.content.decode()
 
 
 def test_validation_error_for_short_reason_service(world, case_a):

@@ -259,3 +259,21 @@ def test_the_demo_seeder_enrols_the_demo_key_once(db, world):
         DEMO_TOTP_KEY_HEX
     ]
     assert "GEZDGNBV" in out.getvalue()
+
+
+def test_codes_and_the_switch_need_a_verified_session(client, world, settings):
+    """Even with enforcement off (the test settings), the two-factor page of a user with a device
+    sends an unverified session to the code first."""
+    user = world.users["psych_a"]
+    verified_login(client, user)
+    settings.TWO_FACTOR_ENFORCED = False
+    fresh = type(client)()
+    fresh.force_login(user)
+    for response in (
+        fresh.get(reverse("accounts:two_factor")),
+        fresh.post(reverse("accounts:two_factor"), {"action": "disable"}),
+        fresh.post(reverse("accounts:two_factor"), {"action": "codes"}),
+    ):
+        assert response["Location"] == reverse("accounts:two_factor_verify")
+    assert TOTPDevice.objects.filter(user=user).exists()
+    assert not RecoveryCode.objects.filter(user=user).exists()
