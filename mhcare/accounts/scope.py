@@ -203,9 +203,17 @@ def scope_q(user: Any, model: type[models.Model], kind: str | None = None) -> Q 
 
 
 def scoped(
-    user: Any, model_or_qs: type[M] | QuerySet[M], *, kind: str | None = None
+    user: Any,
+    model_or_qs: type[M] | QuerySet[M],
+    *,
+    kind: str | None = None,
+    break_glass: bool = False,
 ) -> QuerySet[M]:
-    """The rows of a model (or of a queryset over it) that ``user`` may see as ``kind``."""
+    """The rows of a model (or of a queryset over it) that ``user`` may see as ``kind``.
+
+    ``break_glass=True`` adds the rows a live emergency grant opens: only the one record's page
+    asks for it (``get_scoped_or_404`` and that page's own history), never a list, an export or
+    an aggregate."""
     if isinstance(model_or_qs, QuerySet):
         queryset, model = model_or_qs, model_or_qs.model
     else:
@@ -218,7 +226,7 @@ def scoped(
         if shared:
             shared_q = Q(pk__in=shared)
             condition = shared_q if condition is None else condition | shared_q
-    glass = break_glass_q(user, model, kind or meta.kind)
+    glass = break_glass_q(user, model, kind or meta.kind) if break_glass else None
     if glass is not None:
         condition = glass if condition is None else condition | glass
     if condition is None:
@@ -303,9 +311,10 @@ def shared_ids(user: Any, model: type[models.Model], kind: str | None = None) ->
 def get_scoped_or_404(
     user: Any, model_or_qs: type[M] | QuerySet[M], *, kind: str | None = None, **lookup: Any
 ) -> M:
-    """One row the user may see, or 404 — the same 404 whether it is out of scope or missing."""
+    """One row the user may see, or 404 — the same 404 whether it is out of scope or missing.
+    A live break-glass grant opens its one record here (models that opt in)."""
     try:
-        return scoped(user, model_or_qs, kind=kind).get(**lookup)
+        return scoped(user, model_or_qs, kind=kind, break_glass=True).get(**lookup)
     except (models.ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 

@@ -92,21 +92,31 @@ def test_by_student_number_and_the_case_history_opens_with_it(client, world, cas
     client.force_login(user)
     response = _open(client, world.students["a"].student_number)
     assert response.status_code == 302
-    assert scope.scoped(user, Case).filter(pk=case_a.pk).exists()
-    assert scope.scoped(user, FollowUp).count() == 1
+    assert scope.scoped(user, Case, break_glass=True).filter(pk=case_a.pk).exists()
+    assert scope.scoped(user, FollowUp, break_glass=True).count() == 1
+    page = client.get(reverse("crisis:case_detail", args=[case_a.pk]))
+    assert "回访时情绪平稳" in page.content.decode()
 
 
 def test_other_record_kinds_stay_closed(world, case_a):
     user = world.users["center_b"]
     breakglass.break_glass_open(actor=user, query=str(case_a.pk), reason=REASON)
-    assert scope.scoped(user, Case).filter(pk=case_a.pk).exists()
+    assert scope.scoped(user, Case, break_glass=True).filter(pk=case_a.pk).exists()
     # the same case as a flag, the student, her scores: none opened
-    assert not scope.scoped(user, Case, kind=RecordKind.FLAG).filter(pk=case_a.pk).exists()
+    assert (
+        not scope.scoped(user, Case, kind=RecordKind.FLAG, break_glass=True)
+        .filter(pk=case_a.pk)
+        .exists()
+    )
     from mhcare.orgs.models import Student
     from screening.models import ScreeningResult
 
-    assert not scope.scoped(user, Student).filter(pk=case_a.student_id).exists()
-    assert not scope.scoped(user, ScreeningResult).filter(student=case_a.student).exists()
+    assert not scope.scoped(user, Student, break_glass=True).filter(pk=case_a.student_id).exists()
+    assert (
+        not scope.scoped(user, ScreeningResult, break_glass=True)
+        .filter(student=case_a.student)
+        .exists()
+    )
 
 
 def test_student_page_stays_404(client, world, case_a):
@@ -140,7 +150,7 @@ def test_a_grant_row_does_not_open_anything_for_a_role_without_break_glass(world
         created_at=now,
         expires_at=now + datetime.timedelta(hours=1),
     )
-    assert not scope.scoped(official, Case).exists()
+    assert not scope.scoped(official, Case, break_glass=True).exists()
 
 
 def test_anonymous_is_sent_to_login(client, db):
@@ -206,3 +216,16 @@ def test_the_page_lists_the_users_grants(client, world, case_a, django_assert_ma
 def test_validation_error_for_short_reason_service(world, case_a):
     with pytest.raises(ValidationError):
         breakglass.break_glass_open(actor=world.users["center_b"], query=str(case_a.pk), reason="x")
+
+
+def test_lists_exports_and_counts_do_not_include_the_opened_case(client, world, case_a):
+    """The grant opens the one record's page, nothing else: not the high-risk list, not its
+    export, not a plain scoped() read (aggregates)."""
+    user = world.users["psych_b"]
+    client.force_login(user)
+    _open(client, str(case_a.pk))
+    assert client.get(reverse("crisis:case_detail", args=[case_a.pk])).status_code == 200
+    assert not scope.scoped(user, Case).filter(pk=case_a.pk).exists()
+    listing = client.get(reverse("crisis:highrisk_list"))
+    assert listing.status_code == 200
+    assert world.students["a"].name not in listing.content.decode()
