@@ -122,3 +122,39 @@ def start_celery_worker(celery_broker, tmp_path):
         yield starter
     finally:
         starter.stop_all()
+
+
+@pytest.fixture
+def two_factor_on(settings):
+    """The second factor enforced, as in every setting but the tests' (mhcare.settings.test turns
+    it off so that force_login sessions and the browser tests' logins of county+ users go on)."""
+    settings.TWO_FACTOR_ENFORCED = True
+    return settings
+
+
+def totp_code(device, steps_ahead=0):
+    """The code ``device`` accepts now (``steps_ahead`` 30 s steps later: django-otp refuses a
+    code twice, so a second verification in a test uses the next step's)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + steps_ahead * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def verified_login(client, user):
+    """force_login plus a session verified by a (made if missing) TOTP device, as after a real
+    second step: for tests that run with ``two_factor_on``."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

@@ -60,6 +60,8 @@ def test_public_views_are_few_and_named():
         [
             "accounts:login",
             "accounts:logout",
+            "accounts:password_reset_complete",
+            "accounts:password_reset_confirm",
             "core:healthz",
             "javascript-catalog",
             "screening:selfscreen_answer",

@@ -123,6 +123,9 @@ class Case(models.Model):
         school_field = "school"
         class_field = "student__klass"
         kind = RecordKind.CASE
+        # Emergency access (mhcare.accounts.breakglass): by case number or student number.
+        break_glass = True
+        break_glass_lookups = ("pk", "student__student_number")
 
     class Meta:
         ordering = ["-id"]
@@ -155,6 +158,11 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student_id} · {self.level} · {self.status}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("crisis:case_detail", args=[self.pk])
 
     @property
     def colour(self) -> str:
@@ -196,6 +204,7 @@ class CaseEvent(models.Model):
         school_field = "school"
         class_field = "case__student__klass"
         kind = RecordKind.CASE
+        break_glass_via = "case"  # opened with its case by a break-glass grant
 
     class Meta:
         ordering = ["at", "id"]
@@ -282,6 +291,7 @@ class FollowUp(models.Model):
         school_field = "school"
         class_field = "student__klass"
         kind = RecordKind.CASE
+        break_glass_via = "case"  # opened with its case by a break-glass grant
 
     class Meta:
         ordering = ["-done_on", "-id"]

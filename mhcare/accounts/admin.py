@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from mhcare.accounts import scope, tokens
+from mhcare.accounts import resets, scope, tokens, twofactor
 from mhcare.accounts.models import ApiToken, Role, RoleAssignment, User
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
@@ -195,7 +195,7 @@ class UserAdmin(PlatformAdminMixin, DjangoUserAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    actions: Any = ["end_sessions"]
+    actions: Any = ["end_sessions", "reset_second_factor", "send_password_reset"]
 
     @admin.action(description=_("End the selected users' sessions (they must log in again)"))
     def end_sessions(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
@@ -210,6 +210,32 @@ class UserAdmin(PlatformAdminMixin, DjangoUserAdmin):
                     obj=user,
                     detail={"via": "admin", "sessions": "ended"},
                 )
+
+    @admin.action(description=_("Reset the selected users' second factor (they enrol again)"))
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """A lost phone: the devices and recovery codes go, the user's sessions end, the user is
+        told (audited; ``twofactor.second_factor_reset``)."""
+        done = 0
+        for user in queryset.order_by("pk"):
+            if user.pk == request.user.pk:
+                continue
+            twofactor.second_factor_reset(actor=request.user, user=user)
+            done += 1
+        self.message_user(request, _("Second factor reset for %(count)d users.") % {"count": done})
+
+    @admin.action(description=_("Send the selected users a password reset link"))
+    def send_password_reset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """The administrator's way to a forgotten password: a one-time link by e-mail (audited),
+        never a password they set themselves."""
+        sent = 0
+        for user in queryset.order_by("pk"):
+            try:
+                resets.password_reset_send(actor=request.user, user=user)
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], level=messages.WARNING)
+            else:
+                sent += 1
+        self.message_user(request, _("Reset links sent: %(count)d.") % {"count": sent})
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:  # noqa: A002
         """Only a superuser sets another user's password: a platform administrator who could

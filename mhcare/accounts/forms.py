@@ -20,3 +20,22 @@ class LoginForm(AuthenticationForm):
 
 class ChangePasswordForm(PasswordChangeForm):
     pass
+
+
+class OtpCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "text"}
+        ),
+    )
+
+
+class BreakGlassForm(forms.Form):
+    query = forms.CharField(label=_("Case number or national student number"), max_length=64)
+    reason = forms.CharField(
+        label=_("The emergency (why you must open this case now)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )

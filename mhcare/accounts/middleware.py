@@ -70,7 +70,14 @@ class PasswordExpiryMiddleware:
     """Sends a user whose password expired to the password change page (and lets through only
     that page, logout and the language switch) until it is changed."""
 
-    ALLOWED = ("accounts:password_change", "accounts:logout", "set_language", "javascript-catalog")
+    ALLOWED = (
+        "accounts:password_change",
+        "accounts:logout",
+        "set_language",
+        "javascript-catalog",
+        "accounts:two_factor",
+        "accounts:two_factor_verify",
+    )
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -85,6 +92,68 @@ class PasswordExpiryMiddleware:
                 messages.warning(request, PASSWORD_EXPIRED_MESSAGE)
                 return redirect("accounts:password_change")
         return self.get_response(request)
+
+
+SECOND_FACTOR_MESSAGE = _("Enter the code of your authenticator app to go on.")
+ENROL_MESSAGE = _("Your role needs a second factor: set up an authenticator app to go on.")
+
+
+class TwoFactorMiddleware:
+    """Before anything else, a signed-in user whose session is not verified by a second factor
+    (``request.user.is_verified()``, django-otp) is sent to enter a code when they have a
+    device, or to enrol one when their role needs it (``twofactor.two_factor_required``). Only the
+    two-factor pages, logout and the language switch stay open. Off in the test settings only."""
+
+    ALLOWED = (
+        "accounts:two_factor",
+        "accounts:two_factor_verify",
+        "accounts:logout",
+        "set_language",
+        "javascript-catalog",
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            settings.TWO_FACTOR_ENFORCED
+            and user is not None
+            and user.is_authenticated
+            and not user.is_verified()
+        ):
+            denied = self._refuse(request, user)
+            if denied is not None:
+                return denied
+        return self.get_response(request)
+
+    def _refuse(self, request: HttpRequest, user: Any) -> HttpResponse | None:
+        from mhcare.accounts.twofactor import confirmed_device, two_factor_required
+
+        has_device = confirmed_device(user) is not None
+        if not has_device and not two_factor_required(user):
+            return None
+        allowed = {reverse(name) for name in self.ALLOWED}
+        if request.path in allowed or request.path.startswith(settings.STATIC_URL):
+            if has_device and request.path == reverse("accounts:two_factor"):
+                return redirect_to("accounts:two_factor_verify", request)
+            return None
+        message = SECOND_FACTOR_MESSAGE if has_device else ENROL_MESSAGE
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": str(message)}, status=403)
+        target = "accounts:two_factor_verify" if has_device else "accounts:two_factor"
+        return redirect_to(target, request)
+
+
+def redirect_to(name: str, request: HttpRequest) -> HttpResponse:
+    """A redirect to ``name`` that remembers the page asked for (``?next=``)."""
+    from urllib.parse import urlencode
+
+    url = reverse(name)
+    if request.method == "GET" and request.path != url:
+        url = f"{url}?{urlencode({'next': request.get_full_path()})}"
+    return redirect(url)
 
 
 class NoStoreMiddleware:

@@ -4,6 +4,7 @@ org unit (and, for class roles, one class). Who may see which kind of record is 
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -13,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mhcare.core.fields import EncryptedTextField
 from mhcare.orgs.models import OrgKind, OrgUnit, SchoolClass
 
 
@@ -207,3 +209,76 @@ class PasswordHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.created_at:%Y-%m-%d}"
+
+
+# --- two-factor recovery codes and break-glass grants (issue 13) ---------------------------------
+
+
+class RecoveryCode(models.Model):
+    """One single-use recovery code of a user's second factor (shown once; only its keyed hash is
+    stored). A fresh set replaces the old one."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {'used' if self.used_at else 'unused'}"
+
+
+# The roles that may open a record outside their scope in an emergency: the county center and a
+# school's crisis group (psychology teacher, leader).
+BREAK_GLASS_ROLES = frozenset({Role.COUNTY_CENTER, Role.PSYCH_TEACHER, Role.SCHOOL_LEADER})
+# The longest a break-glass grant may last, whatever the setting says (a database constraint).
+BREAK_GLASS_MAX_HOURS = 24
+
+
+class BreakGlassGrantQuerySet(models.QuerySet["BreakGlassGrant"]):
+    def live(self) -> BreakGlassGrantQuerySet:
+        return self.filter(expires_at__gt=timezone.now())
+
+
+class BreakGlassGrant(models.Model):
+    """Emergency access (DHIS2 "break the glass"): one user may read one record outside their
+    scope, for a stated reason, until ``expires_at`` (``scope.scoped`` honours live grants for
+    models whose ``Scope`` declares ``break_glass``)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="break_glass_grants")
+    object_type = models.CharField(_("record type"), max_length=100)  # model label, lower case
+    object_id = models.PositiveBigIntegerField(_("record"))
+    school = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("school")
+    )
+    reason = EncryptedTextField(_("reason"))
+    created_at = models.DateTimeField(_("opened"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+
+    objects = BreakGlassGrantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("emergency access")
+        verbose_name_plural = _("emergency accesses")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "object_type", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at"))
+                & Q(
+                    expires_at__lte=models.F("created_at")
+                    + datetime.timedelta(hours=BREAK_GLASS_MAX_HOURS)
+                ),
+                name="breakglass_at_most_24_hours",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.object_type}:{self.object_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.expires_at > timezone.now()

@@ -30,7 +30,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from mhcare.accounts.models import CLASS_ROLES, Role
+from mhcare.accounts.models import BREAK_GLASS_ROLES, CLASS_ROLES, Role
 from mhcare.accounts.scope import ROLE_KINDS, Grant, RecordKind, grants
 from mhcare.orgs.models import OrgUnit, SchoolClass
 
@@ -104,6 +104,8 @@ class Action(StrEnum):
     BOOK_APPOINTMENT = "book_appointment"  # book a student (own class for a homeroom teacher)
     COUNSEL = "counsel"  # hold duty, handle own appointments, write session records
     VIEW_SESSION_LOG = "view_session_log"  # that sessions happened, never what was said
+    # --- hardening: break-glass (issue 13) ---
+    BREAK_GLASS = "break_glass"  # open a crisis case outside one's scope in an emergency
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,8 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.BOOK_APPOINTMENT: _roles(PSYCH, CENTER, HOMEROOM),
     Action.COUNSEL: _roles(PSYCH, CENTER),
     Action.VIEW_SESSION_LOG: _roles(LEADER, CENTER),
+    # --- hardening: break-glass (issue 13): the county center and a school's crisis group ---
+    Action.BREAK_GLASS: Rule(frozenset(BREAK_GLASS_ROLES)),
 }
 
 READ_ACTIONS: dict[str, Action] = {

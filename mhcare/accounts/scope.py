@@ -11,6 +11,10 @@ A scoped model declares an inner ``class Scope`` with:
   kind it opens (``share()``; codename ``view_<model>`` for the model's own kind,
   ``view_<model>_as_<kind>`` for another): a student shared for her referral is not thereby
   visible as scores, cases or notes.
+- ``break_glass`` (optional) — True where a user of ``BREAK_GLASS_ROLES`` may open one row outside
+  their scope in an emergency, for a stated reason, for at most 24 hours (``breakglass.py``);
+  ``break_glass_via`` — on a row that belongs to such a record (a case's follow-ups), the field
+  naming it: the grant opens those rows too, as the record's own kind only.
 
 Every view, API and selector reads student-linked rows through ``scoped()`` /
 ``get_scoped_or_404()``.
@@ -30,7 +34,13 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from mhcare.accounts.models import CLASS_ROLES, Role, RoleAssignment
+from mhcare.accounts.models import (
+    BREAK_GLASS_ROLES,
+    CLASS_ROLES,
+    BreakGlassGrant,
+    Role,
+    RoleAssignment,
+)
 from mhcare.orgs.models import OrgKind, OrgUnit
 
 M = TypeVar("M", bound=models.Model)
@@ -193,9 +203,17 @@ def scope_q(user: Any, model: type[models.Model], kind: str | None = None) -> Q 
 
 
 def scoped(
-    user: Any, model_or_qs: type[M] | QuerySet[M], *, kind: str | None = None
+    user: Any,
+    model_or_qs: type[M] | QuerySet[M],
+    *,
+    kind: str | None = None,
+    break_glass: bool = False,
 ) -> QuerySet[M]:
-    """The rows of a model (or of a queryset over it) that ``user`` may see as ``kind``."""
+    """The rows of a model (or of a queryset over it) that ``user`` may see as ``kind``.
+
+    ``break_glass=True`` adds the rows a live emergency grant opens: only the one record's page
+    asks for it (``get_scoped_or_404`` and that page's own history), never a list, an export or
+    an aggregate."""
     if isinstance(model_or_qs, QuerySet):
         queryset, model = model_or_qs, model_or_qs.model
     else:
@@ -208,9 +226,31 @@ def scoped(
         if shared:
             shared_q = Q(pk__in=shared)
             condition = shared_q if condition is None else condition | shared_q
+    glass = break_glass_q(user, model, kind or meta.kind) if break_glass else None
+    if glass is not None:
+        condition = glass if condition is None else condition | glass
     if condition is None:
         return queryset.none()
     return queryset.filter(condition)
+
+
+def break_glass_q(user: Any, model: type[models.Model], kind: str) -> Q | None:
+    """Rows opened to ``user`` by a live break-glass grant (DHIS2 pattern): only for a model whose
+    Scope declares ``break_glass`` (or ``break_glass_via``), only as its own kind, only for a user
+    holding a break-glass role. A subquery, so no query of its own."""
+    meta = _scope_meta(model)
+    via = getattr(meta, "break_glass_via", None)
+    if not (getattr(meta, "break_glass", False) or via) or kind != meta.kind:
+        return None
+    if not any(g.role in BREAK_GLASS_ROLES for g in grants(user)):
+        return None
+    target = model._meta.get_field(via).related_model if via else model
+    opened = (
+        BreakGlassGrant.objects.live()
+        .filter(user_id=user.pk, object_type=target._meta.label_lower)  # type: ignore[union-attr]
+        .values("object_id")
+    )
+    return Q(**{f"{via}__in": opened}) if via else Q(pk__in=opened)
 
 
 def share_codename(model: type[models.Model], kind: str) -> str:
@@ -271,9 +311,10 @@ def shared_ids(user: Any, model: type[models.Model], kind: str | None = None) ->
 def get_scoped_or_404(
     user: Any, model_or_qs: type[M] | QuerySet[M], *, kind: str | None = None, **lookup: Any
 ) -> M:
-    """One row the user may see, or 404 — the same 404 whether it is out of scope or missing."""
+    """One row the user may see, or 404 — the same 404 whether it is out of scope or missing.
+    A live break-glass grant opens its one record here (models that opt in)."""
     try:
-        return scoped(user, model_or_qs, kind=kind).get(**lookup)
+        return scoped(user, model_or_qs, kind=kind, break_glass=True).get(**lookup)
     except (models.ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # kernel
     "mhcare.core",
     "mhcare.orgs",
@@ -73,9 +75,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "mhcare.accounts.middleware.SessionTimeoutMiddleware",
     "mhcare.accounts.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "mhcare.accounts.middleware.TwoFactorMiddleware",
     "mhcare.accounts.middleware.PasswordExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -446,3 +450,23 @@ COUNSELING_UNCONFIRMED_HOURS = 24
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["AppointmentStatusEnum"] = (  # type: ignore[index]
     "counseling.models.AppointmentStatus"
 )
+# --- accounts hardening: two-factor, reset links, break-glass (issue 13) --------------------------
+# TOTP second factor (django-otp): required for these roles and for every staff / superuser
+# account, optional for school roles. Verification is bound to the session (OTPMiddleware).
+# TWO_FACTOR_ENFORCED is True everywhere but in the test settings (tests of the flow turn it on).
+TWO_FACTOR_ENFORCED = True
+TWO_FACTOR_REQUIRED_ROLES = [
+    "county_center",
+    "official",
+    "supervisor",
+    "auditor",
+    "platform_admin",
+]
+TWO_FACTOR_ISSUER = env("TWO_FACTOR_ISSUER", "mhcare") or "mhcare"
+TWO_FACTOR_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = TWO_FACTOR_ISSUER
+# A password reset link (sent by an administrator) works once and for this many seconds.
+PASSWORD_RESET_TIMEOUT = int(env("PASSWORD_RESET_TIMEOUT", str(24 * 3600)) or 24 * 3600)
+# Break-glass emergency access lasts this many hours (at most 24: a database constraint).
+BREAK_GLASS_HOURS = int(env("BREAK_GLASS_HOURS", "24") or 24)
+BREAK_GLASS_REASON_MIN_LENGTH = 20

@@ -42,3 +42,5 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+# Never without the second factor in production (the test settings alone turn it off).
+TWO_FACTOR_ENFORCED = True

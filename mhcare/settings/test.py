@@ -21,3 +21,6 @@ WHITENOISE_AUTOREFRESH = True
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.fieldtest"]  # noqa: F405
 # Each test process keeps its own cache: no state shared with other runs through Redis.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The second factor is not asked of force_login sessions and of the browser tests' demo logins;
+# tests/accounts/test_two_factor.py turns it on (fixture ``two_factor_on``) and tests the flow.
+TWO_FACTOR_ENFORCED = False
