@@ -80,6 +80,9 @@ class Action(StrEnum):
     JUDGE_CENTER_STANDARD = "judge_center_standard"
     # --- compliance indicators (issue 12) ---
     VIEW_INDICATORS = "view_indicators"  # indicator dashboards and API of a county or wider
+    # --- compliance inspections and rectifications (issue 12, part 2) ---
+    MANAGE_INSPECTIONS = "manage_inspections"  # 督查, 整改 notices, acceptance, 通报
+    REPLY_RECTIFICATION = "reply_rectification"  # the school's reply with measures and evidence
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,11 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.VIEW_INDICATORS: Rule(
         frozenset({CENTER, Role.OFFICIAL}), frozenset({"county", "city", "province"})
     ),
+    # --- compliance inspections and rectifications (issue 12, part 2) ---
+    # A county or city official inspects schools (and a city official counties) below them.
+    Action.MANAGE_INSPECTIONS: Rule(frozenset({Role.OFFICIAL}), frozenset({"county", "city"})),
+    # The school's leader answers a rectification notice for their school.
+    Action.REPLY_RECTIFICATION: Rule(frozenset({LEADER}), frozenset({"school"})),
 }
 
 READ_ACTIONS: dict[str, Action] = {
