@@ -7,9 +7,10 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance")
 
     def ready(self) -> None:
-        from compliance import computations, demo, panels  # noqa: F401 - registers computations
+        from compliance import computations, demo, panels, reminders  # noqa: F401 - registers computations
         from mhcare.core import registry
 
+        reminders.register()
         registry.register_demo_seeder(demo.seed_compliance_demo, order=90)
         registry.register_todo(panels.indicator_panels)
         registry.register_nav(panels.nav_items)

@@ -132,7 +132,8 @@ class IndicatorSnapshot(models.Model):
 
 class Inspection(models.Model):
     """An inspection of a school or a county by a county or city official. No student data: the
-    items and findings are about the unit's work."""
+    items and findings are about the unit's work (no ``Scope``: not a student-linked record;
+    compliance/inspections.py filters by the unit's path)."""
 
     inspector = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -144,11 +145,6 @@ class Inspection(models.Model):
     items_checked = models.TextField(_("items checked"))
     findings = models.TextField(_("findings"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    class Scope:
-        school_field = "unit"
-        class_field = None
-        kind = RecordKind.AGGREGATE
 
     class Meta:
         ordering = ["-inspected_on", "-id"]
@@ -203,11 +199,6 @@ class Rectification(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    class Scope:
-        school_field = "school"
-        class_field = None
-        kind = RecordKind.AGGREGATE
-
     class Meta:
         ordering = ["deadline", "id"]
         verbose_name = _("rectification")
@@ -257,11 +248,6 @@ class Circular(models.Model):
     body = models.TextField(_("text"))
     published_at = models.DateTimeField(auto_now_add=True)
     inspections = models.ManyToManyField(Inspection, blank=True, related_name="+")
-
-    class Scope:
-        school_field = "unit"
-        class_field = None
-        kind = RecordKind.AGGREGATE
 
     class Meta:
         ordering = ["-published_at", "-id"]
