@@ -119,12 +119,20 @@ class ReportDetailApi(APIView):
 class ReportDownloadApi(APIView):
     @extend_schema(
         operation_id="compliance_report_download",
-        parameters=[OpenApiParameter("format", str, enum=["pdf", "xlsx"], required=False)],
+        parameters=[
+            OpenApiParameter(
+                "filetype",
+                str,
+                enum=["pdf", "xlsx"],
+                required=False,
+                description="pdf (default; watermarked with the caller's name) or xlsx.",
+            )
+        ],
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         selectors.require_report_access(request.user)
-        fmt = request.query_params.get("format", "pdf")
+        fmt = request.query_params.get("filetype", "pdf")  # "format" is DRF's renderer switch
         try:
             report, content = services.report_download(actor=request.user, pk=pk, fmt=fmt)
         except ValidationError as exc:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from crisis.models import Case, Incident
 from crisis.models.incidents import IncidentKind
 from mhcare.core.risk import RiskLevel
-from mhcare.orgs.models import OrgKind, OrgUnit
+from mhcare.orgs.models import Gender, OrgKind, OrgUnit
 from screening.models import ScreeningResult
 
 HIGH_RISK = (RiskLevel.LEVEL_1, RiskLevel.LEVEL_2)
@@ -156,13 +156,14 @@ def trends(*, unit: OrgUnit, year: int) -> Trends:
         key = (r["y"], r["student__klass__grade"], r["student__gender"], r["band"])
         by_instrument.setdefault(r["instrument__code"], {})[key] = r["n"]
     band_tables = []
+    sexes = dict(Gender.choices)
     for code, counts in sorted(by_instrument.items()):
         bands = sorted({k[3] for k in counts})
         lines = sorted({(k[1], k[2]) for k in counts})
         for y in (year, year - 1):
             table_rows = [
                 (
-                    f"{grade}年级 · {sex}",
+                    f"{grade} · {sexes.get(sex, sex)}",
                     [cell(counts.get((y, grade, sex, band), 0)) for band in bands],
                 )
                 for grade, sex in lines
