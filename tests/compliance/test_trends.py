@@ -71,7 +71,8 @@ def test_counts_per_county_and_month(data):
     assert [str(c) for c in rows["西湖区"]] == ["<5", "8"]
     assert [str(c) for c in rows["上城区"]] == ["<5", "<5"]
     months = dict(result.tables[1].rows)
-    assert months["西湖区"][2].count == 6 and str(months["西湖区"][2]) == "6"
+    assert months["西湖区"][2].count == 6
+    assert str(months["西湖区"][2]) == "6"
     assert str(months["西湖区"][3]) == "<5"  # 2 cases in April
 
 
