@@ -262,7 +262,10 @@ def rectification_reply(
     item.save()
     for upload in files or []:
         RectificationEvidence.objects.create(
-            rectification=item, file=upload, name=upload.name[:200], uploaded_by=actor
+            rectification=item,
+            file=upload,
+            name=(upload.name or "evidence")[:200],
+            uploaded_by=actor,
         )
     audit_record(
         actor=actor,

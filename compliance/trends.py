@@ -157,14 +157,14 @@ def trends(*, unit: OrgUnit, year: int) -> Trends:
         by_instrument.setdefault(r["instrument__code"], {})[key] = r["n"]
     band_tables = []
     sexes = dict(Gender.choices)
-    for code, counts in sorted(by_instrument.items()):
-        bands = sorted({k[3] for k in counts})
-        lines = sorted({(k[1], k[2]) for k in counts})
+    for code, bcounts in sorted(by_instrument.items()):
+        bands = sorted({k[3] for k in bcounts})
+        lines = sorted({(k[1], k[2]) for k in bcounts})
         for y in (year, year - 1):
             table_rows = [
                 (
                     f"{grade} · {sexes.get(sex, sex)}",
-                    [cell(counts.get((y, grade, sex, band), 0)) for band in bands],
+                    [cell(bcounts.get((y, grade, sex, band), 0)) for band in bands],
                 )
                 for grade, sex in lines
             ]
