@@ -12,9 +12,12 @@ class ComplianceConfig(AppConfig):
             computations_provision,
             demo,
             panels,
+            reminders,
         )
         from mhcare.core import registry
 
+        reminders.register()
         registry.register_demo_seeder(demo.seed_compliance_demo, order=90)
+        registry.register_demo_seeder(demo.seed_inspections_demo, order=91)
         registry.register_todo(panels.indicator_panels)
         registry.register_nav(panels.nav_items)

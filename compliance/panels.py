@@ -66,6 +66,14 @@ def indicator_panels(actor: Any) -> Iterable[TodoPanel]:
 
 
 def nav_items(actor: Any) -> list[NavItem]:
-    if not policy.anywhere(actor, policy.Action.VIEW_INDICATORS):
-        return []
-    return [NavItem(_("Indicators"), reverse("compliance:indicators"), 20)]
+    items = []
+    if policy.anywhere(actor, policy.Action.VIEW_INDICATORS):
+        items.append(NavItem(_("Indicators"), reverse("compliance:indicators"), 20))
+        items.append(NavItem(_("Trends"), reverse("compliance:trends"), 21))
+    if policy.anywhere(actor, policy.Action.MANAGE_INSPECTIONS):
+        items.append(NavItem(_("Inspections"), reverse("compliance:inspections"), 22))
+    if policy.anywhere(actor, policy.Action.MANAGE_INSPECTIONS) or policy.anywhere(
+        actor, policy.Action.REPLY_RECTIFICATION
+    ):
+        items.append(NavItem(_("Rectifications"), reverse("compliance:rectifications"), 23))
+    return items

@@ -1,52 +1,36 @@
-"""PDF rendering of compliance reports with WeasyPrint (Noto Sans CJK SC for the Chinese text)."""
+"""PDF of a compliance report (WeasyPrint, Noto Sans CJK SC), rendered at each download from the
+report's frozen HTML with the downloader's name and the time as a watermark on every page (a
+``position: fixed`` element repeats on each page). Decision (issue 12): the content is frozen at
+generation, the watermark is per download — so every copy names who took it and no per-user copy
+is stored."""
 
 from __future__ import annotations
 
+import gzip
+from typing import Any
+
 from django.conf import settings
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.html import escape
 
-from compliance import selectors
-from compliance.indicators import screened_grades
 from compliance.models import ReportRequest
-from compliance.periods import parse_period
-from mhcare.core.charts import bar_chart_svg
+from compliance.reports import WATERMARK_MARK
 
 
-def report_context(report: ReportRequest) -> dict[str, object]:
-    coverage = selectors.screening_coverage(
-        actor=report.requested_by, unit=report.org_unit, school_year=report.school_year
-    )
-    chart = bar_chart_svg(
-        [(row.unit.name, row.rate) for row in coverage.rows],
-        target=100.0,
-    )
-    # Every indicator of the unit for the report's school year, from the snapshots ("as of").
-    period = parse_period(f"{report.school_year.start.year}")
-    indicator_rows = selectors.unit_indicators(
-        actor=report.requested_by, unit=report.org_unit, period=period
-    )
-    return {
-        "report": report,
-        "indicator_rows": indicator_rows,
-        "indicators_as_of": max((r.as_of for r in indicator_rows if r.as_of), default=None),
-        "unit": report.org_unit,
-        "coverage": coverage,
-        "chart": chart,
-        "as_of": timezone.localtime(),
-        "grades": screened_grades(),
-    }
+def watermark_text(viewer: Any) -> str:
+    name = viewer.get_full_name() or viewer.get_username()
+    return f"{name} ({viewer.get_username()}) · {timezone.localtime():%Y-%m-%d %H:%M}"
 
 
-def render_report_html(report: ReportRequest) -> str:
-    # Official documents are in the platform's default language (简体中文), whoever asked.
-    with translation.override(settings.LANGUAGE_CODE):
-        return render_to_string("compliance/report_pdf.html", report_context(report))
+def html_with_watermark(report: ReportRequest, viewer: Any) -> str:
+    html = gzip.decompress(bytes(report.html or b"")).decode()
+    return html.replace(WATERMARK_MARK, escape(watermark_text(viewer)))
 
 
-def render_report_pdf(report: ReportRequest) -> bytes:
+def render_pdf(report: ReportRequest, viewer: Any) -> bytes:
     from weasyprint import HTML
 
-    html = render_report_html(report)
-    pdf: bytes = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    pdf: bytes = HTML(
+        string=html_with_watermark(report, viewer), base_url=str(settings.BASE_DIR)
+    ).write_pdf()
     return pdf

@@ -53,9 +53,12 @@ class Coverage:
 
 
 def report_units(*, actor: Any) -> QuerySet[OrgUnit]:
-    """The counties the actor may request compliance reports for (within their aggregate scope)."""
+    """The counties, cities and province the actor may request compliance reports for: their own
+    unit and the units under it (within their aggregate scope)."""
     units = policy.units(actor, policy.Action.REQUEST_COMPLIANCE_REPORT)
-    return units.filter(kind=OrgKind.COUNTY).order_by("path")
+    return units.filter(
+        kind__in=(OrgKind.COUNTY, OrgKind.CITY, OrgKind.PROVINCE), is_active=True
+    ).order_by("path")
 
 
 def require_report_access(actor: Any) -> None:
@@ -69,7 +72,7 @@ def report_list(*, actor: Any) -> QuerySet[ReportRequest]:
     return (
         scope.scoped(actor, ReportRequest)
         .select_related("org_unit", "requested_by", "school_year")
-        .defer("pdf")
+        .defer("html", "xlsx")
         .order_by("-id")
     )
 
@@ -78,7 +81,7 @@ def report_get(*, actor: Any, pk: Any, with_pdf: bool = False) -> ReportRequest:
     """One report in the actor's scope, or 404 (the same 404 as a missing one)."""
     reports = scope.scoped(actor, ReportRequest).select_related("org_unit", "school_year")
     if not with_pdf:
-        reports = reports.defer("pdf")
+        reports = reports.defer("html", "xlsx")
     return scope.get_scoped_or_404(actor, reports, pk=pk)
 
 
@@ -255,3 +258,21 @@ def sub_unit_indicators(*, actor: Any, unit: OrgUnit, period: Period) -> SubUnit
         .only("id", "code", "name", "name_en", "kind", "path", "parent_id", "depth")
     )
     return SubUnitTable(units=children, rows=_rows_for(children, period))
+
+
+def report_top_units(*, actor: Any) -> list[OrgUnit]:
+    """Where the actor's unit picker starts: their own county / city / province (highest first)."""
+    units = list(
+        report_units(actor=actor).filter(
+            path__in=policy.paths(actor, policy.Action.REQUEST_COMPLIANCE_REPORT)
+        )
+    )
+    units.sort(key=lambda u: (u.depth, u.path))
+    return [
+        u for u in units if not any(u.path != o.path and u.path.startswith(o.path) for o in units)
+    ]
+
+
+def report_unit_path(*, actor: Any, unit: OrgUnit) -> list[OrgUnit]:
+    """The picker's breadcrumb: the units from the actor's own unit down to ``unit``."""
+    return list(report_units(actor=actor).filter(code__in=unit.ancestor_codes()).order_by("depth"))

@@ -22,3 +22,41 @@ class IndicatorRowSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
     def get_name(self, row: object) -> str:
         return str(row.indicator.name)  # type: ignore[attr-defined]
+
+
+class ReportSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField(read_only=True)
+    unit = serializers.CharField(source="org_unit.code", read_only=True)
+    unit_name = serializers.CharField(source="org_unit.name", read_only=True)
+    period = serializers.CharField(read_only=True)
+    scheduled = serializers.BooleanField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    progress = serializers.IntegerField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class ReportRequestInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    unit = serializers.CharField(help_text="Org unit code (county, city or province).")
+    period = serializers.CharField(help_text="YYYY-MM, YYYY-S1, YYYY-S2 or YYYY.")
+
+
+class InspectionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField(read_only=True)
+    unit = serializers.CharField(source="unit.code")
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    inspected_on = serializers.DateField()
+    items_checked = serializers.CharField()
+    findings = serializers.CharField(required=False, allow_blank=True)
+
+
+class RectificationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField(read_only=True)
+    inspection = serializers.IntegerField(source="inspection_id", read_only=True)
+    school = serializers.CharField(source="school.code", read_only=True)
+    school_name = serializers.CharField(source="school.name", read_only=True)
+    finding = serializers.CharField(read_only=True)
+    deadline = serializers.DateField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    measures = serializers.CharField(read_only=True)
+    decision_note = serializers.CharField(read_only=True)

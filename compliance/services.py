@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from compliance import indicators, selectors
 from compliance.models import IndicatorSnapshot, ReportKind, ReportRequest, ReportStatus
-from compliance.periods import Period
+from compliance.periods import Period, default_period
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
-from mhcare.orgs.models import OrgUnit, SchoolYear
+from mhcare.orgs.models import OrgKind, OrgUnit, SchoolYear
 
 logger = logging.getLogger(__name__)
 
@@ -27,18 +27,21 @@ REPORT_NOT_READY = _("This report is not ready.")
 
 
 @transaction.atomic
-def report_request(*, actor: Any, org_unit: OrgUnit) -> ReportRequest:
-    """Record the request and enqueue its rendering once the request is committed."""
+def report_request(*, actor: Any, org_unit: OrgUnit, period: Period | None = None) -> ReportRequest:
+    """Record the request of ``org_unit``'s report for ``period`` (default: the current month)
+    and enqueue its generation once the request is committed."""
     if not selectors.report_units(actor=actor).filter(pk=org_unit.pk).exists():
         raise PermissionDenied(UNIT_NOT_ALLOWED)
-    school_year = SchoolYear.current()
+    period = period or default_period()
+    school_year = period.school_year or SchoolYear.current()
     if school_year is None:
         raise ValidationError(NO_SCHOOL_YEAR, code="no_school_year")
     report = ReportRequest(
         requested_by=actor,
         org_unit=org_unit,
-        kind=ReportKind.COUNTY_COMPLIANCE,
+        kind=ReportKind.COMPLIANCE,
         school_year=school_year,
+        period=period.code,
     )
     report.full_clean()
     report.save()
@@ -46,7 +49,7 @@ def report_request(*, actor: Any, org_unit: OrgUnit) -> ReportRequest:
         actor=actor,
         action=Action.CREATE,
         obj=report,
-        detail={"kind": report.kind, "org_unit": org_unit.code, "school_year": school_year.name},
+        detail={"kind": report.kind, "org_unit": org_unit.code, "period": period.code},
     )
     from compliance.tasks import report_render_task
 
@@ -55,27 +58,48 @@ def report_request(*, actor: Any, org_unit: OrgUnit) -> ReportRequest:
     return report
 
 
+def _progress(report_id: int, value: int) -> None:
+    ReportRequest.objects.filter(pk=report_id).update(progress=value)
+
+
 def report_render(*, report_id: int) -> ReportRequest:
-    """Render the PDF of a pending report. Idempotent: a report already done is left alone, and
-    of two concurrent deliveries only the first to finish stores its PDF (status checked under
-    ``select_for_update``). Rendering happens outside the row lock so the page can show
-    "Rendering"."""
+    """Generate a pending report: its frozen HTML and Excel workbook (the PDF is rendered at
+    download, with the downloader's watermark). Idempotent: a report already done is left alone,
+    and of two concurrent deliveries only the first to finish stores its result (status checked
+    under ``select_for_update``). The work happens outside the row lock so the page shows the
+    progress. A monthly report notifies its unit's officials when it is ready."""
+    from compliance import reports
+
     with transaction.atomic():
-        report = ReportRequest.objects.select_for_update().defer("pdf").get(pk=report_id)
+        report = (
+            ReportRequest.objects.select_for_update(of=("self",))
+            .defer("html", "xlsx")
+            .select_related("org_unit", "school_year", "requested_by")
+            .get(pk=report_id)
+        )
         if report.status == ReportStatus.DONE:
             return report
         report.status = ReportStatus.RUNNING
         report.started_at = timezone.now()
         report.error = ""
-        report.save(update_fields=["status", "started_at", "error"])
+        report.progress = 5
+        report.save(update_fields=["status", "started_at", "error", "progress"])
     try:
-        from compliance.pdf import render_report_pdf
-
-        pdf = render_report_pdf(report)
+        data = reports.build(
+            unit=report.org_unit,
+            period=reports.report_period(report),
+            generated_by=reports.generated_by(report),
+            on_progress=lambda value: _progress(report_id, value),
+        )
+        html, xlsx = reports.freeze(report, data)
     except Exception as exc:
         logger.exception("report %s failed", report_id)
         with transaction.atomic():
-            report = ReportRequest.objects.select_for_update().defer("pdf").get(pk=report_id)
+            report = (
+                ReportRequest.objects.select_for_update(of=("self",))
+                .defer("html", "xlsx")
+                .get(pk=report_id)
+            )
             if report.status != ReportStatus.DONE:
                 report.status = ReportStatus.FAILED
                 report.error = f"{exc.__class__.__name__}: {exc}"[:2000]
@@ -83,35 +107,150 @@ def report_render(*, report_id: int) -> ReportRequest:
                 report.save(update_fields=["status", "error", "finished_at"])
         return report
     with transaction.atomic():
-        report = ReportRequest.objects.select_for_update().defer("pdf").get(pk=report_id)
+        report = (
+            ReportRequest.objects.select_for_update(of=("self",))
+            .defer("html", "xlsx")
+            .select_related("org_unit")
+            .get(pk=report_id)
+        )
         if report.status == ReportStatus.DONE:
             return report
-        report.pdf = pdf
+        report.html = html
+        report.xlsx = xlsx
         report.status = ReportStatus.DONE
+        report.progress = 100
         report.finished_at = timezone.now()
-        report.save(update_fields=["pdf", "status", "finished_at"])
+        report.save(update_fields=["html", "xlsx", "status", "progress", "finished_at"])
         audit_record(
             actor=report.requested_by,
+            username="" if report.requested_by else "schedule",
             action=Action.EXPORT,
             obj=report,
-            detail={"rendered_by": "worker", "bytes": len(pdf)},
+            detail={
+                "generated_by": "worker",
+                "org_unit": report.org_unit.code,
+                "period": report.period,
+                "scheduled": report.scheduled,
+                "schools_listed": len(data.schools),
+            },
         )
+        if report.scheduled:
+            _notify_monthly(report)
     return report
 
 
+def unit_officials(unit_ids: list[int]) -> list[Any]:
+    """Active officials assigned at these units."""
+    from mhcare.accounts.models import Role, User
+
+    return list(
+        User.objects.filter(
+            is_active=True,
+            assignments__is_active=True,
+            assignments__role=Role.OFFICIAL,
+            assignments__org_unit_id__in=unit_ids,
+        ).distinct()
+    )
+
+
+def _notify_monthly(report: ReportRequest) -> None:
+    from django.urls import reverse
+
+    from mhcare.notifications.services import Outgoing, notification_send_many
+
+    url = reverse("compliance:report_list") + f"?unit={report.org_unit.code}"
+    notification_send_many(
+        [
+            Outgoing(
+                user,
+                "compliance.report_monthly",
+                f"compliance:report:{report.pk}",
+                str(
+                    _("The compliance report of %(unit)s for %(period)s is ready.")
+                    % {"unit": report.org_unit.name, "period": report.period}
+                ),
+                "",
+                url,
+                True,
+                False,
+                "",
+            )
+            for user in unit_officials([report.org_unit_id])
+        ]
+    )
+
+
+def reports_monthly(*, month: str | None = None) -> list[int]:
+    """The monthly schedule: one report of ``month`` (default: last month) for every active
+    county, city and the province, created once (``INSERT … ON CONFLICT DO NOTHING`` on the
+    unique (unit, month) of scheduled reports) and enqueued while pending. Running it twice makes
+    no second report. Returns the ids of the reports enqueued."""
+    from compliance.periods import month_code, parse_period
+    from compliance.tasks import report_render_task
+
+    if month is None:
+        first = timezone.localdate().replace(day=1)
+        month = month_code(first - datetime.timedelta(days=1))
+    period = parse_period(month)
+    school_year = period.school_year or SchoolYear.current()
+    if school_year is None:
+        raise ValidationError(NO_SCHOOL_YEAR, code="no_school_year")
+    units = OrgUnit.objects.filter(
+        is_active=True, kind__in=(OrgKind.COUNTY, OrgKind.CITY, OrgKind.PROVINCE)
+    ).values_list("id", flat=True)
+    with transaction.atomic():
+        ReportRequest.objects.bulk_create(
+            [
+                ReportRequest(
+                    org_unit_id=unit_id,
+                    kind=ReportKind.COMPLIANCE,
+                    school_year=school_year,
+                    period=period.code,
+                    scheduled=True,
+                )
+                for unit_id in units
+            ],
+            ignore_conflicts=True,
+        )
+    pending = list(
+        ReportRequest.objects.filter(
+            scheduled=True, period=period.code, status=ReportStatus.PENDING
+        ).values_list("id", flat=True)
+    )
+    for report_id in pending:
+        report_render_task.delay(report_id)
+    return pending
+
+
+REPORT_FORMATS = ("pdf", "xlsx")
+
+
 @transaction.atomic
-def report_download(*, actor: Any, pk: Any) -> ReportRequest:
-    """The finished report with its PDF, and the DOWNLOAD audit event in the same transaction."""
+def report_download(*, actor: Any, pk: Any, fmt: str = "pdf") -> tuple[ReportRequest, bytes]:
+    """The finished report as a PDF with ``actor``'s watermark (or its Excel workbook), and the
+    DOWNLOAD audit event in the same transaction."""
     report = selectors.report_get(actor=actor, pk=pk, with_pdf=True)
-    if report.status != ReportStatus.DONE or not report.pdf:
+    if report.status != ReportStatus.DONE or not report.html or fmt not in REPORT_FORMATS:
         raise ValidationError(REPORT_NOT_READY, code="not_ready")
+    if fmt == "pdf":
+        from compliance.pdf import render_pdf
+
+        content = render_pdf(report, actor)
+    else:
+        content = bytes(report.xlsx or b"")
     audit_record(
         actor=actor,
         action=Action.DOWNLOAD,
         obj=report,
-        detail={"kind": report.kind, "org_unit": report.org_unit.code, "bytes": len(report.pdf)},
+        detail={
+            "kind": report.kind,
+            "format": fmt,
+            "org_unit": report.org_unit.code,
+            "period": report.period,
+            "bytes": len(content),
+        },
     )
-    return report
+    return report, content
 
 
 # --- indicator snapshots (issue 12) --------------------------------------------------------------

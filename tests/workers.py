@@ -28,7 +28,9 @@ from mhcare.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
 # A Redis database of its own, so that no worker of `make run` (database 0) takes the tests' tasks.
-TEST_BROKER = "redis://127.0.0.1:6379/12"
+# Overridable so that test runs side by side (several worktrees on one machine) do not share
+# one broker and take each other's tasks.
+TEST_BROKER = os.environ.get("MHCARE_TEST_BROKER", "redis://127.0.0.1:6379/12")
 WORKER_START_SECONDS = 90
 # Folders that hold no task of the product.
 _NOT_PRODUCT = {".venv", "tests", ".data", "node_modules", "staticfiles", "media", ".git"}

@@ -106,6 +106,9 @@ class Action(StrEnum):
     VIEW_SESSION_LOG = "view_session_log"  # that sessions happened, never what was said
     # --- hardening: break-glass (issue 13) ---
     BREAK_GLASS = "break_glass"  # open a crisis case outside one's scope in an emergency
+    # --- compliance inspections and rectifications (issue 12, part 2) ---
+    MANAGE_INSPECTIONS = "manage_inspections"  # 督查, 整改 notices, acceptance, 通报
+    REPLY_RECTIFICATION = "reply_rectification"  # the school's reply with measures and evidence
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,11 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.VIEW_SESSION_LOG: _roles(LEADER, CENTER),
     # --- hardening: break-glass (issue 13): the county center and a school's crisis group ---
     Action.BREAK_GLASS: Rule(frozenset(BREAK_GLASS_ROLES)),
+    # --- compliance inspections and rectifications (issue 12, part 2) ---
+    # A county or city official inspects schools (and a city official counties) below them.
+    Action.MANAGE_INSPECTIONS: Rule(frozenset({Role.OFFICIAL}), frozenset({"county", "city"})),
+    # The school's leader answers a rectification notice for their school.
+    Action.REPLY_RECTIFICATION: Rule(frozenset({LEADER}), frozenset({"school"})),
 }
 
 READ_ACTIONS: dict[str, Action] = {

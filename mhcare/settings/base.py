@@ -470,3 +470,20 @@ PASSWORD_RESET_TIMEOUT = int(env("PASSWORD_RESET_TIMEOUT", str(24 * 3600)) or 24
 # Break-glass emergency access lasts this many hours (at most 24: a database constraint).
 BREAK_GLASS_HOURS = int(env("BREAK_GLASS_HOURS", "24") or 24)
 BREAK_GLASS_REASON_MIN_LENGTH = 20
+
+# --- compliance reports, trends, inspections (issue 12, part 2) ----------------------------------
+# Trend tables (notice §15): a count below this is shown as "<N", so no child can be singled out.
+COMPLIANCE_MIN_CELL = int(env("COMPLIANCE_MIN_CELL", "5") or 5)
+# The PDF lists at most this many non-compliant schools (worst first); the Excel lists them all.
+COMPLIANCE_REPORT_MAX_SCHOOLS = int(env("COMPLIANCE_REPORT_MAX_SCHOOLS", "300") or 300)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # On the 1st at 04:00 (after the nightly snapshots at 02:30): last month's report of every
+        # county, city and the province, one per unit and month (unique), with an inbox notice to
+        # the unit's officials.
+        "compliance-reports-monthly": {
+            "task": "compliance.reports_monthly",
+            "schedule": crontab(day_of_month=1, hour=4, minute=0),
+        },
+    }
+)

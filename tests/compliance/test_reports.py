@@ -2,18 +2,22 @@
 and the scope matrix of every compliance URL."""
 
 import datetime
+import io
 import subprocess
 
+import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from compliance import selectors, services
 from compliance.models import ReportRequest, ReportStatus
+from compliance.periods import default_period
 from mhcare.audit.models import Action, AuditEvent
 from mhcare.core.charts import bar_chart_svg
-from mhcare.orgs.models import SchoolYear
+from mhcare.orgs.models import SchoolYear, Student
 from screening.models import Instrument
 from screening.services import result_create
 from tests import factories
@@ -84,76 +88,90 @@ def test_an_official_cannot_compute_coverage_outside_their_scope(screened):
     assert coverage.rows == []
 
 
-def test_request_render_and_download(client, screened, django_capture_on_commit_callbacks):
+def pdf_text(content: bytes, tmp_path) -> str:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(content)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+
+
+def test_request_render_and_download(
+    client, screened, django_capture_on_commit_callbacks, tmp_path
+):
     w = screened
     client.force_login(w.users["official_a"])
+    period = default_period()
     # request (the task runs eagerly in tests after commit)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(LIST_URL, {"org_unit": w.county_a.pk})
+        response = client.post(LIST_URL, {"unit": w.county_a.code, "period": period.code})
     assert response.status_code == 302
     report = ReportRequest.objects.get()
-    assert (report.requested_by, report.org_unit, report.status) == (
+    assert (report.requested_by, report.org_unit, report.status, report.period) == (
         w.users["official_a"],
         w.county_a,
         ReportStatus.DONE,
+        period.code,
     )
-    assert bytes(report.pdf).startswith(b"%PDF")
+    assert report.progress == 100
     assert AuditEvent.objects.filter(action=Action.CREATE, object_id=str(report.pk)).count() == 1
-    # the list shows a download link; the status fragment stops polling
+    assert AuditEvent.objects.filter(action=Action.EXPORT, object_id=str(report.pk)).count() == 1
+    # the list shows download links; the status fragment stops polling
     body = client.get(LIST_URL).content.decode()
     download = reverse("compliance:report_download", args=[report.pk])
     assert download in body
     fragment = client.get(reverse("compliance:report_status", args=[report.pk])).content.decode()
     assert download in fragment
     assert "hx-trigger" not in fragment
-    # download: an attachment, audited
+    # download: an attachment with the downloader's watermark, audited
     response = client.get(download)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("attachment;")
-    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"%PDF")
+    assert "official_a" in pdf_text(content, tmp_path)
     event = AuditEvent.objects.get(action=Action.DOWNLOAD)
-    assert (event.object_id, event.actor_username) == (str(report.pk), "official_a")
-
-
-def test_the_pdf_has_the_county_name_and_no_student_name(screened, tmp_path):
-    w = screened
-    report = services.report_request(actor=w.users["official_a"], org_unit=w.county_a)
-    services.report_render(report_id=report.pk)
-    report.refresh_from_db()
-    path = tmp_path / "report.pdf"
-    path.write_bytes(bytes(report.pdf))
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
-    ).stdout
-    assert "西湖区" in text
-    assert "西湖一中" in text
-    assert "50%" in text
-    for student in w.students.values():
-        assert student.name not in text
-    # the twelve indicators from the snapshots (none computed yet here: no data, never a value)
-    assert "Screening coverage" in text
-    assert "No data yet" in text
+    assert (event.object_id, event.actor_username, event.detail["format"]) == (
+        str(report.pk),
+        "official_a",
+        "pdf",
+    )
+    # the Excel export of the same tables, audited too
+    response = client.get(download + "?format=xlsx")
+    assert response.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert len(workbook.sheetnames) == 4
+    assert AuditEvent.objects.filter(action=Action.DOWNLOAD).count() == 2
 
 
 @pytest.mark.zh
-def test_the_pdf_lists_the_indicators_from_the_snapshots(screened, tmp_path):
+def test_the_pdf_holds_the_numbers_and_no_student(screened, tmp_path):
     w = screened
     refresh_snapshots()
-    report = services.report_request(actor=w.users["official_a"], org_unit=w.county_a)
+    report = services.report_request(
+        actor=w.users["official_province"], org_unit=w.county_a, period=default_period()
+    )
     services.report_render(report_id=report.pk)
     report.refresh_from_db()
-    path = tmp_path / "report.pdf"
-    path.write_bytes(bytes(report.pdf))
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
-    ).stdout
+    _report, content = services.report_download(actor=w.users["official_province"], pk=report.pk)
+    text = pdf_text(content, tmp_path)
+    assert "西湖区" in text
+    assert "学生心理健康工作合规报告" in text or "合规" in text
     line = next(ln for ln in text.splitlines() if "筛查覆盖率" in ln and "§7" in ln)
     assert "40.0%" in line  # 2 of 5, as on the dashboard
     assert "未达标" in line
+    assert "西湖一中" in text  # sub-unit table and the non-compliant schools
+    assert "50.0%" in text
     assert "指标数据截至" in text
     for code in ("心理健康课时", "转介 30 天内反馈", "教师心理健康培训"):
         assert code in text
+    # the watermark names the downloader on every page
+    pages = text.split("\f")
+    assert all("official_province" in page for page in pages if page.strip())
+    for student in Student.objects.all():
+        assert student.name not in text
+        assert student.student_number not in text
 
 
 def test_rendering_twice_changes_nothing(screened):
@@ -161,10 +179,10 @@ def test_rendering_twice_changes_nothing(screened):
     report = services.report_request(actor=w.users["official_a"], org_unit=w.county_a)
     services.report_render(report_id=report.pk)
     report.refresh_from_db()
-    first = (bytes(report.pdf), report.finished_at)
+    first = (bytes(report.html), report.finished_at)
     services.report_render(report_id=report.pk)
     report.refresh_from_db()
-    assert (bytes(report.pdf), report.finished_at) == first
+    assert (bytes(report.html), report.finished_at) == first
     assert AuditEvent.objects.filter(action=Action.EXPORT, object_id=str(report.pk)).count() == 1
 
 
@@ -173,10 +191,12 @@ def test_a_pending_report_polls_its_status(client, world):
         requested_by=world.users["official_a"],
         org_unit=world.county_a,
         school_year=SchoolYear.current(),
+        progress=40,
     )
     client.force_login(world.users["official_a"])
     fragment = client.get(reverse("compliance:report_status", args=[report.pk])).content.decode()
     assert 'hx-trigger="every 2s"' in fragment
+    assert 'value="40"' in fragment  # the progress bar
     assert reverse("compliance:report_download", args=[report.pk]) not in fragment
     # not ready: no download
     assert client.get(reverse("compliance:report_download", args=[report.pk])).status_code == 404
@@ -187,15 +207,84 @@ def test_a_county_official_cannot_request_another_county(client, world):
     with pytest.raises(PermissionDenied):
         services.report_request(actor=world.users["official_a"], org_unit=world.county_b)
     client.force_login(world.users["official_a"])
-    response = client.post(LIST_URL, {"org_unit": world.county_b.pk})
-    assert response.status_code == 400
+    response = client.post(LIST_URL, {"unit": world.county_b.code, "period": "2026"})
+    assert response.status_code == 404  # out of scope, as if it did not exist
+    assert client.get(LIST_URL + f"?unit={world.county_b.code}").status_code == 404
     assert not ReportRequest.objects.exists()
     assert not AuditEvent.objects.filter(action=Action.CREATE).exists()
 
 
+def test_the_unit_picker_starts_at_the_own_unit_and_walks_down(client, world):
+    client.force_login(world.users["official_province"])
+    response = client.get(LIST_URL)
+    assert response.context["current"] == world.province
+    assert [u.pk for u in response.context["children"]] == [world.city.pk]
+    response = client.get(LIST_URL + f"?unit={world.city.code}")
+    assert {u.name for u in response.context["children"]} == {"西湖区", "上城区"}
+    response = client.get(LIST_URL + f"?unit={world.county_b.code}")
+    assert response.context["current"] == world.county_b
+    assert [u.code for u in response.context["path"]] == [
+        world.province.code,
+        world.city.code,
+        world.county_b.code,
+    ]
+    # a county official starts (and stays) at their county
+    client.force_login(world.users["official_a"])
+    response = client.get(LIST_URL)
+    assert response.context["current"] == world.county_a
+    assert list(response.context["children"]) == []
+
+
+def test_a_city_official_requests_a_county_report(
+    client, world, django_capture_on_commit_callbacks
+):
+    user = factories.user_with_role("official", world.city, username="official_city")
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(LIST_URL, {"unit": world.county_b.code, "period": "2026"})
+    assert response.status_code == 302
+    report = ReportRequest.objects.get()
+    assert (report.org_unit, report.period, report.status) == (world.county_b, "2026", "done")
+
+
+def test_monthly_schedule_twice_makes_one_report_per_unit_and_notifies(
+    world, django_capture_on_commit_callbacks
+):
+    from mhcare.notifications.models import Notification
+
+    month = default_period().code if len(default_period().code) == 7 else "2026-09"
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.reports_monthly(month=month)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.reports_monthly(month=month)
+    reports = ReportRequest.objects.filter(scheduled=True, period=month)
+    # province, city and the two counties: one each, however often the job runs
+    assert reports.count() == 4
+    assert len(first) == 4
+    assert second == []
+    assert set(reports.values_list("status", flat=True)) == {ReportStatus.DONE}
+    assert {r.org_unit_id for r in reports} == {
+        world.province.pk,
+        world.city.pk,
+        world.county_a.pk,
+        world.county_b.pk,
+    }
+    # the officials of each unit get one inbox notice
+    notes = Notification.objects.filter(kind="compliance.report_monthly")
+    assert set(notes.values_list("recipient__username", flat=True)) >= {
+        "official_a",
+        "official_province",
+    }
+    assert notes.filter(recipient__username="official_a").count() == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReportRequest.objects.create(
+            org_unit=world.county_a, period=month, scheduled=True, school_year=SchoolYear.current()
+        )
+
+
 def test_a_province_official_may_choose_any_county(client, world):
     client.force_login(world.users["official_province"])
-    body = client.get(LIST_URL).content.decode()
+    body = client.get(LIST_URL + f"?unit={world.city.code}").content.decode()
     assert "西湖区" in body
     assert "上城区" in body
 
@@ -256,6 +345,21 @@ def test_another_countys_official_gets_404(client, world, done_report):
     assert response.status_code == 200
     assert list(response.context["reports"]) == []
     assert AuditEvent.objects.count() == before
+
+
+def test_a_two_role_user_sees_both_counties_reports_only(client, world, done_report):
+    """A county-A psychology teacher who is also an official of county B: B's reports, not A's."""
+    user = factories.user_with_role("psych_teacher", world.school_a, username="two_roles")
+    factories.RoleAssignmentFactory(user=user, role="official", org_unit=world.county_b)
+    client.force_login(user)
+    assert (
+        client.get(reverse("compliance:report_download", args=[done_report.pk])).status_code == 404
+    )
+    response = client.get(LIST_URL)
+    assert response.context["current"] == world.county_b
+    other = services.report_request(actor=user, org_unit=world.county_b)
+    services.report_render(report_id=other.pk)
+    assert client.get(reverse("compliance:report_download", args=[other.pk])).status_code == 200
 
 
 def test_the_city_and_province_officials_see_the_county_report(client, world, done_report):

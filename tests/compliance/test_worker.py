@@ -24,7 +24,9 @@ def test_a_real_worker_renders_the_requested_report(world, start_celery_worker):
             break
         time.sleep(0.25)
     assert report.status == ReportStatus.DONE, report.error
-    assert bytes(report.pdf).startswith(b"%PDF")
+    assert report.progress == 100
+    assert bytes(report.html)[:2] == b"\x1f\x8b"  # the frozen HTML (gzip)
+    assert bytes(report.xlsx)[:2] == b"PK"
 
 
 @pytest.mark.worker
@@ -46,3 +48,30 @@ def test_a_real_worker_refreshes_the_indicator_snapshots(world, start_celery_wor
         unit=world.province, period="2026", indicator="screening_coverage"
     )
     assert (row.numerator, row.denominator) == (0, 4)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_the_monthly_reports_once_per_unit(world, start_celery_worker):
+    from compliance.tasks import reports_monthly_task
+    from mhcare.notifications.models import Notification
+
+    start_celery_worker()
+    # when the monthly job is sent twice (a retry, or beat firing twice)
+    reports_monthly_task.delay("2026-09")
+    reports_monthly_task.delay("2026-09")
+    # then the worker makes one report per county, city and province, all generated
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        reports = list(ReportRequest.objects.filter(scheduled=True, period="2026-09"))
+        if len(reports) == 4 and all(r.is_finished for r in reports):
+            break
+        time.sleep(0.25)
+    assert len(reports) == 4
+    assert {r.status for r in reports} == {ReportStatus.DONE}
+    assert (
+        Notification.objects.filter(
+            recipient=world.users["official_a"], kind="compliance.report_monthly"
+        ).count()
+        == 1
+    )

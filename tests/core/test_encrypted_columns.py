@@ -74,6 +74,7 @@ SAFE = {
     ("counseling.FlagChange", "old_flags"): "enum codes (Student.disadvantages)",
     ("counseling.FlagChange", "new_flags"): "enum codes (Student.disadvantages)",
     ("compliance.IndicatorSnapshot", "period"): "period code of an aggregate (YYYY-MM, YYYY-S1)",
+    ("compliance.ReportRequest", "period"): "period code of an aggregate report",
     ("compliance.IndicatorSnapshot", "indicator"): "indicator code of an aggregate",
     # --- staffing: lessons and activities (issue 11): about classes and schools, never a child
     ("staffing.Lesson", "topic"): "a class's lesson topic (认识情绪), not about a student",

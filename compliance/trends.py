@@ -1,0 +1,179 @@
+"""Trend analysis for the bureaus (notice §15), de-identified: year over year and month by month,
+per county under the official's unit — new high-risk cases (一级/二级 opened), extreme incidents
+by kind — and screening bands by grade and sex for the whole unit.
+
+No cell smaller than ``COMPLIANCE_MIN_CELL`` (default 5) is shown: it reads "<5" (zero included,
+so a blank neither confirms nor rules out a child). Where a row of a month-by-month table has
+exactly one hidden cell, the smallest shown cell of that row is hidden too, so that the year total
+(shown in the year-over-year table) cannot reveal the hidden one by subtraction. No total of
+hidden cells is shown anywhere else. Each measure is one grouped statement over the unit's
+subtree; nothing here reads a student's identity.
+
+Readings: a month is a calendar month in Asia/Shanghai; a screening result counts in the year of
+its ``administered_on`` at the grade of the student's current class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count
+from django.db.models.functions import ExtractMonth, ExtractYear
+from django.utils.translation import gettext_lazy as _
+
+from crisis.models import Case, Incident
+from crisis.models.incidents import IncidentKind
+from mhcare.core.risk import RiskLevel
+from mhcare.orgs.models import Gender, OrgKind, OrgUnit
+from screening.models import ScreeningResult
+
+HIGH_RISK = (RiskLevel.LEVEL_1, RiskLevel.LEVEL_2)
+MONTHS = list(range(1, 13))
+
+
+def min_cell() -> int:
+    return int(settings.COMPLIANCE_MIN_CELL)
+
+
+@dataclass(frozen=True)
+class Cell:
+    count: int
+    hidden: bool
+
+    def __str__(self) -> str:
+        return f"<{min_cell()}" if self.hidden else str(self.count)
+
+
+def cell(count: int) -> Cell:
+    return Cell(count, count < min_cell())
+
+
+def protect_row(cells: list[Cell]) -> list[Cell]:
+    """Complementary suppression: a row with exactly one hidden cell hides its smallest shown
+    cell too."""
+    hidden = [c for c in cells if c.hidden]
+    shown = [i for i, c in enumerate(cells) if not c.hidden]
+    if len(hidden) == 1 and shown:
+        smallest = min(shown, key=lambda i: cells[i].count)
+        cells = list(cells)
+        cells[smallest] = Cell(cells[smallest].count, True)
+    return cells
+
+
+@dataclass
+class Table:
+    title: Any
+    columns: list[Any]
+    rows: list[tuple[str, list[Cell]]]
+
+
+def counties_of(unit: OrgUnit) -> list[OrgUnit]:
+    if unit.kind == OrgKind.COUNTY:
+        return [unit]
+    return list(
+        OrgUnit.objects.filter(
+            kind=OrgKind.COUNTY, path__startswith=unit.path, is_active=True
+        ).order_by("path")
+    )
+
+
+def _monthly(qs: Any, date_field: str, year: int, extra: str | None = None) -> dict:
+    """{(county_id, [extra,] year, month): count} for ``year`` and the year before."""
+    fields = ["county_id", *([extra] if extra else []), "y", "m"]
+    rows = (
+        qs.filter(**{f"{date_field}__year__gte": year - 1, f"{date_field}__year__lte": year})
+        .annotate(y=ExtractYear(date_field), m=ExtractMonth(date_field))
+        .order_by()
+        .values(*fields)
+        .annotate(n=Count("id"))
+    )
+    return {tuple(r[f] for f in fields): r["n"] for r in rows}
+
+
+def month_table(title: Any, counties: list[OrgUnit], counts: dict, year: int) -> Table:
+    rows = []
+    for county in counties:
+        cells = [cell(counts.get((county.pk, year, m), 0)) for m in MONTHS]
+        rows.append((county.name, protect_row(cells)))
+    return Table(title=title, columns=[f"{m}月" for m in MONTHS], rows=rows)
+
+
+def yoy_table(title: Any, counties: list[OrgUnit], counts: dict, year: int) -> Table:
+    rows = []
+    for county in counties:
+        this = sum(n for k, n in counts.items() if k[0] == county.pk and k[-2] == year)
+        last = sum(n for k, n in counts.items() if k[0] == county.pk and k[-2] == year - 1)
+        rows.append((county.name, [cell(last), cell(this)]))
+    return Table(title=title, columns=[str(year - 1), str(year)], rows=rows)
+
+
+@dataclass
+class Trends:
+    unit: OrgUnit
+    year: int
+    tables: list[Table]
+    band_tables: list[Table]
+
+
+def trends(*, unit: OrgUnit, year: int) -> Trends:
+    """The trend tables of ``unit`` (a county, city or province the caller may see) for calendar
+    ``year`` against ``year - 1``."""
+    counties = counties_of(unit)
+    county_ids = [c.pk for c in counties]
+    cases = _monthly(
+        Case.objects.filter(county_id__in=county_ids, level__in=HIGH_RISK), "opened_on", year
+    )
+    tables = [
+        yoy_table(_("New high-risk cases (levels 1–2), year over year"), counties, cases, year),
+        month_table(_("New high-risk cases (levels 1–2), month by month"), counties, cases, year),
+    ]
+    incidents = _monthly(
+        Incident.objects.filter(county_id__in=county_ids), "occurred_at", year, extra="kind"
+    )
+    for kind, label in IncidentKind.choices:
+        counts = {(k[0], k[2], k[3]): n for k, n in incidents.items() if k[1] == kind}
+        tables.append(
+            yoy_table(
+                _("Incidents: %(kind)s, year over year") % {"kind": label}, counties, counts, year
+            )
+        )
+    # screening bands by grade and sex for the whole unit, this year and last
+    rows = (
+        ScreeningResult.objects.filter(
+            county_id__in=county_ids,
+            administered_on__year__gte=year - 1,
+            administered_on__year__lte=year,
+        )
+        .exclude(band="")
+        .annotate(y=ExtractYear("administered_on"))
+        .order_by()
+        .values("instrument__code", "y", "student__klass__grade", "student__gender", "band")
+        .annotate(n=Count("id"))
+    )
+    by_instrument: dict[str, dict] = {}
+    for r in rows:
+        key = (r["y"], r["student__klass__grade"], r["student__gender"], r["band"])
+        by_instrument.setdefault(r["instrument__code"], {})[key] = r["n"]
+    band_tables = []
+    sexes = dict(Gender.choices)
+    for code, bcounts in sorted(by_instrument.items()):
+        bands = sorted({k[3] for k in bcounts})
+        lines = sorted({(k[1], k[2]) for k in bcounts})
+        for y in (year, year - 1):
+            table_rows = [
+                (
+                    f"{grade} · {sexes.get(sex, sex)}",
+                    [cell(bcounts.get((y, grade, sex, band), 0)) for band in bands],
+                )
+                for grade, sex in lines
+            ]
+            band_tables.append(
+                Table(
+                    title=_("Screening bands of %(instrument)s by grade and sex, %(year)s")
+                    % {"instrument": code, "year": y},
+                    columns=bands,
+                    rows=table_rows,
+                )
+            )
+    return Trends(unit=unit, year=year, tables=tables, band_tables=band_tables)

@@ -1,0 +1,148 @@
+"""Trend analysis (notice §15): the counts are right, and no cell below COMPLIANCE_MIN_CELL is
+shown (nor can one be worked out from a row and its year total), so no child is singled out."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from compliance import trends
+from crisis.models import Case, CaseStatus, Incident
+from mhcare.orgs.models import Gender
+from screening.models import Instrument
+from screening.services import result_create
+from tests import factories
+
+URL = reverse("compliance:trends")
+YEAR = timezone.localdate().year
+
+
+def make_cases(world, school, county, month, n):
+    for _ in range(n):
+        student = factories.StudentFactory(
+            klass=world.class_a if school == world.school_a else world.class_b
+        )
+        Case.objects.create(
+            student=student,
+            school=school,
+            county=county,
+            level="1",
+            status=CaseStatus.CLOSED,
+            source="screening",
+            opened_on=datetime.date(YEAR, month, 3),
+            closed_on=datetime.date(YEAR, month, 20),
+            open_reason="x",
+            level_confirmed_at=timezone.now(),
+        )
+
+
+@pytest.fixture
+def data(world):
+    make_cases(world, world.school_a, world.county_a, 3, 6)
+    make_cases(world, world.school_a, world.county_a, 4, 2)
+    make_cases(world, world.school_b, world.county_b, 3, 1)
+    Incident.objects.create(
+        school=world.school_b,
+        county=world.county_b,
+        occurred_at=timezone.now(),
+        kind="runaway",
+        reported_by=world.users["psych_b"],
+        severity="moderate",
+        summary="x",
+    )
+    return world
+
+
+def test_protect_row_hides_a_second_cell_when_one_is_hidden():
+    row = trends.protect_row([trends.cell(n) for n in (6, 7, 3, 8)])
+    assert [str(c) for c in row] == ["<5", "7", "<5", "8"]
+    row = trends.protect_row([trends.cell(n) for n in (6, 7, 0, 1)])
+    assert [str(c) for c in row] == ["6", "7", "<5", "<5"]
+
+
+def test_counts_per_county_and_month(data):
+    w = data
+    result = trends.trends(unit=w.city, year=YEAR)
+    yoy = result.tables[0]
+    rows = dict(yoy.rows)
+    assert [c.count for c in rows["西湖区"]] == [0, 8]
+    assert [str(c) for c in rows["西湖区"]] == ["<5", "8"]
+    assert [str(c) for c in rows["上城区"]] == ["<5", "<5"]
+    months = dict(result.tables[1].rows)
+    assert months["西湖区"][2].count == 6
+    assert str(months["西湖区"][2]) == "6"
+    assert str(months["西湖区"][3]) == "<5"  # 2 cases in April
+
+
+def test_the_page_shows_no_small_cell_and_no_student(client, data, settings):
+    w = data
+    client.force_login(w.users["official_province"])
+    body = client.get(URL + f"?unit={w.city.code}&year={YEAR}").content.decode()
+    cells = re.findall(r'<td class="num">([^<]*)</td>', body)
+    assert cells
+    for value in cells:
+        assert value == "&lt;5" or int(value) >= 5, value
+    for student in data.students.values():
+        assert student.name not in body
+    settings.COMPLIANCE_MIN_CELL = 10
+    body = client.get(URL + f"?unit={w.city.code}&year={YEAR}").content.decode()
+    assert "&lt;10" in body
+    assert '<td class="num">6</td>' not in body
+
+
+def test_screening_bands_by_grade_and_sex(world):
+    students = [
+        factories.StudentFactory(klass=world.class_a, gender=Gender.FEMALE) for _ in range(6)
+    ]
+    for student in students:
+        result_create(
+            actor=world.users["psych_a"],
+            student=student,
+            instrument=Instrument.objects.latest_of("PHQ-9"),
+            answers=[0] * 9,
+            administered_on=timezone.localdate(),
+        )
+    result = trends.trends(unit=world.county_a, year=YEAR)
+    table = result.band_tables[0]
+    assert "PHQ-9" in str(table.title)
+    (label, cells), *_ = table.rows
+    assert "Female" in label or "女" in label
+    assert max(c.count for c in cells) == 6
+
+
+@pytest.mark.parametrize(
+    ("user_key", "status"),
+    [
+        ("official_a", 200),
+        ("center_a", 200),
+        ("official_province", 200),
+        ("psych_a", 403),
+        ("leader_a", 403),
+        ("homeroom_a", 403),
+        ("admin", 403),
+    ],
+)
+def test_scope_matrix(client, world, user_key, status):
+    client.force_login(world.users[user_key])
+    assert client.get(URL).status_code == status
+
+
+def test_out_of_scope_unit_is_404_and_two_roles(client, world):
+    client.force_login(world.users["official_a"])
+    assert client.get(URL + f"?unit={world.county_b.code}").status_code == 404
+    assert client.get(URL + f"?unit={world.city.code}").status_code == 404
+    user = factories.user_with_role("psych_teacher", world.school_b, username="two_roles")
+    factories.RoleAssignmentFactory(user=user, role="official", org_unit=world.county_a)
+    client.force_login(user)
+    assert client.get(URL).status_code == 200
+    assert client.get(URL + f"?unit={world.county_b.code}").status_code == 404
+    client.logout()
+    assert client.get(URL).status_code == 302
+
+
+def test_query_count(client, data, django_assert_max_num_queries):
+    client.force_login(data.users["official_province"])
+    with django_assert_max_num_queries(20):
+        assert client.get(URL).status_code == 200
