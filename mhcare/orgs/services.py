@@ -150,7 +150,9 @@ def roster_import(
     classes = _upsert_classes(
         school=school, year=year, rows=rows, teachers={**teachers, **staff_users}, result=result
     )
-    students = _upsert_students(school=school, classes=classes, rows=rows, result=result)
+    students = _upsert_students(
+        school=school, classes=classes, rows=rows, result=result, today=today
+    )
     _upsert_guardians(school=school, students=students, rows=rows, result=result)
     if rows.staff:
         _assign_staff(
@@ -289,9 +291,20 @@ def _upsert_classes(
 
 
 def _upsert_students(
-    *, school: OrgUnit, classes: dict[str, SchoolClass], rows: RosterRows, result: ImportResult
+    *,
+    school: OrgUnit,
+    classes: dict[str, SchoolClass],
+    rows: RosterRows,
+    result: ImportResult,
+    today: datetime.date | None = None,
 ) -> dict[str, Student]:
     county = school.ancestor_of_kind(OrgKind.COUNTY) or school.parent
+    # The roll by date (the staffing rule counts a school's students on any day): a school's first
+    # roster holds students enrolled before the records began (no date); a student new in a later
+    # roster joined the school now.
+    enrolled_on = (
+        (today or timezone.localdate()) if Student.objects.filter(school=school).exists() else None
+    )
     # (The school's students, matched here: a list of 100 000 numbers in an IN clause costs
     # more than reading the school.)
     wanted = {r.student_number for r in rows.students}
@@ -312,7 +325,13 @@ def _upsert_students(
         student = existing.get(row.student_number)
         if student is None:
             new.append(
-                Student(school=school, county=county, student_number=row.student_number, **values)
+                Student(
+                    school=school,
+                    county=county,
+                    student_number=row.student_number,
+                    enrolled_on=enrolled_on,
+                    **values,
+                )
             )
             continue
         current = {key: getattr(student, key) for key in values}

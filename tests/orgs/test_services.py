@@ -146,3 +146,29 @@ def test_import_roster_command(world, tmp_path):
     with pytest.raises(CommandError):
         call_command("import_roster", str(bad), school=world.school_a.code)
     assert Student.objects.filter(school=world.school_a).count() == 4
+
+
+def test_a_first_roster_has_no_enrolment_date_and_a_later_newcomer_has_today(world):
+    actor = world.users["psych_a"]
+    # school A already has students: the roster's new students joined now
+    services.roster_import(actor=actor, school=world.school_a, rows=parse(), today=TODAY)
+    assert set(
+        Student.objects.filter(student_number__startswith="G3301062").values_list(
+            "enrolled_on", flat=True
+        )
+    ) == {TODAY}
+    # a school's first roster: students from before the records began
+    from tests import factories
+
+    fresh = factories.SchoolFactory(parent=world.county_a, code="3301069998", stage="junior")
+    factories.user_with_role(Role.PSYCH_TEACHER, fresh, username="psych_fresh")
+    data = ROSTER.replace(b"G33010620130000", b"G33010620139999").replace(
+        b"G33010620140000", b"G33010620149999"
+    )
+    services.roster_import(
+        actor=type(actor).objects.get(username="psych_fresh"),
+        school=fresh,
+        rows=parse(data),
+        today=TODAY,
+    )
+    assert set(Student.objects.filter(school=fresh).values_list("enrolled_on", flat=True)) == {None}
