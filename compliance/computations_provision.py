@@ -128,17 +128,22 @@ def center_standardized(period: Period, within: str | None) -> Rows:
 
 
 def _months(period: Period) -> list[datetime.date]:
+    """The period's months that are over: a month is judged once it ended (in its first days no
+    class has had its 2 hours yet, and every class would read as failing)."""
+    today = timezone.localdate()
     months, month = [], period.start.replace(day=1)
     while month <= period.end:
-        months.append(month)
-        month = (month + datetime.timedelta(days=32)).replace(day=1)
+        following = (month + datetime.timedelta(days=32)).replace(day=1)
+        if following <= today:
+            months.append(month)
+        month = following
     return months
 
 
 @computes("lesson_hours")
 def lesson_hours(period: Period, within: str | None) -> Rows:
-    """Classes with the required MH class hours in each teaching month of the period (holiday
-    months not counted), out of the classes."""
+    """Classes with the required MH class hours in each teaching month of the period that is over
+    (holiday months not counted; the running month is judged when it ends), out of the classes."""
     return lesson_hours_by_school(within=within, months=_months(period))
 
 

@@ -187,6 +187,11 @@ register(
             "classes."
         ),
         "§2",
+        _(
+            "Only months that are over are judged (a month just begun would fail every class), and "
+            "holiday months (February, July, August by default; a setting per school year) are not "
+            "counted. A class counts when the school year of its class list covers the months."
+        ),
     )
 )
 register(
