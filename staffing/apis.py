@@ -20,13 +20,20 @@ from rest_framework.views import APIView
 from mhcare.accounts import policy
 from mhcare.orgs.models import OrgUnit
 from staffing import selectors
+from staffing.budget import services as budget_services
 from staffing.forms import parse_day
 from staffing.groups import services as group_services
 from staffing.models import MHTeacher
 from staffing.serializers import (
+    BudgetSerializer,
+    BudgetWriteSerializer,
     EndPostSerializer,
     GroupSerializer,
     GroupWriteSerializer,
+    ResearcherSerializer,
+    ResearcherWriteSerializer,
+    ResponsibilitySerializer,
+    ResponsibilityWriteSerializer,
     SchoolStaffingSerializer,
     TeacherSerializer,
     TeacherUpdateSerializer,
@@ -41,6 +48,7 @@ from staffing.training import services as training_services
 UNKNOWN_UNIT = _("Unknown unit.")
 UNKNOWN_SCHOOL = _("Unknown school.")
 UNKNOWN_TEACHER = _("Unknown MH teacher post.")
+UNKNOWN_RESEARCH_UNIT = _("Unknown teaching-research unit.")
 BAD_DAY = _("Enter a date as YYYY-MM-DD.")
 
 
@@ -213,3 +221,74 @@ class TrainingCreateApi(APIView):
         except PermissionDenied:
             raise
         return Response(TrainingSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+# ---------------------------------------------------------------- bureau writes (gap11)
+
+
+@policy.requires(policy.Action.MANAGE_BUREAU_STAFFING)
+class ResearcherCreateApi(APIView):
+    @extend_schema(request=ResearcherWriteSerializer, responses={201: ResearcherSerializer})
+    def post(self, request: Request) -> Response:
+        """Add a 教研员 post at a teaching-research unit (county center, officials above it)."""
+        incoming = ResearcherWriteSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        unit = _readable_unit(request.user, data.pop("unit"), "unit", UNKNOWN_RESEARCH_UNIT)
+        try:
+            researcher = teacher_services.researcher_add(actor=request.user, unit=unit, **data)
+        except ValidationError as exc:
+            raise _api_error(exc) from exc
+        return Response(ResearcherSerializer(researcher).data, status=status.HTTP_201_CREATED)
+
+
+@policy.requires(policy.Action.MANAGE_BUREAU_STAFFING)
+class ResearcherEndPostApi(APIView):
+    @extend_schema(request=EndPostSerializer, responses={200: ResearcherSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        """End a 教研员 post: its last day."""
+        researcher = selectors.researcher_get_for_write(actor=request.user, pk=pk)
+        incoming = EndPostSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            researcher = teacher_services.researcher_end_post(
+                actor=request.user,
+                researcher=researcher,
+                end_date=incoming.validated_data["end_date"],
+            )
+        except ValidationError as exc:
+            raise _api_error(exc) from exc
+        return Response(ResearcherSerializer(researcher).data)
+
+
+@policy.requires(policy.Action.MANAGE_BUREAU_STAFFING)
+class ResponsibilitySetApi(APIView):
+    @extend_schema(request=ResponsibilityWriteSerializer, responses={200: ResponsibilitySerializer})
+    def post(self, request: Request) -> Response:
+        """Record (or replace) the bureau's responsible leader, division, person in charge and
+        the county center's coordinating role."""
+        incoming = ResponsibilityWriteSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        unit = _readable_unit(request.user, data.pop("unit"), "unit", UNKNOWN_UNIT)
+        try:
+            row = group_services.responsibility_set(actor=request.user, unit=unit, **data)
+        except ValidationError as exc:
+            raise _api_error(exc) from exc
+        return Response(ResponsibilitySerializer(row).data)
+
+
+@policy.requires(policy.Action.MANAGE_STAFFING, policy.Action.MANAGE_BUREAU_STAFFING)
+class BudgetSetApi(APIView):
+    @extend_schema(request=BudgetWriteSerializer, responses={200: BudgetSerializer})
+    def post(self, request: Request) -> Response:
+        """Record (or correct) a school's or a bureau's MH budget for a year."""
+        incoming = BudgetWriteSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        unit = _readable_unit(request.user, data.pop("unit"), "unit", UNKNOWN_UNIT)
+        try:
+            row = budget_services.budget_set(actor=request.user, unit=unit, **data)
+        except ValidationError as exc:
+            raise _api_error(exc) from exc
+        return Response(BudgetSerializer(row).data)

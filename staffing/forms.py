@@ -17,6 +17,8 @@ KIND_REQUIRED = _("Choose full-time or part-time.")
 FILE_REQUIRED = _("Choose a file.")
 HOMEROOM_MARKS = {"班主任", "homeroom", "homeroom teacher"}
 MEMBER_LINE = _("Line %(line)s: write the name and the role, separated by a comma.")
+PARTICIPANT_LINE = _("Line %(line)s: write the name and the school's code, separated by a comma.")
+UNIT_REQUIRED = _("Choose a teaching-research unit.")
 
 
 def date_widget() -> forms.DateInput:
@@ -146,4 +148,74 @@ class TrainingForm(forms.Form):
             if not parts[0]:
                 continue
             people.append((parts[0], len(parts) > 1 and parts[1].lower() in HOMEROOM_MARKS))
+        return people
+
+
+# ---------------------------------------------------------------- bureau forms (county page)
+
+
+class ResearcherForm(forms.Form):
+    """A 教研员 post at a teaching-research unit under the county (city, province)."""
+
+    unit = forms.ChoiceField(
+        label=_("Teaching-research unit"), choices=(), error_messages={"required": UNIT_REQUIRED}
+    )
+    name = forms.CharField(
+        label=_("Name"), max_length=50, error_messages={"required": NAME_REQUIRED}
+    )
+    kind = forms.ChoiceField(
+        label=_("Post"),
+        choices=[("", "—"), *PostKind.choices],
+        error_messages={"required": KIND_REQUIRED},
+    )
+    start_date = forms.DateField(
+        label=_("Start date"), widget=date_widget(), error_messages={"required": DATE_REQUIRED}
+    )
+    psychology_degree = forms.BooleanField(label=_("Psychology degree"), required=False)
+    certificate_level = forms.ChoiceField(
+        label=_("MH teacher certificate"),
+        required=False,
+        choices=[("", _("None")), *CertificateLevel.choices],
+    )
+    certificate_date = forms.DateField(
+        label=_("Certificate date"), required=False, widget=date_widget()
+    )
+
+    def __init__(self, *args: object, units: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["unit"].choices = [("", "—"), *units]  # type: ignore[attr-defined]
+
+
+class ResponsibilityForm(forms.Form):
+    """The bureau's responsible leader, division and person, and the county center's role."""
+
+    responsible_leader = forms.CharField(label=_("Responsible leader"), max_length=50)
+    division = forms.CharField(label=_("Responsible division"), max_length=100)
+    person_in_charge = forms.CharField(label=_("Person in charge"), max_length=50)
+    center_role = forms.CharField(
+        label=_("County center's coordinating role"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class BureauTrainingForm(TrainingForm):
+    """A county's (city's, province's) training; participants one per line:
+    "name, school code" or "name, school code, 班主任"."""
+
+    participants = forms.CharField(
+        label=_("Participants (one per line: name, school code, optionally 班主任)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def clean_participants(self) -> list[tuple[str, str, bool]]:  # type: ignore[override]
+        people = []
+        for number, line in enumerate(self.cleaned_data["participants"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.replace("，", ",").split(",")]
+            if len(parts) < 2 or not parts[0] or not parts[1]:
+                raise forms.ValidationError(str(PARTICIPANT_LINE) % {"line": number})
+            homeroom = len(parts) > 2 and parts[2].lower() in HOMEROOM_MARKS
+            people.append((parts[0], parts[1], homeroom))
         return people

@@ -232,3 +232,49 @@ def teachers_by_name(*, school: OrgUnit, on: datetime.date) -> dict[str, MHTeach
 
 def today() -> datetime.date:
     return timezone.localdate()
+
+
+# ---------------------------------------------------------------- bureau writes (教研员 etc.)
+
+BUREAU_KINDS = (OrgKind.COUNTY, OrgKind.CITY, OrgKind.PROVINCE)
+
+
+def may_manage_bureau(actor: Any, unit: OrgUnit) -> bool:
+    return unit.kind in BUREAU_KINDS and policy.allowed(
+        actor, policy.Action.MANAGE_BUREAU_STAFFING, unit
+    )
+
+
+def writable_bureau_get(*, actor: Any, code: str) -> OrgUnit:
+    """A county, city or province the actor writes bureau staffing for: 404 when not readable
+    (or not a bureau), 403 when read-only."""
+    unit = unit_get(actor=actor, code=code)
+    if unit.kind not in BUREAU_KINDS:
+        raise Http404
+    policy.require(actor, policy.Action.MANAGE_BUREAU_STAFFING, unit)
+    return unit
+
+
+def research_units_for_write(*, actor: Any, unit: OrgUnit) -> QuerySet[OrgUnit]:
+    """The teaching-research units under ``unit`` where the actor adds 教研员."""
+    return policy.units(actor, policy.Action.MANAGE_BUREAU_STAFFING).filter(
+        kind=OrgKind.RESEARCH, path__startswith=unit.path, is_active=True
+    )
+
+
+def researcher_get_for_write(*, actor: Any, pk: int) -> Researcher:
+    """A 教研员 post the actor may end (404 out of reach, like a missing one)."""
+    researcher = (
+        policy.narrow(
+            actor,
+            policy.Action.MANAGE_BUREAU_STAFFING,
+            Researcher.objects.select_related("unit"),
+            school_field="unit",
+            class_field=None,
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if researcher is None:
+        raise Http404
+    return researcher

@@ -6,10 +6,13 @@ from rest_framework import serializers
 
 from mhcare.orgs.models import SchoolStage
 from staffing.models import (
+    Budget,
     CertificateLevel,
     GroupKind,
     MHTeacher,
     PostKind,
+    Researcher,
+    Responsibility,
     TrainingEvent,
     TrainingKind,
     TrainingParticipant,
@@ -145,3 +148,69 @@ class TrainingSerializer(serializers.ModelSerializer):
 
     def get_participant_count(self, obj: TrainingEvent) -> int:
         return obj.participants.count()
+
+
+# ---------------------------------------------------------------- bureau writes (gap11)
+
+
+class ResearcherWriteSerializer(serializers.Serializer):
+    unit = serializers.CharField(help_text="The teaching-research unit's org code.")
+    name = serializers.CharField(max_length=50)
+    kind = serializers.ChoiceField(choices=PostKind.choices)
+    start_date = serializers.DateField()
+    psychology_degree = serializers.BooleanField(required=False, default=False)
+    certificate_level = serializers.ChoiceField(
+        choices=CertificateLevel.choices, required=False, allow_blank=True, default=""
+    )
+    certificate_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ResearcherSerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.code")
+
+    class Meta:
+        model = Researcher
+        fields = [
+            "id",
+            "unit",
+            "name",
+            "kind",
+            "start_date",
+            "end_date",
+            "psychology_degree",
+            "certificate_level",
+            "certificate_date",
+        ]
+
+
+class ResponsibilityWriteSerializer(serializers.Serializer):
+    unit = serializers.CharField(help_text="The county's, city's or province's org code.")
+    responsible_leader = serializers.CharField(max_length=50)
+    division = serializers.CharField(max_length=100)
+    person_in_charge = serializers.CharField(max_length=50)
+    center_role = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default=""
+    )
+
+
+class ResponsibilitySerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.code")
+
+    class Meta:
+        model = Responsibility
+        fields = ["unit", "responsible_leader", "division", "person_in_charge", "center_role"]
+
+
+class BudgetWriteSerializer(serializers.Serializer):
+    unit = serializers.CharField(help_text="A school's, county's, city's or province's org code.")
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class BudgetSerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.code")
+
+    class Meta:
+        model = Budget
+        fields = ["unit", "year", "amount", "note"]

@@ -15,3 +15,12 @@ urlpatterns = [
     path("teachers/<int:pk>/end/", views.teacher_end, name="teacher_end"),
     path("teachers/template/", views.teacher_template, name="teacher_template"),
 ]
+
+# --- bureau writes on the county page (issue 11, gap11) ---
+urlpatterns += [
+    path("units/<str:code>/researchers/add/", views.researcher_add, name="researcher_add"),
+    path("researchers/<int:pk>/end/", views.researcher_end, name="researcher_end"),
+    path("units/<str:code>/responsibility/", views.responsibility_save, name="responsibility_save"),
+    path("units/<str:code>/budget/", views.bureau_budget, name="bureau_budget"),
+    path("units/<str:code>/training/add/", views.bureau_training, name="bureau_training"),
+]

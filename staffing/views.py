@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mhcare.accounts import policy
@@ -26,19 +27,24 @@ from staffing import selectors
 from staffing.budget.services import budget_set
 from staffing.forms import (
     BudgetForm,
+    BureauTrainingForm,
     CountyFilterForm,
     DayForm,
     EndPostForm,
     GroupForm,
+    ResearcherForm,
+    ResponsibilityForm,
     TeacherForm,
     TeacherImportForm,
     TrainingForm,
     parse_day,
 )
-from staffing.groups.services import group_establish
+from staffing.groups.services import group_establish, responsibility_set
 from staffing.teachers import importing, services
 from staffing.teachers.rule import Status
 from staffing.training.services import ParticipantInput, training_record
+
+UNKNOWN_SCHOOL = _lazy("Unknown school.")
 
 
 def _unit_choices(actor: object) -> list[tuple[str, str]]:
@@ -66,34 +72,79 @@ def county_status(request: HttpRequest) -> HttpResponse:
     unit = selectors.unit_get(actor=actor, code=code)
     if unit.kind == OrgKind.SCHOOL:
         return redirect("staffing:provision", code=unit.code)
+    return _county(request, unit)
+
+
+def _research_choices(actor: object, unit: object) -> list[tuple[str, str]]:
+    return list(
+        selectors.research_units_for_write(actor=actor, unit=unit)  # type: ignore[arg-type]
+        .order_by("path")
+        .values_list("code", "name")[:200]
+    )
+
+
+def _county(
+    request: HttpRequest,
+    unit: object,
+    *,
+    researcher_form: ResearcherForm | None = None,
+    responsibility_form: ResponsibilityForm | None = None,
+    budget_form: BudgetForm | None = None,
+    training_form: BureauTrainingForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    actor = request.user
     on = parse_day(request.GET.get("on"), selectors.today()) or selectors.today()
-    status = request.GET.get("status", "")
-    status = status if status in Status.values else ""
+    wanted = request.GET.get("status", "")
+    wanted = wanted if wanted in Status.values else ""
     # The filter bar shows what the page shows (the unit and day chosen or defaulted).
     form = CountyFilterForm(
-        {"unit": unit.code, "on": on.isoformat(), "status": status}, units=_unit_choices(actor)
+        {"unit": unit.code, "on": on.isoformat(), "status": wanted},  # type: ignore[attr-defined]
+        units=_unit_choices(actor),
     )
-    all_rows = selectors.school_staffing_list(actor=actor, unit=unit, on=on)
-    rows = [r for r in all_rows if r.status == status] if status else all_rows
+    all_rows = selectors.school_staffing_list(actor=actor, unit=unit, on=on)  # type: ignore[arg-type]
+    rows = [r for r in all_rows if r.status == wanted] if wanted else all_rows
     counts = {s: sum(r.status == s for r in all_rows) for s in Status.values}
-    bureau = selectors.bureau_get(actor=actor, unit=unit, on=on)
-    return render(
-        request,
-        "staffing/county.html",
-        {
-            "form": form,
-            "unit": unit,
-            "on": on,
-            "rows": rows,
-            "status": status,
-            "counts": counts,
-            "total": len(all_rows),
-            "research_units": selectors.research_unit_list(actor=actor, unit=unit, on=on),
-            "bureau": bureau,
-            "show_names": policy.allowed(actor, policy.Action.VIEW_STAFF_NAMES, unit),
-            "sections": selectors.sections(selectors.COUNTY_SECTIONS, actor, unit, on),
-        },
-    )
+    bureau = selectors.bureau_get(actor=actor, unit=unit, on=on)  # type: ignore[arg-type]
+    may_manage = selectors.may_manage_bureau(actor, unit)  # type: ignore[arg-type]
+    context = {
+        "form": form,
+        "unit": unit,
+        "on": on,
+        "rows": rows,
+        "status": wanted,
+        "counts": counts,
+        "total": len(all_rows),
+        "research_units": selectors.research_unit_list(actor=actor, unit=unit, on=on),  # type: ignore[arg-type]
+        "bureau": bureau,
+        "show_names": policy.allowed(actor, policy.Action.VIEW_STAFF_NAMES, unit),
+        "sections": selectors.sections(selectors.COUNTY_SECTIONS, actor, unit, on),  # type: ignore[arg-type]
+        "may_manage": may_manage,
+    }
+    if may_manage:
+        research = _research_choices(actor, unit)
+        responsibility = bureau.responsibility
+        context.update(
+            {
+                "researcher_form": researcher_form
+                or (ResearcherForm(units=research) if research else None),
+                "end_form": EndPostForm(),
+                "responsibility_form": responsibility_form
+                or ResponsibilityForm(
+                    initial={
+                        "responsible_leader": responsibility.responsible_leader,
+                        "division": responsibility.division,
+                        "person_in_charge": responsibility.person_in_charge,
+                        "center_role": responsibility.center_role,
+                    }
+                    if responsibility
+                    else None
+                ),
+                "budget_form": budget_form or BudgetForm(initial={"year": on.year}),
+                "training_form": training_form or BureauTrainingForm(),
+            }
+        )
+    return render(request, "staffing/county.html", context, status=status)
 
 
 def _provision(
@@ -291,3 +342,139 @@ def training_add(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(request, _("Training recorded."))
             return redirect("staffing:provision", code=school.code)
     return _provision(request, code, training_form=form, status=400)
+
+
+# ---------------------------------------------------------------- bureau writes (county page)
+
+
+def _county_redirect(unit: object) -> HttpResponse:
+    from django.urls import reverse
+
+    return redirect(f"{reverse('staffing:county')}?unit={unit.code}")  # type: ignore[attr-defined]
+
+
+@policy.requires(policy.Action.MANAGE_BUREAU_STAFFING)
+@require_POST
+def researcher_add(request: HttpRequest, code: str) -> HttpResponse:
+    """Add a 教研员 post at a teaching-research unit under the county (city, province)."""
+    unit = selectors.writable_bureau_get(actor=request.user, code=code)
+    form = ResearcherForm(request.POST, units=_research_choices(request.user, unit))
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        research = selectors.research_units_for_write(actor=request.user, unit=unit).get(
+            code=data.pop("unit")
+        )
+        try:
+            services.researcher_add(actor=request.user, unit=research, **data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Teaching researcher added."))
+            return _county_redirect(unit)
+    return _county(request, unit, researcher_form=form, status=400)
+
+
+@policy.requires(policy.Action.MANAGE_BUREAU_STAFFING)
+@require_POST
+def researcher_end(request: HttpRequest, pk: int) -> HttpResponse:
+    researcher = selectors.researcher_get_for_write(actor=request.user, pk=pk)
+    form = EndPostForm(request.POST)
+    if form.is_valid():
+        try:
+            services.researcher_end_post(
+                actor=request.user, researcher=researcher, end_date=form.cleaned_data["end_date"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Post ended."))
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    parent = researcher.unit.parent
+    return _county_redirect(parent) if parent is not None else redirect("staffing:county")
+
+
+@policy.requires(policy.Action.MANAGE_BUREAU_STAFFING)
+@require_POST
+def responsibility_save(request: HttpRequest, code: str) -> HttpResponse:
+    """The bureau's responsible leader, division, person and the county center's role."""
+    unit = selectors.writable_bureau_get(actor=request.user, code=code)
+    form = ResponsibilityForm(request.POST)
+    if form.is_valid():
+        try:
+            responsibility_set(actor=request.user, unit=unit, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Responsibilities recorded."))
+            return _county_redirect(unit)
+    return _county(request, unit, responsibility_form=form, status=400)
+
+
+@policy.requires(policy.Action.MANAGE_BUREAU_STAFFING)
+@require_POST
+def bureau_budget(request: HttpRequest, code: str) -> HttpResponse:
+    """Record (or correct) the county's (city's, province's) MH budget for a year."""
+    unit = selectors.writable_bureau_get(actor=request.user, code=code)
+    form = BudgetForm(request.POST)
+    if form.is_valid():
+        try:
+            budget_set(actor=request.user, unit=unit, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Budget recorded."))
+            return _county_redirect(unit)
+    return _county(request, unit, budget_form=form, status=400)
+
+
+@policy.requires(policy.Action.MANAGE_BUREAU_STAFFING)
+@require_POST
+def bureau_training(request: HttpRequest, code: str) -> HttpResponse:
+    """Record a county's (city's, province's) training with participants from its schools; a
+    participant named like an MH teacher in post at that school is linked to the post."""
+    unit = selectors.writable_bureau_get(actor=request.user, code=code)
+    form = BureauTrainingForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        codes = {school for _name, school, _homeroom in data["participants"]}
+        schools = {
+            s.code: s
+            for s in selectors.viewer_units(request.user).filter(
+                code__in=codes, path__startswith=unit.path, kind=OrgKind.SCHOOL
+            )
+        }
+        missing = sorted(codes - set(schools))
+        if missing:
+            form.add_error("participants", f"{UNKNOWN_SCHOOL} {', '.join(missing)}")
+        else:
+            posts = {
+                code: selectors.teachers_by_name(school=school, on=data["held_on"])
+                for code, school in schools.items()
+            }
+            people = [
+                ParticipantInput(
+                    name=name,
+                    school=schools[school],
+                    is_homeroom_teacher=homeroom,
+                    teacher=posts[school].get(name),
+                )
+                for name, school, homeroom in data["participants"]
+            ]
+            try:
+                training_record(
+                    actor=request.user,
+                    unit=unit,
+                    kind=data["kind"],
+                    title=data["title"],
+                    held_on=data["held_on"],
+                    hours=data["hours"],
+                    includes_mh_content=data["includes_mh_content"],
+                    participants=people,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Training recorded."))
+                return _county_redirect(unit)
+    return _county(request, unit, training_form=form, status=400)

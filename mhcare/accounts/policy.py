@@ -109,6 +109,8 @@ class Action(StrEnum):
     # --- compliance inspections and rectifications (issue 12, part 2) ---
     MANAGE_INSPECTIONS = "manage_inspections"  # 督查, 整改 notices, acceptance, 通报
     REPLY_RECTIFICATION = "reply_rectification"  # the school's reply with measures and evidence
+    # --- roll (issue 11) ---
+    CHANGE_ROLL = "change_roll"  # a student leaves the roll: transferred, graduated, 休学
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,8 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.MANAGE_INSPECTIONS: Rule(frozenset({Role.OFFICIAL}), frozenset({"county", "city"})),
     # The school's leader answers a rectification notice for their school.
     Action.REPLY_RECTIFICATION: Rule(frozenset({LEADER}), frozenset({"school"})),
+    # --- roll (issue 11): the psychology teacher or leader of the student's school ---
+    Action.CHANGE_ROLL: Rule(frozenset({PSYCH, LEADER}), frozenset({"school"})),
 }
 
 READ_ACTIONS: dict[str, Action] = {

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mhcare.core.grades import GRADE_NAMES
 from mhcare.orgs import selectors
-from mhcare.orgs.models import OrgUnit, SchoolClass
+from mhcare.orgs.models import EnrolmentStatus, OrgUnit, SchoolClass
 
 MAX_ROSTER_BYTES = 20 * 1024 * 1024
 
@@ -90,3 +90,26 @@ class RosterImportForm(forms.Form):
         if upload.size > MAX_ROSTER_BYTES:
             raise forms.ValidationError(_("The file is larger than 20 MB."))
         return upload
+
+
+class StudentLeaveForm(forms.Form):
+    """A student leaves the roll (transferred, graduated) or is suspended (休学)."""
+
+    status = forms.ChoiceField(
+        label=_("New status"),
+        choices=[
+            (EnrolmentStatus.TRANSFERRED, EnrolmentStatus.TRANSFERRED.label),
+            (EnrolmentStatus.GRADUATED, EnrolmentStatus.GRADUATED.label),
+            (EnrolmentStatus.SUSPENDED, EnrolmentStatus.SUSPENDED.label),
+        ],
+    )
+    left_on = forms.DateField(
+        label=_("First day off the roll (or of the suspension)"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -319,6 +319,8 @@ class Student(models.Model):
     # means "since before the records began"; ``left_on`` is the first day off the roll.
     enrolled_on = models.DateField(_("enrolled on"), null=True, blank=True)
     left_on = models.DateField(_("left on"), null=True, blank=True)
+    # Why the student left (or was suspended): free text about a child, encrypted at rest.
+    left_reason = EncryptedTextField(_("reason for leaving"), blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

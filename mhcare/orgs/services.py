@@ -638,3 +638,74 @@ def student_set_disadvantages(
         )
     student.disadvantages = new
     return old, new
+
+
+# ---------------------------------------------------------------- the roll (issue 11)
+
+ERROR_LEAVE_STATUS = _("Choose transferred, graduated or suspended (休学).")
+ERROR_LEAVE_DATE_REQUIRED = _("Enter the first day the student is no longer on the roll.")
+ERROR_ALREADY_LEFT = _("This student has already left the roll.")
+ERROR_ALREADY_SUSPENDED = _("This student is already suspended (休学).")
+ERROR_LEFT_BEFORE_ENROLLED = _("The student cannot leave on or before the day of enrolment.")
+ERROR_LEAVE_TOO_LATE = _("The date cannot be more than a year ahead.")
+
+
+@transaction.atomic
+def student_leave(
+    *,
+    actor: Any,
+    student: Student,
+    status: str,
+    left_on: datetime.date | None,
+    reason: str = "",
+) -> Student:
+    """A student leaves the roll (transferred out or graduated; ``left_on`` is the first day off
+    the roll, so every count ``Student.objects.on_roll`` makes includes the day before and not
+    ``left_on``), or is suspended (休学: still on the roll, the date is kept in the audit only).
+    Allowed to the psychology teacher or leader of the student's school (policy ``CHANGE_ROLL``);
+    the reason is free text about a child and is stored encrypted, never in the audit detail."""
+    from mhcare.accounts import policy
+    from mhcare.orgs.models import LEFT_STATUSES, EnrolmentStatus
+
+    policy.require(actor, policy.Action.CHANGE_ROLL, student)
+    if status not in (*LEFT_STATUSES, EnrolmentStatus.SUSPENDED):
+        raise ValidationError({"status": ERROR_LEAVE_STATUS})
+    locked = Student.objects.select_for_update().get(pk=student.pk)
+    if locked.status in LEFT_STATUSES:
+        raise ValidationError(ERROR_ALREADY_LEFT)
+    if left_on is None:
+        raise ValidationError({"left_on": ERROR_LEAVE_DATE_REQUIRED})
+    if left_on > timezone.localdate() + datetime.timedelta(days=366):
+        raise ValidationError({"left_on": ERROR_LEAVE_TOO_LATE})
+    if locked.enrolled_on is not None and left_on <= locked.enrolled_on:
+        raise ValidationError({"left_on": ERROR_LEFT_BEFORE_ENROLLED})
+    old_status = locked.status
+    if status == EnrolmentStatus.SUSPENDED:
+        if old_status == EnrolmentStatus.SUSPENDED:
+            raise ValidationError({"status": ERROR_ALREADY_SUSPENDED})
+    else:
+        locked.left_on = left_on
+    locked.status = status
+    locked.left_reason = reason.strip()
+    locked.full_clean(validate_unique=False)
+    locked.save(update_fields=["status", "left_on", "left_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=locked,
+        student=locked,
+        detail={
+            "operation": "student_leave",
+            "field": "status",
+            "old": old_status,
+            "new": status,
+            "date": left_on.isoformat(),
+            "left_on": locked.left_on.isoformat() if locked.left_on else None,
+        },
+    )
+    student.status, student.left_on, student.left_reason = (
+        locked.status,
+        locked.left_on,
+        locked.left_reason,
+    )
+    return locked

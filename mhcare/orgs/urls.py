@@ -6,6 +6,7 @@ app_name = "orgs"
 urlpatterns = [
     path("", views.student_list, name="student_list"),
     path("<int:pk>/", views.student_detail, name="student_detail"),
+    path("<int:pk>/leave/", views.student_leave, name="student_leave"),
     path("guardians/<int:pk>/phone/", views.guardian_phone, name="guardian_phone"),
     path("import/", views.roster_import, name="roster_import"),
     path("import/template.xlsx", views.roster_template, name="roster_template"),

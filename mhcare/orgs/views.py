@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,10 +22,11 @@ from mhcare.accounts.scope import RecordKind
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core import registry
+from mhcare.core.forms import add_service_errors
 from mhcare.core.paging import pager_links
 from mhcare.orgs import importers, selectors, services
-from mhcare.orgs.forms import RosterImportForm, StudentFilterForm
-from mhcare.orgs.models import Guardian, Student
+from mhcare.orgs.forms import RosterImportForm, StudentFilterForm, StudentLeaveForm
+from mhcare.orgs.models import LEFT_STATUSES, Guardian, Student
 
 PAGE_SIZE = 50
 TEMPLATE_FILENAME = "mhcare-roster-template.xlsx"
@@ -63,12 +64,22 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
     transaction as the read: if it cannot be recorded, the page is not shown."""
     selectors.require_student_access(request.user)
     student = selectors.student_get(actor=request.user, pk=pk)
+    return _student_page(request, student)
+
+
+def _student_page(
+    request: HttpRequest, student: Student, *, leave_form: Any = None, status: int = 200
+) -> HttpResponse:
     audit_record(actor=request.user, action=Action.VIEW, obj=student, student=student)
     viewers = _viewers(request.user, student)
+    may_leave = student.status not in LEFT_STATUSES and policy.allowed(
+        request.user, policy.Action.CHANGE_ROLL, student
+    )
     return render(
         request,
         "orgs/student_detail.html",
         {
+            "leave_form": (leave_form or StudentLeaveForm()) if may_leave else None,
             "student": student,
             "guardians": selectors.guardian_list(actor=request.user, student=student),
             "actions": registry.student_actions_for(request.user, student),
@@ -78,6 +89,7 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "show_viewers": viewers is not None,
             "viewers": viewers,
         },
+        status=status,
     )
 
 
@@ -183,3 +195,24 @@ def roster_template(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(importers.template_workbook(sheets), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{TEMPLATE_FILENAME}"'
     return response
+
+
+@policy.requires(policy.Action.CHANGE_ROLL)
+@require_POST
+@transaction.atomic
+def student_leave(request: HttpRequest, pk: int) -> HttpResponse:
+    """The student leaves the roll (transferred, graduated) or is suspended (休学). A student
+    outside the actor's scope is 404; a reader without the action at that school is 403."""
+    selectors.require_student_access(request.user)
+    student = selectors.student_get(actor=request.user, pk=pk)
+    policy.require(request.user, policy.Action.CHANGE_ROLL, student)
+    form = StudentLeaveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.student_leave(actor=request.user, student=student, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Enrolment status changed."))
+            return redirect("orgs:student_detail", pk=student.pk)
+    return _student_page(request, student, leave_form=form, status=400)

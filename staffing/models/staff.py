@@ -137,6 +137,12 @@ class Researcher(models.Model):
     kind = models.CharField(_("post"), max_length=10, choices=PostKind.choices)
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
+    # Qualifications (notice §6), like an MH teacher's.
+    psychology_degree = models.BooleanField(_("psychology degree"), default=False)
+    certificate_level = models.CharField(
+        _("MH teacher certificate"), max_length=1, choices=CertificateLevel.choices, blank=True
+    )
+    certificate_date = models.DateField(_("certificate date"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PostQuerySet.as_manager()
@@ -150,10 +156,19 @@ class Researcher(models.Model):
             models.UniqueConstraint(
                 fields=["unit", "name", "start_date"], name="researcher_unique_post"
             ),
+            models.CheckConstraint(
+                condition=Q(certificate_date__isnull=True) | ~Q(certificate_level=""),
+                name="researcher_certificate_date_needs_level",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.certificate_date and not self.certificate_level:
+            raise ValidationError({"certificate_date": ERROR_CERTIFICATE_DATE})
 
 
 class GroupKind(models.TextChoices):

@@ -156,13 +156,26 @@ def researcher_add(
     start_date: datetime.date,
     end_date: datetime.date | None = None,
     user: Any = None,
+    psychology_degree: bool = False,
+    certificate_level: str = "",
+    certificate_date: datetime.date | None = None,
 ) -> Researcher:
+    """A 教研员 post at a teaching-research unit, written by the county center or an official of
+    the county, city or province above it (``MANAGE_BUREAU_STAFFING`` on the unit's path)."""
     if unit.kind != OrgKind.RESEARCH:
         raise ValidationError({"unit": NOT_A_RESEARCH_UNIT})
     if not policy.allowed(actor, policy.Action.MANAGE_BUREAU_STAFFING, unit):
         raise PermissionDenied
     researcher = Researcher(
-        unit=unit, name=name.strip(), kind=kind, start_date=start_date, end_date=end_date, user=user
+        unit=unit,
+        name=name.strip(),
+        kind=kind,
+        start_date=start_date,
+        end_date=end_date,
+        user=user,
+        psychology_degree=psychology_degree,
+        certificate_level=certificate_level or "",
+        certificate_date=certificate_date,
     )
     researcher.full_clean()
     researcher.save()
@@ -171,6 +184,34 @@ def researcher_add(
         action=Action.CREATE,
         obj=researcher,
         detail={"operation": "researcher_add", "unit": unit.code, "kind": kind},
+    )
+    return researcher
+
+
+@transaction.atomic
+def researcher_end_post(
+    *, actor: Any, researcher: Researcher, end_date: datetime.date
+) -> Researcher:
+    """The 教研员 post's last day; from the next day the researcher no longer counts."""
+    researcher = Researcher.objects.select_for_update().select_related("unit").get(pk=researcher.pk)
+    if not policy.allowed(actor, policy.Action.MANAGE_BUREAU_STAFFING, researcher.unit):
+        raise PermissionDenied
+    if researcher.end_date is not None:
+        raise ValidationError({"end_date": ALREADY_ENDED})
+    if end_date < researcher.start_date:
+        raise ValidationError({"end_date": END_BEFORE_START})
+    researcher.end_date = end_date
+    researcher.full_clean()
+    researcher.save(update_fields=["end_date"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=researcher,
+        detail={
+            "operation": "researcher_end_post",
+            "unit": researcher.unit.code,
+            "end_date": end_date.isoformat(),
+        },
     )
     return researcher
 
