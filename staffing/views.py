@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
-from mhcare.core.forms import add_service_errors
+from mhcare.core.forms import add_service_errors, saved
 from mhcare.core.spreadsheets import XLSX_CONTENT_TYPE
 from mhcare.orgs.models import OrgKind
 from staffing import selectors
@@ -195,14 +195,11 @@ def provision(request: HttpRequest, code: str) -> HttpResponse:
 def teacher_add(request: HttpRequest, code: str) -> HttpResponse:
     school = selectors.writable_school_get(actor=request.user, code=code)
     form = TeacherForm(request.POST)
-    if form.is_valid():
-        try:
-            services.teacher_add(actor=request.user, school=school, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Teacher added."))
-            return redirect("staffing:provision", code=school.code)
+    if saved(
+        form, lambda: services.teacher_add(actor=request.user, school=school, **form.cleaned_data)
+    ):
+        messages.success(request, _("Teacher added."))
+        return redirect("staffing:provision", code=school.code)
     return _provision(request, code, teacher_form=form, status=400)
 
 
@@ -281,14 +278,9 @@ def group_add(request: HttpRequest, code: str) -> HttpResponse:
     """Establish a group (the current one of that kind is dissolved the day before)."""
     school = selectors.writable_school_get(actor=request.user, code=code)
     form = GroupForm(request.POST)
-    if form.is_valid():
-        try:
-            group_establish(actor=request.user, school=school, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Group recorded."))
-            return redirect("staffing:provision", code=school.code)
+    if saved(form, lambda: group_establish(actor=request.user, school=school, **form.cleaned_data)):
+        messages.success(request, _("Group recorded."))
+        return redirect("staffing:provision", code=school.code)
     return _provision(request, code, group_form=form, status=400)
 
 
@@ -298,14 +290,9 @@ def budget_add(request: HttpRequest, code: str) -> HttpResponse:
     """Record (or correct) the school's MH budget for a year."""
     school = selectors.writable_school_get(actor=request.user, code=code)
     form = BudgetForm(request.POST)
-    if form.is_valid():
-        try:
-            budget_set(actor=request.user, unit=school, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Budget recorded."))
-            return redirect("staffing:provision", code=school.code)
+    if saved(form, lambda: budget_set(actor=request.user, unit=school, **form.cleaned_data)):
+        messages.success(request, _("Budget recorded."))
+        return redirect("staffing:provision", code=school.code)
     return _provision(request, code, budget_form=form, status=400)
 
 
@@ -400,14 +387,9 @@ def responsibility_save(request: HttpRequest, code: str) -> HttpResponse:
     """The bureau's responsible leader, division, person and the county center's role."""
     unit = selectors.writable_bureau_get(actor=request.user, code=code)
     form = ResponsibilityForm(request.POST)
-    if form.is_valid():
-        try:
-            responsibility_set(actor=request.user, unit=unit, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Responsibilities recorded."))
-            return _county_redirect(unit)
+    if saved(form, lambda: responsibility_set(actor=request.user, unit=unit, **form.cleaned_data)):
+        messages.success(request, _("Responsibilities recorded."))
+        return _county_redirect(unit)
     return _county(request, unit, responsibility_form=form, status=400)
 
 
@@ -417,14 +399,9 @@ def bureau_budget(request: HttpRequest, code: str) -> HttpResponse:
     """Record (or correct) the county's (city's, province's) MH budget for a year."""
     unit = selectors.writable_bureau_get(actor=request.user, code=code)
     form = BudgetForm(request.POST)
-    if form.is_valid():
-        try:
-            budget_set(actor=request.user, unit=unit, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Budget recorded."))
-            return _county_redirect(unit)
+    if saved(form, lambda: budget_set(actor=request.user, unit=unit, **form.cleaned_data)):
+        messages.success(request, _("Budget recorded."))
+        return _county_redirect(unit)
     return _county(request, unit, budget_form=form, status=400)
 
 

@@ -4,12 +4,9 @@ outside the actor's subtree is 404 like a missing one. Opening an incident is au
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +27,7 @@ from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core.forms import add_service_errors
+from mhcare.core.forms import saved as _saved
 from mhcare.core.paging import pager_links
 
 PAGE_SIZE = 50
@@ -175,20 +173,6 @@ def _detail(
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = selectors.incident_get(actor=request.user, pk=pk)
     return _detail(request, incident)
-
-
-def _saved(form: Form, write: Callable[[], object]) -> bool:
-    """Validate ``form``, then run the service ``write`` in a savepoint; a service
-    ``ValidationError`` lands on the form. Whether the write happened."""
-    if not form.is_valid():
-        return False
-    try:
-        with transaction.atomic():
-            write()
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-        return False
-    return True
 
 
 def _back_to(incident: Incident, anchor: str) -> HttpResponse:

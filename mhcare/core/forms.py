@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 
 class IsoDateInput(forms.DateInput):
@@ -25,3 +27,18 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+def saved(form: forms.BaseForm, write: Callable[[], object]) -> bool:
+    """Validate ``form``, then run the service ``write`` in a savepoint; a service
+    ``ValidationError`` lands on the form (``add_service_errors``). Whether the write happened:
+    the view then redirects with its message, or renders the form again with its errors."""
+    if not form.is_valid():
+        return False
+    try:
+        with transaction.atomic():
+            write()
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return False
+    return True
