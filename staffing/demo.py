@@ -203,6 +203,8 @@ def _county(county: OrgUnit, official: Any, today: datetime.date, *, trains_home
     if trains_homeroom:
         for klass in homeroom:
             teacher = klass.homeroom_teacher
+            if teacher is None:
+                continue
             participants.append(
                 ParticipantInput(
                     name=teacher.display_name or teacher.username,

@@ -7,6 +7,7 @@ A unit outside the actor's scope answers 404 like a missing one. The rule itself
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,7 +111,7 @@ class Provision:
     teachers: list[MHTeacher]
     former_teachers: list[MHTeacher]
     groups: list[LeadingGroup]
-    trainings: list[TrainingEvent]
+    trainings: Sequence[TrainingEvent]
     budgets: list[Budget]
     homeroom: indicators.Ratio
     show_names: bool
@@ -119,9 +120,10 @@ class Provision:
 
 def provision_get(*, actor: Any, school: OrgUnit, on: datetime.date) -> Provision:
     """A school's staff, groups, training and budget (the actor reads staffing there)."""
-    (status,) = school_staffing_list(actor=actor, unit=school, on=on) or [None]
-    if status is None:  # an inactive school
+    found = school_staffing_list(actor=actor, unit=school, on=on)
+    if not found:  # an inactive school
         raise Http404
+    (status,) = found
     posts = list(MHTeacher.objects.filter(school=school).select_related("user"))
     current = [t for t in posts if t.in_post_on(on) or t.start_date > on]
     former = [t for t in posts if t not in current]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from mhcare.orgs.models import SchoolStage
@@ -27,7 +29,7 @@ class SchoolStaffingSerializer(serializers.Serializer):
     students = serializers.IntegerField(help_text="Students on the school's roll that day.")
     campuses = serializers.IntegerField()
     stage = serializers.ChoiceField(choices=SchoolStage.choices)
-    required = serializers.BooleanField(
+    required = serializers.BooleanField(  # type: ignore[assignment]  # a field named like the option
         help_text="Whether the school must have a full-time MH teacher that day."
     )
     fulltime_teachers = serializers.IntegerField(help_text="Full-time MH teachers in post.")
@@ -124,7 +126,9 @@ class TrainingWriteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=TrainingKind.choices)
     title = serializers.CharField(max_length=200)
     held_on = serializers.DateField()
-    hours = serializers.DecimalField(max_digits=5, decimal_places=1, required=False, default=0)
+    hours = serializers.DecimalField(
+        max_digits=5, decimal_places=1, required=False, default=Decimal(0)
+    )
     includes_mh_content = serializers.BooleanField(required=False, default=True)
     participants = ParticipantWriteSerializer(many=True)
 

@@ -218,7 +218,7 @@ def teacher_end(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Post ended."))
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("staffing:provision", code=teacher.school.code)
 
 
@@ -376,7 +376,7 @@ def researcher_end(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Post ended."))
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     parent = researcher.unit.parent
     return _county_redirect(parent) if parent is not None else redirect("staffing:county")
 

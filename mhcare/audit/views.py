@@ -89,7 +89,7 @@ def audit_log_export(request: HttpRequest) -> HttpResponse:
     form = AuditLogForm(request.GET)
     filters = form.filters()
     if not form.is_valid() or not (filters.since and filters.until):
-        problems = [error for errors in form.errors.values() for error in errors]
+        problems = [str(error) for errors in form.errors.values() for error in errors]
         messages.error(request, problems[0] if problems else EXPORT_NEEDS_RANGE)
         return redirect("audit:log")
     events = selectors.audit_log_queryset(actor=request.user, filters=filters)
