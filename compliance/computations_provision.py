@@ -156,5 +156,5 @@ def referral_feedback(period: Period, within: str | None) -> Rows:
         within=within,
         sent_from=lo,
         sent_before=hi,
-        within_days=settings.COMPLIANCE_REFERRAL_FEEDBACK_DAYS,
+        within_days=settings.REFERRAL_FEEDBACK_WITHIN_DAYS,
     )

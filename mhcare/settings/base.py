@@ -372,14 +372,10 @@ COMPLIANCE_TARGETS: dict[str, float | None] = {
 COMPLIANCE_AMBER_POINTS = float(env("COMPLIANCE_AMBER_POINTS", "10") or 10)
 # ``highrisk_reported``: a 一级/二级 case counts as reported in time when sent within these hours.
 COMPLIANCE_HIGHRISK_REPORT_HOURS = int(env("COMPLIANCE_HIGHRISK_REPORT_HOURS", "24") or 24)
-# ``referral_feedback``: feedback from the institution within these days (for when it lands).
-COMPLIANCE_REFERRAL_FEEDBACK_DAYS = int(env("COMPLIANCE_REFERRAL_FEEDBACK_DAYS", "30") or 30)
-# ``lesson_hours``: MH class hours a class needs in each month of the period.
-COMPLIANCE_LESSON_HOURS_PER_MONTH = int(env("COMPLIANCE_LESSON_HOURS_PER_MONTH", "2") or 2)
-# ``fulltime_teacher_required``: a school with this many students or more must have one.
-COMPLIANCE_REQUIRED_SCHOOL_STUDENTS = int(
-    env("COMPLIANCE_REQUIRED_SCHOOL_STUDENTS", "1000") or 1000
-)
+# The provision indicators read their app's own rule settings, one source each:
+# ``referral_feedback`` REFERRAL_FEEDBACK_WITHIN_DAYS, ``lesson_hours``
+# STAFFING_LESSON_HOURS_REQUIRED and STAFFING_HOLIDAY_MONTHS, ``fulltime_teacher_*`` the
+# STAFFING_* thresholds and dates.
 CELERY_BEAT_SCHEDULE.update(
     {
         # Indicator snapshots of the current month, semester and school year (and last month),
