@@ -50,10 +50,13 @@ def test_a_lesson_import_marks_its_county_after_commit(world, django_capture_on_
 
 
 def test_a_rolled_back_import_marks_nothing(world, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
+    def failing_import():
+        with transaction.atomic():
             registry.data_changed([world.school_b.pk], "screening")
             raise RuntimeError
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        failing_import()
     assert callbacks == []
     assert pending() == []
 

@@ -83,12 +83,11 @@ def test_a_real_worker_sweeps_the_counties_an_import_changed(world, start_celery
     import datetime
 
     from compliance.models import IndicatorSnapshot, SnapshotRefreshPending
+    from compliance.periods import parse_period
+    from compliance.services import snapshot_refresh
     from compliance.tasks import snapshot_refresh_pending_task
     from mhcare.core import registry
     from tests.compliance.test_indicators import screen
-
-    from compliance.periods import parse_period
-    from compliance.services import snapshot_refresh
 
     start_celery_worker()
     snapshot_refresh(period=parse_period("2026"))  # last night's snapshots
