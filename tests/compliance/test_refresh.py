@@ -11,9 +11,11 @@ from django.db import transaction
 from compliance import refresh, services
 from compliance.models import IndicatorSnapshot, SnapshotRefreshPending
 from compliance.periods import current_periods, parse_period
+from mhcare.accounts.models import Role
 from mhcare.core import registry
 from staffing.lessons import services as lesson_services
 from staffing.lessons.importers import HEADERS, parse_lessons
+from tests import factories
 from tests.compliance.test_indicators import screen, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +143,83 @@ def test_the_nightly_job_fills_missing_school_year_months_once(world):
     assert [p.code for p in missing] == months
     services.snapshot_refresh(period=parse_period(months[0]))
     assert months[0] not in [p.code for p in services.missing_trend_periods()]
+
+
+# --- trend over periods -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def months_computed(world):
+    from compliance.periods import trend_months
+
+    months = trend_months(3)  # e.g. 2026-10, 2026-11, 2026-12
+    screen(world, world.students["a"], datetime.date.fromisoformat(months[-1] + "-02"))
+    for month in months[1:]:  # the oldest month never computed: no value
+        services.snapshot_refresh(period=parse_period(month))
+    return months
+
+
+def test_the_dashboard_shows_a_sparkline_and_a_table_per_indicator(
+    client, world, months_computed, settings
+):
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    settings.COMPLIANCE_TREND_MONTHS = 3
+    login(client, world.users["official_a"])
+    page = client.get(reverse("compliance:unit", args=[world.county_a.code]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'class="sparkline"' in html
+    assert 'data-testid="trend-screening_coverage"' in html
+    table = html.split('data-testid="trend-table"')[1]
+    first, second, third = months_computed
+    assert all(m in table for m in months_computed)
+    row = table.split('data-trend="screening_coverage"')[1].split("</tr>")[0]
+    assert row.count("–") == 1  # the month never computed
+    assert "33.3%" in row  # county A: 1 of its 3 students screened this month
+    assert "onclick" not in html
+    assert "style=" not in html
+
+
+def test_the_api_gives_the_series_with_trend_1(client, world, months_computed, settings):
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    settings.COMPLIANCE_TREND_MONTHS = 3
+    login(client, world.users["official_a"])
+    url = reverse("api-compliance-indicators")
+    plain = client.get(url, {"unit": world.county_a.code, "period": months_computed[-1]}).json()
+    assert "trend" not in plain[0]
+    data = client.get(
+        url, {"unit": world.county_a.code, "period": months_computed[-1], "trend": 1}
+    ).json()
+    rows = {r["code"]: r for r in data}
+    series = rows["screening_coverage"]["trend"]
+    assert [p["period"] for p in series] == months_computed
+    assert series[0] == {
+        "period": months_computed[0],
+        "numerator": None,
+        "denominator": None,
+        "value": None,
+    }
+    assert (series[-1]["numerator"], series[-1]["denominator"]) == (1, 3)
+    assert series[-1]["value"] == rows["screening_coverage"]["value"]
+    # another county's official: 404 as if missing
+    client.force_login(factories.user_with_role(Role.OFFICIAL, world.county_b, username="off_b"))
+    other = client.get(
+        url, {"unit": world.county_a.code, "period": months_computed[-1], "trend": 1}
+    )
+    assert other.status_code == 404
+
+
+def test_sparkline_escapes_its_title_and_breaks_on_missing_values():
+    from mhcare.core.charts import sparkline_svg
+
+    svg = str(sparkline_svg([("a", None), ("b", 40.0), ("c", 60.0)], title="<x>", target=50))
+    assert "&lt;x&gt;" in svg
+    assert "<x>" not in svg
+    assert svg.count("<polyline") == 1
+    assert svg.count("<circle") == 1
