@@ -9,14 +9,21 @@ Creates (once, set-based with INSERT … SELECT generate_series) a bench provinc
 M students per school; a screening result for 90 % of the students (October 2026), a crisis case
 for 2 % (levels 1/2/3, opened in October; the 一级/二级 ones with an 上报 row sent 0–35 h after
 confirmation, 1 in 20 never sent), two follow-ups per case, and a direct or online family contact
-for 60 % of the students. Use a database of its own: the refresh covers every unit in it.
+for 60 % of the students. Use a database of its own: the refresh covers every unit in it. Then
+(once, ``generate_provision``) the staffing sources of the provision indicators: MH teachers,
+training events and participants, leading / crisis groups, lessons.
 
 Then it alternates ``--runs`` times:
 
 1. ``services.snapshot_refresh`` for the school year 2026 (the nightly job's work for one
-   period): the four implemented indicators, one grouped statement each over the province, the
+   period): all twelve indicators, a few grouped statements each over the province, the
    roll-up to county / city / province and the bulk upsert of every unit's snapshots;
-2. hand-written SQL: the four per-school GROUP BY statements alone (no roll-up, no write).
+2. the computations alone (the same statements, no roll-up, no write);
+3. hand-written SQL: per-school GROUP BY statements for the nine school-level indicators (the
+   four crisis / screening ones and five provision ones: full-time teacher all / required,
+   leading groups, teacher training, lesson hours; no roll-up, no write). The three unit-level
+   provision indicators (researchers, centers, referral feedback: no rows in the bench province)
+   are computed by the refresh but not compared.
 
 and prints min / median of each and the ratio, after checking that both give the same numbers
 for every school.
@@ -45,7 +52,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from compliance import services  # noqa: E402
+from compliance import indicators, services  # noqa: E402
 from compliance.models import IndicatorSnapshot  # noqa: E402
 from compliance.periods import parse_period  # noqa: E402
 from crisis.models import Case, CaseReport, FollowUp  # noqa: E402
@@ -397,11 +404,16 @@ def main() -> None:
     units = OrgUnit.objects.count()
     print(f"units {units}, students {students}, period {period.code}")
 
-    refresh_times, sql_times = [], []
+    refresh_times, sql_times, compute_times = [], [], []
     for _ in range(args.runs):
         t0 = time.perf_counter()
         written = services.snapshot_refresh(period=period)
         refresh_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for indicator in indicators.all_indicators():  # the computations alone (no roll-up/write)
+            if indicator.computation is not None:
+                list(indicator.computation(period, None))
+        compute_times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         expected = hand_sql(period.code)
         sql_times.append(time.perf_counter() - t0)
@@ -429,6 +441,9 @@ def main() -> None:
     print(f"snapshot_refresh: min {r_min:.2f} s, median {r_med:.2f} s ({args.runs} runs)")
     print(f"hand-written SQL: min {s_min:.2f} s, median {s_med:.2f} s")
     print(f"ratio (refresh / SQL): min {r_min / s_min:.2f}, median {r_med / s_med:.2f}")
+    c_min, c_med = min(compute_times), statistics.median(compute_times)
+    print(f"computations alone: min {c_min:.2f} s, median {c_med:.2f} s")
+    print(f"ratio (computations / SQL): min {c_min / s_min:.2f}, median {c_med / s_med:.2f}")
     if mismatches:
         sys.exit(1)
 
