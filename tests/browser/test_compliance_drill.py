@@ -32,7 +32,9 @@ def test_city_official_drills_from_the_city_to_a_school(page, world):
     page.goto("/compliance/indicators/")
     assert page.locator("h1").inner_text().startswith("杭州市")
     assert "筛查覆盖率" in page.locator("[data-testid=indicator-table]").inner_text()
-    assert "暂无数据" in page.locator("[data-testid=indicator-table]").inner_text()
+    # every indicator has its source now (no "暂无数据" left); each one has its trend sparkline
+    assert "趋势" in page.locator("[data-testid=indicator-table]").inner_text()
+    assert page.locator("[data-testid=indicator-table] svg.sparkline").count() == 12
     assert page.locator("[data-testid=sub-units] svg").count() == 1
 
     page.click(f"[data-testid=drill-{w.county_a.code}]")
