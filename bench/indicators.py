@@ -9,14 +9,21 @@ Creates (once, set-based with INSERT … SELECT generate_series) a bench provinc
 M students per school; a screening result for 90 % of the students (October 2026), a crisis case
 for 2 % (levels 1/2/3, opened in October; the 一级/二级 ones with an 上报 row sent 0–35 h after
 confirmation, 1 in 20 never sent), two follow-ups per case, and a direct or online family contact
-for 60 % of the students. Use a database of its own: the refresh covers every unit in it.
+for 60 % of the students. Use a database of its own: the refresh covers every unit in it. Then
+(once, ``generate_provision``) the staffing sources of the provision indicators: MH teachers,
+training events and participants, leading / crisis groups, lessons.
 
 Then it alternates ``--runs`` times:
 
 1. ``services.snapshot_refresh`` for the school year 2026 (the nightly job's work for one
-   period): the four implemented indicators, one grouped statement each over the province, the
+   period): all twelve indicators, a few grouped statements each over the province, the
    roll-up to county / city / province and the bulk upsert of every unit's snapshots;
-2. hand-written SQL: the four per-school GROUP BY statements alone (no roll-up, no write).
+2. the computations alone (the same statements, no roll-up, no write);
+3. hand-written SQL: per-school GROUP BY statements for the nine school-level indicators (the
+   four crisis / screening ones and five provision ones: full-time teacher all / required,
+   leading groups, teacher training, lesson hours; no roll-up, no write). The three unit-level
+   provision indicators (researchers, centers, referral feedback: no rows in the bench province)
+   are computed by the refresh but not compared.
 
 and prints min / median of each and the ratio, after checking that both give the same numbers
 for every school.
@@ -41,9 +48,11 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
-from compliance import services  # noqa: E402
+from compliance import indicators, services  # noqa: E402
 from compliance.models import IndicatorSnapshot  # noqa: E402
 from compliance.periods import parse_period  # noqa: E402
 from crisis.models import Case, CaseReport, FollowUp  # noqa: E402
@@ -51,6 +60,8 @@ from mhcare.accounts.models import User  # noqa: E402
 from mhcare.core.risk import cadence_days  # noqa: E402
 from mhcare.orgs.models import OrgKind, OrgUnit, SchoolYear, Semester  # noqa: E402
 from screening.models import Instrument  # noqa: E402
+from staffing.lessons import calendar as lesson_calendar  # noqa: E402
+from staffing.models import MHTeacher  # noqa: E402
 
 PREFIX = "IB"
 CITIES, COUNTIES = 11, 90
@@ -193,12 +204,76 @@ def generate(schools: int, per_school: int) -> None:
     print(f"generated in {time.perf_counter() - started:.1f} s")
 
 
+def generate_provision() -> None:
+    """The provision sources (staffing), once, set-based, for the bench province's schools:
+    full-time MH teachers in 2 of 3 schools (1 in 7 of them left in June 2026), part-time ones in
+    every other school; one training event per county (MH content in every other county) attended
+    by the teachers of 3 schools in 4; a leading group in 4 schools of 5 and a crisis group in 2 of
+    3; lessons of 1 h on the 10th of September–November 2026 for 3 classes in 4, plus one on the
+    20th for every other class."""
+    if MHTeacher.objects.filter(school__path__startswith=f"/{PREFIX}/").exists():
+        print("bench provision data exists; reusing it")
+        return
+    started = time.perf_counter()
+    user = User.objects.get(username="bench_indicators")
+    p = {"pre": PREFIX, "user": user.pk}
+    schools = "s.kind = 'school' AND s.path LIKE '/' || %(pre)s || '/%%'"
+    statements = [
+        f"""INSERT INTO staffing_mhteacher (name, kind, start_date, end_date, psychology_degree,
+               certificate_level, homeroom_equal_treatment, created_at, updated_at, school_id)
+           SELECT '教师' || k.kind, k.kind, DATE '2025-09-01',
+                  CASE WHEN k.kind = 'fulltime' AND s.id %% 7 = 0 THEN DATE '2026-06-30' END,
+                  false, '', false, now(), now(), s.id
+           FROM orgs_orgunit s CROSS JOIN (VALUES ('fulltime'), ('parttime')) k(kind)
+           WHERE {schools} AND ((k.kind = 'fulltime' AND s.id %% 3 <> 0)
+                                OR (k.kind = 'parttime' AND s.id %% 2 = 0))""",
+        """INSERT INTO staffing_trainingevent (kind, title, held_on, hours, includes_mh_content,
+               created_at, unit_id)
+           SELECT 'in_service', '心理健康培训', DATE '2026-10-15', 8, c.id %% 2 = 0, now(), c.id
+           FROM orgs_orgunit c
+           WHERE c.kind = 'county' AND c.path LIKE '/' || %(pre)s || '/%%'""",
+        f"""INSERT INTO staffing_trainingparticipant (name, role, is_homeroom_teacher, event_id,
+               school_id, teacher_id)
+           SELECT t.name, '', false, e.id, s.id, t.id
+           FROM staffing_mhteacher t JOIN orgs_orgunit s ON s.id = t.school_id
+           JOIN staffing_trainingevent e ON e.unit_id = s.parent_id
+           WHERE {schools} AND s.id %% 4 <> 0""",
+        f"""INSERT INTO staffing_leadinggroup (kind, established_on, dissolved_on,
+               responsible_leader, created_at, school_id)
+           SELECT k.kind, DATE '2025-10-01', NULL, '校长', now(), s.id
+           FROM orgs_orgunit s CROSS JOIN (VALUES ('leading'), ('crisis')) k(kind)
+           WHERE {schools} AND ((k.kind = 'leading' AND s.id %% 5 <> 0)
+                                OR (k.kind = 'crisis' AND s.id %% 3 <> 1))""",
+        f"""INSERT INTO staffing_lesson (given_on, month, hours, topic, teacher_name, batch, source,
+               created_at, county_id, klass_id, recorded_by_id, school_id)
+           SELECT m + d, m, 1, '心理课', '教师', gen_random_uuid(), 'import', now(), s.parent_id,
+                  c.id, %(user)s, s.id
+           FROM orgs_schoolclass c JOIN orgs_orgunit s ON s.id = c.school_id
+           CROSS JOIN (VALUES (DATE '2026-09-01'), (DATE '2026-10-01'), (DATE '2026-11-01')) v(m)
+           CROSS JOIN (VALUES (9), (19)) w(d)
+           WHERE {schools} AND c.grade IN (8, 11)
+             AND ((w.d = 9 AND c.id %% 4 <> 0) OR (w.d = 19 AND c.id %% 2 = 0))""",
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql, p)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"generated the provision data in {time.perf_counter() - started:.1f} s")
+
+
 def hand_sql(period_code: str) -> dict[str, dict[int, tuple[int, int]]]:
     period = parse_period(period_code)
     if period.school_year is None:
         raise SystemExit(f"{period_code}: no school year")
     lo, hi = period.bounds()
     day = period.reference_date()
+    sday = min(period.end, timezone.localdate())
+    months, month = [], period.start.replace(day=1)
+    while month <= period.end:
+        months.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    taught = lesson_calendar.teaching_months(months)
     p: dict[str, Any] = {
         "start": period.start,
         "end": period.end,
@@ -209,6 +284,12 @@ def hand_sql(period_code: str) -> dict[str, dict[int, tuple[int, int]]]:
         "c1": cadence_days("1"),
         "c2": cadence_days("2"),
         "c3": cadence_days("3"),
+        "sday": sday,
+        "minimum": settings.STAFFING_MIN_FULLTIME,
+        "taught": taught,
+        "required": lesson_calendar.required_hours(),
+        "first": taught[0] if taught else period.start,
+        "last_end": lesson_calendar.month_end(taught[-1]) if taught else period.end,
     }
     queries = {
         "screening_coverage": """
@@ -251,7 +332,54 @@ def hand_sql(period_code: str) -> dict[str, dict[int, tuple[int, int]]]:
             FROM orgs_student s JOIN orgs_schoolclass c ON c.id = s.klass_id
             WHERE s.status = 'enrolled' AND c.school_year_id = %(year)s
             GROUP BY s.school_id""",
+        # --- the provision indicators (staffing); the day-based rules read the period's last
+        # day, or today while it runs; every school is required from STAFFING_ALL_SCHOOLS_FROM
+        "fulltime_teacher_all": """
+            SELECT s.id, (count(t.id) >= %(minimum)s)::int, 1
+            FROM orgs_orgunit s
+            LEFT JOIN staffing_mhteacher t ON t.school_id = s.id AND t.kind = 'fulltime'
+                 AND t.start_date <= %(sday)s AND (t.end_date IS NULL OR t.end_date >= %(sday)s)
+            WHERE s.kind = 'school' AND s.is_active
+            GROUP BY s.id""",
+        "leading_groups": """
+            SELECT s.id, (count(DISTINCT g.kind) = 2)::int, 1
+            FROM orgs_orgunit s
+            LEFT JOIN staffing_leadinggroup g ON g.school_id = s.id
+                 AND g.kind IN ('leading', 'crisis') AND g.established_on <= %(sday)s
+                 AND (g.dissolved_on IS NULL OR g.dissolved_on >= %(sday)s)
+            WHERE s.kind = 'school' AND s.is_active
+            GROUP BY s.id""",
+        "teacher_training": """
+            SELECT t.school_id,
+                   count(*) FILTER (WHERE EXISTS (
+                       SELECT 1 FROM staffing_trainingparticipant p
+                       JOIN staffing_trainingevent e ON e.id = p.event_id
+                       WHERE p.teacher_id = t.id AND e.includes_mh_content
+                         AND e.held_on BETWEEN %(start)s AND %(end)s)),
+                   count(*)
+            FROM staffing_mhteacher t
+            WHERE t.kind IN ('fulltime', 'parttime') AND t.start_date <= %(end)s
+              AND (t.end_date IS NULL OR t.end_date >= %(start)s)
+            GROUP BY t.school_id""",
+        "lesson_hours": """
+            SELECT c.school_id,
+                   count(*) FILTER (WHERE NOT EXISTS (
+                       SELECT 1 FROM unnest(%(taught)s::date[]) m
+                       WHERE m BETWEEN date_trunc('month', y.start)::date AND y."end"
+                         AND coalesce((SELECT sum(l.hours) FROM staffing_lesson l
+                                       WHERE l.klass_id = c.id AND l.month = m), 0)
+                             < %(required)s)),
+                   count(*)
+            FROM orgs_schoolclass c JOIN orgs_schoolyear y ON y.id = c.school_year_id
+            JOIN orgs_orgunit s ON s.id = c.school_id
+            WHERE s.is_active AND y.start <= %(last_end)s AND y."end" >= %(first)s
+              AND EXISTS (SELECT 1 FROM unnest(%(taught)s::date[]) m
+                          WHERE m BETWEEN date_trunc('month', y.start)::date AND y."end")
+            GROUP BY c.school_id""",
     }
+    if sday < settings.STAFFING_ALL_SCHOOLS_FROM:
+        raise SystemExit("the bench assumes every school is required (STAFFING_ALL_SCHOOLS_FROM)")
+    queries["fulltime_teacher_required"] = queries["fulltime_teacher_all"]
     out: dict[str, dict[int, tuple[int, int]]] = {}
     with connection.cursor() as cursor:
         for code, sql in queries.items():
@@ -268,6 +396,7 @@ def main() -> None:
     parser.add_argument("--period", default="2026")
     args = parser.parse_args()
     generate(args.schools, args.students_per_school)
+    generate_provision()
     period = parse_period(args.period)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM orgs_student")
@@ -275,11 +404,16 @@ def main() -> None:
     units = OrgUnit.objects.count()
     print(f"units {units}, students {students}, period {period.code}")
 
-    refresh_times, sql_times = [], []
+    refresh_times, sql_times, compute_times = [], [], []
     for _ in range(args.runs):
         t0 = time.perf_counter()
         written = services.snapshot_refresh(period=period)
         refresh_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for indicator in indicators.all_indicators():  # the computations alone (no roll-up/write)
+            if indicator.computation is not None:
+                list(indicator.computation(period, None))
+        compute_times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         expected = hand_sql(period.code)
         sql_times.append(time.perf_counter() - t0)
@@ -307,6 +441,9 @@ def main() -> None:
     print(f"snapshot_refresh: min {r_min:.2f} s, median {r_med:.2f} s ({args.runs} runs)")
     print(f"hand-written SQL: min {s_min:.2f} s, median {s_med:.2f} s")
     print(f"ratio (refresh / SQL): min {r_min / s_min:.2f}, median {r_med / s_med:.2f}")
+    c_min, c_med = min(compute_times), statistics.median(compute_times)
+    print(f"computations alone: min {c_min:.2f} s, median {c_med:.2f} s")
+    print(f"ratio (computations / SQL): min {c_min / s_min:.2f}, median {c_med / s_med:.2f}")
     if mismatches:
         sys.exit(1)
 

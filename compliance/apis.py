@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
@@ -19,13 +20,15 @@ from rest_framework.views import APIView
 
 from compliance import inspections, selectors, services
 from compliance.models import Inspection, Rectification, ReportRequest
-from compliance.periods import parse_period
+from compliance.periods import parse_period, trend_months
 from compliance.serializers import (
     IndicatorRowSerializer,
+    IndicatorTrendRowSerializer,
     InspectionSerializer,
     RectificationSerializer,
     ReportRequestInputSerializer,
     ReportSerializer,
+    TrendPointSerializer,
 )
 from mhcare.accounts import policy
 from mhcare.core.pagination import KeysetPagination
@@ -47,8 +50,15 @@ class IndicatorListApi(APIView):
                 description="YYYY-MM (month), YYYY-S1 / YYYY-S2 (semester of the school year "
                 "starting in YYYY) or YYYY (that school year).",
             ),
+            OpenApiParameter(
+                "trend",
+                int,
+                required=False,
+                description="1: each row also gives `trend`, the value of the last "
+                "COMPLIANCE_TREND_MONTHS months (oldest first) from the snapshots.",
+            ),
         ],
-        responses=IndicatorRowSerializer(many=True),
+        responses=IndicatorTrendRowSerializer(many=True),
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         code = request.query_params.get("unit", "")
@@ -60,7 +70,15 @@ class IndicatorListApi(APIView):
         except ValueError as exc:
             return Response({"period": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         rows = selectors.unit_indicators(actor=request.user, unit=unit, period=period)
-        return Response(IndicatorRowSerializer(rows, many=True).data)
+        if request.query_params.get("trend") not in ("1", "true"):
+            return Response(IndicatorRowSerializer(rows, many=True).data)
+        trend = selectors.unit_trend(
+            actor=request.user, unit=unit, months=trend_months(settings.COMPLIANCE_TREND_MONTHS)
+        )
+        data = IndicatorTrendRowSerializer(rows, many=True).data
+        for item in data:
+            item["trend"] = TrendPointSerializer(trend.get(item["code"], []), many=True).data
+        return Response(data)
 
 
 # --- reports, inspections, rectifications (issue 12, part 2) -------------------------------------

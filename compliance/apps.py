@@ -17,6 +17,9 @@ class ComplianceConfig(AppConfig):
         from mhcare.core import registry
 
         reminders.register()
+        from compliance import refresh
+
+        registry.register_data_changed(refresh.mark_changed)
         registry.register_demo_seeder(demo.seed_compliance_demo, order=90)
         registry.register_demo_seeder(demo.seed_inspections_demo, order=91)
         registry.register_todo(panels.indicator_panels)

@@ -270,3 +270,24 @@ class CircularRecipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.circular_id} → {self.user_id}"
+
+
+class SnapshotRefreshPending(models.Model):
+    """A county whose data changed (an import committed) and whose current-period snapshots wait
+    for the next sweep (``compliance.snapshot_refresh_pending``, every minute). One row per county
+    however many imports arrive before the sweep: that is the debounce."""
+
+    county = models.OneToOneField(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField()
+
+    class Scope:
+        school_field = "county"
+        class_field = None
+        kind = RecordKind.AGGREGATE
+
+    class Meta:
+        verbose_name = _("pending snapshot refresh")
+        verbose_name_plural = _("pending snapshot refreshes")
+
+    def __str__(self) -> str:
+        return f"{self.county_id} @ {self.requested_at:%Y-%m-%d %H:%M}"

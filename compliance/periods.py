@@ -141,3 +141,28 @@ def period_choices(today: datetime.date | None = None) -> list[tuple[str, str]]:
             choices.append((month_code(day), month_code(day)))
             day = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     return choices
+
+
+def trend_months(count: int, today: datetime.date | None = None) -> list[str]:
+    """The month codes of the last ``count`` months up to this one, oldest first."""
+    today = today or timezone.localdate()
+    months: list[str] = []
+    day = today.replace(day=1)
+    for _i in range(max(count, 0)):
+        months.append(month_code(day))
+        day = (day - datetime.timedelta(days=1)).replace(day=1)
+    return months[::-1]
+
+
+def school_year_months(today: datetime.date | None = None) -> list[str]:
+    """The month codes of the current school year from its first month up to this one."""
+    today = today or timezone.localdate()
+    current = SchoolYear.current(today)
+    if current is None:
+        return []
+    months: list[str] = []
+    day = current.start.replace(day=1)
+    while day <= min(today, current.end):
+        months.append(month_code(day))
+        day = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return months

@@ -233,6 +233,46 @@ def unit_indicators(*, actor: Any, unit: OrgUnit, period: Period) -> list[Indica
 
 
 @dataclass(frozen=True)
+class TrendPoint:
+    period: str
+    numerator: int | None
+    denominator: int | None
+
+    @property
+    def value(self) -> float | None:
+        return indicators.rate(self.numerator, self.denominator)
+
+
+def unit_trend(*, actor: Any, unit: OrgUnit, months: list[str]) -> dict[str, list[TrendPoint]]:
+    """Each indicator with a source of ``unit`` (got through ``indicator_unit_get``) over
+    ``months`` (oldest first) from the snapshots, in one query; a month not computed has no
+    value."""
+    snaps = {
+        (s.period, s.indicator): s
+        for s in IndicatorSnapshot.objects.filter(  # scope-lint: allow aggregates of a unit read
+            unit=unit.pk,
+            period__in=months,  # through the actor's scope above
+        ).only("period", "indicator", "numerator", "denominator")
+    }
+    out: dict[str, list[TrendPoint]] = {}
+    for indicator in indicators.all_indicators():
+        if not indicator.has_source:
+            continue
+        points = []
+        for month in months:
+            snap = snaps.get((month, indicator.code))
+            points.append(
+                TrendPoint(
+                    period=month,
+                    numerator=snap.numerator if snap else None,
+                    denominator=snap.denominator if snap else None,
+                )
+            )
+        out[indicator.code] = points
+    return out
+
+
+@dataclass(frozen=True)
 class SubUnitTable:
     units: list[OrgUnit]
     rows: dict[int, list[IndicatorRow]]

@@ -24,6 +24,20 @@ class IndicatorRowSerializer(serializers.Serializer):  # type: ignore[type-arg]
         return str(row.indicator.name)  # type: ignore[attr-defined]
 
 
+class TrendPointSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    period = serializers.CharField(read_only=True, help_text="YYYY-MM")
+    numerator = serializers.IntegerField(read_only=True, allow_null=True)
+    denominator = serializers.IntegerField(read_only=True, allow_null=True)
+    value = serializers.FloatField(read_only=True, allow_null=True)
+
+
+class IndicatorTrendRowSerializer(IndicatorRowSerializer):
+    """An indicator row with its month-by-month series (``trend=1``), oldest first; empty for an
+    indicator without a source."""
+
+    trend = TrendPointSerializer(many=True, read_only=True, required=False)
+
+
 class ReportSerializer(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField(read_only=True)
     unit = serializers.CharField(source="org_unit.code", read_only=True)

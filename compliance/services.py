@@ -311,6 +311,20 @@ def snapshot_refresh(*, period: Period, root: OrgUnit | None = None) -> int:
     return len(unit_ids)
 
 
+def missing_trend_periods(*, exclude: set[str] | None = None) -> list[Period]:
+    """The months of the current school year that have no snapshot at all yet (computed once by
+    the nightly job so the dashboards have a trend; a month already stored keeps its values)."""
+    from compliance.periods import parse_period, school_year_months
+
+    months = [m for m in school_year_months() if m not in (exclude or set())]
+    stored = set(
+        IndicatorSnapshot.objects.filter(period__in=months)
+        .values_list("period", flat=True)
+        .distinct()
+    )
+    return [parse_period(m) for m in months if m not in stored]
+
+
 @transaction.atomic
 def _upsert(
     period: str,

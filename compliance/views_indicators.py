@@ -5,15 +5,16 @@ snapshots ("as of"). Another unit than the actor's subtree is 404, as if it did 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from compliance import indicators, selectors
-from compliance.periods import default_period, parse_period, period_choices
+from compliance.periods import default_period, parse_period, period_choices, trend_months
 from mhcare.accounts import policy
-from mhcare.core.charts import bar_chart_svg
+from mhcare.core.charts import bar_chart_svg, sparkline_svg
 from mhcare.orgs.models import OrgUnit
 
 CHART_MAX_UNITS = 60  # a county may have hundreds of schools: the chart shows the lowest ones
@@ -64,6 +65,23 @@ def _unit_page(request: HttpRequest, unit: OrgUnit) -> HttpResponse:
             target=indicator.target,
         )
     as_of = max((r.as_of for r in rows if r.as_of), default=None)
+    months = trend_months(settings.COMPLIANCE_TREND_MONTHS)
+    trend = selectors.unit_trend(actor=request.user, unit=unit, months=months)
+    trend_rows = [
+        (
+            row,
+            sparkline_svg(
+                [(p.period, p.value) for p in trend[row.code]],
+                title=_("%(indicator)s, month by month: %(first)s – %(last)s")
+                % {"indicator": row.indicator.name, "first": months[0], "last": months[-1]},
+                target=row.target,
+            )
+            if row.code in trend
+            else "",
+            trend.get(row.code, []),
+        )
+        for row in rows
+    ]
     ancestors = list(
         selectors.indicator_units(actor=request.user)
         .filter(code__in=unit.ancestor_codes()[:-1])
@@ -78,6 +96,8 @@ def _unit_page(request: HttpRequest, unit: OrgUnit) -> HttpResponse:
             "period": period,
             "periods": period_choices(),
             "rows": rows,
+            "trend_rows": trend_rows,
+            "trend_months": months,
             "table": table,
             "chosen": chosen,
             "chosen_indicator": indicators.get(chosen) if chosen else None,

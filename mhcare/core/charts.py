@@ -229,3 +229,67 @@ def line_chart_svg(
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated label is escaped above
+
+
+def sparkline_svg(
+    points: Sequence[tuple[str, float | None]],
+    *,
+    title: str,
+    max_value: float = 100.0,
+    target: float | None = None,
+    width: int = 120,
+    height: int = 28,
+) -> SafeString:
+    """A small trend line of ``(label, value)`` points in order (a table cell), with the target as
+    a dashed line and the last point marked; ``None`` values break the line. ``title`` is the
+    accessible name (the page gives the numbers in a table next to it). Labels are escaped."""
+    pad = 3
+    plot_width = width - 2 * pad
+    plot_height = height - 2 * pad
+
+    def x_of(index: int) -> float:
+        if len(points) <= 1:
+            return pad + plot_width / 2
+        return pad + index * plot_width / (len(points) - 1)
+
+    def y_of(value: float) -> float:
+        clipped = max(0.0, min(float(value), max_value))
+        return pad + plot_height - (clipped / max_value if max_value else 0) * plot_height
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="sparkline" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+    ]
+    if target is not None:
+        y = y_of(target)
+        parts.append(
+            f'<line x1="{pad}" y1="{y:.1f}" x2="{width - pad}" y2="{y:.1f}" '
+            f'stroke="{TARGET_COLOUR}" stroke-dasharray="3 2" stroke-width="0.8"/>'
+        )
+    segment: list[str] = []
+    for index, (_label, value) in enumerate(points):
+        if value is None:
+            if len(segment) > 1:
+                parts.append(
+                    f'<polyline points="{" ".join(segment)}" fill="none" '
+                    f'stroke="{LINE_COLOUR}" stroke-width="1.5"/>'
+                )
+            segment = []
+            continue
+        segment.append(f"{x_of(index):.1f},{y_of(value):.1f}")
+    if len(segment) > 1:
+        parts.append(
+            f'<polyline points="{" ".join(segment)}" fill="none" stroke="{LINE_COLOUR}" '
+            f'stroke-width="1.5"/>'
+        )
+    for index in range(len(points) - 1, -1, -1):
+        value = points[index][1]
+        if value is not None:
+            colour = LOW_COLOUR if target is not None and value < target else LINE_COLOUR
+            parts.append(
+                f'<circle cx="{x_of(index):.1f}" cy="{y_of(value):.1f}" r="2.5" fill="{colour}"/>'
+            )
+            break
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - the only text (the title) is escaped

@@ -187,3 +187,36 @@ def register_case_section(provider: CaseSectionProvider) -> CaseSectionProvider:
 def case_sections_for(actor: Any, case: Any) -> list[CaseSection]:
     sections = [s for provider in _case_sections for s in provider(actor, case)]
     return sorted(sections, key=lambda s: s.order)
+
+
+# --- data changed (issue 12: snapshots refreshed after imports) ----------------------------------
+# An importer that commits data other apps aggregate (screening results, rosters, lessons) calls
+# ``data_changed(unit_ids, kind)``; the listeners run after the commit (never for a rolled-back
+# import) and must be cheap (e.g. mark a unit for a debounced refresh). The kernel knows no
+# listener: apps subscribe from ``AppConfig.ready()``.
+
+DataChangedListener = Callable[[list[int], str], None]  # (unit ids, kind e.g. "screening")
+
+_data_changed: list[DataChangedListener] = []
+
+
+def register_data_changed(listener: DataChangedListener) -> DataChangedListener:
+    if listener not in _data_changed:
+        _data_changed.append(listener)
+    return listener
+
+
+def data_changed(unit_ids: Iterable[int], kind: str) -> None:
+    """Announce that data of ``unit_ids`` changed; the listeners are called once the current
+    transaction commits (at once outside a transaction)."""
+    from django.db import transaction
+
+    ids = sorted({int(u) for u in unit_ids if u is not None})
+    if not ids or not _data_changed:
+        return
+
+    def notify() -> None:
+        for listener in list(_data_changed):
+            listener(ids, kind)
+
+    transaction.on_commit(notify)

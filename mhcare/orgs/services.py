@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from mhcare.accounts.models import Role, RoleAssignment, User
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core import registry
 from mhcare.core.imports.copy import copy_insert
 from mhcare.orgs import selectors
 from mhcare.orgs.importers import (
@@ -139,6 +140,7 @@ def roster_import(
                 "updated": {SHEET_SCHOOLS: result.updated[SHEET_SCHOOLS]},
             },
         )
+        registry.data_changed([c.pk for c in counties.values()], "roster")
     if school is None or year is None:
         return result
 
@@ -170,6 +172,7 @@ def roster_import(
             **({"users_created": users_created} if users_created else {}),
         },
     )
+    registry.data_changed([school.pk], "roster")
     return result
 
 

@@ -483,3 +483,19 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- compliance snapshots after imports (issue 12, gap 12) ---------------------------------------
+# Trend sparklines on the indicator dashboard show this many months (the nightly job keeps every
+# month of the current school year, computing a missing past month once).
+COMPLIANCE_TREND_MONTHS = int(env("COMPLIANCE_TREND_MONTHS", "12") or 12)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Every minute: the counties whose screening results, roster or lessons were imported since
+        # the last sweep get their current-period snapshots refreshed, once per county however many
+        # imports (a pending row per county), then their city and province are re-summed.
+        "compliance-snapshots-after-imports": {
+            "task": "compliance.snapshot_refresh_pending",
+            "schedule": 60.0,
+        },
+    }
+)

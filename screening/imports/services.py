@@ -48,6 +48,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core import registry
 from mhcare.orgs.models import OrgUnit
 from screening.imports import parsing, sqlscore
 from screening.imports.parsing import RowError
@@ -668,6 +669,7 @@ def _finish(
         )
         if critical_ids:
             transaction.on_commit(lambda: _alert(critical_ids))
+        registry.data_changed([job.school_id], "screening")
     return job
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core import registry
 from mhcare.orgs.importers import RowError
 from mhcare.orgs.models import OrgKind, OrgUnit, SchoolClass
 from staffing.lessons import calendar
@@ -395,4 +396,6 @@ def lesson_import(
             "created": stored,
         },
     )
+    if stored:
+        registry.data_changed([school.pk], "lessons")
     return ImportResult(created=stored, unchanged=len(resolved) - stored)

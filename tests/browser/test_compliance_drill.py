@@ -36,6 +36,9 @@ def test_city_official_drills_from_the_city_to_a_school(page, world):
     table = page.locator("[data-testid=indicator-table]").inner_text()
     assert "无统计对象" in table
     assert "暂无数据" not in table
+    # each one has its trend sparkline
+    assert "趋势" in page.locator("[data-testid=indicator-table]").inner_text()
+    assert page.locator("[data-testid=indicator-table] svg.sparkline").count() == 12
     assert page.locator("[data-testid=sub-units] svg").count() == 1
 
     page.click(f"[data-testid=drill-{w.county_a.code}]")

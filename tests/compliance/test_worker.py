@@ -75,3 +75,38 @@ def test_a_real_worker_runs_the_monthly_reports_once_per_unit(world, start_celer
         ).count()
         == 1
     )
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sweeps_the_counties_an_import_changed(world, start_celery_worker):
+    import datetime
+
+    from compliance.models import IndicatorSnapshot, SnapshotRefreshPending
+    from compliance.periods import parse_period
+    from compliance.services import snapshot_refresh
+    from compliance.tasks import snapshot_refresh_pending_task
+    from mhcare.core import registry
+    from tests.compliance.test_indicators import screen
+
+    start_celery_worker()
+    snapshot_refresh(period=parse_period("2026"))  # last night's snapshots
+    # when results of a county-B school are imported (committed: the hook marks county B)
+    screen(world, world.students["b"], datetime.date(2026, 10, 8))
+    registry.data_changed([world.school_b.pk], "screening")
+    assert list(SnapshotRefreshPending.objects.values_list("county_id", flat=True)) == [
+        world.county_b.pk
+    ]
+    # and the minute's sweep is sent to the broker
+    snapshot_refresh_pending_task.delay()
+    # then a worker refreshes county B and re-sums the province from the counties
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        row = IndicatorSnapshot.objects.filter(
+            unit=world.province, period="2026", indicator="screening_coverage"
+        ).first()
+        if row is not None and row.numerator == 1:
+            break
+        time.sleep(0.25)
+    assert row is not None
+    assert (row.numerator, row.denominator) == (1, 4)
