@@ -109,6 +109,8 @@ class Action(StrEnum):
     # --- compliance inspections and rectifications (issue 12, part 2) ---
     MANAGE_INSPECTIONS = "manage_inspections"  # 督查, 整改 notices, acceptance, 通报
     REPLY_RECTIFICATION = "reply_rectification"  # the school's reply with measures and evidence
+    # --- hardening: guardian consent (PIPL art. 31, issue 13) ---
+    RECORD_CONSENT = "record_consent"  # the guardian's consent / refusal of screening
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,9 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.MANAGE_INSPECTIONS: Rule(frozenset({Role.OFFICIAL}), frozenset({"county", "city"})),
     # The school's leader answers a rectification notice for their school.
     Action.REPLY_RECTIFICATION: Rule(frozenset({LEADER}), frozenset({"school"})),
+    # --- hardening: guardian consent (PIPL art. 31, issue 13) ---
+    # The school's psychology teacher, or the homeroom teacher for their own class.
+    Action.RECORD_CONSENT: _roles(PSYCH, HOMEROOM),
 }
 
 READ_ACTIONS: dict[str, Action] = {
