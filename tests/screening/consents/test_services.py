@@ -11,17 +11,12 @@ from mhcare.audit.models import AuditEvent
 from screening.consents import services
 from screening.imports import parsing
 from screening.imports import services as import_services
-from screening.models import ImportJob, ImportStatus, Instrument, ScreeningConsent
+from screening.models import ImportJob, ImportStatus, ScreeningConsent
 from screening.services import CONSENT_REFUSED, result_create
-from tests.screening.imports.conftest import campaign, csv_bytes, row  # noqa: F401
+from tests.screening.imports.conftest import csv_bytes, row
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
-
-
-@pytest.fixture
-def phq9(db):
-    return Instrument.objects.latest_of("PHQ-9")
 
 
 def refuse(world, key="a", user="psych_a"):
@@ -37,7 +32,8 @@ def refuse(world, key="a", user="psych_a"):
 
 def test_psych_teacher_records_a_refusal_audited(world):
     consent = refuse(world)
-    assert consent.refused and consent.school_id == world.school_a.pk
+    assert consent.refused
+    assert consent.school_id == world.school_a.pk
     event = AuditEvent.objects.get(object_id=str(consent.pk))
     assert event.student_id == world.students["a"].pk
     assert event.detail["decision"] == "refused"
@@ -102,7 +98,7 @@ def test_a_refused_student_gets_no_result(world, phq9):
 def _import(world, campaign, phq9, content, user="psych_a", unit=None):
     job = import_services.import_job_create(
         actor=world.users[user],
-        campaign=campaign,  # noqa: F811
+        campaign=campaign,
         instrument=phq9,
         unit=unit or world.school_a,
         filename="r.csv",
@@ -112,7 +108,7 @@ def _import(world, campaign, phq9, content, user="psych_a", unit=None):
     return import_services.import_run(job_id=job.pk)
 
 
-def test_import_of_a_refused_student_fails_with_its_own_message(world, campaign, phq9):  # noqa: F811
+def test_import_of_a_refused_student_fails_with_its_own_message(world, campaign, phq9):
     refuse(world)
     job = _import(world, campaign, phq9, csv_bytes([row(world.students["a"], [0] * 9)]))
     assert job.status == ImportStatus.FAILED
@@ -120,17 +116,18 @@ def test_import_of_a_refused_student_fails_with_its_own_message(world, campaign,
     assert job.error_counts == {parsing.KIND_CONSENT_REFUSED: [1, 1]}
 
 
-def test_another_schools_refused_student_still_reads_as_unknown(world, campaign, phq9):  # noqa: F811
+def test_another_schools_refused_student_still_reads_as_unknown(world, campaign, phq9):
     refuse(world)
     content = csv_bytes([row(world.students["a"], [0] * 9)])
     job = _import(world, campaign, phq9, content, user="psych_b", unit=world.school_b)
     assert job.error_counts == {parsing.KIND_UNKNOWN_STUDENT: [1, 1]}
 
 
-def test_finished_import_keeps_errors_but_not_the_file(world, campaign, phq9):  # noqa: F811
+def test_finished_import_keeps_errors_but_not_the_file(world, campaign, phq9):
     good = _import(world, campaign, phq9, csv_bytes([row(world.students["a"], [0] * 9)]))
     bad = _import(world, campaign, phq9, csv_bytes([["G000", "某某", *[0] * 9]]))
-    assert good.status == ImportStatus.DONE and bad.status == ImportStatus.FAILED
+    assert good.status == ImportStatus.DONE
+    assert bad.status == ImportStatus.FAILED
     for job in (good, bad):
         assert bytes(ImportJob.objects.get(pk=job.pk).content) == b""
     assert ImportJob.objects.get(pk=bad.pk).errors
