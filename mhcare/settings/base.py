@@ -499,7 +499,9 @@ RETENTION_YEARS: dict[str, int] = {
     "counseling": int(env("RETENTION_COUNSELING_YEARS", "5") or 5),  # session records
 }
 # Who answers privacy questions (shown on the privacy notice and the parent notice).
-PRIVACY_CONTACT = env("PRIVACY_CONTACT", "") or "县心理健康教育指导中心 / county mental-health center"
+PRIVACY_CONTACT = (
+    env("PRIVACY_CONTACT", "") or "县心理健康教育指导中心 / county mental-health center"
+)
 CELERY_BEAT_SCHEDULE.update(
     {
         # On the 2nd of each month at 03:30 (quiet hours, after the reports of the 1st): anonymise

@@ -26,9 +26,7 @@ class RecordsConsent(permissions.BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
         return bool(
-            user
-            and user.is_authenticated
-            and policy.anywhere(user, policy.Action.RECORD_CONSENT)
+            user and user.is_authenticated and policy.anywhere(user, policy.Action.RECORD_CONSENT)
         )
 
 
@@ -39,7 +37,8 @@ class ConsentListCreateApi(AuditedListMixin, generics.ListCreateAPIView[Screenin
 
     def get_queryset(self) -> QuerySet[ScreeningConsent]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
-            return ScreeningConsent.objects.none()  # scope-lint: allow schema generation reads nothing
+            # scope-lint: allow schema generation reads nothing
+            return ScreeningConsent.objects.none()
         queryset = selectors.consent_list(actor=self.request.user)
         wanted = self.request.query_params.get("decision", "")
         if wanted in ConsentDecision.values:
@@ -47,9 +46,7 @@ class ConsentListCreateApi(AuditedListMixin, generics.ListCreateAPIView[Screenin
         return queryset
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("decision", str, enum=ConsentDecision.values, required=False)
-        ],
+        parameters=[OpenApiParameter("decision", str, enum=ConsentDecision.values, required=False)],
         responses=ConsentSerializer(many=True),
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -66,9 +63,11 @@ class ConsentListCreateApi(AuditedListMixin, generics.ListCreateAPIView[Screenin
         ):
             raise Http404
         try:
-            consent = services.consent_record(actor=request.user, student=student, **{
-                k: data[k] for k in ("decision", "way", "decided_on", "student_assent", "note")
-            })
+            consent = services.consent_record(
+                actor=request.user,
+                student=student,
+                **{k: data[k] for k in ("decision", "way", "decided_on", "student_assent", "note")},
+            )
         except ValidationError as exc:
             raise ApiValidationError(
                 exc.message_dict if hasattr(exc, "error_dict") else exc.messages

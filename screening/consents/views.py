@@ -25,6 +25,7 @@ from screening.campaigns import selectors as campaign_selectors
 from screening.consents import selectors, services
 from screening.models import ConsentDecision, ConsentWay
 
+
 def _parse_day(value: str) -> datetime.date | None:
     try:
         return datetime.date.fromisoformat(value)
@@ -47,9 +48,7 @@ def class_consents(request: HttpRequest, class_pk: int) -> HttpResponse:
             way = request.POST.get(f"way-{student.pk}", "")
             day = _parse_day(request.POST.get(f"date-{student.pk}", ""))
             if way not in ConsentWay.values or day is None:
-                problems.append(
-                    _("%(name)s: give the way and the date.") % {"name": student.name}
-                )
+                problems.append(_("%(name)s: give the way and the date.") % {"name": student.name})
                 continue
             before = row["consent"]
             try:
