@@ -101,7 +101,7 @@ def screening_coverage(
         administered_on__gte=school_year.start,
         administered_on__lte=school_year.end,
     )
-    refusals = ScreeningConsent.objects.filter(
+    refusals = ScreeningConsent.objects.filter(  # scope-lint: allow subquery of scoped students
         student_id=OuterRef("pk"), decision=ConsentDecision.REFUSED
     )
     counts = (

@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mhcare.accounts import policy
+from mhcare.accounts import policy, scope
 from mhcare.audit.apis import AuditedListMixin
 from mhcare.orgs.models import Student
 from screening.consents import selectors, services
@@ -37,8 +37,7 @@ class ConsentListCreateApi(AuditedListMixin, generics.ListCreateAPIView[Screenin
 
     def get_queryset(self) -> QuerySet[ScreeningConsent]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
-            # scope-lint: allow schema generation reads nothing
-            return ScreeningConsent.objects.none()
+            return ScreeningConsent.objects.none()  # scope-lint: allow schema, no rows
         queryset = selectors.consent_list(actor=self.request.user)
         wanted = self.request.query_params.get("decision", "")
         if wanted in ConsentDecision.values:
@@ -57,10 +56,10 @@ class ConsentListCreateApi(AuditedListMixin, generics.ListCreateAPIView[Screenin
         incoming = ConsentCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        student = Student.objects.select_related("klass").filter(pk=data["student"]).first()
-        if student is None or not policy.allowed(
-            request.user, policy.Action.RECORD_CONSENT, student
-        ):
+        student = scope.get_scoped_or_404(
+            request.user, Student.objects.select_related("klass"), pk=data["student"]
+        )
+        if not policy.allowed(request.user, policy.Action.RECORD_CONSENT, student):
             raise Http404
         try:
             consent = services.consent_record(

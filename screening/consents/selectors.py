@@ -30,7 +30,10 @@ def class_get(*, actor: Any, pk: Any) -> SchoolClass:
 
 
 def consents_of(student_ids: Any) -> dict[int, ScreeningConsent]:
-    return {c.student_id: c for c in ScreeningConsent.objects.filter(student_id__in=student_ids)}
+    """The consents of students the caller has already read through scope."""
+    consents = ScreeningConsent.objects  # scope-lint: allow ids read through scope
+    rows = consents.filter(student_id__in=student_ids)
+    return {c.student_id: c for c in rows}
 
 
 def class_rows(*, actor: Any, klass: SchoolClass) -> list[dict[str, Any]]:
@@ -49,7 +52,7 @@ def consent_list(*, actor: Any) -> QuerySet[ScreeningConsent]:
     """The consents of the students the actor records consent for."""
     found = policy.granting(actor, policy.Action.RECORD_CONSENT)
     if not found:
-        return ScreeningConsent.objects.none()
+        return ScreeningConsent.objects.none()  # scope-lint: allow empty
     # Only the assignments that record consent (not another role's wider roster scope).
     where = Q(pk__in=[])
     for grant in found:
@@ -58,7 +61,8 @@ def consent_list(*, actor: Any) -> QuerySet[ScreeningConsent]:
         else:
             where |= Q(school__path__startswith=grant.unit_path)
     return (
-        ScreeningConsent.objects.filter(where, student__status=EnrolmentStatus.ENROLLED)
+        scope.scoped(actor, ScreeningConsent, kind=RecordKind.STUDENT)
+        .filter(where, student__status=EnrolmentStatus.ENROLLED)
         .select_related("student")
         .order_by("id")
     )

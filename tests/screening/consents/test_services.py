@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from compliance import computations
 from compliance import selectors as compliance_selectors
@@ -112,7 +112,9 @@ def test_import_of_a_refused_student_fails_with_its_own_message(world, campaign,
     refuse(world)
     job = _import(world, campaign, phq9, csv_bytes([row(world.students["a"], [0] * 9)]))
     assert job.status == ImportStatus.FAILED
-    assert [e["message"] for e in job.errors] == [str(parsing.ERROR_CONSENT_REFUSED)]
+    with translation.override(world.users["psych_a"].language):
+        expected = str(parsing.ERROR_CONSENT_REFUSED)
+    assert [e["message"] for e in job.errors] == [expected]
     assert job.error_counts == {parsing.KIND_CONSENT_REFUSED: [1, 1]}
 
 
@@ -152,3 +154,10 @@ def test_coverage_leaves_refusals_out_of_the_denominator(world, phq9):
     rows = {u: (n, d) for u, n, d in computations.screening_coverage(period, None)}
     assert rows[world.school_a.pk] == (1, 1)
     assert computations.screening_refusals(period, None) == {world.school_a.pk: 1}
+
+
+@pytest.mark.zh
+def test_the_refusal_messages_read_in_chinese(world):
+    with translation.override("zh-hans"):
+        assert "监护人已拒绝测评" in str(CONSENT_REFUSED)
+        assert "监护人已拒绝测评" in str(parsing.ERROR_CONSENT_REFUSED)
