@@ -502,6 +502,12 @@ RETENTION_YEARS: dict[str, int] = {
 PRIVACY_CONTACT = (
     env("PRIVACY_CONTACT", "") or "县心理健康教育指导中心 / county mental-health center"
 )
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
+    {
+        "ScreeningConsentWayEnum": "screening.models.ConsentWay",
+        "ScreeningConsentDecisionEnum": "screening.models.ConsentDecision",
+    }
+)
 CELERY_BEAT_SCHEDULE.update(
     {
         # On the 2nd of each month at 03:30 (quiet hours, after the reports of the 1st): anonymise

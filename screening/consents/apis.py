@@ -18,7 +18,10 @@ from mhcare.accounts import policy, scope
 from mhcare.audit.apis import AuditedListMixin
 from mhcare.orgs.models import Student
 from screening.consents import selectors, services
-from screening.consents.serializers import ConsentCreateSerializer, ConsentSerializer
+from screening.consents.serializers import (
+    ScreeningConsentCreateSerializer,
+    ScreeningConsentSerializer,
+)
 from screening.models import ConsentDecision, ScreeningConsent
 
 
@@ -33,7 +36,7 @@ class RecordsConsent(permissions.BasePermission):
 @policy.requires(policy.Action.RECORD_CONSENT)
 class ConsentListCreateApi(AuditedListMixin, generics.ListCreateAPIView[ScreeningConsent]):
     permission_classes = [RecordsConsent]
-    serializer_class = ConsentSerializer
+    serializer_class = ScreeningConsentSerializer
 
     def get_queryset(self) -> QuerySet[ScreeningConsent]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
@@ -46,14 +49,14 @@ class ConsentListCreateApi(AuditedListMixin, generics.ListCreateAPIView[Screenin
 
     @extend_schema(
         parameters=[OpenApiParameter("decision", str, enum=ConsentDecision.values, required=False)],
-        responses=ConsentSerializer(many=True),
+        responses=ScreeningConsentSerializer(many=True),
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=ConsentCreateSerializer, responses=ConsentSerializer)
+    @extend_schema(request=ScreeningConsentCreateSerializer, responses=ScreeningConsentSerializer)
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        incoming = ConsentCreateSerializer(data=request.data)
+        incoming = ScreeningConsentCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         student = scope.get_scoped_or_404(
@@ -71,4 +74,4 @@ class ConsentListCreateApi(AuditedListMixin, generics.ListCreateAPIView[Screenin
             raise ApiValidationError(
                 exc.message_dict if hasattr(exc, "error_dict") else exc.messages
             ) from exc
-        return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+        return Response(ScreeningConsentSerializer(consent).data, status=status.HTTP_201_CREATED)

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from screening.models import ConsentDecision, ConsentWay, ScreeningConsent
 
 
-class ConsentCreateSerializer(serializers.Serializer):
+class ScreeningConsentCreateSerializer(serializers.Serializer):
     student = serializers.IntegerField(help_text="Student id (your school, or your own class)")
     decision = serializers.ChoiceField(choices=ConsentDecision.choices)
     way = serializers.ChoiceField(choices=ConsentWay.choices)
@@ -14,7 +14,7 @@ class ConsentCreateSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class ConsentSerializer(serializers.ModelSerializer[ScreeningConsent]):
+class ScreeningConsentSerializer(serializers.ModelSerializer[ScreeningConsent]):
     """A consent in the list (the note is not listed in bulk)."""
 
     class Meta:
