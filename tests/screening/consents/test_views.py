@@ -249,3 +249,17 @@ def test_api_future_date_is_400(world):
         "decided_on": (TODAY + datetime.timedelta(days=1)).isoformat(),
     }
     assert api(world.users["psych_a"]).post(API, body, format="json").status_code == 400
+
+
+def test_campaign_coverage_leaves_refused_students_out(world, campaign):
+    from screening.campaigns import selectors as campaign_selectors
+
+    def enrolled():
+        rows = campaign_selectors.coverage_by_child(
+            actor=world.users["center_a"], campaign=campaign, unit=world.county_a
+        )
+        return sum(r.enrolled for r in rows)
+
+    before = enrolled()
+    refuse(world, "a")
+    assert enrolled() == before - 1
