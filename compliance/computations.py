@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from compliance.indicators import Rows, computes, screened_grades
@@ -22,7 +22,7 @@ from crisis.models.families import DIRECT_CONTACT_WAYS
 from crisis.services.common import REPORT_WITHIN, REPORTED_LEVELS
 from mhcare.core.risk import RiskLevel, cadence_days
 from mhcare.orgs.models import EnrolmentStatus, Student
-from screening.models import ScreeningResult
+from screening.models import ConsentDecision, ScreeningConsent, ScreeningResult
 
 
 def _within(path: str | None, field: str = "school") -> Q:
@@ -42,6 +42,27 @@ def _roster(period: Period, within: str | None) -> object:
     )
 
 
+def _refusals() -> QuerySet[ScreeningConsent]:
+    return ScreeningConsent.objects.filter(
+        student_id=OuterRef("pk"), decision=ConsentDecision.REFUSED
+    )
+
+
+def screening_refusals(period: Period, within: str | None) -> dict[int, int]:
+    """Students of the screened grades whose guardian refused screening, by school: the count
+    reported next to ``screening_coverage`` (they are outside its denominator)."""
+    first, last = screened_grades()
+    counts = (
+        _roster(period, within)
+        .filter(klass__grade__gte=first, klass__grade__lte=last)  # type: ignore[attr-defined]
+        .filter(Exists(_refusals()))
+        .order_by()
+        .values("school_id")
+        .annotate(num=Count("id"))
+    )
+    return {row["school_id"]: row["num"] for row in counts}
+
+
 @computes("screening_coverage")
 def screening_coverage(period: Period, within: str | None) -> Rows:
     first, last = screened_grades()
@@ -50,9 +71,12 @@ def screening_coverage(period: Period, within: str | None) -> Rows:
         administered_on__gte=period.start,
         administered_on__lte=period.end,
     )
+    # A student whose guardian refused screening (PIPL art. 31) is not in the denominator:
+    # ``screening_refusals`` counts them apart.
     counts = (
         _roster(period, within)
         .filter(klass__grade__gte=first, klass__grade__lte=last)  # type: ignore[attr-defined]
+        .exclude(Exists(_refusals()))
         .annotate(done=Exists(screened))
         .order_by()
         .values("school_id")

@@ -174,7 +174,10 @@ register(
             "reads the "
             "notice's 小学高年级、初中、高中 with 高年级 = grades 5–6 of the six-year primary. A "
             "student counts once, at the school of their class in the period's school year; a "
-            "result recorded at a previous school counts too."
+            "result recorded at a previous school counts too. A student whose guardian "
+            "refused screening (PIPL art. 31) is left out of both the numerator and the "
+            "denominator and counted apart (refusals): screening them is not allowed, so they "
+            "are not a gap in coverage."
         ),
     )
 )

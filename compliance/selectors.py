@@ -18,7 +18,7 @@ from compliance.periods import Period
 from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.orgs.models import EnrolmentStatus, OrgKind, OrgUnit, SchoolYear, Student
-from screening.models import ScreeningResult
+from screening.models import ConsentDecision, ScreeningConsent, ScreeningResult
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class CoverageRow:
     unit: OrgUnit
     enrolled: int
     screened: int
+    # Students whose guardian refused screening (PIPL art. 31): not in ``enrolled``, shown apart.
+    refused: int = 0
 
     @property
     def rate(self) -> float | None:
@@ -99,6 +101,9 @@ def screening_coverage(
         administered_on__gte=school_year.start,
         administered_on__lte=school_year.end,
     )
+    refusals = ScreeningConsent.objects.filter(  # scope-lint: allow subquery of scoped students
+        student_id=OuterRef("pk"), decision=ConsentDecision.REFUSED
+    )
     counts = (
         scope.scoped(actor, Student, kind=RecordKind.AGGREGATE)
         .filter(
@@ -108,19 +113,28 @@ def screening_coverage(
             klass__grade__gte=first,
             klass__grade__lte=last,
         )
-        .annotate(is_screened=Exists(screened))
+        .annotate(is_screened=Exists(screened), is_refused=Exists(refusals))
         .order_by()
         .values(group_field)
-        .annotate(enrolled=Count("id"), screened=Count("id", filter=Q(is_screened=True)))
+        .annotate(
+            enrolled=Count("id", filter=Q(is_refused=False)),
+            screened=Count("id", filter=Q(is_screened=True, is_refused=False)),
+            refused=Count("id", filter=Q(is_refused=True)),
+        )
     )
-    by_unit = {row[group_field]: (row["enrolled"], row["screened"]) for row in counts}
+    by_unit = {
+        row[group_field]: (row["enrolled"], row["screened"], row["refused"]) for row in counts
+    }
     kind = OrgKind.SCHOOL if by == "school" else OrgKind.COUNTY
     units = scope.units(actor, RecordKind.AGGREGATE).filter(
         kind=kind, path__startswith=unit.path, is_active=True
     )
     rows = [
         CoverageRow(
-            unit=u, enrolled=by_unit.get(u.pk, (0, 0))[0], screened=by_unit.get(u.pk, (0, 0))[1]
+            unit=u,
+            **dict(
+                zip(("enrolled", "screened", "refused"), by_unit.get(u.pk, (0, 0, 0)), strict=True)
+            ),
         )
         for u in units.order_by("path")
     ]

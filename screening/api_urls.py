@@ -7,6 +7,7 @@ from screening.campaigns.apis import (
     ResultBulkApi,
     ResultListCreateApi,
 )
+from screening.consents.apis import ConsentListCreateApi
 from screening.observations.apis import ObservationListCreateApi
 
 urlpatterns: list = [
@@ -20,4 +21,5 @@ urlpatterns: list = [
     path("results/", ResultListCreateApi.as_view(), name="api-result-list"),
     path("results/bulk/", ResultBulkApi.as_view(), name="api-result-bulk"),
     path("observations/", ObservationListCreateApi.as_view(), name="api-observation-list"),
+    path("consents/", ConsentListCreateApi.as_view(), name="api-consent-list"),
 ]

@@ -28,3 +28,7 @@ class ScreeningConfig(AppConfig):
         registry.register_todo(observation_providers.home_panels)
         registry.register_student_section(growth_providers.student_sections)
         observation_providers.register_reason_labels()
+        # --- guardian consent (PIPL art. 31; issue 13) ---
+        from screening.consents import demo as consent_demo
+
+        registry.register_demo_seeder(consent_demo.seed_consents_demo, order=62)

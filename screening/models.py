@@ -534,3 +534,61 @@ class SelfScreeningCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.student_id}"
+
+
+# --- guardian consent and notice (PIPL art. 31; issue 13) ---
+
+
+class ConsentDecision(models.TextChoices):
+    CONSENTED = "consented", _("Consented")
+    REFUSED = "refused", _("Refused")
+
+
+class ConsentWay(models.TextChoices):
+    WRITTEN = "written", _("Written form")
+    ONLINE = "online", _("Online")
+    PHONE = "phone", _("Phone")
+    IN_PERSON = "in_person", _("In person")
+
+
+class ScreeningConsent(models.Model):
+    """The guardian's decision on the screening of one student (consent or refusal), with the
+    student's assent, the date and the way it was given. One row per student: a new decision
+    replaces the old one (the audit log keeps the history). A refusal excludes the student from
+    every screening: no result is entered or imported for them, and coverage counts them apart."""
+
+    student = models.OneToOneField(
+        Student, on_delete=models.PROTECT, related_name="screening_consent"
+    )
+    # Denormalised from the student (scope is one filter on the school).
+    school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    county = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(
+        _("guardian's decision"), max_length=10, choices=ConsentDecision.choices
+    )
+    student_assent = models.BooleanField(_("the student assents"), default=True)
+    way = models.CharField(_("given by"), max_length=10, choices=ConsentWay.choices)
+    decided_on = models.DateField(_("date"))
+    note = EncryptedTextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Scope:
+        school_field = "school"
+        class_field = "student__klass"
+        kind = RecordKind.STUDENT
+
+    class Meta:
+        ordering = ["student_id"]
+        verbose_name = _("screening consent")
+        verbose_name_plural = _("screening consents")
+        indexes = [models.Index(fields=["school", "decision"])]
+
+    def __str__(self) -> str:
+        return f"{self.student_id}: {self.decision}"
+
+    @property
+    def refused(self) -> bool:
+        return self.decision == ConsentDecision.REFUSED

@@ -128,4 +128,12 @@ def nav_items(actor: Any) -> list[NavItem]:
         items.append(NavItem(_("Results import"), reverse("screening:import_upload"), 40))
     if may_report(actor):
         items.append(NavItem(_("Report a concern"), reverse("screening:observation_report"), 20))
+    # Guardian consent (PIPL art. 31): a homeroom teacher records it for their own class (the
+    # psychology teacher reaches every class from the campaign pages).
+    from mhcare.accounts import policy
+
+    own = [g.class_id for g in policy.granting(actor, policy.Action.RECORD_CONSENT) if g.class_id]
+    if own:
+        url = reverse("screening:class_consents", args=[min(own)])
+        items.append(NavItem(_("Guardian consent"), url, 22))
     return items

@@ -21,11 +21,13 @@ from screening import risk, scoring
 from screening.models import (
     Campaign,
     CampaignInstrument,
+    ConsentDecision,
     Instrument,
     InstrumentKind,
     ProposalStatus,
     ResultSource,
     RiskProposal,
+    ScreeningConsent,
     ScreeningResult,
 )
 from screening.scoring import NOT_ITEM_LEVEL, NOT_SCORE_LEVEL
@@ -41,9 +43,13 @@ CAMPAIGN_NOT_FOR_INSTRUMENT = _(
     "This campaign does not use this instrument for the student's grade."
 )
 SELF_NEEDS_CAMPAIGN = _("A self-administered result belongs to a campaign.")
+CONSENT_REFUSED = _(
+    "The guardian refused screening for this student: no result is entered for them."
+)
 
 __all__ = [
     "CAMPAIGN_NOT_FOR_INSTRUMENT",
+    "CONSENT_REFUSED",
     "CAMPAIGN_NOT_FOR_SCHOOL",
     "ENTRY_ROLES",
     "FUTURE_DATE",
@@ -131,6 +137,8 @@ def result_create(
             raise ValidationError(SELF_NEEDS_CAMPAIGN, code="campaign")
     elif not may_enter_results(actor, student):
         raise PermissionDenied(NOT_ALLOWED)
+    if ScreeningConsent.objects.filter(student=student, decision=ConsentDecision.REFUSED).exists():
+        raise ValidationError(CONSENT_REFUSED, code="consent_refused")
     if instrument.kind == InstrumentKind.ITEM and scores:
         raise ValidationError(NOT_ITEM_LEVEL, code="kind")
     if instrument.kind == InstrumentKind.SCORE and answers:

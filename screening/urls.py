@@ -12,4 +12,5 @@ urlpatterns = [
     path("observations/", include("screening.observations.urls")),
     path("growth/", include("screening.growth.urls")),
     path("s/", include("screening.selfscreen.student_urls")),
+    path("consents/", include("screening.consents.urls")),
 ]

@@ -64,6 +64,7 @@ def test_public_views_are_few_and_named():
             "accounts:password_reset_confirm",
             "core:healthz",
             "javascript-catalog",
+            "screening:privacy_notice",
             "screening:selfscreen_answer",
             "screening:selfscreen_done",
             "screening:selfscreen_start",

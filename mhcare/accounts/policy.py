@@ -111,6 +111,8 @@ class Action(StrEnum):
     REPLY_RECTIFICATION = "reply_rectification"  # the school's reply with measures and evidence
     # --- roll (issue 11) ---
     CHANGE_ROLL = "change_roll"  # a student leaves the roll: transferred, graduated, 休学
+    # --- hardening: guardian consent (PIPL art. 31, issue 13) ---
+    RECORD_CONSENT = "record_consent"  # the guardian's consent / refusal of screening
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,9 @@ ACTION_RULES: dict[Action, Rule] = {
     Action.REPLY_RECTIFICATION: Rule(frozenset({LEADER}), frozenset({"school"})),
     # --- roll (issue 11): the psychology teacher or leader of the student's school ---
     Action.CHANGE_ROLL: Rule(frozenset({PSYCH, LEADER}), frozenset({"school"})),
+    # --- hardening: guardian consent (PIPL art. 31, issue 13) ---
+    # The school's psychology teacher, or the homeroom teacher for their own class.
+    Action.RECORD_CONSENT: _roles(PSYCH, HOMEROOM),
 }
 
 READ_ACTIONS: dict[str, Action] = {

@@ -499,3 +499,34 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# --- hardening: guardian consent, privacy notice, retention (PIPL art. 19 and 31; issue 13) ------
+# Years after a student left (transferred / graduated, ``Student.left_on``) before their records
+# are anonymised, per record kind. The monthly job anonymises a student once the longest of these
+# has passed for the kinds they have; each kind's free text is cleared after its own period.
+RETENTION_YEARS: dict[str, int] = {
+    "student": int(env("RETENTION_STUDENT_YEARS", "3") or 3),  # name, number, birth date, guardians
+    "screening": int(env("RETENTION_SCREENING_YEARS", "3") or 3),  # consents, observations, notes
+    "crisis": int(env("RETENTION_CRISIS_YEARS", "5") or 5),  # case narratives, follow-ups
+    "counseling": int(env("RETENTION_COUNSELING_YEARS", "5") or 5),  # session records
+}
+# Who answers privacy questions (shown on the privacy notice and the parent notice).
+PRIVACY_CONTACT = (
+    env("PRIVACY_CONTACT", "") or "县心理健康教育指导中心 / county mental-health center"
+)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
+    {
+        "ScreeningConsentWayEnum": "screening.models.ConsentWay",
+        "ScreeningConsentDecisionEnum": "screening.models.ConsentDecision",
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # On the 2nd of each month at 03:30 (quiet hours, after the reports of the 1st): anonymise
+        # the records of students who left more than RETENTION_YEARS ago (PIPL art. 19). Run
+        # `manage.py retention_report` first to see how many rows of each kind would change.
+        "retention-anonymise-monthly": {
+            "task": "mhcare.retention_anonymise",
+            "schedule": crontab(day_of_month=2, hour=3, minute=30),
+        },
+    }
+)

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from mhcare.accounts import policy, scope
@@ -33,7 +33,14 @@ from mhcare.orgs.models import (
     Student,
     ancestor_paths,
 )
-from screening.models import Campaign, CampaignInstrument, Instrument, ScreeningResult
+from screening.models import (
+    Campaign,
+    CampaignInstrument,
+    ConsentDecision,
+    Instrument,
+    ScreeningConsent,
+    ScreeningResult,
+)
 
 # Roles that create campaigns, and at which units: a school's psychology teacher for her school,
 # county center staff for their county (or a school in it), the platform administrator anywhere.
@@ -147,12 +154,20 @@ def required_by_grade(campaign: Campaign) -> dict[int, list[int]]:
 
 def _student_base(actor: Any, campaign: Campaign, unit: OrgUnit) -> QuerySet[Student]:
     """Students counted at ``unit``: enrolled in the campaign's year, in a grade it screens, in
-    a school the campaign reaches, below ``unit``, whose aggregates the actor sees."""
-    return scope.scoped(actor, Student, kind=RecordKind.AGGREGATE).filter(
-        status=EnrolmentStatus.ENROLLED,
-        klass__school_year_id=campaign.school_year_id,
-        klass__grade__in=sorted(required_by_grade(campaign)),
-        school__path__startswith=max(campaign.org_unit.path, unit.path, key=len),
+    a school the campaign reaches, below ``unit``, whose aggregates the actor sees. A student
+    whose guardian refused screening (PIPL art. 31) is not counted: the class page lists them."""
+    refusals = ScreeningConsent.objects.filter(  # scope-lint: allow subquery of scoped students
+        student_id=OuterRef("pk"), decision=ConsentDecision.REFUSED
+    )
+    return (
+        scope.scoped(actor, Student, kind=RecordKind.AGGREGATE)
+        .filter(
+            status=EnrolmentStatus.ENROLLED,
+            klass__school_year_id=campaign.school_year_id,
+            klass__grade__in=sorted(required_by_grade(campaign)),
+            school__path__startswith=max(campaign.org_unit.path, unit.path, key=len),
+        )
+        .exclude(Exists(refusals))
     )
 
 

@@ -27,6 +27,7 @@ from mhcare.core.forms import add_service_errors
 from mhcare.orgs.models import OrgKind, OrgUnit
 from screening.campaigns import selectors, services
 from screening.campaigns.forms import CampaignForm
+from screening.consents import selectors as consent_selectors
 from screening.models import Campaign, InstrumentKind
 from screening.scoring import TOTAL_KEY, is_refusable, item_values, localized
 from screening.services import may_enter_results
@@ -162,6 +163,11 @@ def campaign_class(request: HttpRequest, pk: int, class_pk: int) -> HttpResponse
     klass = selectors.campaign_class_get(actor=request.user, campaign=campaign, pk=class_pk)
     rows = selectors.class_status(actor=request.user, campaign=campaign, klass=klass)
     instruments = selectors.class_instruments(campaign=campaign, klass=klass)
+    # Guardian consent (PIPL art. 31): a refusal takes the student out of the screening.
+    consents = consent_selectors.consents_of([r["student"].pk for r in rows])
+    refused = [r for r in rows if r["student"].pk in consents and consents[r["student"].pk].refused]
+    without_consent = [r for r in rows if r["student"].pk not in consents]
+    refused_ids = {r["student"].pk for r in refused}
     audit_record(
         actor=request.user,
         action=Action.VIEW,
@@ -175,7 +181,12 @@ def campaign_class(request: HttpRequest, pk: int, class_pk: int) -> HttpResponse
             "campaign": campaign,
             "klass": klass,
             "rows": rows,
-            "unscreened": [r for r in rows if not r["complete"]],
+            "unscreened": [
+                r for r in rows if not r["complete"] and r["student"].pk not in refused_ids
+            ],
+            "refused": refused,
+            "without_consent": without_consent,
+            "may_record_consent": policy.allowed(request.user, policy.Action.RECORD_CONSENT, klass),
             "completed": sum(1 for r in rows if r["complete"]),
             "instruments": instruments,
             "may_enter": may_enter_results(request.user),

@@ -372,6 +372,10 @@ SELECT s.row_no, s.student_number, {outcome},
     CASE
         WHEN {duplicate} THEN 'duplicate'
         WHEN st.id IS NULL OR NOT starts_with(u.path, %(path)s) THEN 'unknown'
+        WHEN EXISTS (
+            SELECT 1 FROM screening_screeningconsent sc
+            WHERE sc.student_id = st.id AND sc.decision = 'refused'
+        ) THEN 'refused'
         WHEN st.name <> s.name
              AND regexp_replace(normalize(st.name, NFKC), '\\s+', '', 'g') <> s.name
             THEN 'name'
@@ -420,6 +424,7 @@ ORDER BY row_no
 PROBLEM_KINDS = {
     "duplicate": parsing.KIND_DUPLICATE,
     "unknown": parsing.KIND_UNKNOWN_STUDENT,
+    "refused": parsing.KIND_CONSENT_REFUSED,
     "name": parsing.KIND_NAME_MISMATCH,
     "grade": parsing.KIND_GRADE,
 }
@@ -541,6 +546,8 @@ def _database_errors(
             message = parsing.format_message(parsing.ERROR_DUPLICATE, row=first_row)
         elif problem == "unknown":
             message = str(parsing.ERROR_UNKNOWN_STUDENT)
+        elif problem == "refused":
+            message = str(parsing.ERROR_CONSENT_REFUSED)
         elif problem == "name":
             message = parsing.format_message(parsing.ERROR_NAME_MISMATCH, expected=recorded)
         else:
@@ -583,7 +590,14 @@ def _fail(
             "finished_at",
         ]
     )
+    _clear_upload(job.pk)
     return job
+
+
+def _clear_upload(job_id: int) -> None:
+    """A finished job keeps its counts and errors, not the uploaded file (PIPL art. 19: the file
+    names every student of the school). Cleared in the transaction that finishes the job."""
+    ImportJob.objects.filter(pk=job_id).update(content=b"")
 
 
 def _finish(
@@ -651,6 +665,7 @@ def _finish(
                 "finished_at",
             ]
         )
+        _clear_upload(job.pk)
         audit_record(
             actor=job.uploaded_by,
             action=Action.CREATE,

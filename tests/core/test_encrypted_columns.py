@@ -46,6 +46,9 @@ SAFE = {
     ("screening.Observation", "category"): "enum code",
     ("screening.Observation", "status"): "enum code",
     ("screening.SelfScreeningCode", "code_hash"): "hash",
+    # --- guardian consent (issue 13) ---
+    ("screening.ScreeningConsent", "decision"): "enum code",
+    ("screening.ScreeningConsent", "way"): "enum code",
     ("crisis.Evaluation", "level"): "enum code",
     ("crisis.Case", "level"): "enum code",
     ("crisis.Case", "status"): "enum code",

@@ -17,6 +17,10 @@ ERROR_MISSING_COLUMN = _("This column is missing; use the template.")
 # One message whether the number is nobody's or another school's: an import must not tell a teacher
 # which national student numbers exist elsewhere in the province.
 ERROR_UNKNOWN_STUDENT = _("No student of this school has this student number.")
+# Only for a student of the importer's own school (another school's student stays "unknown").
+ERROR_CONSENT_REFUSED = _(
+    "The guardian refused screening for this student: remove the row (no result is stored)."
+)
 ERROR_OUTSIDE_SCHOOL = _("This student is outside your school.")
 ERROR_NAME_MISMATCH = _("The name does not match this student number (on record: %(expected)s).")
 ERROR_OUT_OF_RANGE = _("%(value)s is out of range; allowed: %(allowed)s.")
@@ -45,6 +49,7 @@ KIND_NOT_A_NUMBER = "not_a_number"
 KIND_GRADE = "grade"
 KIND_SCORE = "score"
 KIND_MORE = "more"
+KIND_CONSENT_REFUSED = "consent_refused"
 ERROR_KINDS = {
     KIND_FILE: _("File"),
     KIND_UNKNOWN_STUDENT: _("Student number not found"),
@@ -56,6 +61,7 @@ ERROR_KINDS = {
     KIND_NOT_A_NUMBER: _("Not a number"),
     KIND_GRADE: _("Grade not covered"),
     KIND_SCORE: _("Score not valid"),
+    KIND_CONSENT_REFUSED: _("Guardian refused screening"),
 }
 # How many rows of each kind are kept even past ``MAX_ERRORS`` (the summary shows the first ones).
 ROWS_PER_KIND = 10

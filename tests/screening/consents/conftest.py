@@ -1,0 +1,1 @@
+from tests.screening.imports.conftest import campaign, phq9  # noqa: F401
