@@ -193,7 +193,8 @@ register(
         _(
             "Only months that are over are judged (a month just begun would fail every class), and "
             "holiday months (February, July, August by default; a setting per school year) are not "
-            "counted. A class counts when the school year of its class list covers the months."
+            "counted. A class counts when the school year of its class list covers the months; a "
+            "class opened during the year (a later roster) is judged from the month it opened."
         ),
     )
 )

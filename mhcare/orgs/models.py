@@ -216,6 +216,9 @@ class SchoolClass(models.Model):
     school_year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="classes")
     grade = models.PositiveSmallIntegerField(_("grade"))
     name = models.CharField(_("name"), max_length=50)
+    # A class opened during its school year (a new class mid-semester): the lesson rule judges it
+    # from that month on. Empty: the class exists since its school year began.
+    created_on = models.DateField(_("opened on"), null=True, blank=True)
     homeroom_teacher = models.ForeignKey(
         "accounts.User",
         on_delete=models.SET_NULL,

@@ -150,7 +150,12 @@ def roster_import(
             rows=rows, existing=staff_users, result=result
         )
     classes = _upsert_classes(
-        school=school, year=year, rows=rows, teachers={**teachers, **staff_users}, result=result
+        school=school,
+        year=year,
+        rows=rows,
+        teachers={**teachers, **staff_users},
+        result=result,
+        today=today,
     )
     students = _upsert_students(
         school=school, classes=classes, rows=rows, result=result, today=today
@@ -253,6 +258,7 @@ def _upsert_classes(
     rows: RosterRows,
     teachers: dict[str, User],
     result: ImportResult,
+    today: datetime.date | None = None,
 ) -> dict[str, SchoolClass]:
     wanted: dict[str, tuple[int, User | None]] = {}
     for s in rows.students:
@@ -263,9 +269,21 @@ def _upsert_classes(
         k.name: k
         for k in SchoolClass.objects.filter(school=school, school_year=year, name__in=wanted)
     }
+    # A class new to a school year that already has classes opened now (mid-year); the year's
+    # first roster creates the classes it began with.
+    opened = (
+        (today or timezone.localdate())
+        if SchoolClass.objects.filter(school=school, school_year=year).exists()
+        else None
+    )
     new = [
         SchoolClass(
-            school=school, school_year=year, name=name, grade=grade, homeroom_teacher=teacher
+            school=school,
+            school_year=year,
+            name=name,
+            grade=grade,
+            homeroom_teacher=teacher,
+            created_on=opened,
         )
         for name, (grade, teacher) in wanted.items()
         if name not in existing

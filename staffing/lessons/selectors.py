@@ -350,7 +350,8 @@ hrs AS (
 per_class_month AS MATERIALIZED (
     SELECT cls.id, cls.school_id, m.month, COALESCE(h.hours, 0) >= %s AS met
     FROM cls
-    JOIN months m ON m.month BETWEEN date_trunc('month', cls.y_start)::date AND cls.y_end
+    JOIN months m ON m.month BETWEEN date_trunc('month', COALESCE(cls.opened, cls.y_start))::date
+                             AND cls.y_end
     LEFT JOIN hrs h ON h.klass_id = cls.id AND h.month = m.month
 ),
 per_class AS (
@@ -365,8 +366,10 @@ SELECT school_id, NULL, COUNT(*), COUNT(*) FILTER (WHERE met) FROM per_class GRO
 
 def _classes_sql(classes: QuerySet[SchoolClass]) -> tuple[str, tuple[Any, ...]]:
     query = (
-        classes.annotate(y_start=F("school_year__start"), y_end=F("school_year__end"))
-        .values("id", "school_id", "y_start", "y_end")
+        classes.annotate(
+            y_start=F("school_year__start"), y_end=F("school_year__end"), opened=F("created_on")
+        )
+        .values("id", "school_id", "y_start", "y_end", "opened")
         .order_by()
     )
     sql, params = query.query.sql_with_params()

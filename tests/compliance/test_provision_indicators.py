@@ -11,6 +11,7 @@ from compliance.models import IndicatorSnapshot
 from compliance.periods import parse_period
 from counseling.models import CenterJudgement
 from staffing.models import GroupKind, LeadingGroup, Lesson, MHTeacher, PostKind
+from tests import factories
 from tests.referrals.conftest import bring_to, inst  # noqa: F401 - the institutions fixture
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +105,27 @@ def test_referral_feedback_within_the_days(world, inst):  # noqa: F811
     services.snapshot_refresh(period=parse_period("2026-S1"))
     assert ratio(world.county_a, "2026-S1", "referral_feedback") == (1, 1)
     assert ratio(world.county_b, "2026-S1", "referral_feedback") == (0, 1)
+
+
+def test_a_class_opened_mid_semester_is_judged_from_its_month(world):
+    # a class opened in November, with its 2 hours in November only: met for the months it existed
+    opened = factories.SchoolClassFactory(
+        school=world.school_b,
+        school_year=world.class_b.school_year,
+        name="八(9)班",
+        created_on=datetime.date(2026, 11, 5),
+    )
+    Lesson.objects.create(
+        school=world.school_b,
+        county=world.county_b,
+        klass=opened,
+        given_on=datetime.date(2026, 11, 10),
+        month=datetime.date(2026, 11, 1),
+        hours=Decimal(2),
+        topic="适应新班级",
+        teacher_name="赵老师",
+        recorded_by=world.users["psych_b"],
+    )
+    services.snapshot_refresh(period=parse_period("2026-S1"))
+    # school B: its original class had no lesson (not met), the new class met its one month
+    assert ratio(world.school_b, "2026-S1", "lesson_hours") == (1, 2)
