@@ -61,3 +61,19 @@ def log_in(page: Page, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def wait_for_js(page: Page, expression: str, arg: object = None, timeout: float = 15.0) -> None:
+    """Wait until ``expression`` (a JS expression, or a function of ``arg``) is truthy in the page.
+
+    Playwright's ``page.wait_for_function`` polls by evaluating a string inside the page, which
+    the app's Content-Security-Policy refuses (no ``unsafe-eval``): it failed whenever the first
+    check was not already true. This polls from the test through ``page.evaluate``, which runs
+    over the DevTools protocol and is not subject to the page's CSP."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for: {expression}")
+        page.wait_for_timeout(50)

@@ -12,7 +12,7 @@ from mhcare.orgs.models import Student
 from screening.models import Campaign, CampaignInstrument, Instrument, ScreeningResult
 from screening.services import result_create
 from tests import factories
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import log_in, screenshot, wait_for_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,9 +27,10 @@ def _answers(index: int) -> list[int]:
 
 
 def _wait_saved(page, expected: int) -> None:
-    page.wait_for_function(
+    wait_for_js(
+        page,
         "n => document.querySelectorAll('#entry-grid td.state.state-saved').length >= n",
-        arg=expected,
+        expected,
     )
     page.locator("[data-testid=grid-status].saved").wait_for()
 

@@ -6,7 +6,7 @@ import pytest
 
 from crisis.models import FamilyContact
 from tests import factories
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import log_in, screenshot, wait_for_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,12 +41,12 @@ def test_keyboard_only_family_contacts(page, world):
     keyboard.type("学习和睡眠")
     keyboard.press("Enter")
     _wait_state(page, ids[0], "saved")
-    page.wait_for_function(f"document.activeElement.closest('tr').id === 'row-{ids[1]}'")
+    wait_for_js(page, f"document.activeElement.closest('tr').id === 'row-{ids[1]}'")
 
     # Enter on the "way" select saves the row as it stands (phone, the guardian).
     keyboard.press("Enter")
     _wait_state(page, ids[1], "saved")
-    page.wait_for_function(f"document.activeElement.closest('tr').id === 'row-{ids[2]}'")
+    wait_for_js(page, f"document.activeElement.closest('tr').id === 'row-{ids[2]}'")
 
     # An error: "with whom" emptied. The row says so, keeps the topics, and keeps the cursor.
     keyboard.press("Tab")
@@ -59,7 +59,7 @@ def test_keyboard_only_family_contacts(page, world):
     assert page.locator(f"#row-{ids[2]} [data-testid=row-errors]").is_visible()
     assert page.locator(f"#row-{ids[2]} input[name$=topics]").input_value() == "家长会"
     # the cursor comes back to the row once htmx has settled the swapped row
-    page.wait_for_function(f"document.activeElement.closest('tr').id === 'row-{ids[2]}'")
+    wait_for_js(page, f"document.activeElement.closest('tr').id === 'row-{ids[2]}'")
     screenshot(page, "family-1-row-error")
 
     # Fixed: type whom, Enter.
@@ -67,7 +67,7 @@ def test_keyboard_only_family_contacts(page, world):
     keyboard.type("父亲")
     keyboard.press("Enter")
     _wait_state(page, ids[2], "saved")
-    page.wait_for_function(f"document.activeElement.closest('tr').id === 'row-{ids[3]}'")
+    wait_for_js(page, f"document.activeElement.closest('tr').id === 'row-{ids[3]}'")
 
     assert FamilyContact.objects.count() == 3
     assert page.locator("#coverage-covered").inner_text() == "3"
@@ -95,9 +95,7 @@ def test_a_note_typed_right_after_enter_goes_to_the_next_student(page, world):
     keyboard.press("Tab")
     keyboard.type("第一位：学习和睡眠")
     keyboard.press("Enter")
-    page.wait_for_function(
-        "n => document.activeElement.closest('tr').id === 'row-' + n", arg=ids[1]
-    )
+    wait_for_js(page, "n => document.activeElement.closest('tr').id === 'row-' + n", ids[1])
     # The teacher does not wait: the next note, at once.
     keyboard.press("Tab")
     keyboard.press("Tab")
@@ -106,9 +104,7 @@ def test_a_note_typed_right_after_enter_goes_to_the_next_student(page, world):
     assert page.locator(f"#row-{ids[0]} input[name$=topics]").get_attribute("readonly") is not None
     page.evaluate(f"document.querySelector('#row-{ids[0]} form').requestSubmit()")
     keyboard.press("Enter")
-    page.wait_for_function(
-        "n => document.activeElement.closest('tr').id === 'row-' + n", arg=ids[2]
-    )
+    wait_for_js(page, "n => document.activeElement.closest('tr').id === 'row-' + n", ids[2])
     assert len(held) == 2
     for route in held:
         route.continue_()
