@@ -9,6 +9,9 @@ bureau sees the numbers without the people's names (``VIEW_STAFF_NAMES``).
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -203,22 +206,29 @@ def teacher_add(request: HttpRequest, code: str) -> HttpResponse:
     return _provision(request, code, teacher_form=form, status=400)
 
 
+def _end_post(request: HttpRequest, end: Callable[[datetime.date], object]) -> None:
+    """End an MH teacher's or a 教研员's post on the day the form gives; the outcome as a message
+    (the post lists sit on the page the view redirects to)."""
+    form = EndPostForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        return
+    try:
+        end(form.cleaned_data["end_date"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Post ended."))
+
+
 @policy.requires(policy.Action.MANAGE_STAFFING)
 @require_POST
 def teacher_end(request: HttpRequest, pk: int) -> HttpResponse:
     teacher = selectors.teacher_get_for_write(actor=request.user, pk=pk)
-    form = EndPostForm(request.POST)
-    if form.is_valid():
-        try:
-            services.teacher_end_post(
-                actor=request.user, teacher=teacher, end_date=form.cleaned_data["end_date"]
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Post ended."))
-    else:
-        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    _end_post(
+        request,
+        lambda day: services.teacher_end_post(actor=request.user, teacher=teacher, end_date=day),
+    )
     return redirect("staffing:provision", code=teacher.school.code)
 
 
@@ -365,18 +375,12 @@ def researcher_add(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def researcher_end(request: HttpRequest, pk: int) -> HttpResponse:
     researcher = selectors.researcher_get_for_write(actor=request.user, pk=pk)
-    form = EndPostForm(request.POST)
-    if form.is_valid():
-        try:
-            services.researcher_end_post(
-                actor=request.user, researcher=researcher, end_date=form.cleaned_data["end_date"]
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Post ended."))
-    else:
-        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    _end_post(
+        request,
+        lambda day: services.researcher_end_post(
+            actor=request.user, researcher=researcher, end_date=day
+        ),
+    )
     parent = researcher.unit.parent
     return _county_redirect(parent) if parent is not None else redirect("staffing:county")
 
