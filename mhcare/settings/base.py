@@ -530,3 +530,6 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- seed: the province-scale generator (manage.py seed_province; issue 14) ---
+INSTALLED_APPS += ["province"]
