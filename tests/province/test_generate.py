@@ -20,6 +20,7 @@ from mhcare.orgs.models import Guardian, OrgKind, OrgUnit, SchoolClass, Student
 from province import generate
 from province.plan import divisions
 from screening import risk, scoring
+from screening.loader import SHIPPED_FILES, load_instruments
 from screening.models import Instrument, RiskProposal, ScreeningResult
 
 N = 3_000
@@ -52,6 +53,9 @@ def _definitions() -> set[tuple[str, str]]:
 def province(django_db_setup, django_db_blocker):
     """One committed generated province for the module (emptied after it)."""
     with django_db_blocker.unblock():
+        # A transactional test earlier in the suite flushed the instruments the migrations load
+        # (tests/fixtures_instruments.py puts them back per test, after module fixtures).
+        load_instruments(Instrument, list(SHIPPED_FILES))
         report = generate.seed_province(students=N, seed=SEED)
         yield report
         generate.reset()
