@@ -304,7 +304,9 @@ class ExternalIdentity(models.Model):
         verbose_name_plural = _("external identities")
         constraints = [
             models.UniqueConstraint(fields=["issuer", "subject"], name="external_identity_subject"),
-            models.UniqueConstraint(fields=["user", "issuer"], name="external_identity_one_per_user"),
+            models.UniqueConstraint(
+                fields=["user", "issuer"], name="external_identity_one_per_user"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -81,7 +81,7 @@ PROTOCOL_ERRORS = (
 )
 
 
-class SsoRefused(Exception):
+class SsoRefusedError(Exception):
     """A refused single sign-on: ``message`` for the user, ``reason`` for the audit log."""
 
     def __init__(self, message: Any, reason: str) -> None:
@@ -154,7 +154,7 @@ def authorize_redirect(request: HttpRequest) -> HttpResponse:
     """Sends the browser to the provider's login, remembering state, nonce, PKCE verifier and the
     page asked for in the (anonymous) session."""
     if not settings.OIDC_ENABLED:
-        raise SsoRefused(NOT_ENABLED_MESSAGE, "not_enabled")
+        raise SsoRefusedError(NOT_ENABLED_MESSAGE, "not_enabled")
     try:
         app = provider_app()
         request.session[SESSION_NEXT_KEY] = _safe_next(request, request.GET.get("next", ""))
@@ -162,7 +162,7 @@ def authorize_redirect(request: HttpRequest) -> HttpResponse:
         return app.authorize_redirect(request, redirect_uri)  # type: ignore[no-any-return]
     except PROTOCOL_ERRORS as exc:
         _audit_refusal(request, reason=f"provider:{type(exc).__name__}", subject="")
-        raise SsoRefused(FAILED_MESSAGE, "provider") from exc
+        raise SsoRefusedError(FAILED_MESSAGE, "provider") from exc
 
 
 def _audit_refusal(request: HttpRequest, *, reason: str, subject: str) -> None:
@@ -205,7 +205,7 @@ def _link_claim_value(app: DjangoOAuth2App, token: dict[str, Any], claims: dict[
 def identity_resolve(*, issuer: str, subject: str, link_value: str = "") -> User:
     """The local account linked to ``issuer`` + ``subject``; with ``link_value`` (the configured
     linking claim), a first link to the active non-administrator account of that user name that
-    has no link to this issuer yet. Raises ``SsoRefused`` otherwise, or when the account is
+    has no link to this issuer yet. Raises ``SsoRefusedError`` otherwise, or when the account is
     disabled."""
     identity = (
         ExternalIdentity.objects.select_related("user")
@@ -231,9 +231,9 @@ def identity_resolve(*, issuer: str, subject: str, link_value: str = "") -> User
                 detail={"method": METHOD, "linked_by": settings.OIDC_LINK_CLAIM},
             )
     if identity is None:
-        raise SsoRefused(UNKNOWN_SUBJECT_MESSAGE, "unknown_subject")
+        raise SsoRefusedError(UNKNOWN_SUBJECT_MESSAGE, "unknown_subject")
     if not identity.user.is_active:
-        raise SsoRefused(DISABLED_MESSAGE, "inactive")
+        raise SsoRefusedError(DISABLED_MESSAGE, "inactive")
     identity.last_login_at = timezone.now()
     identity.save(update_fields=["last_login_at"])
     return identity.user
@@ -242,9 +242,9 @@ def identity_resolve(*, issuer: str, subject: str, link_value: str = "") -> User
 def login_complete(request: HttpRequest) -> str:
     """The provider's redirect back: checks state, exchanges the code, validates the id_token,
     finds the linked account and logs it in (audited with the method). Returns the page to go to;
-    raises ``SsoRefused`` (audited as a failed login) otherwise."""
+    raises ``SsoRefusedError`` (audited as a failed login) otherwise."""
     if not settings.OIDC_ENABLED:
-        raise SsoRefused(NOT_ENABLED_MESSAGE, "not_enabled")
+        raise SsoRefusedError(NOT_ENABLED_MESSAGE, "not_enabled")
     subject = ""
     try:
         app = provider_app()
@@ -256,12 +256,12 @@ def login_complete(request: HttpRequest) -> str:
         issuer = str(claims["iss"])
         link_value = _link_claim_value(app, token, claims) if settings.OIDC_LINK_CLAIM else ""
         user = identity_resolve(issuer=issuer, subject=subject, link_value=link_value)
-    except SsoRefused as refused:
+    except SsoRefusedError as refused:
         _audit_refusal(request, reason=refused.reason, subject=subject)
         raise
     except (*PROTOCOL_ERRORS, DatabaseError) as exc:
         _audit_refusal(request, reason=f"protocol:{type(exc).__name__}", subject=subject)
-        raise SsoRefused(FAILED_MESSAGE, "protocol") from exc
+        raise SsoRefusedError(FAILED_MESSAGE, "protocol") from exc
     second_factor = provider_asserts_second_factor(claims)
     amr = claims.get("amr")
     detail: dict[str, Any] = {"method": METHOD, "issuer": issuer, "subject": subject}

@@ -347,7 +347,7 @@ def sso_login(request: HttpRequest) -> HttpResponse:
         return redirect(_next_url(request))
     try:
         return sso.authorize_redirect(request)
-    except sso.SsoRefused as refused:
+    except sso.SsoRefusedError as refused:
         messages.error(request, refused.message)
         return redirect("accounts:login")
 
@@ -360,7 +360,7 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
 
     try:
         goto = sso.login_complete(request)
-    except sso.SsoRefused as refused:
+    except sso.SsoRefusedError as refused:
         messages.error(request, refused.message)
         return redirect("accounts:login")
     return redirect(goto)
