@@ -109,16 +109,10 @@ def _configured_metadata() -> dict[str, Any]:
 
 def provider_app() -> DjangoOAuth2App:
     """authlib's client for the configured provider. Endpoints given one by one win over the
-    discovery document's; without a discovery document only RS256 signatures are accepted."""
+    discovery document's; without a discovery document only RS256 signatures are accepted. The
+    discovery document and the JWKS (which authlib adds to it) are shared by the process's logins
+    for ``OIDC_METADATA_TTL_SECONDS``."""
     url = settings.OIDC_DISCOVERY_URL
-    metadata: dict[str, Any] = {}
-    if url:
-        cached = _metadata_cache.get(url)
-        if cached and time.time() - cached["_loaded_at"] < settings.OIDC_METADATA_TTL_SECONDS:
-            metadata = cached
-    else:
-        metadata = {"id_token_signing_alg_values_supported": ["RS256"]}
-    metadata = {**metadata, **_configured_metadata()}
     app = DjangoOAuth2App(
         DjangoIntegration(PROVIDER_NAME),
         name=PROVIDER_NAME,
@@ -130,13 +124,20 @@ def provider_app() -> DjangoOAuth2App:
             "code_challenge_method": "S256",
             "default_timeout": settings.OIDC_TIMEOUT_SECONDS,
         },
-        **metadata,
     )
     if url:
-        loaded = app.load_server_metadata()
-        if settings.OIDC_ISSUER and loaded.get("issuer") != settings.OIDC_ISSUER:
-            raise RuntimeError("the discovery document names another issuer")
-        _metadata_cache[url] = loaded
+        cached = _metadata_cache.get(url)
+        if cached is None or (
+            time.time() - cached["_loaded_at"] > settings.OIDC_METADATA_TTL_SECONDS
+        ):
+            cached = app.load_server_metadata()
+            if settings.OIDC_ISSUER and cached.get("issuer") != settings.OIDC_ISSUER:
+                raise RuntimeError("the discovery document names another issuer")
+            _metadata_cache[url] = cached
+        app.server_metadata = cached
+    else:
+        app.server_metadata = {"id_token_signing_alg_values_supported": ["RS256"]}
+    app.server_metadata.update(_configured_metadata())
     if not app.server_metadata.get("issuer"):
         raise RuntimeError("no issuer: set OIDC_DISCOVERY_URL or OIDC_ISSUER")
     return app

@@ -149,7 +149,13 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
                     return
                 self._json(provider.tokens[token])
             elif url.path == "/logout":
-                self._json({"logged_out": True})
+                back = query.get("post_logout_redirect_uri")
+                if back:  # a real provider checks it against the client's registered URIs
+                    self.send_response(302)
+                    self.send_header("Location", back)
+                    self.end_headers()
+                else:
+                    self._json({"logged_out": True})
             else:
                 self._json({"error": "not_found"}, 404)
 

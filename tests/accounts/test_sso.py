@@ -100,7 +100,8 @@ def test_sso_redirect_carries_state_nonce_and_pkce(client, db, sso_on):
     assert query["client_id"] == [CLIENT_ID]
     assert query["response_type"] == ["code"]
     assert "openid" in query["scope"][0].split()
-    assert query["state"][0] and query["nonce"][0]
+    assert query["state"][0]
+    assert query["nonce"][0]
     assert query["code_challenge_method"] == ["S256"]
     assert query["redirect_uri"] == ["http://testserver/accounts/sso/callback/"]
 
@@ -256,11 +257,10 @@ def test_callback_replayed_is_refused(client, world, teacher, sso_on):
 
 
 def test_provider_error_is_refused(client, world, sso_on):
-    client.get(SSO_LOGIN)
-    state = next(key for key in client.session.keys() if key.startswith("_state_"))
+    start = client.get(SSO_LOGIN)
+    state = parse_qs(urlparse(start["Location"]).query)["state"][0]
     response = client.get(
-        reverse("accounts:sso_callback"),
-        {"error": "access_denied", "state": state.rsplit("_", 1)[-1]},
+        reverse("accounts:sso_callback"), {"error": "access_denied", "state": state}
     )
     refused_with(response, client, sso.FAILED_MESSAGE)
 
@@ -409,3 +409,46 @@ def test_discovery_is_fetched_once_for_many_logins(client, world, teacher, sso_o
         client.logout()
     assert sso_on.requests.count("/.well-known/openid-configuration") == 1
     assert sso_on.requests.count("/jwks") == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"OIDC_CLIENT_SECRET": None}, "OIDC_CLIENT_SECRET"),
+        ({"OIDC_DISCOVERY_URL": None}, "OIDC_DISCOVERY_URL"),
+        ({"OIDC_SCOPES": "profile"}, "OIDC_SCOPES must include 'openid'"),
+    ],
+)
+def test_production_refuses_half_configured_sso(overrides, message):
+    from tests.test_deploy import _manage, _production_env
+
+    configured = {
+        "OIDC_ENABLED": "1",
+        "OIDC_DISCOVERY_URL": "https://idp.example.org/.well-known/openid-configuration",
+        "OIDC_CLIENT_ID": "mhcare",
+        "OIDC_CLIENT_SECRET": "not-a-real-secret",
+    }
+    assert _manage("check", env=_production_env(**configured)).returncode == 0
+
+    result = _manage("check", env=_production_env(**{**configured, **overrides}))
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_discovery_naming_another_issuer_is_refused(client, world, settings, sso_on):
+    settings.OIDC_ISSUER = "https://another-provider.example.org"
+
+    refused_with(client.get(SSO_LOGIN), client, sso.FAILED_MESSAGE)
+    event = AuditEvent.objects.get(action=Action.LOGIN_FAILED)
+    assert event.detail == {"method": "oidc", "reason": "provider:RuntimeError"}
+
+
+def test_an_endpoint_given_wins_over_discovery(client, world, teacher, settings, sso_on):
+    settings.OIDC_END_SESSION_ENDPOINT = f"{sso_on.issuer}/province-logout"
+    link(teacher, sso_on)
+    round_trip(client)  # the discovery document is loaded (and cached) here
+
+    response = client.post(reverse("accounts:logout"))
+
+    assert response.context["provider_url"].startswith(f"{sso_on.issuer}/province-logout?")
