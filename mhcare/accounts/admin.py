@@ -322,6 +322,13 @@ class ExternalIdentityAdmin(PlatformAdminMixin, admin.ModelAdmin):
             return queryset
         return queryset.exclude(user__is_superuser=True).exclude(user_id=request.user.pk)
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        from django.conf import settings
+
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("issuer", settings.OIDC_ISSUER)
+        return initial
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not request.user.is_superuser and (
             obj.user_id == request.user.pk or obj.user.is_superuser

@@ -452,3 +452,32 @@ def test_an_endpoint_given_wins_over_discovery(client, world, teacher, settings,
     response = client.post(reverse("accounts:logout"))
 
     assert response.context["provider_url"].startswith(f"{sso_on.issuer}/province-logout?")
+
+
+def test_platform_admin_links_an_account_but_not_their_own(client, world, settings, sso_on):
+    admin = world.users["admin"]
+    admin.is_staff = True
+    admin.save(update_fields=["is_staff"])
+    teacher = world.users["psych_a"]
+    settings.OIDC_ISSUER = sso_on.issuer
+    client.force_login(admin)
+    add = reverse("admin:accounts_externalidentity_add")
+    form = client.get(add).content.decode()
+    assert f'value="{sso_on.issuer}"' in form  # the issuer is filled in
+
+    # cannot link their own account (it would let a provider's person in as the administrator)
+    own = {"user": admin.pk, "issuer": sso_on.issuer, "subject": "prov-admin"}
+    assert client.post(add, own).status_code == 403
+
+    response = client.post(add, {"user": teacher.pk, "issuer": sso_on.issuer, "subject": "prov-1"})
+
+    assert response.status_code == 302
+    identity = ExternalIdentity.objects.get()
+    assert (identity.user, identity.subject) == (teacher, "prov-1")
+    assert AuditEvent.objects.filter(
+        action=Action.CREATE, object_type="accounts.externalidentity", actor_id=admin.pk
+    ).exists()
+    # a subject links one account only
+    again = {"user": world.users["leader_a"].pk, "issuer": sso_on.issuer, "subject": "prov-1"}
+    assert client.post(add, again).status_code == 200  # the form's error
+    assert ExternalIdentity.objects.count() == 1
