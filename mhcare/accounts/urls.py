@@ -19,4 +19,6 @@ urlpatterns = [
     ),
     path("reset/done/", views.ResetCompleteView.as_view(), name="password_reset_complete"),
     path("emergency-access/", views.emergency_access, name="emergency_access"),
+    # --- sod: separation of duties (issue 13) ---
+    path("grants/", views.grant_approvals, name="grant_approvals"),
 ]
