@@ -12,10 +12,10 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.forms.models import BaseInlineFormSet
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -157,16 +157,7 @@ def _grant_via_admin(request: HttpRequest, obj: RoleAssignment, changed: Iterabl
     asked for (pending until a second person of the unit approves when its role sees student
     data), an unticked one is ended."""
     changed = set(changed)
-    if obj.pk is None:
-        approvals.assignment_request(
-            actor=request.user,
-            user=obj.user,
-            role=obj.role,
-            org_unit=obj.org_unit,
-            klass=obj.klass,
-            via="admin",
-        )
-    elif "is_active" in changed and obj.is_active:
+    if obj.pk is None or ("is_active" in changed and obj.is_active):
         approvals.assignment_request(
             actor=request.user,
             user=obj.user,

@@ -109,7 +109,7 @@ def _approver_seats(unit: OrgUnit) -> list[tuple[int, Q]]:
 def approvers(assignment: RoleAssignment, *, first_tier_only: bool = False) -> list[User]:
     """The active users who may decide ``assignment`` (never its requester or grantee); with
     ``first_tier_only``, those of the first tier that has anybody (who is told)."""
-    excluded = {assignment.user_id, assignment.requested_by_id} - {None}
+    excluded = {pk for pk in (assignment.user_id, assignment.requested_by_id) if pk is not None}
     by_tier: dict[int, set[int]] = {}
     for tier, seat in _approver_seats(assignment.org_unit):
         ids = set(
@@ -137,9 +137,7 @@ def decidable_q(actor: Any) -> Q | None:
             if any(r.role == grant.role and r.unit_kind == grant.unit_kind for r in rules)
         ]
         if kinds:
-            parts.append(
-                Q(org_unit__path__startswith=grant.unit_path, org_unit__kind__in=kinds)
-            )
+            parts.append(Q(org_unit__path__startswith=grant.unit_path, org_unit__kind__in=kinds))
     if not parts:
         return None
     return reduce(or_, parts)
@@ -204,7 +202,11 @@ def _notify(
         with override(recipient.language or None):
             items.append(
                 Outgoing(
-                    recipient=recipient, kind=kind, key=key, title=str(title), body=str(body),
+                    recipient=recipient,
+                    kind=kind,
+                    key=key,
+                    title=str(title),
+                    body=str(body),
                     url=url,
                 )
             )
@@ -238,9 +240,7 @@ def _notify_requested(assignments: Sequence[RoleAssignment], *, actor: Any) -> N
                 "%(actor)s asked for these role grants. They give access to students' data only "
                 "once you or another approver of the unit approves them:"
             ) % {"actor": str(actor) if actor else "—"}
-            lines = [
-                "%(user)s — %(role)s, %(unit)s%(klass)s" % _describe(a) for a in requested
-            ]
+            lines = ["{user} — {role}, {unit}{klass}".format(**_describe(a)) for a in requested]
             items.append(
                 Outgoing(
                     recipient=user,
@@ -386,9 +386,11 @@ def assignment_request_many(
         if is_pending:
             pending.append(assignment)
     _notify_requested(
-        RoleAssignment.objects.filter(pk__in=[a.pk for a in pending])
-        .select_related("user", "org_unit", "klass")
-        .order_by("pk"),
+        list(
+            RoleAssignment.objects.filter(pk__in=[a.pk for a in pending])
+            .select_related("user", "org_unit", "klass")
+            .order_by("pk")
+        ),
         actor=actor,
     )
     return created, reopened

@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
@@ -67,7 +67,8 @@ class GrantDecisionForm(forms.Form):
 
     def __init__(self, *args: Any, choices: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["ids"].choices = [(pk, str(pk)) for pk in choices]
+        ids = cast(forms.TypedMultipleChoiceField, self.fields["ids"])
+        ids.choices = [(pk, str(pk)) for pk in choices]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

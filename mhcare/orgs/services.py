@@ -166,7 +166,12 @@ def roster_import(
     if rows.staff:
         _assign_staff(
             actor=actor,
-            school=school, year=year, rows=rows, users=staff_users, classes=classes, result=result
+            school=school,
+            year=year,
+            rows=rows,
+            users=staff_users,
+            classes=classes,
+            result=result,
         )
     audit_record(
         actor=actor,
@@ -360,7 +365,7 @@ def _upsert_classes(
             role=Role.HOMEROOM_TEACHER, org_unit=school, klass__in=list(classes.values())
         ).values_list("user_id", "klass_id")
     )
-    wanted_grants = {
+    wanted_grants: set[tuple[int, str, int | None]] = {
         (teacher.pk, Role.HOMEROOM_TEACHER, classes[name].pk) for name, teacher in named.items()
     } | {
         (klass.homeroom_teacher_id, Role.HOMEROOM_TEACHER, klass.pk)

@@ -28,7 +28,7 @@ def _fresh(user):
 
 
 def test_student_data_roles_are_listed_in_one_place():
-    assert scope.STUDENT_DATA_ROLES == {
+    assert {
         Role.PSYCH_TEACHER,
         Role.HOMEROOM_TEACHER,
         Role.SUBJECT_TEACHER,
@@ -36,7 +36,7 @@ def test_student_data_roles_are_listed_in_one_place():
         Role.COUNTY_CENTER,
         Role.OFFICIAL,  # incidents name the student
         Role.INSTITUTION_STAFF,  # referrals shared with the institution
-    }
+    } == scope.STUDENT_DATA_ROLES
     assert not approvals.needs_approval(Role.PLATFORM_ADMIN)
     assert not approvals.needs_approval(Role.AUDITOR)
     assert not approvals.needs_approval(Role.SUPERVISOR)
@@ -74,7 +74,9 @@ def test_the_requester_and_the_person_granted_cannot_approve(world):
     with pytest.raises(PermissionDenied):
         approvals.assignment_approve(actor=leader, assignment=for_leader)
     assert not RoleAssignment.objects.filter(is_active=True, status=GrantStatus.PENDING).exists()
-    assert RoleAssignment.objects.filter(pk__in=[asked.pk, for_leader.pk], is_active=True).count() == 0
+    assert (
+        RoleAssignment.objects.filter(pk__in=[asked.pk, for_leader.pk], is_active=True).count() == 0
+    )
     # the county center above the school may decide both (the school has no other leader)
     approvals.assignment_approve(actor=world.users["center_a"], assignment=asked)
     approvals.assignment_approve(actor=world.users["center_a"], assignment=for_leader)
@@ -124,7 +126,9 @@ def test_county_and_city_grants_have_their_approvers(world):
 def test_rejection_needs_a_reason_and_tells_the_requester(world):
     assignment = _request(world, factories.UserFactory())
     with pytest.raises(ValidationError):
-        approvals.assignment_reject(actor=world.users["leader_a"], assignment=assignment, reason=" ")
+        approvals.assignment_reject(
+            actor=world.users["leader_a"], assignment=assignment, reason=" "
+        )
     approvals.assignment_reject(
         actor=world.users["leader_a"], assignment=assignment, reason="不是本校教师"
     )
@@ -226,8 +230,12 @@ def test_platform_admin_adding_a_school_role_creates_a_pending_grant(client, pla
     client.force_login(platform_admin)
     response = client.post(
         reverse("admin:accounts_roleassignment_add"),
-        {"user": teacher.pk, "role": Role.PSYCH_TEACHER, "org_unit": world.school_a.pk,
-         "is_active": "on"},
+        {
+            "user": teacher.pk,
+            "role": Role.PSYCH_TEACHER,
+            "org_unit": world.school_a.pk,
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302, response.content
     assignment = RoleAssignment.objects.get(user=teacher)
