@@ -43,21 +43,20 @@ def _pending_count(actor: Any) -> int | None:
 
     if not policy.anywhere(actor, policy.Action.APPROVE_GRANTS):
         return None
-    if not hasattr(actor, "_mhcare_pending_grants"):
-        actor._mhcare_pending_grants = approvals.pending_for(actor).count()
-    return int(actor._mhcare_pending_grants)
+    return approvals.pending_for(actor).count()
 
 
 def _grant_approvals_nav(actor: Any) -> list[Any]:
+    """The menu entry, without a count: the menu is on every page and costs no query (the home
+    page's panel carries the count)."""
     from django.urls import reverse
 
+    from mhcare.accounts import policy
     from mhcare.core.registry import NavItem
 
-    count = _pending_count(actor)
-    if count is None:
+    if not policy.anywhere(actor, policy.Action.APPROVE_GRANTS):
         return []
-    label = _("Role approvals (%(count)d)") % {"count": count} if count else _("Role approvals")
-    return [NavItem(str(label), reverse("accounts:grant_approvals"), order=850)]
+    return [NavItem(str(_("Role approvals")), reverse("accounts:grant_approvals"), order=850)]
 
 
 def _grant_approvals_panel(actor: Any) -> list[Any]:

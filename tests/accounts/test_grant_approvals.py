@@ -350,8 +350,13 @@ def test_a_rejection_from_the_page_needs_a_reason(client, world):
     assert RoleAssignment.objects.get(pk=assignment.pk).rejection_reason == "查无此人"
 
 
-def test_the_leader_menu_shows_the_count(client, world):
+def test_the_leader_home_shows_the_count_and_the_menu_the_page(client, world):
     _request(world, factories.UserFactory())
     client.force_login(world.users["leader_a"])
     home = client.get(reverse("core:home")).content.decode()
-    assert "Role approvals (1)" in home
+    assert "Role grants awaiting your approval: 1" in home
+    assert f'href="{reverse("accounts:grant_approvals")}"' in home
+    client.force_login(world.users["psych_a"])
+    assert (
+        reverse("accounts:grant_approvals") not in client.get(reverse("core:home")).content.decode()
+    )

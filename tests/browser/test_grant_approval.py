@@ -23,11 +23,11 @@ def test_a_leader_approves_a_grant_from_her_menu(page, world):
     )
     assert not RoleAssignment.objects.get(pk=assignment.pk).is_active
 
-    # when the school's leader opens the approvals from her menu
+    # when the school's leader sees the count on her home page and opens the approvals
     log_in(page, "leader_a", world.password)
-    entry = page.get_by_role("link", name="角色审批 (1)")
-    assert entry.is_visible()
-    entry.click()
+    assert page.get_by_text("待您审批的角色授权：1").is_visible()
+    screenshot(page, "grant-approvals-home-zh")
+    page.get_by_role("link", name="角色审批", exact=True).click()
     page.wait_for_load_state("networkidle")
     row = page.locator("[data-testid=grant-row]")
     assert row.count() == 1
