@@ -261,9 +261,14 @@ def test_admin_reactivation_waits_for_approval(client, platform_admin, world):
     assignment = RoleAssignment.objects.get(user=world.users["homeroom_a"])
     approvals.assignment_end(actor=platform_admin, assignment=assignment)
     client.force_login(platform_admin)
-    response = client.post(
-        reverse("admin:accounts_roleassignment_change", args=[assignment.pk]), {"is_active": "on"}
+    url = reverse("admin:accounts_roleassignment_change", args=[assignment.pk])
+    assert client.get(url).status_code == 200
+    assert client.get(reverse("admin:accounts_roleassignment_add")).status_code == 200
+    assert (
+        client.get(reverse("admin:accounts_user_change", args=[assignment.user_id])).status_code
+        == 200
     )
+    response = client.post(url, {"is_active": "on"})
     assert response.status_code == 302, response.content
     assignment.refresh_from_db()
     assert (assignment.status, assignment.is_active) == (GrantStatus.PENDING, False)
