@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import transaction
 
+from mhcare.accounts.approvals import assignment_grant_setup
 from mhcare.accounts.models import Role, RoleAssignment, User
 from mhcare.orgs.demo import DEMO_COUNTIES, _password_hash, demo_password
 from mhcare.orgs.models import OrgKind, OrgUnit, SchoolClass
@@ -45,13 +46,8 @@ def _user(username: str, display: str, school: OrgUnit, hashed: str) -> User:
     user.is_active = True
     user.password = hashed
     user.save()
-    RoleAssignment.objects.update_or_create(
-        user=user,
-        role=Role.PSYCH_TEACHER,
-        org_unit=school,
-        klass=None,
-        defaults={"is_active": True},
-    )
+    # System setup: active at once, no second person (sod, issue 13).
+    assignment_grant_setup(user=user, role=Role.PSYCH_TEACHER, org_unit=school, source="seed_demo")
     return user
 
 

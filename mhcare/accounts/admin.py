@@ -7,6 +7,7 @@ student data by default" (DESIGN.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -14,10 +15,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from mhcare.accounts import resets, scope, tokens, twofactor
+from mhcare.accounts import approvals, resets, scope, tokens, twofactor
 from mhcare.accounts.models import ApiToken, ExternalIdentity, Role, RoleAssignment, User
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
@@ -134,11 +136,57 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class RoleAssignmentFormSet(BaseInlineFormSet):
+    """An existing assignment keeps its role, unit and class (changing them would be a new grant
+    without approval): end it and add another."""
+
+    def clean(self) -> None:
+        super().clean()
+        for form in self.forms:
+            if form.instance.pk and set(form.changed_data) & {"role", "org_unit", "klass"}:
+                raise ValidationError(ERROR_ASSIGNMENT_FIXED)
+
+
+ERROR_ASSIGNMENT_FIXED = _(
+    "An assignment's role, unit and class cannot be changed: end it and add a new one."
+)
+
+
+def _grant_via_admin(request: HttpRequest, obj: RoleAssignment, changed: Iterable[str]) -> None:
+    """The admin never saves an assignment itself (sod, issue 13): a new or re-activated one is
+    asked for (pending until a second person of the unit approves when its role sees student
+    data), an unticked one is ended."""
+    changed = set(changed)
+    if obj.pk is None or ("is_active" in changed and obj.is_active):
+        approvals.assignment_request(
+            actor=request.user,
+            user=obj.user,
+            role=obj.role,
+            org_unit=obj.org_unit,
+            klass=obj.klass,
+            via="admin",
+        )
+    elif "is_active" in changed:
+        approvals.assignment_end(actor=request.user, assignment=obj, via="admin")
+    else:
+        return
+    if approvals.needs_approval(obj.role) and (obj.pk is None or obj.is_active):
+        messages.info(request, GRANT_PENDING_MESSAGE % {"assignment": str(obj)})
+
+
+GRANT_PENDING_MESSAGE = _(
+    "%(assignment)s awaits approval by a second person of the unit; it grants nothing until then."
+)
+
+
 class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
+    fk_name = "user"
+    formset = RoleAssignmentFormSet
     extra = 0
     raw_id_fields = ("org_unit", "klass")
-    fields = ("role", "org_unit", "klass", "is_active")
+    fields = ("role", "org_unit", "klass", "is_active", "status", "requested_by", "decided_by")
+    readonly_fields = ("status", "requested_by", "decided_by")
 
     def _may_edit(self, request: HttpRequest, obj: Any) -> bool:
         # A platform admin may not hand roles to themselves or to a superuser.
@@ -195,6 +243,32 @@ class UserAdmin(PlatformAdminMixin, DjangoUserAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not RoleAssignment:
+            super().save_formset(request, form, formset, change)
+            return
+        # The services write and audit (approvals); only deletions are saved here. The admin's
+        # change message reads these lists (set by ``formset.save()``, which is not called).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        with transaction.atomic():
+            for inline_form in formset.forms:
+                if inline_form in formset.deleted_forms or not inline_form.has_changed():
+                    continue
+                obj = inline_form.instance
+                obj.user = form.instance
+                _grant_via_admin(request, obj, inline_form.changed_data)
+            for inline_form in formset.deleted_forms:
+                obj = inline_form.instance
+                if obj.pk is None:
+                    continue
+                audit_record(
+                    actor=request.user,
+                    action=Action.DELETE,
+                    obj=obj,
+                    detail={"via": "admin", "label": str(obj)},
+                )
+                obj.delete()
+
     actions: Any = ["end_sessions", "reset_second_factor", "send_password_reset"]
 
     @admin.action(description=_("End the selected users' sessions (they must log in again)"))
@@ -247,12 +321,40 @@ class UserAdmin(PlatformAdminMixin, DjangoUserAdmin):
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(PlatformAdminMixin, admin.ModelAdmin):
-    list_display = ("user", "role", "org_unit", "klass", "is_active", "created_at")
-    list_filter = ("role", "is_active")
+    list_display = ("user", "role", "org_unit", "klass", "is_active", "status", "created_at")
+    list_filter = ("role", "is_active", "status")
     search_fields = ("user__username", "user__display_name", "org_unit__name", "org_unit__code")
     raw_id_fields = ("user", "org_unit", "klass")
     list_select_related = ("user", "org_unit", "klass")
     show_full_result_count = False
+    fields = (
+        "user",
+        "role",
+        "org_unit",
+        "klass",
+        "is_active",
+        "status",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+        "rejection_reason",
+    )
+    # The approval is decided on the approvers' page, never here (sod, issue 13).
+    readonly_fields = (
+        "status",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+        "rejection_reason",
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None:
+            # A changed role, unit or class would be a new grant: end this one, add another.
+            return (*self.readonly_fields, "user", "role", "org_unit", "klass")
+        return self.readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)
@@ -265,7 +367,13 @@ class RoleAssignmentAdmin(PlatformAdminMixin, admin.ModelAdmin):
             obj.user_id == request.user.pk or obj.user.is_superuser
         ):
             raise PermissionDenied
-        super().save_model(request, obj, form, change)
+        # Not saved here: the approvals service creates, re-opens or ends it, and audits.
+        _grant_via_admin(request, obj, form.changed_data if change else ["is_active"])
+        if obj.pk is None:
+            saved = RoleAssignment.objects.get(
+                user=obj.user, role=obj.role, org_unit=obj.org_unit, klass=obj.klass
+            )
+            obj.pk = saved.pk
 
 
 @admin.register(ApiToken)

@@ -97,9 +97,22 @@ class User(AbstractUser):
         return self.display_name or self.get_full_name() or self.username
 
 
+class GrantStatus(models.TextChoices):
+    """Where a role assignment stands in the two-person approval (``approvals.py``). Only an
+    approved assignment can be active (a database constraint): a pending or rejected one grants
+    nothing on any path that reads ``is_active``."""
+
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
 class RoleAssignmentQuerySet(models.QuerySet["RoleAssignment"]):
     def active(self) -> RoleAssignmentQuerySet:
         return self.filter(is_active=True)
+
+    def pending(self) -> RoleAssignmentQuerySet:
+        return self.filter(status=GrantStatus.PENDING)
 
 
 class RoleAssignment(models.Model):
@@ -118,6 +131,30 @@ class RoleAssignment(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # --- sod: separation of duties (issue 13): who asked, who decided (never the same person,
+    # never the person granted) ---
+    status = models.CharField(
+        _("approval"), max_length=10, choices=GrantStatus.choices, default=GrantStatus.APPROVED
+    )
+    requested_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    rejection_reason = models.CharField(_("reason for rejection"), max_length=500, blank=True)
 
     objects = RoleAssignmentQuerySet.as_manager()
 
@@ -134,6 +171,21 @@ class RoleAssignment(models.Model):
                 condition=Q(role__in=CLASS_ROLE_VALUES, klass__isnull=False)
                 | (~Q(role__in=CLASS_ROLE_VALUES) & Q(klass__isnull=True)),
                 name="assignment_class_only_for_class_roles",
+            ),
+            # --- sod: a grant awaiting approval (or refused) grants nothing ---
+            models.CheckConstraint(
+                condition=Q(is_active=False) | Q(status="approved"),
+                name="assignment_active_only_when_approved",
+            ),
+            # Two people: the decider is neither the person granted nor the one who asked.
+            models.CheckConstraint(
+                condition=~Q(decided_by=models.F("user")) & ~Q(decided_by=models.F("requested_by")),
+                name="assignment_decided_by_a_second_person",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["org_unit"], condition=Q(status="pending"), name="assignment_pending"
             ),
         ]
 

@@ -113,6 +113,8 @@ class Action(StrEnum):
     CHANGE_ROLL = "change_roll"  # a student leaves the roll: transferred, graduated, 休学
     # --- hardening: guardian consent (PIPL art. 31, issue 13) ---
     RECORD_CONSENT = "record_consent"  # the guardian's consent / refusal of screening
+    # --- sod: separation of duties (issue 13) ---
+    APPROVE_GRANTS = "approve_grants"  # decide requested role grants of one's unit(s)
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,9 @@ ACTION_RULES: dict[Action, Rule] = {
     # --- hardening: guardian consent (PIPL art. 31, issue 13) ---
     # The school's psychology teacher, or the homeroom teacher for their own class.
     Action.RECORD_CONSENT: _roles(PSYCH, HOMEROOM),
+    # --- sod: separation of duties (issue 13): the approver roles of approvals.APPROVAL_RULES;
+    # which request one of them may decide is approvals.pending_for ---
+    Action.APPROVE_GRANTS: _roles(LEADER, CENTER, Role.OFFICIAL),
 }
 
 READ_ACTIONS: dict[str, Action] = {

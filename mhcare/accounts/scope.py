@@ -121,6 +121,30 @@ ROLE_KINDS: dict[str, frozenset[str]] = {
     Role.AUDITOR: frozenset(),
 }
 
+# --- sod: roles whose grant opens student-level data (issue 13, separation of duties) ---
+# Every kind but the aggregates (indicators, counts) and supervision sessions (adults' case
+# consultations, no student records) is about one student. A role that reads any of them, and
+# institution staff (who receive the referrals shared with their institution from the moment
+# they hold the role), is granted only with a second person's approval (``approvals.py``).
+STUDENT_RECORD_KINDS = frozenset(
+    {
+        RecordKind.STUDENT,
+        RecordKind.SCORE,
+        RecordKind.SCORE_SUMMARY,
+        RecordKind.FLAG,
+        RecordKind.CASE,
+        RecordKind.NOTE,
+        RecordKind.REFERRAL,
+        RecordKind.OBSERVATION,
+        RecordKind.FAMILY,
+        RecordKind.INCIDENT,
+    }
+)
+STUDENT_DATA_ROLES: frozenset[str] = frozenset(
+    {role for role, kinds in ROLE_KINDS.items() if kinds & STUDENT_RECORD_KINDS}
+    | {Role.INSTITUTION_STAFF}
+)
+
 
 @dataclass(frozen=True)
 class Grant:

@@ -22,4 +22,6 @@ urlpatterns = [
     # --- oidc: single sign-on (issue 13) ---
     path("sso/login/", views.sso_login, name="sso_login"),
     path("sso/callback/", views.sso_callback, name="sso_callback"),
+    # --- sod: separation of duties (issue 13) ---
+    path("grants/", views.grant_approvals, name="grant_approvals"),
 ]

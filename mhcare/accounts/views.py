@@ -364,3 +364,47 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, refused.message)
         return redirect("accounts:login")
     return redirect(goto)
+
+
+# --- sod: separation of duties (issue 13) ---
+
+GRANTS_DECIDED_MESSAGE = _("%(count)d requests decided.")
+GRANTS_PAGE_SIZE = 50
+
+
+@policy.requires(policy.Action.APPROVE_GRANTS)
+def grant_approvals(request: HttpRequest) -> HttpResponse:
+    """Requested role grants of the approver's unit(s): approve or reject the ticked ones."""
+    from mhcare.accounts import approvals
+    from mhcare.accounts.forms import GrantDecisionForm
+    from mhcare.core.forms import saved
+    from mhcare.core.paging import pager_links
+
+    form = GrantDecisionForm(
+        request.POST or None,
+        choices=list(approvals.pending_for(request.user).values_list("pk", flat=True)),
+    )
+    status = 200
+    if request.method == "POST":
+        if saved(
+            form,
+            lambda: approvals.assignment_decide_many(
+                actor=request.user,
+                ids=form.cleaned_data["ids"],
+                approve=form.cleaned_data["decision"] == GrantDecisionForm.APPROVE,
+                reason=form.cleaned_data["reason"],
+            ),
+        ):
+            count = len(form.cleaned_data["ids"])
+            messages.success(request, GRANTS_DECIDED_MESSAGE % {"count": count})
+            return redirect("accounts:grant_approvals")
+        status = 400
+    after_text = request.GET.get("after", "")
+    after = int(after_text) if after_text.isdigit() else None
+    rows, next_after = approvals.pending_page(request.user, after=after, size=GRANTS_PAGE_SIZE)
+    return render(
+        request,
+        "accounts/grant_approvals.html",
+        {"form": form, "rows": rows, **pager_links(request, after=after, next_after=next_after)},
+        status=status,
+    )

@@ -20,7 +20,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from mhcare.accounts.models import Role, RoleAssignment, User
+from mhcare.accounts.approvals import assignment_grant_setup
+from mhcare.accounts.models import Role, User
 from mhcare.orgs.models import (
     STAGE_GRADES,
     Disadvantage,
@@ -532,8 +533,9 @@ def _users(
         unit = units[spec.unit_code]
         klass = homeroom_classes.get(spec.homeroom_of) if spec.homeroom_of else None
         if spec.role:
-            RoleAssignment.objects.update_or_create(
-                user=user, role=spec.role, org_unit=unit, klass=klass, defaults={"is_active": True}
+            # System setup: active at once, no second person (approvals.assignment_grant_setup).
+            assignment_grant_setup(
+                user=user, role=spec.role, org_unit=unit, klass=klass, source="seed_demo"
             )
         if klass is not None and klass.homeroom_teacher_id != user.pk:
             klass.homeroom_teacher = user

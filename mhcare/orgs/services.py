@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mhcare.accounts import approvals
 from mhcare.accounts.models import Role, RoleAssignment, User
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
@@ -150,6 +151,7 @@ def roster_import(
             rows=rows, existing=staff_users, result=result
         )
     classes = _upsert_classes(
+        actor=actor,
         school=school,
         year=year,
         rows=rows,
@@ -163,7 +165,13 @@ def roster_import(
     _upsert_guardians(school=school, students=students, rows=rows, result=result)
     if rows.staff:
         _assign_staff(
-            school=school, year=year, rows=rows, users=staff_users, classes=classes, result=result
+            actor=actor,
+            school=school,
+            year=year,
+            rows=rows,
+            users=staff_users,
+            classes=classes,
+            result=result,
         )
     audit_record(
         actor=actor,
@@ -251,8 +259,55 @@ def _check(*, school: OrgUnit, rows: RosterRows) -> tuple[dict[str, User], list[
     return teachers, sorted(errors, key=lambda e: (e.sheet, e.row))
 
 
+def _homeroom_holders(*, actor: Any, school: OrgUnit) -> set[tuple[int, int]] | None:
+    """(user, class) pairs whose homeroom grant is active: a class's homeroom teacher on record
+    (who gets its family-contact reminders and case tasks) is only ever such a person. None for
+    the trusted command (its grants are active at once)."""
+    if actor is None:
+        return None
+    return set(
+        RoleAssignment.objects.active()
+        .filter(role=Role.HOMEROOM_TEACHER, org_unit=school)
+        .values_list("user_id", "klass_id")
+    )
+
+
+def _grant_staff(
+    *, actor: Any, school: OrgUnit, wanted: set[tuple[int, str, int | None]]
+) -> tuple[int, int]:
+    """The import's role grants: asked for (pending until the school's leader approves, sod) when
+    a person imports; active at once from the trusted ``import_roster`` command."""
+    if actor is not None:
+        return approvals.assignment_request_many(
+            actor=actor, org_unit=school, wanted=wanted, via="roster_import"
+        )
+    existing = {
+        (a.user_id, a.role, a.klass_id): a.is_active
+        for a in RoleAssignment.objects.filter(
+            org_unit=school, user_id__in={user_id for user_id, _r, _k in wanted}
+        )
+    }
+    users = User.objects.in_bulk({user_id for user_id, _r, _k in wanted})
+    classes = SchoolClass.objects.in_bulk({k for _u, _r, k in wanted if k})
+    created = reopened = 0
+    for user_id, role, klass_id in sorted(wanted, key=str):
+        if existing.get((user_id, role, klass_id)):
+            continue
+        approvals.assignment_grant_setup(
+            user=users[user_id],
+            role=role,
+            org_unit=school,
+            klass=classes[klass_id] if klass_id else None,
+            source="import_roster",
+        )
+        created += (user_id, role, klass_id) not in existing
+        reopened += (user_id, role, klass_id) in existing
+    return created, reopened
+
+
 def _upsert_classes(
     *,
+    actor: Any,
     school: OrgUnit,
     year: SchoolYear,
     rows: RosterRows,
@@ -265,6 +320,8 @@ def _upsert_classes(
         wanted.setdefault(s.class_name, (s.grade, None))
     for c in rows.classes:
         wanted[c.name] = (c.grade, teachers.get(c.homeroom_teacher))
+    named = {name: teacher for name, (_grade, teacher) in wanted.items() if teacher}
+    holders = _homeroom_holders(actor=actor, school=school)
     existing = {
         k.name: k
         for k in SchoolClass.objects.filter(school=school, school_year=year, name__in=wanted)
@@ -282,7 +339,8 @@ def _upsert_classes(
             school_year=year,
             name=name,
             grade=grade,
-            homeroom_teacher=teacher,
+            # a new class has no approved homeroom grant yet when a person imports
+            homeroom_teacher=teacher if holders is None else None,
             created_on=opened,
         )
         for name, (grade, teacher) in wanted.items()
@@ -292,20 +350,29 @@ def _upsert_classes(
     changed = []
     for name, klass in existing.items():
         grade, teacher = wanted[name]
+        if teacher and holders is not None and (teacher.pk, klass.pk) not in holders:
+            teacher = None  # set when the leader approves the grant
         teacher_id = teacher.pk if teacher else klass.homeroom_teacher_id
         if (klass.grade, klass.homeroom_teacher_id) != (grade, teacher_id):
             klass.grade, klass.homeroom_teacher_id = grade, teacher_id
             changed.append(klass)
     SchoolClass.objects.bulk_update(changed, ["grade", "homeroom_teacher"])
     classes = {**existing, **{k.name: k for k in new}}
-    for klass in classes.values():
-        if klass.homeroom_teacher_id:
-            RoleAssignment.objects.get_or_create(
-                user_id=klass.homeroom_teacher_id,
-                role=Role.HOMEROOM_TEACHER,
-                org_unit=school,
-                klass=klass,
-            )
+    # The class sheet's teacher is asked for (again, if ended); a class's teacher on record only
+    # when they have no homeroom assignment for it at all (as before: get_or_create).
+    known = set(
+        RoleAssignment.objects.filter(
+            role=Role.HOMEROOM_TEACHER, org_unit=school, klass__in=list(classes.values())
+        ).values_list("user_id", "klass_id")
+    )
+    wanted_grants: set[tuple[int, str, int | None]] = {
+        (teacher.pk, Role.HOMEROOM_TEACHER, classes[name].pk) for name, teacher in named.items()
+    } | {
+        (klass.homeroom_teacher_id, Role.HOMEROOM_TEACHER, klass.pk)
+        for klass in classes.values()
+        if klass.homeroom_teacher_id and (klass.homeroom_teacher_id, klass.pk) not in known
+    }
+    _grant_staff(actor=actor, school=school, wanted=wanted_grants)
     result.created["classes"] = len(new)
     result.updated["classes"] = len(changed)
     return classes
@@ -578,6 +645,7 @@ def _upsert_staff_users(
 
 def _assign_staff(
     *,
+    actor: Any,
     school: OrgUnit,
     year: SchoolYear,
     rows: RosterRows,
@@ -586,7 +654,8 @@ def _assign_staff(
     result: ImportResult,
 ) -> None:
     """One assignment per (user, role, class) at the school; a homeroom teacher row also makes the
-    user the class's homeroom teacher. An inactive assignment the file names is reactivated."""
+    user the class's homeroom teacher once that grant is active. An inactive assignment the file
+    names is asked for again (``_grant_staff``)."""
     named = {r.class_name for r in rows.staff if r.class_name} - set(classes)
     classes = {
         **classes,
@@ -599,32 +668,23 @@ def _assign_staff(
         (users[r.username].pk, r.role, classes[r.class_name].pk if r.class_name else None)
         for r in rows.staff
     }
-    existing = {
-        (a.user_id, a.role, a.klass_id): a
-        for a in RoleAssignment.objects.filter(
-            org_unit=school, user_id__in={user_id for user_id, _, _ in wanted}
-        )
-    }
-    new = [
-        RoleAssignment(user_id=user_id, role=role, org_unit=school, klass_id=klass_id)
-        for user_id, role, klass_id in sorted(wanted, key=str)
-        if (user_id, role, klass_id) not in existing
-    ]
-    reactivated = [a for key, a in existing.items() if key in wanted and not a.is_active]
-    for assignment in reactivated:
-        assignment.is_active = True
-    RoleAssignment.objects.bulk_create(new, batch_size=1000)
-    RoleAssignment.objects.bulk_update(reactivated, ["is_active"], batch_size=1000)
+    created, reopened = _grant_staff(actor=actor, school=school, wanted=wanted)
+    holders = _homeroom_holders(actor=actor, school=school)
     homerooms = []
     for row in rows.staff:
         klass = classes.get(row.class_name)
         user = users[row.username]
-        if row.role == Role.HOMEROOM_TEACHER and klass and klass.homeroom_teacher_id != user.pk:
+        if (
+            row.role == Role.HOMEROOM_TEACHER
+            and klass
+            and klass.homeroom_teacher_id != user.pk
+            and (holders is None or (user.pk, klass.pk) in holders)
+        ):
             klass.homeroom_teacher = user
             homerooms.append(klass)
     SchoolClass.objects.bulk_update(homerooms, ["homeroom_teacher"])
-    result.created["assignments"] = len(new)
-    result.updated["assignments"] = len(reactivated)
+    result.created["assignments"] = created
+    result.updated["assignments"] = reopened
     result.updated["classes"] = result.updated.get("classes", 0) + len(homerooms)
 
 

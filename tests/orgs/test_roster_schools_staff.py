@@ -11,7 +11,8 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from mhcare.accounts.models import Role, RoleAssignment, User
+from mhcare.accounts import approvals
+from mhcare.accounts.models import GrantStatus, Role, RoleAssignment, User
 from mhcare.audit.models import Action, AuditEvent
 from mhcare.core.spreadsheets import EXAMPLE_HEADER
 from mhcare.orgs import importers, services
@@ -360,7 +361,8 @@ def test_staff_import_creates_users_assignments_and_the_homeroom_teacher(world):
     assert result.created["users"] == 2
     assert result.updated["users"] == 1
     assert result.created["assignments"] == 4
-    assert result.updated["classes"] == 1
+    # The grants wait for the school's leader (sod): no homeroom teacher on record yet.
+    assert result.updated["classes"] == 0
     wang = User.objects.get(username="wangfang")
     assert (wang.display_name, wang.email, wang.phone) == (
         "王芳",
@@ -369,20 +371,31 @@ def test_staff_import_creates_users_assignments_and_the_homeroom_teacher(world):
     )
     assert not wang.has_usable_password()
     assert set(
-        RoleAssignment.objects.filter(user=wang).values_list("role", "org_unit", "klass__name")
+        RoleAssignment.objects.filter(user=wang).values_list(
+            "role", "org_unit", "klass__name", "status", "is_active"
+        )
     ) == {
-        (Role.HOMEROOM_TEACHER, world.school_a.pk, "八(1)班"),
-        (Role.SUBJECT_TEACHER, world.school_a.pk, "八(2)班"),
+        (Role.HOMEROOM_TEACHER, world.school_a.pk, "八(1)班", GrantStatus.PENDING, False),
+        (Role.SUBJECT_TEACHER, world.school_a.pk, "八(2)班", GrantStatus.PENDING, False),
     }
-    assert SchoolClass.objects.get(pk=world.class_a.pk).homeroom_teacher == wang
+    assert SchoolClass.objects.get(pk=world.class_a.pk).homeroom_teacher != wang
     assert RoleAssignment.objects.get(user__username="lijun").role == Role.PSYCH_TEACHER
     homeroom = User.objects.get(username="homeroom_a")
     assert (homeroom.display_name, homeroom.phone) == ("班主任甲", "13700000000")
     assert homeroom.has_usable_password()  # an update never touches the password
-    event = AuditEvent.objects.get()
+    event = AuditEvent.objects.get(object_type="orgs.orgunit")
     assert (event.action, event.object_id) == (Action.CREATE, str(world.school_a.pk))
     assert event.detail["users_created"] == ["lijun", "wangfang"]
     assert event.detail["created"]["assignments"] == 4
+    assert AuditEvent.objects.filter(detail__grant="requested").count() == 4
+    # when the leader approves the batch
+    pending = RoleAssignment.objects.filter(status=GrantStatus.PENDING)
+    approvals.assignment_decide_many(
+        actor=world.users["leader_a"], ids=pending.values_list("pk", flat=True), approve=True
+    )
+    # then
+    assert not RoleAssignment.objects.filter(status=GrantStatus.PENDING).exists()
+    assert SchoolClass.objects.get(pk=world.class_a.pk).homeroom_teacher == wang
 
 
 def test_staff_import_twice_adds_nothing(world):
@@ -420,6 +433,9 @@ def test_an_inactive_assignment_named_again_is_reactivated(world):
         actor=world.users["psych_a"], school=world.school_a, rows=parse(data), today=TODAY
     )
     assert (result.created["assignments"], result.updated["assignments"]) == (0, 1)
+    reopened = RoleAssignment.objects.get(pk=assignment.pk)
+    assert (reopened.is_active, reopened.status) == (False, GrantStatus.PENDING)
+    approvals.assignment_approve(actor=world.users["leader_a"], assignment=reopened)
     assert RoleAssignment.objects.get(pk=assignment.pk).is_active
 
 
@@ -443,6 +459,10 @@ def test_staff_class_may_come_from_the_same_workbook(world):
     )
     assert result.ok
     klass = SchoolClass.objects.get(school=world.school_a, name="九(5)班")
+    assert klass.homeroom_teacher is None  # until the leader approves the grant (sod)
+    grant = RoleAssignment.objects.get(user__username="wangfang", klass=klass)
+    approvals.assignment_approve(actor=world.users["leader_a"], assignment=grant)
+    klass.refresh_from_db()
     assert klass.homeroom_teacher.username == "wangfang"
     assert (
         RoleAssignment.objects.filter(
