@@ -521,8 +521,8 @@ class _Generator:
         count = cursor.rowcount
         cursor.execute(
             """INSERT INTO accounts_roleassignment (role, is_active, created_at, klass_id,
-                   org_unit_id, user_id)
-               SELECT st.role, true, now(), p.klass_id, o.id, u.id
+                   org_unit_id, user_id, status, rejection_reason)
+               SELECT st.role, true, now(), p.klass_id, o.id, u.id, 'approved', ''
                FROM _staff st JOIN accounts_user u ON u.username = st.username
                JOIN orgs_orgunit o ON o.code = st.unit_code
                LEFT JOIN _pc p ON p.school_code = st.unit_code AND p.seq = st.class_seq
