@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -209,6 +210,31 @@ class RoleAssignmentInline(admin.TabularInline):
         return self._may_edit(request, obj)
 
 
+class AccountCreationForm(forms.ModelForm):
+    """A platform administrator's new account: no password field. The account starts without a
+    usable password and its owner chooses one through the one-time reset link sent to them."""
+
+    class Meta:
+        model = User
+        fields = ("username", "display_name", "email")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+
+    def save(self, commit: bool = True) -> Any:  # noqa: FBT001, FBT002 - Django's signature
+        user = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
+
+
+ACCOUNT_LINK_SENT_MESSAGE = _(
+    "%(user)s was created without a password: a one-time link to choose one was e-mailed to them."
+)
+
+
 @admin.register(User)
 class UserAdmin(PlatformAdminMixin, DjangoUserAdmin):
     list_display = ("username", "display_name", "email", "is_active", "is_staff", "last_login")
@@ -219,6 +245,27 @@ class UserAdmin(PlatformAdminMixin, DjangoUserAdmin):
         (_("Profile"), {"fields": ("display_name", "phone", "language")}),
     )
     show_full_result_count = False
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None and not request.user.is_superuser:
+            return ((None, {"classes": ("wide",), "fields": AccountCreationForm.Meta.fields}),)
+        return super().get_fieldsets(request, obj)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:  # noqa: FBT001, FBT002
+        # Separation of duties: a platform administrator never sets another person's password,
+        # not even the first one (only a superuser keeps Django's form, for break-in repairs).
+        if obj is None and not request.user.is_superuser:
+            kwargs["form"] = AccountCreationForm
+            kwargs["fields"] = AccountCreationForm.Meta.fields
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
+        if not request.user.is_superuser:
+            resets.password_reset_send(actor=request.user, user=obj)
+            messages.info(request, ACCOUNT_LINK_SENT_MESSAGE % {"user": str(obj)})
+        return super().response_add(request, obj, post_url_continue)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)

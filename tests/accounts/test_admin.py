@@ -168,3 +168,58 @@ def test_non_staff_cannot_use_admin(client, world):
     client.force_login(world.users["admin"])  # platform admin role but not is_staff
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
+
+
+def test_platform_admin_creates_an_account_without_setting_its_password(
+    client, platform_admin, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Separation of duties: the new account's owner chooses the password through a one-time
+    link; the administrator never knows it, not even the first one."""
+    client.force_login(platform_admin)
+    add = reverse("admin:accounts_user_add")
+    form = client.get(add).content.decode()
+    assert 'name="password1"' not in form
+    assert 'name="usable_password"' not in form
+
+    # a password slipped into the post is ignored
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            add,
+            {
+                "username": "new_teacher",
+                "display_name": "新老师",
+                "email": "new_teacher@example.org",
+                "password1": "Chosen-by-admin-1",
+                "password2": "Chosen-by-admin-1",
+                "assignments-TOTAL_FORMS": "0",
+                "assignments-INITIAL_FORMS": "0",
+            },
+        )
+    assert response.status_code == 302, response.content
+    from mhcare.accounts.models import User
+
+    user = User.objects.get(username="new_teacher")
+    assert not user.has_usable_password()
+    assert not user.check_password("Chosen-by-admin-1")
+    assert [m.to for m in mailoutbox] == [["new_teacher@example.org"]]
+    assert "/accounts/reset/" in mailoutbox[0].body
+    assert AuditEvent.objects.filter(
+        action=Action.UPDATE, object_id=str(user.pk), detail__password_reset="sent"
+    ).exists()
+
+
+def test_platform_admin_must_give_the_new_account_an_email(client, platform_admin):
+    client.force_login(platform_admin)
+    response = client.post(
+        reverse("admin:accounts_user_add"),
+        {"username": "no_mail", "assignments-TOTAL_FORMS": "0", "assignments-INITIAL_FORMS": "0"},
+    )
+    assert response.status_code == 200
+    from mhcare.accounts.models import User
+
+    assert not User.objects.filter(username="no_mail").exists()
+
+
+def test_superuser_keeps_djangos_add_form(client, superuser):
+    client.force_login(superuser)
+    assert 'name="password1"' in client.get(reverse("admin:accounts_user_add")).content.decode()
