@@ -530,3 +530,10 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- protect: audit log online retention (issue 13) ---
+# How many days the audit log stays online (the auditor's page and its export by date range).
+# Nothing removes audit events (append-only table); a system check (mhcare.audit.E001) refuses to
+# start with less than 183 days (six months, 等保三级), and any future archiving job must keep
+# every event younger than this online (mhcare.audit.checks.audit_online_since).
+AUDIT_ONLINE_RETENTION_DAYS = int(env("AUDIT_ONLINE_RETENTION_DAYS", "365") or 365)
