@@ -26,6 +26,15 @@ def _emergency_nav(actor: Any) -> list[Any]:
     from mhcare.accounts import policy
     from mhcare.core.registry import NavItem
 
-    if not policy.anywhere(actor, policy.Action.BREAK_GLASS):
-        return []
-    return [NavItem(str(_("Emergency access")), reverse("accounts:emergency_access"), order=900)]
+    items = []
+    if policy.anywhere(actor, policy.Action.BREAK_GLASS):
+        items.append(
+            NavItem(str(_("Emergency access")), reverse("accounts:emergency_access"), order=900)
+        )
+    if policy.anywhere(actor, policy.Action.REVIEW_BREAK_GLASS):
+        items.append(
+            NavItem(
+                str(_("Emergency accesses")), reverse("accounts:emergency_grants"), order=901
+            )
+        )
+    return items

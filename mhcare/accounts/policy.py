@@ -113,6 +113,10 @@ class Action(StrEnum):
     CHANGE_ROLL = "change_roll"  # a student leaves the roll: transferred, graduated, 休学
     # --- hardening: guardian consent (PIPL art. 31, issue 13) ---
     RECORD_CONSENT = "record_consent"  # the guardian's consent / refusal of screening
+    # --- protect: masking and break-glass oversight (issue 13) ---
+    REVEAL_STUDENT_NUMBER = "reveal_student_number"  # the full national student number, audited
+    REVIEW_BREAK_GLASS = "review_break_glass"  # the emergency accesses to records of one's units
+    END_BREAK_GLASS = "end_break_glass"  # end another user's emergency access early
 
 
 @dataclass(frozen=True)
@@ -242,6 +246,13 @@ ACTION_RULES: dict[Action, Rule] = {
     # --- hardening: guardian consent (PIPL art. 31, issue 13) ---
     # The school's psychology teacher, or the homeroom teacher for their own class.
     Action.RECORD_CONSENT: _roles(PSYCH, HOMEROOM),
+    # --- protect: masking and break-glass oversight (issue 13) ---
+    # The full student number is for those who match the school roll and the provincial platform.
+    Action.REVEAL_STUDENT_NUMBER: _roles(PSYCH, LEADER, CENTER),
+    # The leaders of the record's school and the county center are told of each emergency access
+    # and may end it; the auditor reads the list (and ends nothing).
+    Action.REVIEW_BREAK_GLASS: _roles(LEADER, CENTER, Role.AUDITOR),
+    Action.END_BREAK_GLASS: _roles(LEADER, CENTER),
 }
 
 READ_ACTIONS: dict[str, Action] = {

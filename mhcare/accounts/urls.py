@@ -19,4 +19,11 @@ urlpatterns = [
     ),
     path("reset/done/", views.ResetCompleteView.as_view(), name="password_reset_complete"),
     path("emergency-access/", views.emergency_access, name="emergency_access"),
+    # --- protect: emergency accesses listed and ended early (issue 13) ---
+    path("emergency-access/grants/", views.emergency_grants, name="emergency_grants"),
+    path(
+        "emergency-access/grants/<int:pk>/end/",
+        views.emergency_grant_end,
+        name="emergency_grant_end",
+    ),
 ]
