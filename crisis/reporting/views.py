@@ -17,6 +17,7 @@ from crisis.models import CaseReport
 from crisis.reporting import selectors
 from mhcare.accounts import policy
 from mhcare.audit.models import Action
+from crisis.services.reports import masked_payload
 from mhcare.audit.services import audit_record
 from mhcare.core.paging import pager_links
 
@@ -66,7 +67,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "report": report,
             "hours_left": selectors.hours_left(report, timezone.now()),
-            "payload_json": json.dumps(report.payload, ensure_ascii=False, indent=2),
+            "payload_json": json.dumps(
+                masked_payload(report.payload), ensure_ascii=False, indent=2
+            ),
             "response_json": json.dumps(report.response, ensure_ascii=False, indent=2),
         },
     )
