@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET
 
 from crisis.models import CaseReport
 from crisis.reporting import selectors
+from crisis.services.reports import masked_payload
 from mhcare.accounts import policy
 from mhcare.audit.models import Action
-from crisis.services.reports import masked_payload
 from mhcare.audit.services import audit_record
 from mhcare.core.paging import pager_links
 

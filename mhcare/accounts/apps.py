@@ -33,8 +33,6 @@ def _emergency_nav(actor: Any) -> list[Any]:
         )
     if policy.anywhere(actor, policy.Action.REVIEW_BREAK_GLASS):
         items.append(
-            NavItem(
-                str(_("Emergency accesses")), reverse("accounts:emergency_grants"), order=901
-            )
+            NavItem(str(_("Emergency accesses")), reverse("accounts:emergency_grants"), order=901)
         )
     return items

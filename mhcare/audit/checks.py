@@ -38,12 +38,13 @@ def audit_retention_check(app_configs: Any = None, **kwargs: Any) -> list[checks
     except (AttributeError, TypeError, ValueError):
         days = -1
     if days < AUDIT_ONLINE_RETENTION_MIN_DAYS:
+        given = getattr(settings, "AUDIT_ONLINE_RETENTION_DAYS", None)
+        floor = AUDIT_ONLINE_RETENTION_MIN_DAYS
         return [
             checks.Error(
-                f"AUDIT_ONLINE_RETENTION_DAYS is {getattr(settings, 'AUDIT_ONLINE_RETENTION_DAYS', None)!r}: "
-                f"the audit log must stay online at least {AUDIT_ONLINE_RETENTION_MIN_DAYS} days "
-                "(six months, 等保三级).",
-                hint=f"Set AUDIT_ONLINE_RETENTION_DAYS to {AUDIT_ONLINE_RETENTION_MIN_DAYS} or more.",
+                f"AUDIT_ONLINE_RETENTION_DAYS is {given!r}: the audit log must stay online at "
+                f"least {floor} days (six months, 等保三级).",
+                hint=f"Set AUDIT_ONLINE_RETENTION_DAYS to {floor} or more.",
                 id=RETENTION_TOO_SHORT_ID,
             )
         ]

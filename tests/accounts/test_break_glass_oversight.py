@@ -106,9 +106,7 @@ def test_a_live_grant_is_ended_early_audited_and_the_record_closes(client, world
     assert again.status_code == 302
     grant.refresh_from_db()
     assert grant.ended_by == user
-    assert (
-        AuditEvent.objects.filter(action=Action.UPDATE, object_id=str(grant.pk)).count() == 1
-    )
+    assert AuditEvent.objects.filter(action=Action.UPDATE, object_id=str(grant.pk)).count() == 1
 
 
 @pytest.mark.parametrize(("who", "status"), [("center_b", 404), ("official_a", 403)])

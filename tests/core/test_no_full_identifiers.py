@@ -149,4 +149,6 @@ def test_no_page_api_or_export_shows_a_full_student_number_or_phone(client, sett
         client.logout()
 
     assert crawled > 200  # the crawl really reached the site
-    assert not leaks, "\n".join(f"{where}: {sorted(found)}" for where, found in sorted(leaks.items()))
+    assert not leaks, "\n".join(
+        f"{where}: {sorted(found)}" for where, found in sorted(leaks.items())
+    )
