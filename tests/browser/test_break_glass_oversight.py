@@ -15,7 +15,7 @@ REASON = "学生在校外发生紧急情况，需要立即了解其危机个案"
 
 def test_the_leader_reads_and_ends_an_emergency_access(page, world):
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     case = services.evaluation_confirm(
         actor=world.users["psych_a"], student=world.students["a"], level="2", reason="面谈确认"
     ).case
