@@ -77,3 +77,9 @@ def test_the_migration_encrypts_the_keys_enrolled_before_it(django_user_model):
         assert device.verify_token(totp_code(device))
     finally:
         _migrate(_latest())
+
+
+def test_key_rotation_covers_the_device_keys():
+    from mhcare.core.management.commands.reencrypt import encrypted_models
+
+    assert EncryptedTOTPDevice in {model for model, _fields in encrypted_models()}
