@@ -24,6 +24,7 @@ from mhcare.accounts.forms import ChangePasswordForm, LoginForm
 from mhcare.accounts.middleware import SESSION_TIMED_OUT_KEY
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core.paging import pager_links
 
 TIMED_OUT_MESSAGE = _("Your session timed out. Please log in again.")
 PASSWORD_CHANGED_MESSAGE = _("Your password has been changed.")
@@ -344,8 +345,6 @@ def emergency_grants(request: HttpRequest) -> HttpResponse:
         object_type="accounts.breakglassgrant",
         detail={"break_glass": "list", "grants": [grant.pk for grant in rows]},
     )
-    from mhcare.core.paging import pager_links
-
     return render(
         request,
         "accounts/emergency_grants.html",
