@@ -127,7 +127,7 @@ def test_no_page_api_or_export_shows_a_full_student_number_or_phone(client, sett
     call_command("seed_demo", scale=0.05, stdout=io.StringIO())
     # staff phones as the staff roster import stores them
     for n, user in enumerate(User.objects.order_by("pk")):
-        User.objects.filter(pk=user.pk).update(phone=f"139{n:08d}")
+        User.objects.filter(pk=user.pk).update(phone=f"1860571{n:04d}")
     numbers = set(Student.objects.values_list("student_number", flat=True))
     phones = {g.phone for g in Guardian.objects.all()} | set(
         User.objects.exclude(phone="").values_list("phone", flat=True)
