@@ -141,7 +141,7 @@ def highrisk_export(request: HttpRequest) -> HttpResponse:
             [
                 case.get_level_display(),
                 case.student.name,
-                case.student.student_number,
+                case.student.masked_student_number,
                 case.school.name,
                 case.student.klass.grade,
                 case.student.klass.name,

@@ -148,7 +148,8 @@ def verified_login(client, user):
     """force_login plus a session verified by a (made if missing) TOTP device, as after a real
     second step: for tests that run with ``two_factor_on``."""
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from mhcare.accounts.models import EncryptedTOTPDevice as TOTPDevice
 
     client.force_login(user)
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()

@@ -45,8 +45,9 @@ class CaseReportListApi(generics.ListAPIView[CaseReport]):
     @extend_schema(
         summary="上报 reports to the provincial platform",
         description=(
-            "The 一级 / 二级 case reports in your scope. ``payload`` is the exact JSON body "
-            "POSTed to the provincial platform (with ``reported_at`` once sent); see the "
+            "The 一级 / 二级 case reports in your scope. ``payload`` is the JSON body "
+            "POSTed to the provincial platform (with ``reported_at`` once sent), the student "
+            "number masked (only the platform receives it in full); see the "
             "``CaseReportPayload`` schema for its format."
         ),
         parameters=[OpenApiParameter("status", str, enum=ReportStatus.values, required=False)],

@@ -3,6 +3,8 @@ platform (``CaseReportPayloadSerializer``) and the read-only list of the actor's
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiExample, extend_schema_field
 from rest_framework import serializers
 
@@ -96,7 +98,15 @@ PAYLOAD_OPENAPI_EXAMPLE = OpenApiExample(
 
 @extend_schema_field(CaseReportPayloadSerializer)
 class PayloadField(serializers.JSONField):
-    """The JSON body of the report (see ``CaseReportPayloadSerializer``)."""
+    """The JSON body of the report (see ``CaseReportPayloadSerializer``), with the student number
+    masked: only the body sent to the platform carries it in full."""
+
+    def to_representation(self, value: Any) -> Any:
+        from crisis.services.reports import masked_payload
+
+        return super().to_representation(
+            masked_payload(value) if isinstance(value, dict) else value
+        )
 
 
 class CaseReportSerializer(serializers.ModelSerializer[CaseReport]):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from crisis.models import CaseReport
 from crisis.reporting import selectors
+from crisis.services.reports import masked_payload
 from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
@@ -66,7 +67,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "report": report,
             "hours_left": selectors.hours_left(report, timezone.now()),
-            "payload_json": json.dumps(report.payload, ensure_ascii=False, indent=2),
+            "payload_json": json.dumps(
+                masked_payload(report.payload), ensure_ascii=False, indent=2
+            ),
             "response_json": json.dumps(report.response, ensure_ascii=False, indent=2),
         },
     )

@@ -48,6 +48,19 @@ def report_payload(case: Case) -> dict[str, Any]:
     }
 
 
+def masked_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as people see it (the report page, the reports API): the student number
+    masked like everywhere else. Only the body POSTed to the provincial platform carries it in
+    full (and its sending is audited); a person who needs it uses the student's audited reveal."""
+    from mhcare.orgs.models import mask_middle
+
+    student = payload.get("student")
+    if not isinstance(student, dict) or not student.get("student_number"):
+        return payload
+    number = str(student["student_number"])
+    return {**payload, "student": {**student, "student_number": mask_middle(number, 4, 4)}}
+
+
 def _is_reportable(level: str, status: str) -> bool:
     return level in REPORTED_LEVELS and status != CaseStatus.CLOSED
 

@@ -274,6 +274,19 @@ class UserAdmin(PlatformAdminMixin, DjangoUserAdmin):
         # A platform admin cannot see, and so cannot take over, a superuser account.
         return queryset.filter(is_superuser=False)
 
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and obj.phone:
+            # A staff member's phone is shown in full only here, where the platform administrator
+            # keeps it up to date: each opening of the form is audited with the field.
+            audit_record(
+                actor=request.user,
+                action=Action.VIEW,
+                obj=obj,
+                detail={"via": "admin", "field": "phone"},
+            )
+        return obj
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:

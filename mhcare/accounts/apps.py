@@ -29,16 +29,26 @@ def _emergency_nav(actor: Any) -> list[Any]:
     from mhcare.accounts import policy
     from mhcare.core.registry import NavItem
 
-    if not policy.anywhere(actor, policy.Action.BREAK_GLASS):
-        return []
-    return [
-        NavItem(
-            str(_("Emergency access")),
-            reverse("accounts:emergency_access"),
-            order=900,
-            group="system",
+    items = []
+    if policy.anywhere(actor, policy.Action.BREAK_GLASS):
+        items.append(
+            NavItem(
+                str(_("Emergency access")),
+                reverse("accounts:emergency_access"),
+                order=900,
+                group="system",
+            )
         )
-    ]
+    if policy.anywhere(actor, policy.Action.REVIEW_BREAK_GLASS):
+        items.append(
+            NavItem(
+                str(_("Emergency accesses")),
+                reverse("accounts:emergency_grants"),
+                order=901,
+                group="system",
+            )
+        )
+    return items
 
 
 # --- sod: separation of duties (issue 13) ---

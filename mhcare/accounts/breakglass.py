@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -191,3 +192,90 @@ def grant_url(grant: BreakGlassGrant) -> str:
         return ""
     instance = model(pk=grant.object_id)
     return str(instance.get_absolute_url())  # type: ignore[attr-defined]
+
+
+# --- protect: the list of emergency accesses and their early end (issue 13) ---
+GRANT_OVERSIGHT_PAGE = 50
+ALREADY_ENDED_ERROR = gettext_lazy("This emergency access has already ended.")
+
+
+def grant_oversight_page(
+    *, actor: Any, after: int | None = None
+) -> tuple[list[BreakGlassGrant], int | None]:
+    """The emergency accesses to records of the actor's units (a school leader: their school; the
+    county center: the county's schools; the auditor: all in their unit), live and past, newest
+    first, by keyset on the id. Each row says who opened what, why and until when."""
+    from mhcare.accounts import policy
+
+    grants_qs = policy.narrow(
+        actor,
+        policy.Action.REVIEW_BREAK_GLASS,
+        BreakGlassGrant.objects.select_related("user", "school", "ended_by"),
+        school_field="school",
+        class_field=None,
+    ).order_by("-id")
+    if after is not None:
+        grants_qs = grants_qs.filter(id__lt=after)
+    rows = list(grants_qs[: GRANT_OVERSIGHT_PAGE + 1])
+    next_after = rows[GRANT_OVERSIGHT_PAGE - 1].pk if len(rows) > GRANT_OVERSIGHT_PAGE else None
+    return rows[:GRANT_OVERSIGHT_PAGE], next_after
+
+
+def may_end(actor: Any, grant: BreakGlassGrant) -> bool:
+    """The holder ends their own access; a leader of the record's school or the county center
+    over it ends anyone's. Only while it is live."""
+    from mhcare.accounts import policy
+
+    if not grant.is_live:
+        return False
+    return grant.user_id == actor.pk or policy.allowed(
+        actor, policy.Action.END_BREAK_GLASS, grant.school
+    )
+
+
+def grant_get_for_end(*, actor: Any, pk: int) -> BreakGlassGrant:
+    """The grant the actor may see (their own, or one of their units'), or 404 — the same 404
+    whether it is missing or out of their reach."""
+    from django.http import Http404
+
+    from mhcare.accounts import policy
+
+    mine = Q(user_id=actor.pk)
+    units = policy.filter_q(actor, policy.Action.END_BREAK_GLASS, school_field="school")
+    condition = mine if units is None else mine | units
+    grant = BreakGlassGrant.objects.filter(condition, pk=pk).first()
+    if grant is None:
+        raise Http404
+    return grant
+
+
+@transaction.atomic
+def grant_end(*, actor: Any, grant: BreakGlassGrant) -> BreakGlassGrant:
+    """Ends an emergency access before it expires (the record is a 404 again for its holder at
+    once), audited; the holder is told when someone else ended it."""
+    locked = BreakGlassGrant.objects.select_for_update().get(pk=grant.pk)
+    if not locked.is_live:
+        raise ValidationError(ALREADY_ENDED_ERROR, code="ended")
+    if not may_end(actor, locked):
+        raise PermissionDenied
+    locked.ended_at = timezone.now()
+    locked.ended_by = actor
+    locked.save(update_fields=["ended_at", "ended_by"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=locked,
+        detail={"break_glass": "ended", "holder": locked.user_id, "record": locked.object_id},
+    )
+    if locked.user_id != actor.pk:
+        from mhcare.notifications.services import notification_send
+
+        notification_send(
+            recipient=locked.user,
+            kind="break_glass",
+            key=f"break-glass-ended:{locked.pk}",
+            title=_("Your emergency access was ended"),
+            body=_("%(who)s ended your emergency access to %(record)s before it expired.")
+            % {"who": str(actor), "record": f"{locked.object_type} #{locked.object_id}"},
+        )
+    return locked

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django_otp.plugins.otp_totp.models import TOTPDevice
-
-from mhcare.accounts.models import User
+from mhcare.accounts.models import EncryptedTOTPDevice, User
 
 # RFC 6238's test key ("12345678901234567890"): public on purpose, demo accounts only.
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
@@ -25,8 +23,8 @@ def seed_two_factor_demo(*, stdout: Any = None, today: Any = None, **kwargs: Any
     for user in User.objects.filter(username__in=usernames).order_by("username"):
         if not two_factor_required(user):
             continue
-        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-            TOTPDevice.objects.create(
+        if not EncryptedTOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            EncryptedTOTPDevice.objects.create(
                 user=user, name=DEVICE_NAME, key=DEMO_TOTP_KEY_HEX, confirmed=True
             )
         enrolled.append(user.username)

@@ -115,6 +115,10 @@ class Action(StrEnum):
     RECORD_CONSENT = "record_consent"  # the guardian's consent / refusal of screening
     # --- sod: separation of duties (issue 13) ---
     APPROVE_GRANTS = "approve_grants"  # decide requested role grants of one's unit(s)
+    # --- protect: masking and break-glass oversight (issue 13) ---
+    REVEAL_STUDENT_NUMBER = "reveal_student_number"  # the full national student number, audited
+    REVIEW_BREAK_GLASS = "review_break_glass"  # the emergency accesses to records of one's units
+    END_BREAK_GLASS = "end_break_glass"  # end another user's emergency access early
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,13 @@ ACTION_RULES: dict[Action, Rule] = {
     # --- sod: separation of duties (issue 13): the approver roles of approvals.APPROVAL_RULES;
     # which request one of them may decide is approvals.pending_for ---
     Action.APPROVE_GRANTS: _roles(LEADER, CENTER, Role.OFFICIAL),
+    # --- protect: masking and break-glass oversight (issue 13) ---
+    # The full student number is for those who match the school roll and the provincial platform.
+    Action.REVEAL_STUDENT_NUMBER: _roles(PSYCH, LEADER, CENTER),
+    # The leaders of the record's school and the county center are told of each emergency access
+    # and may end it; the auditor reads the list (and ends nothing).
+    Action.REVIEW_BREAK_GLASS: _roles(LEADER, CENTER, Role.AUDITOR),
+    Action.END_BREAK_GLASS: _roles(LEADER, CENTER),
 }
 
 READ_ACTIONS: dict[str, Action] = {

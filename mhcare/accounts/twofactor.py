@@ -23,9 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from mhcare.accounts.models import RecoveryCode, User
+from mhcare.accounts.models import EncryptedTOTPDevice, RecoveryCode, User
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 
@@ -53,20 +52,24 @@ def two_factor_required(user: Any) -> bool:
     return bool(roles(user) & set(settings.TWO_FACTOR_REQUIRED_ROLES))
 
 
-def confirmed_device(user: Any) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).order_by("id").first()
+def confirmed_device(user: Any) -> EncryptedTOTPDevice | None:
+    return (
+        EncryptedTOTPDevice.objects.filter(user_id=user.pk, confirmed=True).order_by("id").first()
+    )
 
 
-def pending_device(*, user: Any) -> TOTPDevice:
+def pending_device(*, user: Any) -> EncryptedTOTPDevice:
     """The user's unconfirmed device being enrolled (one; made on first call). Its secret is shown
     as a QR code until a code from it confirms it."""
-    device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).order_by("id").first()
+    device = (
+        EncryptedTOTPDevice.objects.filter(user_id=user.pk, confirmed=False).order_by("id").first()
+    )
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+        device = EncryptedTOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
     return device
 
 
-def otpauth_uri(device: TOTPDevice) -> str:
+def otpauth_uri(device: EncryptedTOTPDevice) -> str:
     return str(device.config_url)
 
 
@@ -104,7 +107,7 @@ def recovery_codes_left(user: Any) -> int:
 
 
 @transaction.atomic
-def device_confirm(*, request: HttpRequest, device: TOTPDevice, token: str) -> list[str]:
+def device_confirm(*, request: HttpRequest, device: EncryptedTOTPDevice, token: str) -> list[str]:
     """Confirms an enrolment with the first code of the app: the device becomes the user's second
     factor (any earlier one is removed), the session is verified, and a new set of recovery codes
     is returned (to show once)."""
@@ -113,7 +116,7 @@ def device_confirm(*, request: HttpRequest, device: TOTPDevice, token: str) -> l
         raise PermissionDenied
     if not device.verify_token(token.strip()):
         raise ValidationError(BAD_CODE_ERROR, code="bad_code")
-    TOTPDevice.objects.filter(user_id=user.pk).exclude(pk=device.pk).delete()
+    EncryptedTOTPDevice.objects.filter(user_id=user.pk).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     otp_login(request, device)
@@ -161,7 +164,7 @@ def second_factor_disable(*, request: HttpRequest) -> None:
     user: Any = request.user
     if two_factor_required(user):
         raise ValidationError(REQUIRED_CANNOT_DISABLE_ERROR, code="required")
-    TOTPDevice.objects.filter(user_id=user.pk).delete()
+    EncryptedTOTPDevice.objects.filter(user_id=user.pk).delete()
     RecoveryCode.objects.filter(user_id=user.pk).delete()
     audit_record(actor=user, action=Action.DELETE, obj=user, detail={"second_factor": "disabled"})
 
@@ -178,7 +181,7 @@ def second_factor_reset(*, actor: Any, user: User) -> None:
         raise PermissionDenied(NOT_ADMINISTRATOR_ERROR)
     if user.is_superuser and not actor.is_superuser:
         raise PermissionDenied(NOT_ADMINISTRATOR_ERROR)
-    TOTPDevice.objects.filter(user_id=user.pk).delete()
+    EncryptedTOTPDevice.objects.filter(user_id=user.pk).delete()
     RecoveryCode.objects.filter(user_id=user.pk).delete()
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
     audit_record(

@@ -24,4 +24,11 @@ urlpatterns = [
     path("sso/callback/", views.sso_callback, name="sso_callback"),
     # --- sod: separation of duties (issue 13) ---
     path("grants/", views.grant_approvals, name="grant_approvals"),
+    # --- protect: emergency accesses listed and ended early (issue 13) ---
+    path("emergency-access/grants/", views.emergency_grants, name="emergency_grants"),
+    path(
+        "emergency-access/grants/<int:pk>/end/",
+        views.emergency_grant_end,
+        name="emergency_grant_end",
+    ),
 ]

@@ -24,6 +24,7 @@ from mhcare.accounts.forms import ChangePasswordForm, LoginForm
 from mhcare.accounts.middleware import SESSION_TIMED_OUT_KEY
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core.paging import pager_links
 
 TIMED_OUT_MESSAGE = _("Your session timed out. Please log in again.")
 PASSWORD_CHANGED_MESSAGE = _("Your password has been changed.")
@@ -408,3 +409,54 @@ def grant_approvals(request: HttpRequest) -> HttpResponse:
         {"form": form, "rows": rows, **pager_links(request, after=after, next_after=next_after)},
         status=status,
     )
+
+
+# --- protect: the list of emergency accesses and their early end (issue 13) -------------------
+
+BREAK_GLASS_ENDED_MESSAGE = _("The emergency access has ended.")
+
+
+@policy.requires(policy.Action.REVIEW_BREAK_GLASS)
+def emergency_grants(request: HttpRequest) -> HttpResponse:
+    """The emergency accesses to records of the actor's units, live and past: who opened what,
+    why and until when; the leaders and the county center may end a live one. Reading the list
+    (its reasons) is audited."""
+    try:
+        after = int(request.GET["after"])
+    except (KeyError, ValueError):
+        after = None
+    rows, next_after = breakglass.grant_oversight_page(actor=request.user, after=after)
+    audit_record(
+        actor=request.user,
+        action=Action.VIEW,
+        object_type="accounts.breakglassgrant",
+        detail={"break_glass": "list", "grants": [grant.pk for grant in rows]},
+    )
+    return render(
+        request,
+        "accounts/emergency_grants.html",
+        {
+            "rows": [(grant, breakglass.may_end(request.user, grant)) for grant in rows],
+            **pager_links(request, after=after, next_after=next_after),
+        },
+    )
+
+
+@policy.requires(policy.Action.BREAK_GLASS, policy.Action.END_BREAK_GLASS)
+@require_POST
+def emergency_grant_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """End an emergency access early: its holder, or a leader / the county center over it."""
+    from django.core.exceptions import ValidationError
+
+    grant = breakglass.grant_get_for_end(actor=request.user, pk=pk)
+    try:
+        breakglass.grant_end(actor=request.user, grant=grant)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, BREAK_GLASS_ENDED_MESSAGE)
+    if grant.user_id == request.user.pk and not policy.anywhere(
+        request.user, policy.Action.REVIEW_BREAK_GLASS
+    ):
+        return redirect("accounts:emergency_access")
+    return redirect("accounts:emergency_grants")

@@ -12,3 +12,9 @@ class AuditConfig(AppConfig):
         from mhcare.core import registry
 
         registry.register_nav(providers.nav_items)
+
+        from django.core import checks
+
+        from mhcare.audit.checks import audit_retention_check
+
+        checks.register(audit_retention_check)

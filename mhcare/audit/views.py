@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from mhcare.accounts import policy
 from mhcare.accounts.policy import Action
 from mhcare.audit import selectors
+from mhcare.audit.checks import online_retention_days
 from mhcare.audit.models import Action as AuditAction
 from mhcare.audit.models import AuditSeal
 from mhcare.audit.services import audit_record
@@ -74,6 +75,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "form": form,
             "rows": rows,
             "last_seal": last_seal,
+            "online_days": online_retention_days(),
             **pager_links(request, after=after, next_after=next_after),
         },
     )

@@ -65,6 +65,16 @@ class StudentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def masked_number(self, obj: Student) -> str:
         return obj.masked_student_number
 
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        # An existing student's number is shown masked here too; the full number is on the
+        # student's page behind the audited "show number" (a new student is typed in full).
+        excluded = tuple(super().get_exclude(request, obj) or ())
+        return (*excluded, "student_number") if obj is not None else excluded
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "masked_number") if obj is not None else readonly
+
     def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
         obj = super().get_object(request, object_id, from_field)
         if obj is not None:
@@ -90,3 +100,13 @@ class GuardianAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("phone"))
     def masked_phone_display(self, obj: Guardian) -> str:
         return obj.masked_phone
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The phone is masked here too; the full number is behind the audited "show number" on
+        # the student's page, and the roster import updates it.
+        excluded = tuple(super().get_exclude(request, obj) or ())
+        return (*excluded, "phone") if obj is not None else excluded
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "masked_phone_display") if obj is not None else readonly

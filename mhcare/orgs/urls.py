@@ -10,4 +10,6 @@ urlpatterns = [
     path("guardians/<int:pk>/phone/", views.guardian_phone, name="guardian_phone"),
     path("import/", views.roster_import, name="roster_import"),
     path("import/template.xlsx", views.roster_template, name="roster_template"),
+    # --- protect: the full student number on request, audited (issue 13) ---
+    path("<int:pk>/number/", views.student_number, name="student_number"),
 ]

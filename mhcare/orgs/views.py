@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -86,6 +86,9 @@ def _student_page(
             "timeline": registry.timeline_for(request.user, student),
             "sections": registry.student_sections_for(request.user, student),
             "may_show_phones": scope.can(request.user, RecordKind.FAMILY),
+            "may_show_number": policy.allowed(
+                request.user, policy.Action.REVEAL_STUDENT_NUMBER, student
+            ),
             "show_viewers": viewers is not None,
             "viewers": viewers,
         },
@@ -216,3 +219,27 @@ def student_leave(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Enrolment status changed."))
             return redirect("orgs:student_detail", pk=student.pk)
     return _student_page(request, student, leave_form=form, status=400)
+
+
+# --- protect: the full student number, shown on request and audited (issue 13) ---
+@policy.requires(policy.Action.REVEAL_STUDENT_NUMBER)
+@require_POST
+@transaction.atomic
+def student_number(request: HttpRequest, pk: int) -> HttpResponse:
+    """A student's full national student number, for those who match the school roll and the
+    provincial platform (psychology teacher, leader, county center, over this student); every
+    page, list and export shows it masked. Each showing is audited in the same transaction: if the
+    event cannot be written, the number is not shown. Out of scope and missing give one 404."""
+    student = scope.get_scoped_or_404(
+        request.user, Student.objects.select_related("school", "klass"), pk=pk
+    )
+    if not policy.allowed(request.user, policy.Action.REVEAL_STUDENT_NUMBER, student):
+        raise Http404
+    audit_record(
+        actor=request.user,
+        action=Action.VIEW,
+        obj=student,
+        student=student,
+        detail={"field": "student_number"},
+    )
+    return render(request, "orgs/student_number.html", {"student": student})

@@ -560,3 +560,9 @@ OIDC_MFA_AMR_VALUES = env_list("OIDC_MFA_AMR_VALUES", "mfa")
 OIDC_MFA_ACR_VALUES = env_list("OIDC_MFA_ACR_VALUES", "")
 OIDC_TIMEOUT_SECONDS = int(env("OIDC_TIMEOUT_SECONDS", "10") or 10)
 OIDC_METADATA_TTL_SECONDS = int(env("OIDC_METADATA_TTL_SECONDS", "3600") or 3600)
+# --- protect: audit log online retention (issue 13) ---
+# How many days the audit log stays online (the auditor's page and its export by date range).
+# Nothing removes audit events (append-only table); a system check (mhcare.audit.E001) refuses to
+# start with less than 183 days (six months, 等保三级), and any future archiving job must keep
+# every event younger than this online (mhcare.audit.checks.audit_online_since).
+AUDIT_ONLINE_RETENTION_DAYS = int(env("AUDIT_ONLINE_RETENTION_DAYS", "365") or 365)

@@ -7,9 +7,9 @@ import datetime
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mhcare.accounts import twofactor
+from mhcare.accounts.models import EncryptedTOTPDevice as TOTPDevice
 from mhcare.accounts.models import RecoveryCode, Role
 from mhcare.audit.models import Action, AuditEvent
 from mhcare.notifications.models import Notification

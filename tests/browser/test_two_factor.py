@@ -3,10 +3,10 @@ member enrols (QR code drawn on the server, no script), sees the recovery codes 
 with a code; then breaks the glass on a case of another county."""
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crisis import services
 from mhcare.accounts.models import BreakGlassGrant
+from mhcare.accounts.models import EncryptedTOTPDevice as TOTPDevice
 from tests.browser.conftest import log_in, screenshot
 from tests.conftest import totp_code
 
