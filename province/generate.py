@@ -2,15 +2,17 @@
 
 The plan (tree, schools, classes and their sizes: ``province.plan``) and the small tables are
 written with ``COPY``; the big ones (students, guardians, results, cases …) by one
-``INSERT … SELECT`` each over the plan, PostgreSQL generating the rows — ten times faster on two
-cores than building the rows in Python and streaming them through ``COPY`` (see bench/README.md).
+``INSERT … SELECT`` each over the plan, PostgreSQL generating the rows: about 8 times faster on
+two cores than building the rows in Python and streaming them through ``COPY`` (200 000 students:
+11–12 s against 1.4–1.5 s; see bench/README.md).
 Every random choice in SQL is a bit field of ``hashtextextended(<natural key>, <seed>)``, so the
 same seed gives the same rows (the same student numbers, names, answers …) whatever the ids.
 
 What the app computes is not re-implemented: the screening answers are drawn from a pool of
 answer vectors scored by ``screening.scoring.score`` and proposed by ``screening.risk.propose``;
 the encrypted columns hold tokens made by the field itself (``get_prep_value``) — a pool of
-tokens reused, since Fernet costs ~30 µs a value.
+tokens reused, since Fernet costs 65–70 µs a value here (10 M guardian phones: 11 min of one
+core; the pool of 16 384: about a second).
 """
 
 from __future__ import annotations
