@@ -31,7 +31,15 @@ from django.db import connection, transaction
 from crisis.models import Case, CaseEvent, CaseReport, FamilyContact, FollowUp
 from mhcare.accounts.models import Role
 from mhcare.core.risk import cadence_days
-from mhcare.orgs.demo import ADULT_GIVEN, CITY_EN, GIVEN_CHARS, PROVINCE, SEMESTERS, SURNAMES
+from mhcare.orgs.demo import (
+    ADULT_GIVEN,
+    CITY_EN,
+    GIVEN_CHARS,
+    PROVINCE,
+    SEMESTERS,
+    SURNAMES,
+    user_specs,
+)
 from mhcare.orgs.models import Disadvantage, Gender, Guardian, SchoolYear, Semester
 from province.plan import ProvincePlan, plan
 from referrals.models import Referral
@@ -50,6 +58,11 @@ FAMILY_CONTACT_PER_CENT = 10  # of all students, besides every case student
 REFERRED_PER_CENT = 10  # of the open 一级 / 二级 cases
 LESSON_MONTHS = (9, 10, 11)
 
+SHARED_LOGINS = ("platform_admin", "auditor")
+DEMO_DATABASE = (
+    "This database holds the demo (its logins exist): seed_province never resets it. Use a "
+    "database of its own."
+)
 ALREADY_SEEDED = (
     "The database already holds students or org units: seed_province only fills an empty "
     "(migrated) database. Use --reset to empty the generated tables first (never on the demo)."
@@ -103,6 +116,19 @@ def holds_data() -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM orgs_student) OR EXISTS (SELECT 1 FROM orgs_orgunit)"
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def holds_demo() -> bool:
+    """Whether ``seed_demo`` ran here (one of its logins exists) or it is the default database."""
+    if connection.settings_dict["NAME"] == "mhcare":
+        return True
+    # the demo's own logins (platform_admin and auditor are made here too)
+    usernames = [s.username for s in user_specs() if s.username not in SHARED_LOGINS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM accounts_user WHERE username = ANY(%s))", [usernames]
         )
         return bool(cursor.fetchone()[0])
 
@@ -492,8 +518,8 @@ class _Generator:
             )
         rows += [
             ("official_33", "浙江省教育厅处长", "33", Role.OFFICIAL, None),
-            ("platform_admin", "平台管理员", "33", Role.PLATFORM_ADMIN, None),
-            ("auditor", "审计员（省）", "33", Role.AUDITOR, None),
+            (SHARED_LOGINS[0], "平台管理员", "33", Role.PLATFORM_ADMIN, None),
+            (SHARED_LOGINS[1], "审计员（省）", "33", Role.AUDITOR, None),
         ]
         for s in self.plan.schools:
             rows += [
@@ -974,6 +1000,8 @@ def seed_province(
     whole table at once); faster from a few thousand students, see bench/README.md."""
     generator = _Generator(students=students, seed=seed, year=year, say=say)
     with transaction.atomic():
+        if holds_demo():
+            raise RuntimeError(DEMO_DATABASE)
         if reset_first:
             generator.phase("reset", _reset_phase)
         elif holds_data():
