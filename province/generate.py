@@ -82,14 +82,6 @@ class Report:
     database_bytes: int = 0
     students: int = 0
 
-    def table(self) -> str:
-        lines = [
-            f"{name:<28} {seconds:8.1f} s {rows:>12,} rows" for name, seconds, rows in self.phases
-        ]
-        total = sum(seconds for _, seconds, _ in self.phases)
-        lines.append(f"{'total':<28} {total:8.1f} s")
-        return "\n".join(lines)
-
 
 def _q(text: str) -> str:
     """A SQL string literal (only for the generator's own constants)."""
@@ -701,7 +693,6 @@ class _Generator:
         self.p |= {
             "reasons": reasons,
             "close": _enc(Case, "close_reason", "随访稳定，评估后结案"),
-            "empty": "",
             "c1": cadence_days("1"),
             "c2": cadence_days("2"),
             "c3": cadence_days("3"),
