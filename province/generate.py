@@ -29,7 +29,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
 from crisis.models import Case, CaseEvent, CaseReport, FamilyContact, FollowUp
-from mhcare.accounts.models import Role
+from mhcare.accounts.models import Role, RoleAssignment
 from mhcare.core.risk import cadence_days
 from mhcare.orgs.demo import (
     ADULT_GIVEN,
@@ -169,6 +169,25 @@ def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequen
             copy.write_row(row)
             count += 1
     return count
+
+
+def _model_defaults(model: type, given: set[str]) -> tuple[str, str, dict[str, Any]]:
+    """The columns of ``model`` a statement does not set that have a default in the model, as
+    SQL fragments (``, col…`` and ``, %(d_col)s…``) and their parameters: a column another part
+    of the app adds with a Python default (e.g. a role grant's approval status, "approved") is
+    filled as the ORM would fill it."""
+    columns, values, params = "", "", {}
+    for model_field in model._meta.concrete_fields:  # type: ignore[attr-defined]
+        if model_field.primary_key or model_field.name in given:
+            continue
+        default = model_field.get_default()
+        if default is None:
+            continue
+        key = f"d_{model_field.column}"
+        columns += f", {model_field.column}"
+        values += f", %({key})s"
+        params[key] = model_field.get_db_prep_save(default, connection)
+    return columns, values, params
 
 
 def _enc(model: type, field_name: str, value: object) -> str:
@@ -543,14 +562,18 @@ class _Generator:
             self.p,
         )
         count = cursor.rowcount
+        columns, values, params = _model_defaults(
+            RoleAssignment, {"role", "is_active", "created_at", "klass", "org_unit", "user"}
+        )
         cursor.execute(
-            """INSERT INTO accounts_roleassignment (role, is_active, created_at, klass_id,
-                   org_unit_id, user_id)
-               SELECT st.role, true, now(), p.klass_id, o.id, u.id
+            f"""INSERT INTO accounts_roleassignment (role, is_active, created_at, klass_id,
+                   org_unit_id, user_id{columns})
+               SELECT st.role, true, now(), p.klass_id, o.id, u.id{values}
                FROM _staff st JOIN accounts_user u ON u.username = st.username
                JOIN orgs_orgunit o ON o.code = st.unit_code
                LEFT JOIN _pc p ON p.school_code = st.unit_code AND p.seq = st.class_seq
-               ORDER BY u.id"""
+               ORDER BY u.id""",  # noqa: S608 - column names from the model
+            params,
         )
         cursor.execute(
             """UPDATE orgs_schoolclass k SET homeroom_teacher_id = u.id
