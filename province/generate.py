@@ -2,15 +2,17 @@
 
 The plan (tree, schools, classes and their sizes: ``province.plan``) and the small tables are
 written with ``COPY``; the big ones (students, guardians, results, cases …) by one
-``INSERT … SELECT`` each over the plan, PostgreSQL generating the rows — ten times faster on two
-cores than building the rows in Python and streaming them through ``COPY`` (see bench/README.md).
+``INSERT … SELECT`` each over the plan, PostgreSQL generating the rows: about 8 times faster on
+two cores than building the rows in Python and streaming them through ``COPY`` (200 000 students:
+11–12 s against 1.4–1.5 s; see bench/README.md).
 Every random choice in SQL is a bit field of ``hashtextextended(<natural key>, <seed>)``, so the
 same seed gives the same rows (the same student numbers, names, answers …) whatever the ids.
 
 What the app computes is not re-implemented: the screening answers are drawn from a pool of
 answer vectors scored by ``screening.scoring.score`` and proposed by ``screening.risk.propose``;
 the encrypted columns hold tokens made by the field itself (``get_prep_value``) — a pool of
-tokens reused, since Fernet costs ~30 µs a value.
+tokens reused, since Fernet costs 65–70 µs a value here (10 M guardian phones: 11 min of one
+core; the pool of 16 384: about a second).
 """
 
 from __future__ import annotations
@@ -27,9 +29,17 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
 from crisis.models import Case, CaseEvent, CaseReport, FamilyContact, FollowUp
-from mhcare.accounts.models import Role
+from mhcare.accounts.models import Role, RoleAssignment
 from mhcare.core.risk import cadence_days
-from mhcare.orgs.demo import ADULT_GIVEN, CITY_EN, GIVEN_CHARS, PROVINCE, SEMESTERS, SURNAMES
+from mhcare.orgs.demo import (
+    ADULT_GIVEN,
+    CITY_EN,
+    GIVEN_CHARS,
+    PROVINCE,
+    SEMESTERS,
+    SURNAMES,
+    user_specs,
+)
 from mhcare.orgs.models import Disadvantage, Gender, Guardian, SchoolYear, Semester
 from province.plan import ProvincePlan, plan
 from referrals.models import Referral
@@ -48,6 +58,11 @@ FAMILY_CONTACT_PER_CENT = 10  # of all students, besides every case student
 REFERRED_PER_CENT = 10  # of the open 一级 / 二级 cases
 LESSON_MONTHS = (9, 10, 11)
 
+SHARED_LOGINS = ("platform_admin", "auditor")
+DEMO_DATABASE = (
+    "This database holds the demo (its logins exist): seed_province never resets it. Use a "
+    "database of its own."
+)
 ALREADY_SEEDED = (
     "The database already holds students or org units: seed_province only fills an empty "
     "(migrated) database. Use --reset to empty the generated tables first (never on the demo)."
@@ -66,14 +81,6 @@ class Report:
     password: str = DEFAULT_PASSWORD
     database_bytes: int = 0
     students: int = 0
-
-    def table(self) -> str:
-        lines = [
-            f"{name:<28} {seconds:8.1f} s {rows:>12,} rows" for name, seconds, rows in self.phases
-        ]
-        total = sum(seconds for _, seconds, _ in self.phases)
-        lines.append(f"{'total':<28} {total:8.1f} s")
-        return "\n".join(lines)
 
 
 def _q(text: str) -> str:
@@ -101,6 +108,19 @@ def holds_data() -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM orgs_student) OR EXISTS (SELECT 1 FROM orgs_orgunit)"
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def holds_demo() -> bool:
+    """Whether ``seed_demo`` ran here (one of its logins exists) or it is the default database."""
+    if connection.settings_dict["NAME"] == "mhcare":
+        return True
+    # the demo's own logins (platform_admin and auditor are made here too)
+    usernames = [s.username for s in user_specs() if s.username not in SHARED_LOGINS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM accounts_user WHERE username = ANY(%s))", [usernames]
         )
         return bool(cursor.fetchone()[0])
 
@@ -149,6 +169,25 @@ def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequen
             copy.write_row(row)
             count += 1
     return count
+
+
+def _model_defaults(model: type, given: set[str]) -> tuple[str, str, dict[str, Any]]:
+    """The columns of ``model`` a statement does not set that have a default in the model, as
+    SQL fragments (``, col…`` and ``, %(d_col)s…``) and their parameters: a column another part
+    of the app adds with a Python default (e.g. a role grant's approval status, "approved") is
+    filled as the ORM would fill it."""
+    columns, values, params = "", "", {}
+    for model_field in model._meta.concrete_fields:  # type: ignore[attr-defined]
+        if model_field.primary_key or model_field.name in given:
+            continue
+        default = model_field.get_default()
+        if default is None:
+            continue
+        key = f"d_{model_field.column}"
+        columns += f", {model_field.column}"
+        values += f", %({key})s"
+        params[key] = model_field.get_db_prep_save(default, connection)
+    return columns, values, params
 
 
 def _enc(model: type, field_name: str, value: object) -> str:
@@ -201,10 +240,14 @@ class _Generator:
         self.reference_day = datetime.date(year, 12, 1)  # the data runs up to this day
         self.p: dict[str, Any] = {"ref": self.reference_day}
 
-    def phase(self, name: str, work: Callable[[Any], int]) -> None:
+    def phase(self, name: str, work: Callable[[Any], int], analyze: Sequence[str] = ()) -> None:
+        """Run one phase; ``analyze``: tables the next phases join, analysed at its end (their
+        statistics would otherwise say empty, and the planner pick nested loops)."""
         started = time.perf_counter()
         with connection.cursor() as cursor:
             rows = work(cursor)
+            if analyze:
+                cursor.execute(f"ANALYZE {', '.join(analyze)}")
         seconds = time.perf_counter() - started
         self.report.phases.append((name, seconds, rows))
         self.say(f"{name:<28} {seconds:8.1f} s {rows:>12,} rows")
@@ -490,8 +533,8 @@ class _Generator:
             )
         rows += [
             ("official_33", "浙江省教育厅处长", "33", Role.OFFICIAL, None),
-            ("platform_admin", "平台管理员", "33", Role.PLATFORM_ADMIN, None),
-            ("auditor", "审计员（省）", "33", Role.AUDITOR, None),
+            (SHARED_LOGINS[0], "平台管理员", "33", Role.PLATFORM_ADMIN, None),
+            (SHARED_LOGINS[1], "审计员（省）", "33", Role.AUDITOR, None),
         ]
         for s in self.plan.schools:
             rows += [
@@ -519,14 +562,18 @@ class _Generator:
             self.p,
         )
         count = cursor.rowcount
+        columns, values, params = _model_defaults(
+            RoleAssignment, {"role", "is_active", "created_at", "klass", "org_unit", "user"}
+        )
         cursor.execute(
-            """INSERT INTO accounts_roleassignment (role, is_active, created_at, klass_id,
-                   org_unit_id, user_id, status, rejection_reason)
-               SELECT st.role, true, now(), p.klass_id, o.id, u.id, 'approved', ''
+            f"""INSERT INTO accounts_roleassignment (role, is_active, created_at, klass_id,
+                   org_unit_id, user_id{columns})
+               SELECT st.role, true, now(), p.klass_id, o.id, u.id{values}
                FROM _staff st JOIN accounts_user u ON u.username = st.username
                JOIN orgs_orgunit o ON o.code = st.unit_code
                LEFT JOIN _pc p ON p.school_code = st.unit_code AND p.seq = st.class_seq
-               ORDER BY u.id"""
+               ORDER BY u.id""",  # noqa: S608 - column names from the model
+            params,
         )
         cursor.execute(
             """UPDATE orgs_schoolclass k SET homeroom_teacher_id = u.id
@@ -673,7 +720,6 @@ class _Generator:
         self.p |= {
             "reasons": reasons,
             "close": _enc(Case, "close_reason", "随访稳定，评估后结案"),
-            "empty": "",
             "c1": cadence_days("1"),
             "c2": cadence_days("2"),
             "c3": cadence_days("3"),
@@ -972,6 +1018,8 @@ def seed_province(
     whole table at once); faster from a few thousand students, see bench/README.md."""
     generator = _Generator(students=students, seed=seed, year=year, say=say)
     with transaction.atomic():
+        if holds_demo():
+            raise RuntimeError(DEMO_DATABASE)
         if reset_first:
             generator.phase("reset", _reset_phase)
         elif holds_data():
@@ -991,12 +1039,16 @@ def seed_province(
             cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         generator.phase("school year", generator.school_year)
         generator.phase("org tree and schools", generator.tree)
-        generator.phase("classes", generator.classes)
-        generator.phase("students", generator.students_phase)
+        generator.phase("classes", generator.classes, ("orgs_orgunit", "orgs_schoolclass"))
+        generator.phase("students", generator.students_phase, ("orgs_student",))
         generator.phase("guardians", generator.guardians_phase)
-        generator.phase("staff and roles", generator.staff)
-        generator.phase("screening and proposals", generator.screening)
-        generator.phase("cases, follow-ups, contacts", generator.cases)
+        generator.phase("staff and roles", generator.staff, ("accounts_user", "orgs_schoolclass"))
+        generator.phase(
+            "screening and proposals",
+            generator.screening,
+            ("screening_screeningresult", "screening_riskproposal"),
+        )
+        generator.phase("cases, follow-ups, contacts", generator.cases, ("crisis_case",))
         generator.phase("institutions, referrals", generator.referrals)
         generator.phase("lessons and rooms", generator.lessons_and_rooms)
 

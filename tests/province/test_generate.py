@@ -167,6 +167,16 @@ def test_it_refuses_a_database_with_students(province):
 
 
 @pytest.mark.django_db
+def test_it_never_resets_the_demo(province):
+    # given a database where seed_demo ran (one of its logins exists)
+    User.objects.create(username="psych_xihu")
+    # when / then
+    with pytest.raises(CommandError, match="holds the demo"):
+        call_command("seed_province", "--students", "500", "--reset")
+    assert Student.objects.count() == province.students
+
+
+@pytest.mark.django_db
 def test_the_same_seed_gives_the_same_rows_with_or_without_the_index_rebuild(province):
     # given the module's province (plain indexes dropped and rebuilt around the load)
     numbers = _student_numbers()
