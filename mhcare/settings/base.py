@@ -530,3 +530,8 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- lists: province-scale read paths ---
+# The idle-timeout stamp in the session is rewritten at most once per this many seconds (a request
+# within the window saves no session row); the idle check errs early by at most this much.
+SESSION_ACTIVITY_WRITE_SECONDS = int(env("SESSION_ACTIVITY_WRITE_SECONDS", "60") or 60)
