@@ -343,6 +343,13 @@ class Student(models.Model):
         indexes = [
             models.Index(fields=["school", "klass"]),
             models.Index(fields=["county", "id"]),
+            # The county's watch list of flagged students (counseling guidance, the dashboard's
+            # panel): few rows, found without walking the county's students.
+            models.Index(
+                fields=["county", "id"],
+                name="student_flagged_county",
+                condition=Q(status="enrolled") & ~Q(disadvantages=[]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
