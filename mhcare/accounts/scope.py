@@ -327,20 +327,29 @@ def shared_ids(user: Any, model: type[models.Model], kind: str | None = None) ->
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     kind = kind or _scope_meta(model).kind
-    cache: dict[str, frozenset[int]] = user.__dict__.setdefault("_mhcare_shared", {})
-    label = f"{model._meta.label_lower}:{kind}"
-    if label not in cache:
+    shares = _all_shares(user)
+    key = (model._meta.app_label, model._meta.model_name or "", share_codename(model, kind))
+    return shares.get(key, frozenset())
+
+
+def _all_shares(user: Any) -> dict[tuple[str, str, str], frozenset[int]]:
+    """Every row shared with the user one by one, by (app label, model, codename): one query per
+    user object for all models and kinds (a page that reads students, referrals and sessions asks
+    once). Exceptions are granted to users, not groups."""
+    cached = user.__dict__.get("_mhcare_shared")
+    if cached is None:
         from guardian.models import UserObjectPermission
 
-        # One query (no ContentType cache round trips): exceptions are granted to users, not groups.
-        object_pks = UserObjectPermission.objects.filter(
-            user_id=user.pk,
-            permission__codename=share_codename(model, kind),
-            content_type__app_label=model._meta.app_label,
-            content_type__model=model._meta.model_name,
-        ).values_list("object_pk", flat=True)
-        cache[label] = frozenset(int(pk) for pk in object_pks)
-    return cache[label]
+        found: dict[tuple[str, str, str], set[int]] = {}
+        for app_label, model_name, codename, object_pk in UserObjectPermission.objects.filter(
+            user_id=user.pk
+        ).values_list(
+            "content_type__app_label", "content_type__model", "permission__codename", "object_pk"
+        ):
+            found.setdefault((app_label, model_name, codename), set()).add(int(object_pk))
+        cached = {key: frozenset(pks) for key, pks in found.items()}
+        user.__dict__["_mhcare_shared"] = cached
+    return cached
 
 
 def get_scoped_or_404(
