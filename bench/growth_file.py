@@ -25,6 +25,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.lists_settings")
 
 import django  # noqa: E402
 
+from bench.harness import DEFAULT_SEED, ensure_province  # noqa: E402
+
 django.setup()
 
 from django.db import connection  # noqa: E402
@@ -34,8 +36,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from crisis.models import Case, FollowUp  # noqa: E402
 from tests.perf.history import multiply_history  # noqa: E402
 
-sys.path.insert(0, str(ROOT / "bench"))
-from lists import bench_user  # noqa: E402
+from bench.lists import bench_user  # noqa: E402
 
 GROWTH = 20
 
@@ -43,7 +44,18 @@ GROWTH = 20
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--students", type=int, default=int(os.environ.get("BENCH_STUDENTS", "300000"))
+    )
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED", DEFAULT_SEED)))
+    parser.add_argument(
+        "--as-is",
+        action="store_true",
+        help="use the database as it is (any students and open cases), no seed_province",
+    )
     args = parser.parse_args()
+    if not args.as_is:
+        ensure_province(os.environ["DATABASE_URL"], args.students, args.seed)
     user, county = bench_user()
     typical, grown = Case.objects.filter(county=county).exclude(status="closed").order_by("id")[:2]
     if FollowUp.objects.filter(student_id=grown.student_id).count() < 10:
@@ -57,7 +69,7 @@ def main() -> None:
     for label, case in (("typical", typical), ("history x20", grown)):
         url = f"/students/{case.student_id}/"
         assert client.get(url).status_code == 200
-        times = []
+        times, sql_times = [], []
         for _ in range(args.runs):
             with CaptureQueriesContext(connection) as ctx:
                 t0 = time.perf_counter()
@@ -65,8 +77,14 @@ def main() -> None:
                 times.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200
             counts[label] = len(ctx.captured_queries)
+            sql_times.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
         low, med = min(times), statistics.median(times)
-        print(f"{label:12s} queries {counts[label]:3d}  min {low:7.1f} ms  median {med:7.1f} ms")
+        sql_med = statistics.median(sql_times)
+        print(
+            f"{label:12s} queries {counts[label]:3d}  min {low:7.1f} ms  median {med:7.1f} ms"
+            f"  (of which SQL round trips {sql_med:.1f} ms)"
+        )
+        figures[f"{label} SQL ms (median)"] = round(sql_med, 1)
         figures[f"{label} queries"] = counts[label]
         figures[f"{label} ms (median)"] = round(med, 1)
         figures[f"{label} ms (min)"] = round(low, 1)

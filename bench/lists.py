@@ -37,6 +37,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.lists_settings")
 
 import django  # noqa: E402
 
+from bench.harness import DEFAULT_SEED, ensure_province  # noqa: E402
+
 django.setup()
 
 from django.db import connection  # noqa: E402
@@ -114,7 +116,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--deep", type=int, default=100_000)
+    parser.add_argument(
+        "--students", type=int, default=int(os.environ.get("BENCH_STUDENTS", "300000"))
+    )
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED", DEFAULT_SEED)))
+    parser.add_argument(
+        "--as-is",
+        action="store_true",
+        help="use the database as it is (any students and open cases), no seed_province",
+    )
     args = parser.parse_args()
+    if not args.as_is:
+        ensure_province(os.environ["DATABASE_URL"], args.students, args.seed)
 
     user, county = bench_user()
     _token, key = token_create(actor=user, name="bench lists", days=30)

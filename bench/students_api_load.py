@@ -34,6 +34,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.lists_settings")
 
 import django  # noqa: E402
 
+from bench.harness import DEFAULT_SEED, ensure_province  # noqa: E402
+
 django.setup()
 
 from django.conf import settings  # noqa: E402
@@ -43,8 +45,7 @@ from django.db import connection  # noqa: E402
 
 from mhcare.accounts.tokens import token_create  # noqa: E402
 
-sys.path.insert(0, str(ROOT / "bench"))
-from lists import bench_user  # noqa: E402
+from bench.lists import bench_user  # noqa: E402
 
 
 def free_port() -> int:
@@ -92,7 +93,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--students", type=int, default=int(os.environ.get("BENCH_STUDENTS", "300000"))
+    )
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED", DEFAULT_SEED)))
+    parser.add_argument(
+        "--as-is",
+        action="store_true",
+        help="use the database as it is (any students and open cases), no seed_province",
+    )
     args = parser.parse_args()
+    if not args.as_is:
+        ensure_province(os.environ["DATABASE_URL"], args.students, args.seed)
 
     user, county = bench_user()
     _token, key = token_create(actor=user, name="bench api load", days=30)
