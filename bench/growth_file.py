@@ -33,10 +33,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from bench.lists import bench_user  # noqa: E402
 from crisis.models import Case, FollowUp  # noqa: E402
 from tests.perf.history import multiply_history  # noqa: E402
-
-from bench.lists import bench_user  # noqa: E402
 
 GROWTH = 20
 
@@ -68,14 +67,16 @@ def main() -> None:
     counts: dict[str, int] = {}
     for label, case in (("typical", typical), ("history x20", grown)):
         url = f"/students/{case.student_id}/"
-        assert client.get(url).status_code == 200
+        if client.get(url).status_code != 200:
+            raise SystemExit(f"{url}: not 200")
         times, sql_times = [], []
         for _ in range(args.runs):
             with CaptureQueriesContext(connection) as ctx:
                 t0 = time.perf_counter()
                 response = client.get(url)
                 times.append((time.perf_counter() - t0) * 1000)
-            assert response.status_code == 200
+            if response.status_code != 200:
+                raise SystemExit(f"{url}: {response.status_code}")
             counts[label] = len(ctx.captured_queries)
             sql_times.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
         low, med = min(times), statistics.median(times)

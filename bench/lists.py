@@ -2,20 +2,21 @@
 through the real views (Django test client: every middleware, session auth) and the API (token
 auth), beside the hand-written SQL that returns the same rows.
 
-    DATABASE_URL=postgres://…/<a bench db> .venv/bin/python bench/lists.py [--runs 7] [--deep 100000]
+    DATABASE_URL=postgres://…/<a bench db> .venv/bin/python bench/lists.py [--runs 7] \
+        [--deep 100000] [--students N] [--as-is]
 
-Data: a province made by ``bench/indicators.py``'s generator (INSERT … SELECT generate_series;
-``--counties 9`` so that one county holds ~110 000 students and a page 100 000 rows deep exists),
-or any database with students and open cases. The bench user is a county center (县心理中心) of the
-county with the most students.
+Data: the harness's province (``manage.py seed_province`` through ``bench/harness.py``, made once
+per size), or with ``--as-is`` any database with students and open cases. The bench user is a
+county center (县心理中心) of the county with the most students.
 
 For each list it alternates ``--runs`` times: the page through the view, the selector alone,
 and the hand SQL (same rows, same order, same LIMIT, with the joins the page shows) — first page
-and deep page — and prints min / median. The high-risk list's deep page is its last page (a
-county has a few thousand open cases). The targets: the selector ≤ 2 × the hand SQL, and the
-deep page ≤ 2 × the first through the view (keyset paging). The whole view against the hand
-SQL is printed too: it carries the fixed cost of a page (middleware, session, audit row,
-template), which no plan change removes.
+and deep page (``--deep`` rows in, or the county's last page when it is smaller) — and prints min
+/ median. The high-risk list's deep page is its last page (a county has a few thousand open
+cases at most). The targets: the selector ≤ 2 × the hand SQL, and the deep page ≤ 2 × the first
+through the view and the API (keyset paging). The whole view against the hand SQL is printed too:
+it carries the fixed cost of a page (middleware, session, audit row, template), which no plan
+change removes.
 """
 
 from __future__ import annotations
@@ -162,15 +163,18 @@ def main() -> None:
 
     def page(url: str, c: Client = client) -> None:
         response = c.get(url)
-        assert response.status_code == 200, (url, response.status_code)
+        if response.status_code != 200:
+            raise SystemExit(f"{url}: {response.status_code}")
 
     def sel_students(after: int | None) -> None:
         found = org_selectors.student_list(actor=user, after=after, page_size=50)
-        assert len(found.students) == 50
+        if len(found.students) != 50:
+            raise SystemExit("the student page is not full")
 
     def sel_cases(after: str | None) -> None:
         found = crisis_selectors.case_list(actor=user, after=after, page_size=50)
-        assert found.rows
+        if not found.rows:
+            raise SystemExit("the high-risk page is empty")
 
     probes: dict[str, Callable[[], Any]] = {
         "students view first": lambda: page("/students/"),

@@ -43,9 +43,8 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from mhcare.accounts.tokens import token_create  # noqa: E402
-
 from bench.lists import bench_user  # noqa: E402
+from mhcare.accounts.tokens import token_create  # noqa: E402
 
 
 def free_port() -> int:
@@ -144,7 +143,7 @@ def main() -> None:
         for path, headers in probes.values():  # warm up; the first cookie request stamps it
             load(port, path, headers, 1.0, 2)
         rates: dict[str, list[float]] = {label: [] for label in probes}
-        writes: dict[str, int] = {label: 0 for label in probes}
+        writes: dict[str, int] = dict.fromkeys(probes, 0)
         for _ in range(args.runs):
             for label, (path, headers) in probes.items():
                 before = session_writes()
@@ -158,7 +157,10 @@ def main() -> None:
     figures: dict[str, float] = {}
     for label, values in rates.items():
         low, med = min(values), statistics.median(values)
-        print(f"{label:22s} min {low:7.1f} req/s  median {med:7.1f} req/s  session writes {writes[label]}")
+        print(
+            f"{label:22s} min {low:7.1f} req/s  median {med:7.1f} req/s"
+            f"  session writes {writes[label]}"
+        )
         figures[f"{label} req/s (median)"] = round(med, 1)
         figures[f"{label} session writes"] = writes[label]
     ratio = round(

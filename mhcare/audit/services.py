@@ -20,9 +20,7 @@ def _actor_fields(actor: Any) -> dict[str, Any]:
     if actor.is_active:
         # The assignments scope already loaded for this request (no query of its own); a unit's
         # code is the last part of its path.
-        assignments = [
-            (g.role, g.unit_path.rstrip("/").rsplit("/", 1)[-1]) for g in grants(actor)
-        ]
+        assignments = [(g.role, g.unit_path.rstrip("/").rsplit("/", 1)[-1]) for g in grants(actor)]
     else:
         assignments = list(
             RoleAssignment.objects.active()

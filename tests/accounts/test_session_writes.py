@@ -19,7 +19,8 @@ def _session_writes(queries) -> list[str]:
     return [
         q["sql"]
         for q in queries
-        if "django_session" in q["sql"] and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))
+        if "django_session" in q["sql"]
+        and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))
     ]
 
 

@@ -9,7 +9,6 @@ from django.db import IntegrityError, connection, transaction
 
 from mhcare.accounts import scope
 
-
 # Nullable columns that, with the student, make a row unique (one result per campaign, one
 # session per appointment, one home visit per period): the copies leave them empty.
 UNIQUE_WITH_STUDENT = {"campaign_id", "appointment_id", "key_period_id"}
@@ -22,8 +21,9 @@ def _copy(table: str, fields: list, where: str, params: list) -> int:
         for f, name in zip(fields, names, strict=True)
     ]
     quoted = connection.ops.quote_name(table)
+    # Table and column names come from the models, never from input.
     sql = (
-        f"INSERT INTO {quoted} ({', '.join(names)}) SELECT {', '.join(values)} "
+        f"INSERT INTO {quoted} ({', '.join(names)}) SELECT {', '.join(values)} "  # noqa: S608
         f"FROM {quoted}, generate_series(1, %s) WHERE {where}"
     )
     try:

@@ -93,7 +93,8 @@ def make_province(*, counties: int = 10, schools: int = 2000, per_school: int = 
            SELECT '{}', 0, '', false, DATE '2026-10-01' + (st.id %% 28)::int, now(),
                   st.county_id, %(instr)s, st.school_id, st.id, '{}', 'form'
            FROM orgs_student st
-           WHERE st.student_number LIKE %(pre)s || '%%' AND abs(hashtext(st.student_number)) %% 10 <> 0""",
+           WHERE st.student_number LIKE %(pre)s || '%%'
+             AND abs(hashtext(st.student_number)) %% 10 <> 0""",
         """INSERT INTO crisis_case (level, status, source, opened_on, open_reason, closed_on,
                close_reason, level_confirmed_at, next_follow_up_due, version, created_at,
                updated_at, county_id, school_id, student_id)

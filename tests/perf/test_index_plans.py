@@ -2,8 +2,9 @@
 results, 4 000 open cases, made in SQL by ``tests.perf.province``), the SQL of the real pages —
 the student list (first page and a deep one), the high-risk list, a student's page (the 一生一策
 growth file), the API's student list and the county dashboard — as a county center and as a
-school's psychology teacher, is EXPLAINed (ANALYZE): no sequential scan of a large table, and no scan of one that throws
-away thousands of rows by its filter (a walk of the primary key filtered by the school's path)."""
+school's psychology teacher, is EXPLAINed (ANALYZE): no sequential scan of a large table, and no
+scan of one that throws away thousands of rows by its filter (a walk of the primary key filtered
+by the school's path)."""
 
 from __future__ import annotations
 
