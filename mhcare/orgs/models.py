@@ -2,7 +2,8 @@
 school years, classes, students and guardians.
 
 Every student-linked row carries its ``school`` (and ``county``), so a user's scope is one filter on
-the school's materialized ``path`` (see ``mhcare.accounts.scope``).
+the row's own columns — ``school_id``, ``county_id``, or the school among the units under a
+materialised ``path`` (see ``mhcare.accounts.scope.tree_q``).
 """
 
 from __future__ import annotations
