@@ -37,6 +37,10 @@ TIMEOUT_SECONDS = 3 * 3600
 
 BENCHES: list[tuple[str, list[str]]] = [
     ("indicators", ["bench/indicators.py", "--runs", "3"]),
+    # --- lists: county lists, growth file, the students API under gunicorn (issue 14) ---
+    ("lists", ["bench/lists.py", "--runs", "7"]),
+    ("growth_file", ["bench/growth_file.py", "--runs", "7"]),
+    ("students_api_load", ["bench/students_api_load.py", "--runs", "3"]),
 ]
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crisis.models import CaseSource, CaseStatus, FollowUpWay, ReviewDecisionKind
 from crisis.selectors import SORTS, CaseFilters, highrisk_schools
-from mhcare.core.forms import IsoDateInput
+from mhcare.core.forms import IsoDateInput, QuickSelect
 from mhcare.core.grades import GRADE_NAMES
 from mhcare.core.risk import RiskLevel, cadence_days
 from mhcare.orgs.models import OrgUnit
@@ -22,7 +22,11 @@ class HighRiskFilterForm(forms.Form):
         label=_("Level"), required=False, choices=[("", _("All levels")), *RiskLevel.choices]
     )
     school: forms.ModelChoiceField[OrgUnit] = forms.ModelChoiceField(
-        label=_("School"), required=False, queryset=None, empty_label=_("All schools")
+        label=_("School"),
+        required=False,
+        queryset=None,
+        empty_label=_("All schools"),
+        widget=QuickSelect,
     )
     grade = forms.TypedChoiceField(
         label=_("Grade"),
@@ -44,7 +48,8 @@ class HighRiskFilterForm(forms.Form):
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         schools = highrisk_schools(actor=actor)
-        self.fields["school"].queryset = schools  # type: ignore[attr-defined]
+        # Three columns: a county center chooses among a thousand schools.
+        self.fields["school"].queryset = schools.only("id", "code", "name")  # type: ignore[attr-defined]
         self.show_school = len(schools[:2]) > 1
 
     def filters(self) -> CaseFilters:

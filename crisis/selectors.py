@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -68,6 +68,8 @@ def due_state(due: datetime.date | None, today: datetime.date | None = None) -> 
 # --- the list of confirmed cases ------------------------------------------------------------------
 
 SORTS = ("due", "level", "newest")
+# The cursor's date part for a case without a follow-up due date (those come last).
+NO_DUE = "none"
 
 
 @dataclass(frozen=True)
@@ -129,14 +131,19 @@ def _ordered(queryset: QuerySet[Case], sort: str, after: str | None) -> QuerySet
     if after and ":" in after:
         day, _sep, pk = after.partition(":")
         try:
-            due = datetime.date.fromisoformat(day)
+            due = None if day == NO_DUE else datetime.date.fromisoformat(day)
         except ValueError:
-            due = None
-        if due is not None and pk.isdigit():
+            due, pk = None, ""
+        if pk.isdigit() and due is None:
+            # Cases without a due date come last (NULLS LAST), by id.
+            queryset = queryset.filter(next_follow_up_due__isnull=True, id__gt=int(pk))
+        elif pk.isdigit():
             queryset = queryset.filter(
-                Q(next_follow_up_due__gt=due) | Q(next_follow_up_due=due, id__gt=int(pk))
+                Q(next_follow_up_due__gt=due)
+                | Q(next_follow_up_due=due, id__gt=int(pk))
+                | Q(next_follow_up_due__isnull=True)
             )
-    return queryset.order_by("next_follow_up_due", "id")
+    return queryset.order_by(F("next_follow_up_due").asc(nulls_last=True), "id")
 
 
 def _cursor(case: Case, sort: str) -> str:
@@ -144,7 +151,7 @@ def _cursor(case: Case, sort: str) -> str:
         return str(case.pk)
     if sort == "level":
         return f"{case.level}:{case.pk}"
-    due = case.next_follow_up_due.isoformat() if case.next_follow_up_due else "9999-12-31"
+    due = case.next_follow_up_due.isoformat() if case.next_follow_up_due else NO_DUE
     return f"{due}:{case.pk}"
 
 

@@ -38,7 +38,15 @@ def signed_in_by_provider(request: HttpRequest) -> bool:
 
 class SessionTimeoutMiddleware:
     """Logs a user out after ``SESSION_IDLE_TIMEOUT_SECONDS`` without a request or
-    ``SESSION_ABSOLUTE_TIMEOUT_SECONDS`` after login, whichever comes first."""
+    ``SESSION_ABSOLUTE_TIMEOUT_SECONDS`` after login, whichever comes first.
+
+    The last-activity stamp is rewritten at most once per ``SESSION_ACTIVITY_WRITE_SECONDS``
+    (default 60 s): a request within that window of the stored stamp leaves the session
+    untouched, so it is not saved (no UPDATE of ``django_session`` per request). The stored stamp
+    is therefore at most that much older than the real last request, and the idle check is made
+    against it: a session expires at the latest after the idle timeout, never later (at most one
+    window earlier). A stamp kept server-side, not a client cookie, so a client cannot keep an
+    idle session alive by replaying anything."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -58,7 +66,7 @@ class SessionTimeoutMiddleware:
                 setattr(request, LOGOUT_REASON_ATTR, "idle_timeout" if idle else "absolute_timeout")
                 logout(request)
                 request.session[SESSION_TIMED_OUT_KEY] = True
-            else:
+            elif seen is None or now - seen >= settings.SESSION_ACTIVITY_WRITE_SECONDS:
                 request.session[SESSION_SEEN_KEY] = now
         return self.get_response(request)
 

@@ -31,7 +31,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from mhcare.accounts.models import BREAK_GLASS_ROLES, CLASS_ROLES, Role
-from mhcare.accounts.scope import ROLE_KINDS, Grant, RecordKind, grants
+from mhcare.accounts.scope import ROLE_KINDS, Grant, RecordKind, grants, tree_q
 from mhcare.orgs.models import OrgUnit, SchoolClass
 
 V = TypeVar("V")
@@ -387,7 +387,7 @@ def filter_q(
 ) -> Q | None:
     """A filter for rows whose school (or class) an assignment allowing ``action`` covers."""
     parts: list[Q] = [
-        Q(**{f"{school_field}__path__startswith": path}) for path in paths(user, action)
+        tree_q(g, school_field) for g in granting(user, action) if g.role not in CLASS_ROLES
     ]
     if class_field:
         parts += [Q(**{class_field: cid}) for cid in class_ids(user, action)]

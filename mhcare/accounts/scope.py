@@ -220,10 +220,45 @@ def scope_q(user: Any, model: type[models.Model], kind: str | None = None) -> Q 
             if class_field and grant.class_id:
                 parts.append(Q(**{class_field: grant.class_id}))
             continue
-        parts.append(Q(**{f"{school_field}__path__startswith": grant.unit_path}))
+        parts.append(tree_q(grant, school_field, county_field(model)))
     if not parts:
         return None
     return reduce(or_, parts)
+
+
+def county_field(model: type[models.Model]) -> str | None:
+    """The model's denormalised county column, when its Scope reads by its ``school`` column:
+    ``Scope.county_field`` when declared, else ``"county"`` when the model has a ``county``
+    foreign key to an org unit (it holds the county of the row's school)."""
+    meta = _scope_meta(model)
+    declared = getattr(meta, "county_field", None)
+    if declared is not None:
+        return str(declared) or None
+    if meta.school_field != "school":
+        return None
+    try:
+        field = model._meta.get_field("county")
+    except Exception:  # FieldDoesNotExist
+        return None
+    return "county" if getattr(field, "related_model", None) is OrgUnit else None
+
+
+def tree_q(grant: Grant, school_field: str, county_field: str | None = None) -> Q:
+    """Rows whose ``school_field`` lies in the subtree of the grant's unit, written so that the
+    row's own (indexed) columns answer it, never a join to the unit's ``path``:
+
+    - a school (a leaf of the tree): ``school_id = <school>``;
+    - a county, on a model with a county column: ``county_id = <county>`` (the column holds the
+      county of the row's school — every writer sets both together);
+    - anything else: ``school_id IN (units under the path)``, a subquery on the path index.
+
+    The same rows as ``{school_field}__path__startswith=grant.unit_path``."""
+    if grant.unit_kind == OrgKind.SCHOOL:
+        return Q(**{f"{school_field}_id": grant.unit_id})
+    if grant.unit_kind == OrgKind.COUNTY and county_field:
+        return Q(**{f"{county_field}_id": grant.unit_id})
+    under = OrgUnit.objects.filter(path__startswith=grant.unit_path).values("pk")
+    return Q(**{f"{school_field}__in": under})
 
 
 def scoped(
@@ -316,20 +351,29 @@ def shared_ids(user: Any, model: type[models.Model], kind: str | None = None) ->
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     kind = kind or _scope_meta(model).kind
-    cache: dict[str, frozenset[int]] = user.__dict__.setdefault("_mhcare_shared", {})
-    label = f"{model._meta.label_lower}:{kind}"
-    if label not in cache:
+    shares = _all_shares(user)
+    key = (model._meta.app_label, model._meta.model_name or "", share_codename(model, kind))
+    return shares.get(key, frozenset())
+
+
+def _all_shares(user: Any) -> dict[tuple[str, str, str], frozenset[int]]:
+    """Every row shared with the user one by one, by (app label, model, codename): one query per
+    user object for all models and kinds (a page that reads students, referrals and sessions asks
+    once). Exceptions are granted to users, not groups."""
+    cached = user.__dict__.get("_mhcare_shared")
+    if cached is None:
         from guardian.models import UserObjectPermission
 
-        # One query (no ContentType cache round trips): exceptions are granted to users, not groups.
-        object_pks = UserObjectPermission.objects.filter(
-            user_id=user.pk,
-            permission__codename=share_codename(model, kind),
-            content_type__app_label=model._meta.app_label,
-            content_type__model=model._meta.model_name,
-        ).values_list("object_pk", flat=True)
-        cache[label] = frozenset(int(pk) for pk in object_pks)
-    return cache[label]
+        found: dict[tuple[str, str, str], set[int]] = {}
+        for app_label, model_name, codename, object_pk in UserObjectPermission.objects.filter(
+            user_id=user.pk
+        ).values_list(
+            "content_type__app_label", "content_type__model", "permission__codename", "object_pk"
+        ):
+            found.setdefault((app_label, model_name, codename), set()).add(int(object_pk))
+        cached = {key: frozenset(pks) for key, pks in found.items()}
+        user.__dict__["_mhcare_shared"] = cached
+    return cached
 
 
 def get_scoped_or_404(

@@ -15,14 +15,20 @@ def _actor_fields(actor: Any) -> dict[str, Any]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return {"actor": None, "actor_username": "", "roles": "", "org_unit_code": ""}
     from mhcare.accounts.models import RoleAssignment
+    from mhcare.accounts.scope import grants
 
-    assignments = list(
-        RoleAssignment.objects.active()
-        .filter(user_id=actor.pk)
-        .select_related("org_unit")
-        .order_by("id")
-        .values_list("role", "org_unit__code")
-    )
+    if actor.is_active:
+        # The assignments scope already loaded for this request (no query of its own); a unit's
+        # code is the last part of its path.
+        assignments = [(g.role, g.unit_path.rstrip("/").rsplit("/", 1)[-1]) for g in grants(actor)]
+    else:
+        assignments = list(
+            RoleAssignment.objects.active()
+            .filter(user_id=actor.pk)
+            .select_related("org_unit")
+            .order_by("id")
+            .values_list("role", "org_unit__code")
+        )
     return {
         "actor": actor,
         "actor_username": actor.get_username(),

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mhcare.core.forms import QuickSelect
 from mhcare.core.grades import GRADE_NAMES
 from mhcare.orgs import selectors
 from mhcare.orgs.models import EnrolmentStatus, OrgUnit, SchoolClass
@@ -21,6 +22,7 @@ class StudentFilterForm(forms.Form):
         to_field_name="code",
         required=False,
         empty_label=_("All schools"),
+        widget=QuickSelect,
     )
     grade = forms.TypedChoiceField(
         label=_("Grade"),
@@ -41,7 +43,8 @@ class StudentFilterForm(forms.Form):
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         schools = selectors.school_choices(actor=actor)
-        self.fields["school"].queryset = schools  # type: ignore[attr-defined]
+        # The choices read three columns: a county center chooses among a thousand schools.
+        self.fields["school"].queryset = schools.only("id", "code", "name")  # type: ignore[attr-defined]
         code = self.data.get("school") if self.is_bound else None
         school = schools.filter(code=code).first() if code else None
         self.fields["klass"].queryset = selectors.class_choices(  # type: ignore[attr-defined]

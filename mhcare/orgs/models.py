@@ -2,7 +2,8 @@
 school years, classes, students and guardians.
 
 Every student-linked row carries its ``school`` (and ``county``), so a user's scope is one filter on
-the school's materialized ``path`` (see ``mhcare.accounts.scope``).
+the row's own columns — ``school_id``, ``county_id``, or the school among the units under a
+materialised ``path`` (see ``mhcare.accounts.scope.tree_q``).
 """
 
 from __future__ import annotations
@@ -343,6 +344,13 @@ class Student(models.Model):
         indexes = [
             models.Index(fields=["school", "klass"]),
             models.Index(fields=["county", "id"]),
+            # The county's watch list of flagged students (counseling guidance, the dashboard's
+            # panel): few rows, found without walking the county's students.
+            models.Index(
+                fields=["county", "id"],
+                name="student_flagged_county",
+                condition=Q(status="enrolled") & ~Q(disadvantages=[]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

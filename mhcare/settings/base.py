@@ -566,3 +566,8 @@ OIDC_METADATA_TTL_SECONDS = int(env("OIDC_METADATA_TTL_SECONDS", "3600") or 3600
 # start with less than 183 days (six months, 等保三级), and any future archiving job must keep
 # every event younger than this online (mhcare.audit.checks.audit_online_since).
 AUDIT_ONLINE_RETENTION_DAYS = int(env("AUDIT_ONLINE_RETENTION_DAYS", "365") or 365)
+
+# --- lists: province-scale read paths ---
+# The idle-timeout stamp in the session is rewritten at most once per this many seconds (a request
+# within the window saves no session row); the idle check errs early by at most this much.
+SESSION_ACTIVITY_WRITE_SECONDS = int(env("SESSION_ACTIVITY_WRITE_SECONDS", "60") or 60)

@@ -402,6 +402,28 @@ def test_list_filters_and_keyset(client, world, django_assert_max_num_queries):
     assert len(response.context["cases"].rows) == 5
 
 
+def test_keyset_by_due_date_reaches_cases_without_a_due_date(world):
+    """Cases without a follow-up due date come last and are reached by paging: from a page
+    that ends on a dated case and from one that ends on an undated one."""
+    actor = world.users["psych_a"]
+    for _ in range(5):
+        student = factories.StudentFactory(klass=world.class_a)
+        services.evaluation_confirm(actor=actor, student=student, level="3", reason="x")
+    cases = list(Case.objects.order_by("id"))
+    Case.objects.filter(pk__in=[c.pk for c in cases[:3]]).update(next_follow_up_due=None)
+    seen, after = [], None
+    while True:
+        page = selectors.case_list(
+            actor=actor, filters=selectors.CaseFilters(sort="due"), after=after, page_size=2
+        )
+        seen.extend(c.pk for c in page.rows)
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert seen[-3:] == [c.pk for c in cases[:3]]
+    assert sorted(seen) == [c.pk for c in cases]
+
+
 def test_export_is_audited_and_names_the_viewer(client, world):
     _confirm(world)
     viewer = world.users["center_a"]

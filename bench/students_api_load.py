@@ -1,0 +1,193 @@
+"""Bench 7: the scoped ``/api/v1/students/`` under gunicorn beside a bare Django JSON view over
+the same rows (``bench/lists_urls.py``, a bench-only URLconf), side by side on loopback.
+
+    DATABASE_URL=postgres://…/<a bench db> .venv/bin/python bench/students_api_load.py \
+        [--seconds 8] [--runs 3] [--clients 8] [--workers 2]
+
+Starts gunicorn (``bench.lists_settings``: DEBUG off, the real middleware) on a free port, then
+alternates ``--runs`` times, each for ``--seconds`` with ``--clients`` keep-alive clients (threads,
+``http.client``): the API with a token (the API as scripts use it), the bare view with the same
+token, and the API with a session cookie (as the pages' own JavaScript would call it). It counts
+the requests served and the rows written to ``django_session`` during each run
+(``pg_stat_user_tables``: inserts + updates + deletes, after a first request stamped the
+session). The bench user is the county center of bench/lists.py (the county with most students).
+Target: API ≥ 0.5 × the bare view's throughput; 0 session writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.lists_settings")
+
+import django  # noqa: E402
+
+from bench.harness import DEFAULT_SEED, ensure_province  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from bench.lists import bench_user  # noqa: E402
+from mhcare.accounts.tokens import token_create  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def session_writes() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            """SELECT n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables
+               WHERE relname = 'django_session'"""
+        )
+        return int(cursor.fetchone()[0])
+
+
+def load(port: int, path: str, headers: dict[str, str], seconds: float, clients: int) -> int:
+    done = [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.perf_counter() < stop:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise SystemExit(f"{path}: {response.status} {body[:200]!r}")
+            done[i] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--students", type=int, default=int(os.environ.get("BENCH_STUDENTS", "300000"))
+    )
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED", DEFAULT_SEED)))
+    parser.add_argument(
+        "--as-is",
+        action="store_true",
+        help="use the database as it is (any students and open cases), no seed_province",
+    )
+    args = parser.parse_args()
+    if not args.as_is:
+        ensure_province(os.environ["DATABASE_URL"], args.students, args.seed)
+
+    user, county = bench_user()
+    _token, key = token_create(actor=user, name="bench api load", days=30)
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.lists_settings", "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "mhcare.wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={args.workers}",
+            "--chdir",
+            str(ROOT),
+            "--log-level=warning",
+        ],
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        token = {"Authorization": f"Token {key}"}
+        cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
+        probes = {
+            "API (token)": ("/api/v1/students/", token),
+            "bare view (token)": (f"/bench/bare-students/?county={county.pk}", token),
+            "API (session cookie)": ("/api/v1/students/", cookie),
+        }
+        for path, headers in probes.values():  # warm up; the first cookie request stamps it
+            load(port, path, headers, 1.0, 2)
+        rates: dict[str, list[float]] = {label: [] for label in probes}
+        writes: dict[str, int] = dict.fromkeys(probes, 0)
+        for _ in range(args.runs):
+            for label, (path, headers) in probes.items():
+                before = session_writes()
+                served = load(port, path, headers, args.seconds, args.clients)
+                time.sleep(0.6)  # the statistics collector's flush
+                writes[label] += session_writes() - before
+                rates[label].append(served / args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    figures: dict[str, float] = {}
+    for label, values in rates.items():
+        low, med = min(values), statistics.median(values)
+        print(
+            f"{label:22s} min {low:7.1f} req/s  median {med:7.1f} req/s"
+            f"  session writes {writes[label]}"
+        )
+        figures[f"{label} req/s (median)"] = round(med, 1)
+        figures[f"{label} session writes"] = writes[label]
+    ratio = round(
+        statistics.median(rates["API (token)"]) / statistics.median(rates["bare view (token)"]), 2
+    )
+    cookie_ratio = round(
+        statistics.median(rates["API (session cookie)"])
+        / statistics.median(rates["bare view (token)"]),
+        2,
+    )
+    print(f"ratio API/bare (token): {ratio}; API with a session cookie/bare: {cookie_ratio}")
+    figures["ratio API (session cookie)/bare"] = cookie_ratio
+    ok = ratio >= 0.5 and sum(writes.values()) == 0
+    print(
+        "RESULT "
+        + json.dumps(
+            {
+                "bench": "students_api_load",
+                "figures": figures,
+                "ratio": ratio,
+                "target": "API >= 0.5x bare view req/s; 0 session writes",
+                "ok": ok,
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""Index plans at province scale: on a medium province (≈ 200 000 students, 180 000 screening
+results, 4 000 open cases, made in SQL by ``tests.perf.province``), the SQL of the real pages —
+the student list (first page and a deep one), the high-risk list, a student's page (the 一生一策
+growth file), the API's student list and the county dashboard — as a county center and as a
+school's psychology teacher, is EXPLAINed (ANALYZE): no sequential scan of a large table, and no
+scan of one that throws away thousands of rows by its filter (a walk of the primary key filtered
+by the school's path)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from crisis.models import Case
+from mhcare.accounts.models import Role
+from mhcare.orgs.models import OrgKind, OrgUnit, Student
+from tests import factories
+from tests.perf.province import make_province
+
+LARGE = (
+    "orgs_student",
+    "screening_screeningresult",
+    "crisis_case",
+    "crisis_followup",
+    "crisis_familycontact",
+)
+
+
+# A scan of a large table that reads and throws away more rows than this walks the table (e.g.
+# the primary key in id order, filtered row by row by the school's path) instead of an index
+# that matches the filter.
+MAX_ROWS_REMOVED = 5_000
+
+
+def _nodes(plan: dict) -> list[dict]:
+    found = [plan]
+    for child in plan.get("Plans", []):
+        found += _nodes(child)
+    return found
+
+
+def _bad_scans(sqls: list[str]) -> list[str]:
+    """EXPLAIN ANALYZE each SELECT: a sequential scan of a large table, or a scan of one that
+    removes more than ``MAX_ROWS_REMOVED`` rows by its filter, is reported with its plan."""
+    bad = []
+    with connection.cursor() as cursor:
+        for sql in sqls:
+            if not sql.lstrip().upper().startswith("SELECT") or " FOR UPDATE" in sql.upper():
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+            raw = cursor.fetchone()[0]
+            plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+            for node in _nodes(plan):
+                table = node.get("Relation Name")
+                if table not in LARGE:
+                    continue
+                removed = node.get("Rows Removed by Filter", 0) * node.get("Actual Loops", 1)
+                if node["Node Type"] == "Seq Scan" or removed > MAX_ROWS_REMOVED:
+                    bad.append(f"{node['Node Type']} on {table} (removed {removed})\n{sql}")
+    return bad
+
+
+@pytest.mark.django_db
+def test_pages_at_province_scale_use_indexes():
+    make_province(counties=10, schools=2000, per_school=100)
+    assert Student.objects.count() >= 200_000
+    county = OrgUnit.objects.filter(kind=OrgKind.COUNTY, code__startswith="PT").order_by("code")[3]
+    school = OrgUnit.objects.filter(kind=OrgKind.SCHOOL, parent=county).order_by("code")[5]
+    center = factories.user_with_role(Role.COUNTY_CENTER, county, username="plan_center")
+    psych = factories.user_with_role(Role.PSYCH_TEACHER, school, username="plan_psych")
+    case = Case.objects.filter(school=school).order_by("id").first()
+    assert case is not None
+    in_county = Student.objects.filter(county=county).order_by("id").values_list("id", flat=True)
+    deep_after = in_county[15_000]
+    api_cursor = base64.b64encode(f"p={deep_after}".encode()).decode()
+    pages = {
+        center: [
+            reverse("orgs:student_list"),
+            f"{reverse('orgs:student_list')}?after={deep_after}",
+            reverse("crisis:highrisk_list"),
+            reverse("orgs:student_detail", args=[case.student_id]),
+            reverse("api-student-list"),
+            f"{reverse('api-student-list')}?cursor={api_cursor}",
+            reverse("core:home"),
+        ],
+        psych: [
+            reverse("orgs:student_list"),
+            reverse("crisis:highrisk_list"),
+            reverse("orgs:student_detail", args=[case.student_id]),
+            reverse("core:home"),
+        ],
+    }
+    bad: list[str] = []
+    for user, urls in pages.items():
+        client = Client()
+        client.force_login(user)
+        for url in urls:
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(url)
+            assert response.status_code == 200, url
+            sqls = [q["sql"] for q in ctx.captured_queries]
+            bad += [f"{user.username} {url}: {b}" for b in _bad_scans(sqls)]
+    assert not bad, "\n\n".join(bad)
