@@ -530,3 +530,11 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# --- faults: the API schema documents the error answers (400/403/404) of every operation ---
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "mhcare.core.openapi.AutoSchema"
+# A NUL character in the path or query string: 400 before any view (mhcare.core.errors); after
+# LocaleMiddleware, so that the message is in the user's language.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware") + 1,
+    "mhcare.core.errors.RefuseNulBytesMiddleware",
+)
