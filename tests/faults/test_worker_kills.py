@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import psycopg
 import pytest
 
 from compliance import services as compliance_services
@@ -29,8 +30,18 @@ from crisis.models import ReportStatus as CaseReportStatus
 from crisis.reporting.services import CHANNEL
 from mhcare.audit.models import Action, AuditEvent
 from mhcare.core.outbox.tasks import outbox_deliver_task
+from screening.imports import services as import_services
+from screening.imports.tasks import import_run_task
+from screening.models import ImportJob, ImportStatus, ScreeningResult
 from tests import workers
 from tests.crisis.reporting.helpers import make_case, make_report
+from tests.screening.imports.conftest import campaign as campaign_fixture
+from tests.screening.imports.conftest import csv_bytes, row
+from tests.screening.imports.conftest import english_uploaders as english_uploaders_fixture
+from tests.screening.imports.conftest import phq9 as phq9_fixture
+
+# the imports' fixtures, under their own names
+campaign, phq9, english_uploaders = campaign_fixture, phq9_fixture, english_uploaders_fixture
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -185,3 +196,63 @@ def test_a_worker_killed_mid_delivery_and_redelivered_delivers_once(
     assert (row.status, row.attempts) == (CaseReportStatus.SENT, 1)
     assert row.response == {"receipt": "R-1"}
     assert AuditEvent.objects.filter(action=Action.EXPORT, object_id=str(row.pk)).count() == 1
+
+
+def test_an_import_killed_once_and_redelivered_stores_each_result_once(
+    world, campaign, phq9, celery_broker, start_celery_worker
+):
+    """tests/screening/imports/test_worker_crash.py kills the import until it is given up; here
+    the second delivery succeeds, and each result is stored once."""
+    student, other = world.students["a"], world.students["a_other_class"]
+    job = import_services.import_job_create(
+        actor=world.users["psych_a"],
+        campaign=campaign,
+        instrument=phq9,
+        unit=world.school_a,
+        filename="results.csv",
+        content=csv_bytes([row(student, [1] * 9), row(other, [2] * 9)]),
+        enqueue=False,
+    )
+    blocker = psycopg.connect(workers.conninfo())
+    probe = psycopg.connect(workers.conninfo(), autocommit=True)
+    first = second = None
+    try:
+        # the test holds a student's row: the import's COMMIT (its foreign key check) waits on it
+        blocker.execute("SELECT 1 FROM orgs_student WHERE id = %s FOR UPDATE", (student.pk,))
+        first = _start(start_celery_worker)
+        import_run_task.apply_async(args=[job.pk], queue=QUEUE)
+        workers.wait_until(lambda: _waits_on_a_lock(probe), 90, "the import to block mid-run")
+        # when the worker dies there (its results written, not committed)
+        _kill(first)
+        probe.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        workers.wait_until(lambda: not _waits_on_a_lock(probe), 30, "the session to end")
+        blocker.rollback()
+        assert not ScreeningResult.objects.exists()
+        # then a new worker gets the message again and imports the file
+        second = _start(start_celery_worker)
+        workers.wait_until(
+            lambda: ImportJob.objects.get(pk=job.pk).status == ImportStatus.DONE,
+            90,
+            "the redelivered import",
+        )
+        workers.wait_until(lambda: celery_broker.hlen("unacked") == 0, 30, "the ack")
+    finally:
+        _stop(first, second)
+        blocker.close()
+        probe.close()
+    job.refresh_from_db()
+    assert job.attempts == 2
+    assert sorted(ScreeningResult.objects.values_list("student_id", flat=True)) == sorted(
+        [student.pk, other.pk]
+    )
+
+
+def _waits_on_a_lock(probe: psycopg.Connection) -> bool:
+    found = probe.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock'"
+    ).fetchone()
+    return bool(found and found[0])
