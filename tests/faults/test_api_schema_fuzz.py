@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -61,7 +62,9 @@ def _has_input(operation: Any) -> bool:
     return bool(operation.path_parameters or operation.query or operation.body)
 
 
-def _fuzz(operation: Any, mode: GenerationMode, app: Any, tokens: dict[str, str]) -> int:
+def _fuzz(
+    operation: Any, mode: GenerationMode, app: Any, tokens: dict[str, str], statuses: Counter[str]
+) -> int:
     sent = 0
 
     @given(case=operation.as_strategy(generation_mode=mode))
@@ -77,13 +80,14 @@ def _fuzz(operation: Any, mode: GenerationMode, app: Any, tokens: dict[str, str]
         nonlocal sent
         for username, key in tokens.items():
             try:
-                case.call_and_validate(
+                response = case.call_and_validate(
                     app=app, headers={"Authorization": f"Token {key}"}, checks=CHECKS
                 )
             except BaseException as error:
                 error.add_note(f"as {username}")
                 raise
             sent += 1
+            statuses[f"{username} {response.status_code}"] += 1
 
     each()
     return sent
@@ -101,6 +105,7 @@ def test_every_operation_answers_within_the_schema_for_three_users(world, wsgi_a
     )
     failures: list[str] = []
     operations = requests = 0
+    statuses: Counter[str] = Counter()
     started = time.monotonic()
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -110,14 +115,15 @@ def test_every_operation_answers_within_the_schema_for_three_users(world, wsgi_a
             modes.append(GenerationMode.NEGATIVE)
         for mode in modes:
             try:
-                requests += _fuzz(operation, mode, wsgi_app, tokens)
+                requests += _fuzz(operation, mode, wsgi_app, tokens, statuses)
             except (Exception, BaseExceptionGroup) as error:  # every failure is reported below
                 notes = " ".join(getattr(error, "__notes__", []))
                 failures.append(f"{operation.label} [{mode.value}] {notes}: {error}")
     print(  # noqa: T201 - the figures for the notes, shown with -s
         f"schema fuzz: {operations} operations x {len(USERS)} users, {requests} requests "
         f"(at most {EXAMPLES} generated per operation and mode), "
-        f"{time.monotonic() - started:.0f} s"
+        f"{time.monotonic() - started:.0f} s; answers by user and status: "
+        f"{dict(sorted(statuses.items()))}"
     )
     assert operations >= 70
     assert not failures, "\n\n".join(failures)
