@@ -144,7 +144,7 @@ class StudentRecordsApi(APIView):
             )
         return Response(GuidanceRecordSerializer(rows, many=True).data)
 
-    @extend_schema(request=GuidanceRecordSerializer, responses=GuidanceRecordSerializer)
+    @extend_schema(request=GuidanceRecordSerializer, responses={201: GuidanceRecordSerializer})
     def post(self, request: Request, pk: int) -> Response:
         student = selectors.guidance_student_get(actor=request.user, pk=pk)
         if not services.may_add_record(request.user, student):

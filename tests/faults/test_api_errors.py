@@ -57,3 +57,16 @@ def test_the_schema_documents_the_error_answers(client, world):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             assert {"400", "403", "404"} <= set(operation["responses"]), (method, path)
+
+
+def test_the_schema_documents_201_where_the_api_creates(client, world):
+    login(client, world.users["official_a"])
+    paths = client.get("/api/v1/schema/", {"format": "json"}).json()["paths"]
+    for path in (
+        "/api/v1/counseling/guidance/students/{id}/records/",
+        "/api/v1/counseling/centers/checklists/{id}/judgements/",
+        "/api/v1/counseling/supervision/sessions/",
+        "/api/v1/counseling/supervision/stations/",
+    ):
+        codes = set(paths[path]["post"]["responses"])
+        assert "201" in codes and "200" not in codes, path
