@@ -71,7 +71,7 @@ class ChecklistEntryApi(APIView):
 
 @policy.requires(policy.Action.JUDGE_CENTER_STANDARD)
 class JudgementApi(APIView):
-    @extend_schema(request=JudgementSerializer, responses=JudgementSerializer)
+    @extend_schema(request=JudgementSerializer, responses={201: JudgementSerializer})
     def post(self, request: Request, pk: int) -> Response:
         county = selectors.county_get(actor=request.user, pk=pk)
         if not policy.allowed(request.user, policy.Action.JUDGE_CENTER_STANDARD, county):

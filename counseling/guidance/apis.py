@@ -37,11 +37,18 @@ def api_errors(exc: ValidationError) -> ApiValidationError:
     return ApiValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
 
-def _int(value: str | None) -> int | None:
+# A filter value outside these bounds is ignored like one that is not a number (a bigger id is
+# no row's, a longer quiet spell than ten years is "never": the form's own bound).
+_MAX_ID = 2**63 - 1
+_MAX_QUIET_DAYS = 3650
+
+
+def _int(value: str | None, *, low: int = -_MAX_ID - 1, high: int = _MAX_ID) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except ValueError:
         return None
+    return number if number is not None and low <= number <= high else None
 
 
 @policy.requires(policy.Action.VIEW_GUIDANCE)
@@ -55,11 +62,11 @@ class WatchListApi(AuditedListMixin, generics.ListAPIView[Student]):
             return Student.objects.none()  # scope-lint: allow schema generation reads nothing
         params = self.request.query_params
         flag = params.get("flag", "")
-        quiet = _int(params.get("quiet_days"))
+        quiet = _int(params.get("quiet_days"), low=1, high=_MAX_QUIET_DAYS)
         filters = selectors.WatchFilters(
             flag=flag if flag in Disadvantage.values else "",
             responsible=_int(params.get("responsible")),
-            quiet_days=quiet if quiet and quiet > 0 else None,
+            quiet_days=quiet,
         )
         return selectors.watch_queryset(actor=self.request.user, filters=filters)
 
@@ -70,7 +77,10 @@ class WatchListApi(AuditedListMixin, generics.ListAPIView[Student]):
                 "responsible", int, required=False, description="A teacher's id; 0 = nobody."
             ),
             OpenApiParameter(
-                "quiet_days", int, required=False, description="No guidance in this many days."
+                "quiet_days",
+                int,
+                required=False,
+                description="No guidance in this many days (1 to 3650; other values are ignored).",
             ),
         ],
         responses=WatchStudentSerializer(many=True),
@@ -134,7 +144,7 @@ class StudentRecordsApi(APIView):
             )
         return Response(GuidanceRecordSerializer(rows, many=True).data)
 
-    @extend_schema(request=GuidanceRecordSerializer, responses=GuidanceRecordSerializer)
+    @extend_schema(request=GuidanceRecordSerializer, responses={201: GuidanceRecordSerializer})
     def post(self, request: Request, pk: int) -> Response:
         student = selectors.guidance_student_get(actor=request.user, pk=pk)
         if not services.may_add_record(request.user, student):

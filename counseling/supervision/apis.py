@@ -67,7 +67,7 @@ class SessionListCreateApi(generics.ListAPIView[SupervisionSession]):
         return response
 
     @extend_schema(
-        request=SupervisionSessionCreateSerializer, responses=SupervisionSessionSerializer
+        request=SupervisionSessionCreateSerializer, responses={201: SupervisionSessionSerializer}
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not policy.anywhere(request.user, policy.Action.WRITE_SUPERVISION):
@@ -112,7 +112,7 @@ class StationListCreateApi(generics.ListAPIView[SupervisionStation]):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=StationSerializer, responses=StationSerializer)
+    @extend_schema(request=StationSerializer, responses={201: StationSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not policy.anywhere(request.user, policy.Action.MANAGE_SUPERVISION_STATIONS):
             raise PermissionDenied

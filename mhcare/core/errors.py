@@ -17,10 +17,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import NotFound
 
 logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
 
 FALLBACK_500 = (
     '<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8"><title>系统出错 · mhcare'
@@ -48,6 +52,10 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        # An API URL that matches nothing (a path parameter that is not a number) answers as the
+        # API's own 404 does: JSON, as the schema documents.
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
     return _page(request, "404.html", 404)
 
 
@@ -82,6 +90,33 @@ class AppErrorPagesMiddleware:
         if settings.DEBUG and isinstance(exception, Http404):
             return page_not_found(request, exception)
         return None
+
+
+NUL_IN_REQUEST = _(
+    "The address contains a NUL character (a zero byte), which no value may contain; nothing "
+    "was done."
+)
+
+
+class RefuseNulBytesMiddleware:
+    """A NUL character in the path or the query string is no valid value anywhere (PostgreSQL
+    text cannot hold it: a lookup with it would be a server error): 400 before any view runs, as
+    JSON under /api/. Form and JSON bodies are checked by the fields themselves (Django's and
+    DRF's ``CharField`` refuse NUL)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            message = str(NUL_IN_REQUEST)
+            if request.path.startswith(API_PREFIX):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 class ExpectedClientErrors(logging.Filter):

@@ -571,3 +571,11 @@ AUDIT_ONLINE_RETENTION_DAYS = int(env("AUDIT_ONLINE_RETENTION_DAYS", "365") or 3
 # The idle-timeout stamp in the session is rewritten at most once per this many seconds (a request
 # within the window saves no session row); the idle check errs early by at most this much.
 SESSION_ACTIVITY_WRITE_SECONDS = int(env("SESSION_ACTIVITY_WRITE_SECONDS", "60") or 60)
+# --- faults: the API schema documents the error answers (400/403/404) of every operation ---
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "mhcare.core.openapi.AutoSchema"
+# A NUL character in the path or query string: 400 before any view (mhcare.core.errors); after
+# LocaleMiddleware, so that the message is in the user's language.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware") + 1,
+    "mhcare.core.errors.RefuseNulBytesMiddleware",
+)

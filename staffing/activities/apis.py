@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -85,7 +86,7 @@ class ActivityApi(generics.ListAPIView[EducationActivity]):
         data = serializer.validated_data
         school = services.recordable_schools(actor=actor).filter(code=data["school"]).first()
         if school is None or school.kind != OrgKind.SCHOOL:
-            return Response(status=status.HTTP_404_NOT_FOUND)
+            raise NotFound from None
         try:
             activity = services.activity_record(
                 actor=actor,
@@ -98,5 +99,5 @@ class ActivityApi(generics.ListAPIView[EducationActivity]):
         except ValidationError as exc:
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         except PermissionDenied:
-            return Response(status=status.HTTP_404_NOT_FOUND)
+            raise NotFound from None
         return Response(ActivitySerializer(activity).data, status=status.HTTP_201_CREATED)

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -82,7 +83,7 @@ class LessonApi(APIView):
         classes = list(services.loggable_classes(actor=actor).filter(pk__in=data["classes"]))
         if len(classes) != len(set(data["classes"])):
             # Out of scope and missing alike: 404, no hint which.
-            return Response(status=status.HTTP_404_NOT_FOUND)
+            raise NotFound from None
         try:
             lessons = services.lesson_log(
                 actor=actor,
@@ -96,5 +97,5 @@ class LessonApi(APIView):
         except ValidationError as exc:
             return Response(_errors(exc), status=status.HTTP_400_BAD_REQUEST)
         except PermissionDenied:
-            return Response(status=status.HTTP_404_NOT_FOUND)
+            raise NotFound from None
         return Response(LessonSerializer(lessons, many=True).data, status=status.HTTP_201_CREATED)
