@@ -147,9 +147,9 @@ def generate(schools: int, per_school: int) -> None:
            FROM orgs_orgunit s CROSS JOIN (VALUES (4), (8), (11)) v(g)
            WHERE s.kind = 'school' AND s.path LIKE '/' || %(pre)s || '/%%'""",
         """INSERT INTO orgs_student (name, gender, birth_date, student_number, status,
-               disadvantages, created_at, updated_at, county_id, klass_id, school_id)
+               disadvantages, created_at, updated_at, county_id, klass_id, school_id, left_reason)
            SELECT '学生', 'F', DATE '2012-05-01', %(pre)s || s.id || '-' || j, 'enrolled',
-                  '{}', now(), now(), s.parent_id, c.id, s.id
+                  '{}', now(), now(), s.parent_id, c.id, s.id, ''
            FROM orgs_orgunit s
            CROSS JOIN generate_series(1, %(per)s) j
            JOIN orgs_schoolclass c ON c.school_id = s.id AND c.school_year_id = %(year)s
