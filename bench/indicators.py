@@ -146,6 +146,9 @@ def generate(schools: int, per_school: int) -> None:
            SELECT g, g || '年级1班', s.id, %(year)s
            FROM orgs_orgunit s CROSS JOIN (VALUES (4), (8), (11)) v(g)
            WHERE s.kind = 'school' AND s.path LIKE '/' || %(pre)s || '/%%'""",
+        # Fresh statistics before the big inserts: with the new units and classes unknown to the
+        # planner, the student insert loops over the classes per student (minutes, not seconds).
+        "ANALYZE orgs_orgunit, orgs_schoolclass",
         """INSERT INTO orgs_student (name, gender, birth_date, student_number, status,
                disadvantages, created_at, updated_at, county_id, klass_id, school_id, left_reason)
            SELECT '学生', 'F', DATE '2012-05-01', %(pre)s || s.id || '-' || j, 'enrolled',
@@ -155,6 +158,7 @@ def generate(schools: int, per_school: int) -> None:
            JOIN orgs_schoolclass c ON c.school_id = s.id AND c.school_year_id = %(year)s
                 AND c.grade = (ARRAY[4, 8, 11])[1 + j %% 3]
            WHERE s.kind = 'school' AND s.path LIKE '/' || %(pre)s || '/%%'""",
+        "ANALYZE orgs_student",
         """INSERT INTO screening_screeningresult (answers, total, band, is_critical,
                administered_on, created_at, county_id, instrument_id, school_id, student_id,
                scores, source)
@@ -172,6 +176,7 @@ def generate(schools: int, per_school: int) -> None:
                   NULL, 1, now(), now(), st.county_id, st.school_id, st.id
            FROM orgs_student st
            WHERE st.student_number LIKE %(pre)s || '%%' AND st.id %% 50 = 7""",
+        "ANALYZE crisis_case",
         """INSERT INTO crisis_casereport (version, level, payload, due_by, status, attempts,
                last_error, next_attempt_at, sent_at, response, created_at, case_id, county_id,
                school_id)
@@ -198,7 +203,7 @@ def generate(schools: int, per_school: int) -> None:
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         for sql in statements:
-            cursor.execute(sql, p)
+            cursor.execute(sql, p if "%(" in sql else None)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(f"generated in {time.perf_counter() - started:.1f} s")
