@@ -107,7 +107,9 @@ def prepare(schools: int, per_school: int) -> tuple[OrgUnit, Campaign, User]:
                 "WHERE s.id = r.student_id AND s.student_number LIKE %s AND r.instrument_id = %s",
                 [campaign.pk, PREFIX + "%", instrument.pk],
             )
-            cursor.execute("ANALYZE screening_screeningresult")
+            # As autovacuum would: without it every index-only scan of the results visits the
+            # heap of the 900 k rows just updated (the live count took 30 s instead of 1–3 s).
+            cursor.execute("VACUUM ANALYZE screening_screeningresult")
     if campaign.coverage_computed_at is None:
         services.campaign_coverage_refresh(campaign=campaign)
         campaign.refresh_from_db()

@@ -187,10 +187,13 @@ def coverage_units(*, actor: Any) -> QuerySet[OrgUnit]:
 
 
 def grouped_counts(
-    campaign: Campaign, students: QuerySet[Student], group_sql: str
+    campaign: Campaign, students: QuerySet[Student], group_sql: str, *, whole: bool = False
 ) -> dict[Any, tuple[int, int]]:
     """``{group: (enrolled, completed)}`` with ``group_sql`` an expression over the CTE ``s``
-    (columns id, school_id, klass_id, grade, school_path)."""
+    (columns id, school_id, klass_id, grade, school_path). ``whole``: ``students`` are the whole
+    campaign's (the recount of a province campaign), so every result of the campaign is read in
+    one pass; otherwise only the results of ``students`` (a school's or a county's), found by
+    index — on 1 M students that lookup took 14–20 s where the one pass takes a few."""
     required = required_by_grade(campaign)
     if not required:
         return {}
@@ -207,7 +210,7 @@ def grouped_counts(
             FROM screening_screeningresult r
             JOIN screening_campaigninstrument ci
               ON ci.campaign_id = r.campaign_id AND ci.instrument_id = r.instrument_id
-            WHERE r.campaign_id = %s AND r.student_id IN (SELECT id FROM s)
+            WHERE r.campaign_id = %s {"" if whole else "AND r.student_id IN (SELECT id FROM s)"}
             GROUP BY r.student_id
         )
         SELECT {group_sql} AS g, count(*) AS enrolled,

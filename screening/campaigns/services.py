@@ -329,7 +329,8 @@ def campaign_coverage_refresh(*, campaign: Campaign, within: str | None = None) 
         campaign,
         path,
     )
-    counts = selectors.grouped_counts(campaign, students, "s.school_id")
+    whole = path == campaign.org_unit.path
+    counts = selectors.grouped_counts(campaign, students, "s.school_id", whole=whole)
     now = timezone.now()
     schools = list(counts)
     table = CampaignCoverage._meta.db_table
