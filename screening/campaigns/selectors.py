@@ -18,7 +18,19 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    CharField,
+    Exists,
+    F,
+    Func,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Concat
 from django.http import Http404
 
 from mhcare.accounts import policy, scope
@@ -274,30 +286,41 @@ def coverage_by_child_as_of(
         .order_by("code")
         .only("id", "name", "name_en", "path")
     )
-    totals: dict[str, list[int]] = {child.path: [0, 0] for child in children}
-    keep = unit.depth + 2  # path segments of a child, counting the root (depth 0 = 1 segment)
-    as_of: datetime.datetime | None = None
-    counts = scope.scoped(actor, CampaignCoverage, kind=RecordKind.AGGREGATE).filter(
-        campaign=campaign,
-        school__path__startswith=max(campaign.org_unit.path, unit.path, key=len),
+    # The child's path from the school's: its first ``unit.depth + 2`` segments, summed in SQL
+    # (a few rows leave the database, not one per school).
+    segments: list[Any] = [Value(PATH_SEPARATOR)]
+    for position in range(2, unit.depth + 4):
+        segments += [
+            Func(
+                F("school__path"),
+                Value(PATH_SEPARATOR),
+                Value(position),
+                function="split_part",
+                output_field=CharField(),
+            ),
+            Value(PATH_SEPARATOR),
+        ]
+    counts = (
+        scope.scoped(actor, CampaignCoverage, kind=RecordKind.AGGREGATE)
+        .filter(
+            campaign=campaign,
+            school__path__startswith=max(campaign.org_unit.path, unit.path, key=len),
+        )
+        .annotate(child=Concat(*segments, output_field=CharField()))
+        .order_by()
+        .values("child")
+        .annotate(enrolled=Sum("enrolled"), completed=Sum("completed"), as_of=Min("computed_at"))
     )
-    for path, enrolled, completed, computed_at in counts.values_list(
-        "school__path", "enrolled", "completed", "computed_at"
-    ).iterator(chunk_size=5000):
-        segments = path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:keep]
-        total = totals.get(PATH_SEPARATOR + PATH_SEPARATOR.join(segments) + PATH_SEPARATOR)
-        if total is not None:
-            total[0] += enrolled
-            total[1] += completed
-        as_of = computed_at if as_of is None else min(as_of, computed_at)
+    totals = {row["child"]: row for row in counts}
+    as_of = min((row["as_of"] for row in totals.values()), default=None)
     if as_of is None:  # no student under the unit: when the campaign was last counted
         as_of = campaign.coverage_computed_at
     rows = [
         CoverageRow(
             key=child.pk,
             label=child.name,
-            enrolled=totals[child.path][0],
-            completed=totals[child.path][1],
+            enrolled=totals[child.path]["enrolled"] if child.path in totals else 0,
+            completed=totals[child.path]["completed"] if child.path in totals else 0,
         )
         for child in children
     ]
