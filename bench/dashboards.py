@@ -1,36 +1,32 @@
 """Benchmark of the province official's pages (issue 14): the indicator dashboard read from the
-snapshots, and a province-wide screening campaign's coverage page with its 30-s reload read from
-the schools' pre-aggregated counts — beside what the coverage page used to do (count every
-student of the province live) and hand-written SQL for the same totals.
+snapshots, and a screening campaign's coverage page with its 30-s reload read from the schools'
+pre-aggregated counts — beside what the coverage page used to do (count the students live) and
+hand-written SQL for the same totals.
 
-    DATABASE_URL=postgres://…/<a bench db> .venv/bin/python bench/dashboards.py [--runs 7]
+    DATABASE_URL=postgres://…/<a bench db> .venv/bin/python bench/dashboards.py \
+        [--students 300000] [--seed S] [--runs 5]
 
-Uses the bench province of bench/indicators.py (``IB…`` codes: 10 000 schools, 1 M students,
-~900 k screening results; created once if missing). Once: a province-wide PHQ-9 campaign
-(``IB-dashboards``) owning the bench's results, its coverage counts, the school year's snapshots,
-and a province official (a verified second factor, as after a real login). Then it alternates
-``--runs`` times, each through Django's test client (the whole request: middleware, policy,
-template):
+(or through ``bench/run_all.py``). The province is ``manage.py seed_province``
+(``bench/harness.py::ensure_province``): 11 cities, 90 counties, a PHQ-9 campaign per county.
+Once: the school year's snapshots and the campaigns' coverage counts. The province official
+(``official_33``, with a verified second factor as after a real login) opens, alternately
+``--runs`` times, through Django's test client (the whole request: middleware, policy, template):
 
-1. the dashboard ``/compliance/indicators/IB/`` (target < 300 ms);
-2. the campaign page ``/screening/campaigns/<id>/`` (province unit: cities);
-3. its 30-s reload ``/screening/campaigns/<id>/coverage/?unit=<province>``;
-4. the old way of that reload: the live grouped count over every student of the province (the
-   same statement the school page still runs for one school);
-5. hand-written SQL for the same per-city totals (live, over the students);
-6. the nightly recount of the campaign's coverage (``campaign_coverage_refresh``).
+1. the dashboard ``/compliance/indicators/33/`` (target < 300 ms);
+2. the largest county campaign's page at the county (its schools);
+3. its 30-s reload ``/screening/campaigns/<id>/coverage/?unit=<county>``;
+4. the old way of that reload: the live grouped count over the county's students;
+5. hand-written SQL for the same per-school totals (live, over the students);
+6. the nightly recount of every campaign of the year (``coverage_refresh``).
 
-It checks that the page's totals equal the live count, and that the coverage reload's query
-count is the same for the province (10 000 schools) as for a county.
-Prints min / median of each and, as its last line, ``RESULT {json}``.
+It checks that the page's totals equal the live count and the hand SQL, and that the reload's
+query count is the same for two counties of different sizes. Prints min / median of each and, as its
+last line, ``RESULT {json}``.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import importlib.util
-import json
 import os
 import statistics
 import sys
@@ -47,74 +43,48 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from bench.harness import DEFAULT_SEED, ensure_province, print_result  # noqa: E402
 from compliance import services as compliance_services  # noqa: E402
 from compliance.models import IndicatorSnapshot  # noqa: E402
 from compliance.periods import default_period  # noqa: E402
-from mhcare.accounts.models import Role, RoleAssignment, User  # noqa: E402
-from mhcare.orgs.models import OrgKind, OrgUnit, SchoolYear, Student  # noqa: E402
+from mhcare.accounts.models import User  # noqa: E402
+from mhcare.orgs.models import OrgKind, OrgUnit, Student  # noqa: E402
 from screening.campaigns import selectors, services  # noqa: E402
-from screening.models import Campaign, CampaignInstrument, Instrument  # noqa: E402
+from screening.models import Campaign  # noqa: E402
 
-PREFIX = "IB"
-CAMPAIGN = "IB-dashboards"
 DASHBOARD_TARGET_MS = 300
 
 
-def _bench_indicators() -> Any:
-    path = ROOT / "bench" / "indicators.py"
-    spec = importlib.util.spec_from_file_location("bench_indicators", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit("bench/indicators.py not found")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # defines the generators; runs nothing
-    return module
-
-
-def prepare(schools: int, per_school: int) -> tuple[OrgUnit, Campaign, User]:
-    ib = _bench_indicators()
-    ib.generate(schools, per_school)
-    ib.generate_provision()
-    province = OrgUnit.objects.get(code=PREFIX)
+def prepare(students: int, seed: int) -> tuple[OrgUnit, Campaign, User]:
+    marker = ensure_province(os.environ["DATABASE_URL"], students, seed)
+    province = OrgUnit.objects.get(parent__isnull=True, kind=OrgKind.PROVINCE)
     period = default_period()
     if not IndicatorSnapshot.objects.filter(period=period.code, unit=province).exists():
         started = time.perf_counter()
         rows = compliance_services.snapshot_refresh(period=period)
         print(f"snapshots {period.code}: {rows} rows in {time.perf_counter() - started:.1f} s")
-    campaign = Campaign.objects.filter(name=CAMPAIGN).first()
-    if campaign is None:
-        instrument = Instrument.objects.order_by("id").first()
-        if instrument is None:
-            raise SystemExit("run migrations first: the shipped instruments are needed")
-        year = SchoolYear.objects.get(name="2026-2027")
-        campaign = Campaign.objects.create(
-            name=CAMPAIGN,
-            school_year=year,
-            org_unit=province,
-            target_grades=list(range(4, 13)),
-            window_start=datetime.date(2026, 9, 1),
-            window_end=datetime.date(2026, 12, 31),
-        )
-        CampaignInstrument.objects.create(
-            campaign=campaign, instrument=instrument, grade_min=4, grade_max=12
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE screening_screeningresult r SET campaign_id = %s FROM orgs_student s "
-                "WHERE s.id = r.student_id AND s.student_number LIKE %s AND r.instrument_id = %s",
-                [campaign.pk, PREFIX + "%", instrument.pk],
-            )
-            # As autovacuum would: without it every index-only scan of the results visits the
-            # heap of the 900 k rows just updated (the live count took 30 s instead of 1–3 s).
-            cursor.execute("VACUUM ANALYZE screening_screeningresult")
-    if campaign.coverage_computed_at is None:
-        services.campaign_coverage_refresh(campaign=campaign)
-        campaign.refresh_from_db()
-    user, _created = User.objects.get_or_create(username="bench_official")
-    RoleAssignment.objects.get_or_create(user=user, role=Role.OFFICIAL, org_unit=province)
+    if Campaign.objects.filter(coverage_computed_at__isnull=True).exists():
+        started = time.perf_counter()
+        rows = services.coverage_refresh()
+        print(f"coverage counts: {rows} school rows in {time.perf_counter() - started:.1f} s")
+    # the county campaign with the most students
+    largest = (
+        Student.objects.filter(status="enrolled")
+        .order_by()
+        .values("county_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    if largest is None:
+        raise SystemExit("the bench province has no student")
+    campaign = Campaign.objects.select_related("org_unit").get(org_unit_id=largest["county_id"])
+    user = User.objects.get(username=marker["logins"]["province_official"])
     return province, campaign, user
 
 
@@ -143,19 +113,17 @@ def timed_get(client: Client, url: str) -> tuple[float, int, bytes]:
     return seconds, len(queries.captured_queries), response.content
 
 
-def live_counts(campaign: Campaign, province: OrgUnit, user: User) -> dict[Any, tuple[int, int]]:
-    """The old reload: the live grouped count over every student of the province."""
-    students = selectors._student_base(user, campaign, province)
-    return selectors.grouped_counts(campaign, students, selectors._child_path_sql(province.depth))
+def live_counts(campaign: Campaign, unit: OrgUnit, user: User) -> dict[Any, tuple[int, int]]:
+    """The old reload: the live grouped count over every student under ``unit``."""
+    students = selectors._student_base(user, campaign, unit)
+    return selectors.grouped_counts(campaign, students, selectors._child_path_sql(unit.depth))
 
 
 def hand_sql(campaign: Campaign) -> dict[str, tuple[int, int]]:
-    """Per-city (enrolled, completed) written by hand: one instrument per grade here, so a
-    student is complete with one result of the campaign."""
+    """Per-school (enrolled, completed) written by hand: one instrument for every grade here, so
+    a student is complete with one result of the campaign."""
     sql = """
-        SELECT '/' || split_part(u.path, '/', 2) || '/' || split_part(u.path, '/', 3) || '/',
-               count(*),
-               count(*) FILTER (WHERE d.student_id IS NOT NULL)
+        SELECT u.path, count(*), count(*) FILTER (WHERE d.student_id IS NOT NULL)
         FROM orgs_student s
         JOIN orgs_schoolclass c ON c.id = s.klass_id
         JOIN orgs_orgunit u ON u.id = s.school_id
@@ -184,25 +152,40 @@ def stats(values: list[float]) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--schools", type=int, default=10_000)
-    parser.add_argument("--students-per-school", type=int, default=100)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--students", type=int, default=int(os.environ.get("BENCH_STUDENTS", "300000"))
+    )
+    parser.add_argument(
+        "--seed", type=int, default=int(os.environ.get("BENCH_SEED", str(DEFAULT_SEED)))
+    )
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    province, campaign, user = prepare(args.schools, args.students_per_school)
+    province, campaign, user = prepare(args.students, args.seed)
+    county = campaign.org_unit
     students = Student.objects.filter(school__path__startswith=province.path).count()
     schools = OrgUnit.objects.filter(kind=OrgKind.SCHOOL, path__startswith=province.path).count()
-    print(f"province {province.code}: {schools} schools, {students} students")
+    county_schools = OrgUnit.objects.filter(kind=OrgKind.SCHOOL, parent=county).count()
+    print(
+        f"province {province.code}: {schools} schools, {students} students; campaign "
+        f"{campaign.pk} of {county.name} ({county_schools} schools)"
+    )
     client = client_for(user)
     dashboard = reverse("compliance:unit", args=[province.code])
-    detail = reverse("screening:campaign_detail", args=[campaign.pk])
-    reload_url = reverse("screening:campaign_coverage", args=[campaign.pk]) + f"?unit={province.pk}"
-    county = OrgUnit.objects.filter(kind=OrgKind.COUNTY, path__startswith=province.path).first()
-    if county is None:
-        raise SystemExit("the bench province has no county")
-    county_reload = (
-        reverse("screening:campaign_coverage", args=[campaign.pk]) + f"?unit={county.pk}"
+    detail = reverse("screening:campaign_detail", args=[campaign.pk]) + f"?unit={county.pk}"
+    reload_url = reverse("screening:campaign_coverage", args=[campaign.pk]) + f"?unit={county.pk}"
+    # another county's campaign, with another number of schools
+    other = (
+        Campaign.objects.filter(school_year=campaign.school_year)
+        .exclude(pk=campaign.pk)
+        .select_related("org_unit")
+        .order_by("id")
+        .first()
     )
-    county_dashboard = reverse("compliance:unit", args=[county.code])
+    if other is None:
+        raise SystemExit("the bench province has one campaign only")
+    other_reload = (
+        reverse("screening:campaign_coverage", args=[other.pk]) + f"?unit={other.org_unit_id}"
+    )
 
     times: dict[str, list[float]] = {
         "dashboard": [],
@@ -222,33 +205,27 @@ def main() -> None:
         seconds, queries["coverage_reload"], _body = timed_get(client, reload_url)
         times["coverage_reload"].append(seconds)
         started = time.perf_counter()
-        live = live_counts(campaign, province, user)
+        live = live_counts(campaign, county, user)
         times["old_live_count"].append(time.perf_counter() - started)
         started = time.perf_counter()
         hand = hand_sql(campaign)
         times["hand_sql"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        services.campaign_coverage_refresh(campaign=campaign)
+        services.coverage_refresh()
         times["nightly_recount"].append(time.perf_counter() - started)
 
     # the page's figures are the live ones
-    rows, as_of = selectors.coverage_by_child_as_of(actor=user, campaign=campaign, unit=province)
-    page = {
-        next(u.path for u in OrgUnit.objects.filter(pk=r.key)): (r.enrolled, r.completed)
-        for r in rows
-        if r.enrolled
-    }
+    rows, as_of = selectors.coverage_by_child_as_of(actor=user, campaign=campaign, unit=county)
+    paths = dict(OrgUnit.objects.filter(parent=county).values_list("id", "path"))
+    page = {paths[r.key]: (r.enrolled, r.completed) for r in rows if r.enrolled}
     equal = page == live == hand
-    _s, county_queries, _b = timed_get(client, county_reload)
-    _s, county_dash_queries, _b = timed_get(client, county_dashboard)
-    # A county's reload lists ~110 schools, the province's 11 cities over 10 000 schools: the
-    # same statements (the dashboards' constancy in the number of schools is proven by
-    # tests/compliance/test_indicators.py; a county's page has one breadcrumb query more).
-    constant = county_queries == queries["coverage_reload"]
+    _s, other_queries, _b = timed_get(client, other_reload)
+    # Two counties with different numbers of schools: the same statements.
+    constant = other_queries == queries["coverage_reload"]
     print(f"coverage as of {as_of}; page totals == live count == hand SQL: {equal}")
     print(
-        f"queries: dashboard {queries['dashboard']} (a county: {county_dash_queries}), "
-        f"reload {queries['coverage_reload']} (a county: {county_queries}), "
+        f"queries: dashboard {queries['dashboard']}, "
+        f"reload {queries['coverage_reload']} (another county: {other_queries}), "
         f"campaign page {queries['campaign_page']}"
     )
     figures: dict[str, float] = {}
@@ -263,15 +240,14 @@ def main() -> None:
     )
     print(f"reload / old live count (median): {reload_vs_old:.3f}")
     ok = bool(equal and constant and dash_med < DASHBOARD_TARGET_MS)
-    result = {
-        "bench": "dashboards",
-        "figures": figures,
-        "ratio": round(dash_med / DASHBOARD_TARGET_MS, 3),
-        "target": f"province dashboard < {DASHBOARD_TARGET_MS} ms; coverage from counts, equal "
-        "to the live count; query counts constant in the number of schools",
-        "ok": ok,
-    }
-    print("RESULT " + json.dumps(result, ensure_ascii=False))
+    print_result(
+        "dashboards",
+        figures,
+        ratio=round(dash_med / DASHBOARD_TARGET_MS, 3),
+        target=f"province dashboard < {DASHBOARD_TARGET_MS} ms; coverage from counts, equal to "
+        "the live count; reload statements constant in the number of schools",
+        ok=ok,
+    )
     if not ok:
         sys.exit(1)
 
