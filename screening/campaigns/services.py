@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
-from mhcare.orgs.models import OrgUnit, SchoolYear, Semester, Student, ancestor_paths
+from mhcare.orgs.models import OrgKind, OrgUnit, SchoolYear, Semester, Student, ancestor_paths
 from screening import scoring
 from screening.campaigns import selectors
 from screening.campaigns.selectors import creator_units
@@ -324,11 +324,15 @@ def campaign_coverage_refresh(*, campaign: Campaign, within: str | None = None) 
         path = within
     elif within and not path.startswith(within):
         return 0  # the campaign does not reach that subtree
-    students = selectors.campaign_students(
-        Student.objects.all(),  # every student: the counts are filtered by scope when read
-        campaign,
-        path,
-    )
+    students = Student.objects.all()  # every student: the counts are filtered by scope when read
+    # A county's or a school's students through their own indexed column, not a scan of every
+    # student joined to the schools' paths (the nightly job recounts ~90 county campaigns).
+    unit = campaign.org_unit if path == campaign.org_unit.path else OrgUnit.objects.get(path=path)
+    if unit.kind == OrgKind.COUNTY:
+        students = students.filter(county_id=unit.pk)
+    elif unit.kind == OrgKind.SCHOOL:
+        students = students.filter(school_id=unit.pk)
+    students = selectors.campaign_students(students, campaign, path)
     whole = path == campaign.org_unit.path
     counts = selectors.grouped_counts(campaign, students, "s.school_id", whole=whole)
     now = timezone.now()
