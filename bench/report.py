@@ -57,6 +57,8 @@ def one(step: str) -> None:
     period = parse_period(os.environ["BENCH_PERIOD"])
     user = User.objects.get(username=os.environ["BENCH_USER"])
     report = ReportRequest.objects.filter(org_unit=province, period=period.code).first()
+    if period.school_year is None:
+        raise SystemExit(f"{period.code}: no school year")
     if report is None:
         report = ReportRequest.objects.create(
             org_unit=province, period=period.code, school_year=period.school_year, requested_by=user

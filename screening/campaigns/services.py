@@ -324,7 +324,8 @@ def campaign_coverage_refresh(*, campaign: Campaign, within: str | None = None) 
         path = within
     elif within and not path.startswith(within):
         return 0  # the campaign does not reach that subtree
-    students = Student.objects.all()  # every student: the counts are filtered by scope when read
+    # every student: the counts are filtered by scope when read
+    students: QuerySet[Student] = Student.objects.all()
     # A county's or a school's students through their own indexed column, not a scan of every
     # student joined to the schools' paths (the nightly job recounts ~90 county campaigns).
     unit = campaign.org_unit if path == campaign.org_unit.path else OrgUnit.objects.get(path=path)
@@ -332,9 +333,9 @@ def campaign_coverage_refresh(*, campaign: Campaign, within: str | None = None) 
         students = students.filter(county_id=unit.pk)
     elif unit.kind == OrgKind.SCHOOL:
         students = students.filter(school_id=unit.pk)
-    students = selectors.campaign_students(students, campaign, path)
+    counted = selectors.campaign_students(students, campaign, path)
     whole = path == campaign.org_unit.path
-    counts = selectors.grouped_counts(campaign, students, "s.school_id", whole=whole)
+    counts = selectors.grouped_counts(campaign, counted, "s.school_id", whole=whole)
     now = timezone.now()
     schools = list(counts)
     table = CampaignCoverage._meta.db_table
