@@ -41,6 +41,9 @@ BENCHES: list[tuple[str, list[str]]] = [
     ("lists", ["bench/lists.py", "--runs", "7"]),
     ("growth_file", ["bench/growth_file.py", "--runs", "7"]),
     ("students_api_load", ["bench/students_api_load.py", "--runs", "3"]),
+    # --- indicators: the province official's pages and the province PDF (issue 14) ---
+    ("dashboards", ["bench/dashboards.py", "--runs", "5"]),
+    ("report", ["bench/report.py", "--runs", "3"]),
 ]
 
 

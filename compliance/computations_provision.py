@@ -7,6 +7,9 @@ while the period runs."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q
@@ -33,15 +36,42 @@ def _roots(within: str | None) -> list[OrgUnit]:
     return list(OrgUnit.objects.filter(parent__isnull=True))
 
 
+# The two full-time teacher indicators read the same per-school judgement (students on the roll
+# counted over the whole subtree): a refresh computes it once for both (``refresh_memo``).
+_staffing_memo: ContextVar[dict[tuple[str, datetime.date], list[rule.SchoolStaffing]] | None] = (
+    ContextVar("staffing_memo", default=None)
+)
+
+
+@contextmanager
+def refresh_memo() -> Iterator[None]:
+    """Within a snapshot refresh: the schools' staffing judgement is computed once per (subtree,
+    day) for the indicators that read it."""
+    token = _staffing_memo.set({})
+    try:
+        yield
+    finally:
+        _staffing_memo.reset(token)
+
+
+def _school_staffing(within: str | None, day: datetime.date) -> list[rule.SchoolStaffing]:
+    memo = _staffing_memo.get()
+    key = (within or "", day)
+    if memo is not None and key in memo:
+        return memo[key]
+    rows = [row for root in _roots(within) for row in rule.school_staffing(unit=root, on=day)]
+    if memo is not None:
+        memo[key] = rows
+    return rows
+
+
 @computes("fulltime_teacher_required")
 def fulltime_teacher_required(period: Period, within: str | None) -> Rows:
     """Required schools (≥ 1 000 students on the roll, several campuses or stages; every school
     from 2025-09-01) with their full-time MH teacher, out of the required schools."""
-    day = _day(period)
     return [
         (row.school_id, int(row.status == rule.Status.COMPLIANT), 1)
-        for root in _roots(within)
-        for row in rule.school_staffing(unit=root, on=day)
+        for row in _school_staffing(within, _day(period))
         if row.required
     ]
 
@@ -49,12 +79,10 @@ def fulltime_teacher_required(period: Period, within: str | None) -> Rows:
 @computes("fulltime_teacher_all")
 def fulltime_teacher_all(period: Period, within: str | None) -> Rows:
     """Schools with a full-time MH teacher in post, out of all schools."""
-    day = _day(period)
     minimum = settings.STAFFING_MIN_FULLTIME
     return [
         (row.school_id, int(row.fulltime_teachers >= minimum), 1)
-        for root in _roots(within)
-        for row in rule.school_staffing(unit=root, on=day)
+        for row in _school_staffing(within, _day(period))
     ]
 
 

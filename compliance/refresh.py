@@ -2,7 +2,8 @@
 (``mhcare.core.registry.data_changed``); ``mark_changed`` records one pending row per county
 affected (an upsert on the unique county: 50 imports in a minute leave one row); the sweep
 (``compliance.snapshot_refresh_pending``, every minute from the beat schedule) takes the pending
-counties, recomputes each county's subtree for the current periods, then re-sums the units above
+counties, recomputes each county's subtree for the current periods (and the screening campaigns'
+coverage counts of the county), then re-sums the units above
 (city, province) from their sub-units' fresh snapshot rows, so no level disagrees with another."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from compliance import indicators, services
 from compliance.models import IndicatorSnapshot, SnapshotRefreshPending
 from compliance.periods import Period, current_periods
 from mhcare.orgs.models import PATH_SEPARATOR, OrgKind, OrgUnit
+from screening.campaigns import services as campaign_services
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +133,8 @@ def refresh_pending() -> int:
         for county in OrgUnit.objects.filter(pk__in=county_ids, is_active=True):
             for period in periods:
                 services.snapshot_refresh(period=period, root=county)
+            # The campaigns' coverage counts of the county (the officials' coverage pages).
+            campaign_services.coverage_refresh(within=county.path)
         resum_ancestors(county_ids=county_ids, periods=periods)
         logger.info("snapshots refreshed after imports: counties %s", county_ids)
         return len(county_ids)

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import datetime
 import gzip
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -58,6 +60,32 @@ class SchoolIssue:
     county: str
     reasons: list[str]
     worst: float
+    county_id: int | None = None
+    # (indicator name, value in %) of each indicator below or near its target: the PDF's short
+    # form of ``reasons`` (the Excel keeps the sentences).
+    shortfalls: tuple[tuple[str, float], ...] = ()
+    codes: tuple[str, ...] = ()
+
+    @property
+    def shortfall_text(self) -> str:
+        return "；".join(f"{name} {value}%" for name, value in self.shortfalls)
+
+
+@dataclass(frozen=True)
+class CountyIssues:
+    """Non-compliant schools of one county (the PDF's per-county table for a city or province)."""
+
+    name: str
+    city: str
+    schools: int
+    non_compliant: int
+    # The indicator most schools of the county fall short of, and how many.
+    commonest: str
+    commonest_count: int
+
+    @property
+    def share(self) -> float | None:
+        return indicators.rate(self.non_compliant, self.schools)
 
 
 @dataclass
@@ -68,6 +96,7 @@ class ReportData:
     sub_units: list[OrgUnit]
     sections: list[Section]
     schools: list[SchoolIssue]
+    counties: list[CountyIssues]
     rectifications: list[Rectification]
     as_of: datetime.datetime | None
     generated_at: datetime.datetime
@@ -94,7 +123,7 @@ def sub_units(unit: OrgUnit) -> list[OrgUnit]:
 def non_compliant_schools(unit: OrgUnit, period: Period) -> list[SchoolIssue]:
     """Every school under ``unit`` with an indicator below (or near) its target, worst first:
     one query over the schools' snapshots and one for the names of the schools found."""
-    by_school: dict[int, list[tuple[float, str]]] = {}
+    by_school: dict[int, list[tuple[float, str, str, str]]] = {}
     snaps = IndicatorSnapshot.objects.filter(
         period=period.code,
         unit__kind=OrgKind.SCHOOL,
@@ -107,27 +136,75 @@ def non_compliant_schools(unit: OrgUnit, period: Period) -> list[SchoolIssue]:
             continue
         if indicators.status(indicator, num, den) in BAD:
             by_school.setdefault(school_id, []).append(
-                (indicators.rate(num, den) or 0.0, indicators.reason(indicator, num, den))
+                (
+                    indicators.rate(num, den) or 0.0,
+                    indicators.reason(indicator, num, den),
+                    str(indicator.name),
+                    code,
+                )
             )
     names = {
-        pk: (name, parent)
-        for pk, name, parent in OrgUnit.objects.filter(pk__in=list(by_school)).values_list(
-            "id", "name", "parent__name"
-        )
+        pk: (name, parent, parent_id)
+        for pk, name, parent, parent_id in OrgUnit.objects.filter(
+            pk__in=list(by_school)
+        ).values_list("id", "name", "parent__name", "parent_id")
     }
+    for found in by_school.values():
+        found.sort()  # the lowest value first
     issues = [
         SchoolIssue(
             school_id=pk,
             name=names[pk][0],
             county=names[pk][1] or "",
-            reasons=[r for _v, r in found],
-            worst=min(v for v, _r in found),
+            reasons=[r for _v, r, _n, _c in found],
+            worst=min(v for v, _r, _n, _c in found),
+            county_id=names[pk][2],
+            shortfalls=tuple((n, v) for v, _r, n, _c in found),
+            codes=tuple(c for _v, _r, _n, c in found),
         )
         for pk, found in by_school.items()
         if pk in names
     ]
     issues.sort(key=lambda i: (i.worst, i.county, i.name))
     return issues
+
+
+def county_issues(unit: OrgUnit, schools: list[SchoolIssue]) -> list[CountyIssues]:
+    """For a city or the province: each county under ``unit`` with its schools, how many of them
+    are non-compliant and the indicator most of them fall short of (two small queries); empty for
+    a county (its schools are listed one by one)."""
+    if unit.kind not in (OrgKind.CITY, OrgKind.PROVINCE):
+        return []
+    totals = dict(
+        OrgUnit.objects.filter(kind=OrgKind.SCHOOL, path__startswith=unit.path, is_active=True)
+        .order_by()
+        .values_list("parent_id")
+        .annotate(n=Count("id"))
+    )
+    counties = OrgUnit.objects.filter(
+        kind=OrgKind.COUNTY, path__startswith=unit.path, is_active=True
+    ).order_by("path")
+    bad: dict[int, list[SchoolIssue]] = {}
+    for issue in schools:
+        if issue.county_id is not None:
+            bad.setdefault(issue.county_id, []).append(issue)
+    rows = []
+    for county_id, name, city in counties.values_list("id", "name", "parent__name"):
+        found = bad.get(county_id, [])
+        tally = Counter(n for issue in found for n, _v in issue.shortfalls)
+        commonest, count = tally.most_common(1)[0] if tally else ("", 0)
+        rows.append(
+            CountyIssues(
+                name=name,
+                city=city or "",
+                schools=totals.get(county_id, 0),
+                non_compliant=len(found),
+                commonest=commonest,
+                commonest_count=count,
+            )
+        )
+    rows.sort(key=lambda r: (-(r.share or 0.0), r.city, r.name))
+    return rows
 
 
 def open_rectifications(unit: OrgUnit) -> list[Rectification]:
@@ -162,6 +239,7 @@ def build(
             )
         sections.append(Section(indicator=row.indicator, row=row, sub_rows=sub_rows, chart=chart))
     schools = non_compliant_schools(unit, period)
+    counties = county_issues(unit, schools)
     if on_progress:
         on_progress(40)
     return ReportData(
@@ -171,6 +249,7 @@ def build(
         sub_units=children,
         sections=sections,
         schools=schools,
+        counties=counties,
         rectifications=open_rectifications(unit),
         as_of=max((r.as_of for r in rows if r.as_of), default=None),
         generated_at=timezone.localtime(),

@@ -296,14 +296,20 @@ def snapshot_refresh(*, period: Period, root: OrgUnit | None = None) -> int:
     codes: list[str] = []
     nums: list[int] = []
     dens: list[int] = []
-    for indicator in indicators.all_indicators():
-        computation = indicator.computation
-        if computation is None:
-            continue
-        totals = _rollup(list(computation(period, within)), parents, reported)
+    from compliance.computations_provision import refresh_memo
+
+    computed: list[tuple[str, dict[int, list[int]]]] = []
+    with refresh_memo():
+        for indicator in indicators.all_indicators():
+            computation = indicator.computation
+            if computation is None:
+                continue
+            rows = list(computation(period, within))
+            computed.append((indicator.code, _rollup(rows, parents, reported)))
+    for code, totals in computed:
         for unit_id, (num, den) in totals.items():
             unit_ids.append(unit_id)
-            codes.append(indicator.code)
+            codes.append(code)
             nums.append(num)
             dens.append(den)
     _upsert(period.code, now, unit_ids, codes, nums, dens)

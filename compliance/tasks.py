@@ -32,7 +32,13 @@ def snapshot_refresh_task(period: str | None = None) -> int:
     if not period:
         # Past months of the school year without snapshots are computed once (the trend).
         periods += services.missing_trend_periods(exclude={p.code for p in periods})
-    return sum(services.snapshot_refresh(period=p) for p in periods)
+    written = sum(services.snapshot_refresh(period=p) for p in periods)
+    if not period:
+        # The nightly run also recounts the screening campaigns' coverage (officials' pages).
+        from screening.campaigns.services import coverage_refresh
+
+        written += coverage_refresh()
+    return written
 
 
 @shared_task(

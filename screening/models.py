@@ -311,6 +311,8 @@ class Campaign(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When its pre-aggregated coverage (``CampaignCoverage``) was last refreshed, in part or whole.
+    coverage_computed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = CampaignQuerySet.as_manager()
 
@@ -592,3 +594,37 @@ class ScreeningConsent(models.Model):
     @property
     def refused(self) -> bool:
         return self.decision == ConsentDecision.REFUSED
+
+
+class CampaignCoverage(models.Model):
+    """Pre-aggregated coverage of a campaign in one school (issue 14): the counts the coverage
+    pages of units above a school sum up, so that an official's page (reloaded every 30 s) never
+    counts students live. Refreshed after imports (the per-minute sweep of the counties an import
+    changed), every night, and when a campaign is created
+    (``screening.campaigns.services.campaign_coverage_refresh``); ``computed_at`` is the "as of"
+    the page shows. A school with no student in the campaign's grades has no row (0 of 0)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    enrolled = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    # Counts only, read as aggregates within the subtree of a unit where the user sees them.
+    class Scope:
+        school_field = "school"
+        class_field = None
+        kind = RecordKind.AGGREGATE
+
+    class Meta:
+        verbose_name = _("campaign coverage")
+        verbose_name_plural = _("campaign coverage")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "school"], name="campaign_coverage_unique"),
+            models.CheckConstraint(
+                condition=Q(completed__lte=models.F("enrolled")), name="campaign_coverage_counts"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.school_id}: {self.completed}/{self.enrolled}"

@@ -15,6 +15,7 @@ from mhcare.accounts import policy, scope
 from mhcare.accounts.models import Role
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core import registry
 from mhcare.core.risk import RiskLevel
 from mhcare.orgs.models import OrgUnit, Student
 from screening import risk, scoring
@@ -219,6 +220,8 @@ def result_create(
             "reasons": proposed.reasons,
         }
     audit_record(actor=actor, action=action, obj=result, student=student, detail=detail)
+    # Coverage counts and indicator snapshots of the school's county are refreshed by the sweep.
+    registry.data_changed([student.school_id], "screening")
     if result.is_critical:
         from screening.alerts import alert_critical_results
 

@@ -470,8 +470,9 @@ BREAK_GLASS_REASON_MIN_LENGTH = 20
 # --- compliance reports, trends, inspections (issue 12, part 2) ----------------------------------
 # Trend tables (notice §15): a count below this is shown as "<N", so no child can be singled out.
 COMPLIANCE_MIN_CELL = int(env("COMPLIANCE_MIN_CELL", "5") or 5)
-# The PDF lists at most this many non-compliant schools (worst first); the Excel lists them all.
-COMPLIANCE_REPORT_MAX_SCHOOLS = int(env("COMPLIANCE_REPORT_MAX_SCHOOLS", "300") or 300)
+# The PDF lists at most this many non-compliant schools (worst first; above a county also the
+# per-county table); the Excel lists them all (issue 14: 300 rows took most of a province PDF).
+COMPLIANCE_REPORT_MAX_SCHOOLS = int(env("COMPLIANCE_REPORT_MAX_SCHOOLS", "100") or 100)
 CELERY_BEAT_SCHEDULE.update(
     {
         # On the 1st at 04:00 (after the nightly snapshots at 02:30): last month's report of every

@@ -9,16 +9,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
-from mhcare.orgs.models import OrgUnit, SchoolYear, Semester, Student
+from mhcare.orgs.models import OrgKind, OrgUnit, SchoolYear, Semester, Student, ancestor_paths
 from screening import scoring
+from screening.campaigns import selectors
 from screening.campaigns.selectors import creator_units
 from screening.models import (
     Campaign,
+    CampaignCoverage,
     CampaignInstrument,
     Instrument,
     InstrumentKind,
@@ -172,6 +176,8 @@ def campaign_create(
             "instruments": [f"{p.instrument} {p.grade_min}-{p.grade_max}" for p in plans],
         },
     )
+    # Its coverage pages read pre-aggregated counts: count the enrolled students once, now.
+    transaction.on_commit(lambda: campaign_coverage_refresh(campaign=campaign))
     return campaign
 
 
@@ -287,3 +293,80 @@ def score_only(instrument: Instrument, values: Mapping[str, Any]) -> scoring.Sco
     if instrument.kind == InstrumentKind.ITEM:
         return scoring.outcome_for(instrument, answers=values.get("answers"))
     return scoring.outcome_for(instrument, scores=values.get("scores"))
+
+
+# --- pre-aggregated coverage (issue 14) ----------------------------------------------------------
+
+
+def coverage_campaigns(*, within: str | None = None) -> QuerySet[Campaign]:
+    """The campaigns whose counts the refresh keeps current: those of the current school year,
+    and any campaign never counted yet (a campaign from before the counts existed is counted
+    once). With ``within`` (a unit's path): only campaigns reaching that subtree."""
+    year = SchoolYear.current()
+    campaigns = Campaign.objects.filter(
+        Q(coverage_computed_at__isnull=True) | Q(school_year=year)
+    ).select_related("org_unit")
+    if within:
+        campaigns = campaigns.filter(
+            Q(org_unit__path__in=ancestor_paths(within)) | Q(org_unit__path__startswith=within)
+        )
+    return campaigns.order_by("id")
+
+
+def campaign_coverage_refresh(*, campaign: Campaign, within: str | None = None) -> int:
+    """Recount ``campaign``'s coverage of every school in its subtree (or only under ``within``,
+    a unit's path: the sweep after an import recounts one county) with the one grouped statement
+    of the live coverage, then upsert the schools' counts and drop the rows of schools that no
+    longer count anyone, in one transaction. Running it twice leaves the same rows (only
+    ``computed_at`` moves). Returns the schools counted."""
+    path = campaign.org_unit.path
+    if within and within.startswith(path):
+        path = within
+    elif within and not path.startswith(within):
+        return 0  # the campaign does not reach that subtree
+    # every student: the counts are filtered by scope when read
+    students: QuerySet[Student] = Student.objects.all()
+    # A county's or a school's students through their own indexed column, not a scan of every
+    # student joined to the schools' paths (the nightly job recounts ~90 county campaigns).
+    unit = campaign.org_unit if path == campaign.org_unit.path else OrgUnit.objects.get(path=path)
+    if unit.kind == OrgKind.COUNTY:
+        students = students.filter(county_id=unit.pk)
+    elif unit.kind == OrgKind.SCHOOL:
+        students = students.filter(school_id=unit.pk)
+    counted = selectors.campaign_students(students, campaign, path)
+    whole = path == campaign.org_unit.path
+    counts = selectors.grouped_counts(campaign, counted, "s.school_id", whole=whole)
+    now = timezone.now()
+    schools = list(counts)
+    table = CampaignCoverage._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (campaign_id, school_id, enrolled, completed, computed_at)
+            SELECT %s, s, e, c, %s FROM unnest(%s::bigint[], %s::int[], %s::int[]) AS t(s, e, c)
+            ON CONFLICT (campaign_id, school_id) DO UPDATE
+            SET enrolled = EXCLUDED.enrolled, completed = EXCLUDED.completed,
+                computed_at = EXCLUDED.computed_at
+            """,  # noqa: S608 - the model's table; every value is a parameter
+            [
+                campaign.pk,
+                now,
+                schools,
+                [counts[s][0] for s in schools],
+                [counts[s][1] for s in schools],
+            ],
+        )
+        CampaignCoverage.objects.filter(campaign=campaign, school__path__startswith=path).exclude(
+            school_id__in=schools
+        ).delete()
+        Campaign.objects.filter(pk=campaign.pk).update(coverage_computed_at=now)
+    return len(schools)
+
+
+def coverage_refresh(*, within: str | None = None) -> int:
+    """Recount every campaign of ``coverage_campaigns`` (the nightly job; the sweep after imports
+    passes a county's path). Returns the school rows counted."""
+    return sum(
+        campaign_coverage_refresh(campaign=campaign, within=within)
+        for campaign in coverage_campaigns(within=within)
+    )

@@ -120,12 +120,18 @@ def _coverage_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any
             grade_rows=grades,
             class_rows=classes,
             total=selectors.total_of(grades, _("Whole school")),
+            is_live=True,
         )
     else:
-        rows = selectors.coverage_by_child(actor=request.user, campaign=campaign, unit=unit)
+        # Above a school: the schools' pre-aggregated counts, "as of" their refresh.
+        rows, as_of = selectors.coverage_by_child_as_of(
+            actor=request.user, campaign=campaign, unit=unit
+        )
         for row in rows:
             row.url = f"{base}?unit={row.key}"
-        context.update(child_rows=rows, total=selectors.total_of(rows, unit.name))
+        context.update(
+            child_rows=rows, total=selectors.total_of(rows, unit.name), as_of=as_of, is_live=False
+        )
     context["breadcrumb"] = _breadcrumb(request.user, campaign, unit)
     context["coverage_url"] = (
         reverse("screening:campaign_coverage", args=[campaign.pk]) + f"?unit={unit.pk}"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core import registry
 from mhcare.orgs.models import Student
 from screening.models import ConsentDecision, ScreeningConsent
 
@@ -88,4 +89,6 @@ def consent_record(
             "assent": student_assent,
         },
     )
+    # A refusal takes the student out of the coverage counts and indicators: the sweep recounts.
+    registry.data_changed([student.school_id], "consent")
     return consent

@@ -522,6 +522,29 @@ def test_pages_and_api_stay_within_a_query_bound(client, computed, django_assert
         )
 
 
+def test_the_dashboards_query_count_does_not_grow_with_the_schools(client, computed):
+    """Issue 14: an official's dashboard reads snapshots only — the same statements for a county
+    of 2 schools as of 22, and for the province above them; none reads the students."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(computed.users["official_province"])
+
+    def statements(unit):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(unit_page(unit, period="2026")).status_code == 200
+        return [q["sql"] for q in queries.captured_queries]
+
+    few = {unit.code: statements(unit) for unit in (computed.county_a, computed.province)}
+    for _ in range(20):
+        factories.SchoolFactory(parent=computed.county_a)
+    refresh("2026")
+    for unit in (computed.county_a, computed.province):
+        many = statements(unit)
+        assert len(many) == len(few[unit.code]), unit
+        assert not [sql for sql in many if '"orgs_student"' in sql]
+
+
 def test_refresh_issues_one_statement_per_indicator(computed, django_assert_max_num_queries):
     for _ in range(20):
         factories.SchoolFactory(parent=computed.county_a)

@@ -2,7 +2,9 @@
 and the scope matrix of every compliance URL."""
 
 import datetime
+import gzip
 import io
+import re
 import subprocess
 
 import openpyxl
@@ -440,3 +442,57 @@ def test_bar_chart_fits_long_school_names():
     shown = svg.split(f"<title>{very_long}</title>")[1].split("</text>")[0]
     assert shown.endswith("…")
     assert text_width(shown) <= 210
+
+
+@pytest.mark.zh
+def test_a_province_pdf_of_many_schools_lists_the_worst_and_every_county(
+    screened, settings, tmp_path
+):
+    """Issue 14: a province of thousands of schools — the PDF lists the N lowest schools (the
+    setting) with their shortfalls, every county with its count of non-compliant schools, and
+    says how many more the Excel lists; the Excel lists every school."""
+    w = screened
+    settings.COMPLIANCE_REPORT_MAX_SCHOOLS = 2
+    for i in range(4):  # four more schools in 上城区, none screened
+        school = factories.SchoolFactory(parent=w.county_b, code=f"330102900{i}", name=f"上城{i}校")
+        klass = factories.SchoolClassFactory(school=school, school_year=w.class_a.school_year)
+        factories.StudentFactory(klass=klass)
+    refresh_snapshots()
+    report = services.report_request(
+        actor=w.users["official_province"], org_unit=w.province, period=default_period()
+    )
+    services.report_render(report_id=report.pk)
+    report.refresh_from_db()
+    _report, content = services.report_download(actor=w.users["official_province"], pk=report.pk)
+    text = pdf_text(content, tmp_path)
+    for shown in ("按县(市、区)", "最常见的未达标指标", "指标最低的 2 所学校", "另有 5 所学校"):
+        assert shown in text
+    html = gzip.decompress(bytes(report.html)).decode()
+
+    def rows(section):
+        table = re.search(rf'<table data-section="{section}".*?</table>', html, flags=re.S)
+        return [
+            [
+                re.sub(r"\s+", " ", cell).strip()
+                for cell in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)
+            ]
+            for tr in re.findall(r"<tr>(.*?)</tr>", table.group(0), flags=re.S)
+            if "<td" in tr
+        ]
+
+    # every county, with its schools and how many fall short, the worst share first
+    counties = rows("counties")
+    assert [row[:5] for row in counties] == [
+        ["上城区", "杭州市", "5", "5", "100.0%"],
+        ["西湖区", "杭州市", "2", "2", "100.0%"],
+    ]
+    # the two lowest schools with their shortfalls
+    schools = rows("schools")
+    assert len(schools) == 2
+    assert all(row[1] == "上城区" and "筛查覆盖率 0.0%" in row[2] for row in schools)
+    # the Excel lists every non-compliant school
+    workbook = openpyxl.load_workbook(io.BytesIO(bytes(report.xlsx)))
+    sheet = workbook[workbook.sheetnames[2]]
+    names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert {f"上城{i}校" for i in range(4)} <= set(names)
+    assert len(names) >= 6

@@ -247,13 +247,21 @@ def test_bulk_refuses_class_roles(world, campaign):
 # --- campaigns API -----------------------------------------------------------------------------
 
 
-def test_campaign_api(world, campaign, campaign_b, django_assert_max_num_queries):
+def test_campaign_api(
+    world, campaign, campaign_b, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    from compliance import refresh
+
     client = _api(world, "psych_a")
     with django_assert_max_num_queries(6):
         listing = client.get(reverse("api-campaign-list"))
     assert [c["name"] for c in listing.data] == [campaign.name]
     assert listing.data[0]["instruments"][0]["code"] == "PHQ-9"
-    client.post(reverse("api-result-list"), _body(world, campaign), format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("api-result-list"), _body(world, campaign), format="json")
+    # The entry marked its county; the per-minute sweep recounts the county's coverage, which
+    # the pages above a school read.
+    assert refresh.refresh_pending() == 1
     coverage = client.get(reverse("api-campaign-detail", args=[campaign.pk]))
     assert coverage.status_code == 200
     assert coverage.data["unit"] == world.school_a.pk

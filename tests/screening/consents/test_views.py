@@ -253,8 +253,10 @@ def test_api_future_date_is_400(world):
 
 def test_campaign_coverage_leaves_refused_students_out(world, campaign):
     from screening.campaigns import selectors as campaign_selectors
+    from screening.campaigns import services as campaign_services
 
     def enrolled():
+        campaign_services.campaign_coverage_refresh(campaign=campaign)
         rows = campaign_selectors.coverage_by_child(
             actor=world.users["center_a"], campaign=campaign, unit=world.county_a
         )
