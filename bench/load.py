@@ -13,10 +13,13 @@ gunicorn server on loopback, with locust headless.
    is accepted once per device and time step, as for real people.
 2. Serves the app with gunicorn (production settings over plain HTTP: bench/load_settings.py),
    tasks in-process (no worker needed: the pages browsed enqueue nothing).
-3. Runs the mix for ``--minutes``: psychology teachers, homeroom teachers, school leaders
-   (group "school"), county center staff ("county") and officials ("official"), each waiting
-   1–3 s between pages, as a person clicking does. Then, for ``--compare-minutes``, the same
-   school and county users without the officials: do the officials' dashboards slow the others?
+3. Times the pages with one user per role first (``--baseline-minutes``: the server idle but
+   for them). Then runs the mix for ``--minutes``: psychology teachers, homeroom teachers,
+   school leaders (group "school"), county center staff ("county") and officials ("official"),
+   each waiting 1–3 s between pages, as a person clicking does. Then, for
+   ``--compare-minutes``, as many users again but school and county ones only (the officials
+   replaced in proportion): do the officials' dashboards slow the others more than the same
+   number of school users would?
 4. Prints p50 / p95 per page, errors, requests/s, and ``RESULT {json}``.
 
 Every request goes to 127.0.0.1; the run stops by itself after the minutes given (at most 60).
@@ -126,11 +129,11 @@ def totp(key_hex: str, at: float | None = None) -> str:
 
 
 def mix_for(users: int, with_officials: bool = True) -> dict[str, int]:
-    total = sum(MIX.values())
-    counts = {role: max(1, round(n * users / total)) for role, n in MIX.items()}
-    if not with_officials:
-        counts.pop("official")
-    return counts
+    """``users`` simulated users in MIX's proportions; without officials, the same total of
+    school and county users (so the comparison changes the kind of pages, not the load)."""
+    shares = {role: n for role, n in MIX.items() if with_officials or role != "official"}
+    total = sum(shares.values())
+    return {role: max(1, round(n * users / total)) for role, n in shares.items()}
 
 
 # --- preparation (Django) ------------------------------------------------------------------------
@@ -313,19 +316,32 @@ def run_phase(config: dict[str, Any]) -> dict[str, Any]:
                     if "/accounts/login/" in answer.url:
                         answer.failure("password refused")
                 if "/two-factor/verify/" in answer.url:  # the role needs the second factor
+                    self.second_factor(answer)
+                self.next_page = random.randrange(len(pages))
+                logged_in.append(self.username)
+
+            def second_factor(self, form: Any) -> None:
+                """A code is accepted once per device and 30 s step (the account may have
+                logged in during this step in an earlier phase): then the next step's code."""
+                for attempt in range(2):
+                    if attempt:
+                        time.sleep(30 - time.time() % 30 + 1)
                     with self.client.post(
-                        answer.url,
+                        form.url,
                         {
                             "code": totp(DEMO_TOTP_KEY_HEX),
-                            "csrfmiddlewaretoken": self._form_token(answer.text),
+                            "csrfmiddlewaretoken": self._form_token(form.text),
                         },
                         name=f"{group} login (TOTP)",
                         catch_response=True,
                     ) as response:
-                        if "/two-factor/" in response.url:
+                        if "/two-factor/" not in response.url:
+                            return
+                        if attempt:
                             response.failure("second factor refused")
-                self.next_page = random.randrange(len(pages))
-                logged_in.append(self.username)
+                        else:
+                            response.success()
+                            form = response
 
             @task
             def browse(self) -> None:
@@ -436,6 +452,12 @@ def main() -> None:
         default=2.0,
         help="then the school/county users alone for this long (0: skip)",
     )
+    parser.add_argument(
+        "--baseline-minutes",
+        type=float,
+        default=0.5,
+        help="first one user of each role for this long: the pages' time on an idle server",
+    )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--province", choices=["demo", "seeded"], default="demo")
     parser.add_argument("--students", type=int, default=100_000, help="for --province seeded")
@@ -463,13 +485,28 @@ def main() -> None:
     logs.mkdir(parents=True, exist_ok=True)
     print(f"load: {sum(mix.values())} users {mix}, {minutes:g} min on the {args.province} province;"
           f" gunicorn --workers={args.workers} on 127.0.0.1:{args.port}", flush=True)  # fmt: skip
-    accounts_by_role = prepare(args.province, args.students, mix, seed=not args.skip_prepare)
+    alone_mix = mix_for(args.users, with_officials=False)
+    needed = {role: max(mix.get(role, 0), alone_mix.get(role, 0)) for role in mix}
+    accounts_by_role = prepare(args.province, args.students, needed, seed=not args.skip_prepare)
     server = start_server(args.port, args.workers, logs / "gunicorn.log")
     # The machine's load before and after: the figures of a shared machine are read with it.
     load_before = os.getloadavg()[0]
     try:
         host = f"http://127.0.0.1:{args.port}"
         base = {"host": host, "accounts": accounts_by_role}
+        baseline = None
+        if args.baseline_minutes > 0:
+            baseline = summarise(
+                child_phase(
+                    {
+                        **base,
+                        "mix": dict.fromkeys(mix, 1),
+                        "seconds": min(args.baseline_minutes, MAX_MINUTES) * 60,
+                    },
+                    logs / "phase-baseline.log",
+                )
+            )
+            print_phase("one user per role (baseline)", baseline)
         main_phase = summarise(
             child_phase({**base, "mix": mix, "seconds": minutes * 60}, logs / "phase-mix.log")
         )
@@ -480,7 +517,7 @@ def main() -> None:
                 child_phase(
                     {
                         **base,
-                        "mix": mix_for(args.users, with_officials=False),
+                        "mix": alone_mix,
                         "seconds": compare * 60,
                     },
                     logs / "phase-alone.log",
@@ -508,6 +545,8 @@ def main() -> None:
         "p50_ms": {g: round(r["p50"], 1) for g, r in main_phase["groups"].items()},
         "pages_p95_ms": {n: round(r["p95"], 1) for n, r in main_phase["pages"].items()},
     }
+    if baseline is not None:
+        figures["baseline_p50_ms"] = {g: round(r["p50"], 1) for g, r in baseline["groups"].items()}
     ratio = None
     if alone is not None:
         figures["without_officials_p95_ms"] = {g: p95(alone, g) for g in ("school", "county")}
@@ -515,7 +554,8 @@ def main() -> None:
         with_them = [p95(main_phase, g) or 0.0 for g in ("school", "county")]
         without = [p95(alone, g) or 0.0 for g in ("school", "county")]
         if min(without) > 0:
-            # > 1: the officials' pages slow the school and county users by that factor
+            # > 1: with officials in the mix the school and county pages are that much slower
+            # than with as many school / county users instead
             ratio = round(
                 statistics.mean(w / o for w, o in zip(with_them, without, strict=True)), 2
             )
