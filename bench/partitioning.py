@@ -218,9 +218,9 @@ def main() -> None:
             **figures,
         },
         "ratio": round(queries_ratio, 3),
-        "target": "a decision: partitioning pays if partitioned/plain < 0.8 on the queries",
+        # A measurement for a decision (README.md "Deployment at scale"), not a pass / fail.
+        "target": "partitioned / plain, median of the query ratios (drop excluded)",
         "ok": True,
-        "pays": queries_ratio < 0.8,
     }
     print("RESULT " + json.dumps(result, ensure_ascii=False))
 
