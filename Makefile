@@ -19,6 +19,7 @@ help:
 	@echo "make lint   ruff check, ruff format --check, mypy (every app), makemigrations --check"
 	@echo "make format ruff format + ruff check --fix"
 	@echo "make requirements   re-pin requirements/*.txt from requirements/*.in with uv"
+	@echo "make bench  every bench on a generated province (BENCH_FULL=1: 6.5 M students)"
 
 venv:
 	@bash scripts/setup.sh venv
@@ -63,3 +64,15 @@ requirements: venv
 clean:
 	rm -rf staticfiles test-artifacts .mypy_cache .ruff_cache
 	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+# --- seed: benches on a generated province (issue 14) ---
+# `make bench` generates (once per size) a province in $(BENCH_DATABASE_URL) with
+# `manage.py seed_province`, runs every bench of bench/run_all.py on it and writes bench/RESULTS.md.
+# BENCH_STUDENTS sets the size (about 10 minutes in all on 2 cores); BENCH_FULL=1 is the whole
+# province (6.5 M students).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mhcare_bench
+BENCH_STUDENTS ?= 300000
+.PHONY: bench
+bench: venv
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(VPY) bench/run_all.py \
+		$(if $(BENCH_FULL),--full,--students $(BENCH_STUDENTS))

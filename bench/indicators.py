@@ -2,16 +2,18 @@
 for the same numbers.
 
     DATABASE_URL=postgres://…/<a bench db> .venv/bin/python bench/indicators.py \
-        [--schools 10000] [--students-per-school 100] [--runs 5]
+        [--students 300000] [--seed S] [--runs 5]
 
-Creates (once, set-based with INSERT … SELECT generate_series) a bench province of its own
-(``IB…`` codes): 11 cities, 90 counties, N schools, three classes per school (grades 4, 8, 11),
-M students per school; a screening result for 90 % of the students (October 2026), a crisis case
-for 2 % (levels 1/2/3, opened in October; the 一级/二级 ones with an 上报 row sent 0–35 h after
-confirmation, 1 in 20 never sent), two follow-ups per case, and a direct or online family contact
-for 60 % of the students. Use a database of its own: the refresh covers every unit in it. Then
-(once, ``generate_provision``) the staffing sources of the provision indicators: MH teachers,
-training events and participants, leading / crisis groups, lessons.
+(or through ``bench/run_all.py``, which sets ``DATABASE_URL`` and ``BENCH_STUDENTS``).
+
+The province is ``manage.py seed_province`` (``bench/harness.py::ensure_province``: made once
+per size and seed): the real 11 cities and 90 counties, ≈ N / 1 083 schools, PHQ-9 results for
+92 % of the grade 4–12 students, crisis cases for ≈ 5 % of the screened (一级 / 二级 ones with an
+上报 row), follow-ups, family contacts (every case student and 10 % of the others), a full-time
+MH teacher per school and two MH lessons a month per class in Sep–Nov. This bench adds (once,
+``generate_provision``) the provision sources the generator does not make: one training event per
+county (MH content in every other county) attended by the teachers of 3 schools in 4, a leading
+group in 4 schools of 5 and a crisis group in 2 of 3.
 
 Then it alternates ``--runs`` times:
 
@@ -22,11 +24,12 @@ Then it alternates ``--runs`` times:
 3. hand-written SQL: per-school GROUP BY statements for the nine school-level indicators (the
    four crisis / screening ones and five provision ones: full-time teacher all / required,
    leading groups, teacher training, lesson hours; no roll-up, no write). The three unit-level
-   provision indicators (researchers, centers, referral feedback: no rows in the bench province)
-   are computed by the refresh but not compared.
+   provision indicators (researchers, centers, referral feedback) are computed by the refresh but
+   not compared.
 
 and prints min / median of each and the ratio, after checking that both give the same numbers
-for every school.
+for every school. Last line: ``RESULT {json}`` (ratio: computations ÷ hand SQL, median; target
+≤ 2).
 """
 
 from __future__ import annotations
@@ -52,211 +55,46 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.harness import DEFAULT_SEED, ensure_province, print_result  # noqa: E402
 from compliance import indicators, services  # noqa: E402
 from compliance.models import IndicatorSnapshot  # noqa: E402
 from compliance.periods import parse_period  # noqa: E402
-from crisis.models import Case, CaseReport, FollowUp  # noqa: E402
-from mhcare.accounts.models import User  # noqa: E402
 from mhcare.core.risk import cadence_days  # noqa: E402
-from mhcare.orgs.models import OrgKind, OrgUnit, SchoolYear, Semester  # noqa: E402
-from screening.models import Instrument  # noqa: E402
+from mhcare.orgs.models import OrgKind, OrgUnit  # noqa: E402
 from staffing.lessons import calendar as lesson_calendar  # noqa: E402
-from staffing.models import MHTeacher  # noqa: E402
-
-PREFIX = "IB"
-CITIES, COUNTIES = 11, 90
-
-
-def _enc(model: type, field: str, value: object) -> str:
-    """The stored (encrypted) form of ``value`` for an encrypted column, computed once."""
-    return model._meta.get_field(field).get_prep_value(value)  # type: ignore[attr-defined]
-
-
-def generate(schools: int, per_school: int) -> None:
-    if OrgUnit.objects.filter(code=PREFIX).exists():
-        print(f"bench province {PREFIX} exists; reusing it")
-        return
-    started = time.perf_counter()
-    year, _ = SchoolYear.objects.get_or_create(
-        name="2026-2027",
-        defaults={"start": datetime.date(2026, 9, 1), "end": datetime.date(2027, 8, 31)},
-    )
-    semester, _ = Semester.objects.get_or_create(
-        school_year=year,
-        term=1,
-        defaults={"start": datetime.date(2026, 9, 1), "end": datetime.date(2027, 1, 31)},
-    )
-    user, _ = User.objects.get_or_create(username="bench_indicators")
-    instrument = Instrument.objects.order_by("id").first()
-    if instrument is None:
-        raise SystemExit("run migrations first: the shipped instruments are needed")
-    province = OrgUnit(code=PREFIX, name="基准省", kind=OrgKind.PROVINCE)
-    province.save()
-    reason = _enc(Case, "open_reason", "基准")
-    empty = _enc(Case, "close_reason", "")
-    payload = _enc(CaseReport, "payload", {"bench": True})
-    response = _enc(CaseReport, "response", {})
-    state = _enc(FollowUp, "state_observed", "平稳")
-    f_empty = _enc(FollowUp, "actions", "")
-    p: dict[str, Any] = {
-        "pre": PREFIX,
-        "prov": province.pk,
-        "cities": CITIES,
-        "counties": COUNTIES,
-        "schools": schools,
-        "per": per_school,
-        "year": year.pk,
-        "sem": semester.pk,
-        "user": user.pk,
-        "instr": instrument.pk,
-        "reason": reason,
-        "empty": empty,
-        "payload": payload,
-        "response": response,
-        "state": state,
-        "fempty": f_empty,
-    }
-    statements = [
-        # cities, counties, schools (path = chain of codes)
-        """INSERT INTO orgs_orgunit (code, name, name_en, kind, path, depth, stage, campus_count,
-               enrolled_count, is_boarding, is_active, parent_id)
-           SELECT %(pre)s || lpad(i::text, 2, '0'), '基准市' || i, '', 'city',
-                  '/' || %(pre)s || '/' || %(pre)s || lpad(i::text, 2, '0') || '/', 1, '', 1, 0,
-                  false, true, %(prov)s
-           FROM generate_series(1, %(cities)s) i""",
-        """INSERT INTO orgs_orgunit (code, name, name_en, kind, path, depth, stage, campus_count,
-               enrolled_count, is_boarding, is_active, parent_id)
-           SELECT %(pre)s || lpad(c.n::text, 2, '0') || lpad(i::text, 3, '0'), '基准县' || i, '',
-                  'county', c.path || %(pre)s || lpad(c.n::text, 2, '0') || lpad(i::text, 3, '0')
-                  || '/', 2, '', 1, 0, false, true, c.id
-           FROM generate_series(1, %(counties)s) i
-           JOIN (SELECT id, path, substr(code, 3)::int AS n FROM orgs_orgunit
-                 WHERE parent_id = %(prov)s) c ON c.n = 1 + (i - 1) %% %(cities)s""",
-        """INSERT INTO orgs_orgunit (code, name, name_en, kind, path, depth, stage, campus_count,
-               enrolled_count, is_boarding, is_active, parent_id)
-           SELECT k.code || lpad(i::text, 6, '0'), '基准学校' || i, '', 'school',
-                  k.path || k.code || lpad(i::text, 6, '0') || '/', 3, 'middle', 1, %(per)s,
-                  false, true, k.id
-           FROM generate_series(1, %(schools)s) i
-           JOIN (SELECT id, code, path, row_number() OVER (ORDER BY code) AS n
-                 FROM orgs_orgunit WHERE kind = 'county' AND path LIKE '/' || %(pre)s || '/%%') k
-             ON k.n = 1 + (i - 1) %% %(counties)s""",
-        # three classes per school: grades 4 (not screened), 8, 11
-        """INSERT INTO orgs_schoolclass (grade, name, school_id, school_year_id)
-           SELECT g, g || '年级1班', s.id, %(year)s
-           FROM orgs_orgunit s CROSS JOIN (VALUES (4), (8), (11)) v(g)
-           WHERE s.kind = 'school' AND s.path LIKE '/' || %(pre)s || '/%%'""",
-        """INSERT INTO orgs_student (name, gender, birth_date, student_number, status,
-               disadvantages, created_at, updated_at, county_id, klass_id, school_id)
-           SELECT '学生', 'F', DATE '2012-05-01', %(pre)s || s.id || '-' || j, 'enrolled',
-                  '{}', now(), now(), s.parent_id, c.id, s.id
-           FROM orgs_orgunit s
-           CROSS JOIN generate_series(1, %(per)s) j
-           JOIN orgs_schoolclass c ON c.school_id = s.id AND c.school_year_id = %(year)s
-                AND c.grade = (ARRAY[4, 8, 11])[1 + j %% 3]
-           WHERE s.kind = 'school' AND s.path LIKE '/' || %(pre)s || '/%%'""",
-        """INSERT INTO screening_screeningresult (answers, total, band, is_critical,
-               administered_on, created_at, county_id, instrument_id, school_id, student_id,
-               scores, source)
-           SELECT '{}', 0, '', false, DATE '2026-10-01' + (st.id %% 28)::int, now(),
-                  st.county_id, %(instr)s, st.school_id, st.id, '{}', 'form'
-           FROM orgs_student st
-           WHERE st.student_number LIKE %(pre)s || '%%' AND st.id %% 10 <> 0""",
-        """INSERT INTO crisis_case (level, status, source, opened_on, open_reason, closed_on,
-               close_reason, level_confirmed_at, next_follow_up_due, version, created_at,
-               updated_at, county_id, school_id, student_id)
-           SELECT (1 + st.id %% 3)::text, 'open', 'screening',
-                  DATE '2026-10-01' + (st.id %% 30)::int,
-                  %(reason)s, NULL, %(empty)s,
-                  TIMESTAMPTZ '2026-10-01 09:00+08' + ((st.id %% 30) || ' days')::interval,
-                  NULL, 1, now(), now(), st.county_id, st.school_id, st.id
-           FROM orgs_student st
-           WHERE st.student_number LIKE %(pre)s || '%%' AND st.id %% 50 = 7""",
-        """INSERT INTO crisis_casereport (version, level, payload, due_by, status, attempts,
-               last_error, next_attempt_at, sent_at, response, created_at, case_id, county_id,
-               school_id)
-           SELECT 1, c.level, %(payload)s, c.level_confirmed_at + interval '24 hours',
-                  CASE WHEN c.id %% 20 = 0 THEN 'pending' ELSE 'sent' END, 1, %(empty)s, NULL,
-                  CASE WHEN c.id %% 20 = 0 THEN NULL
-                       ELSE c.level_confirmed_at + ((c.id %% 36) || ' hours')::interval END,
-                  %(response)s, now(), c.id, c.county_id, c.school_id
-           FROM crisis_case c JOIN orgs_orgunit s ON s.id = c.school_id
-           WHERE c.level IN ('1', '2') AND s.path LIKE '/' || %(pre)s || '/%%'""",
-        """INSERT INTO crisis_followup (done_on, way, state_observed, actions, next_due,
-               created_at, by_id, case_id, school_id, student_id)
-           SELECT c.opened_on + (k * (c.id %% 9))::int, 'talk', %(state)s, %(fempty)s,
-                  c.opened_on + 30, now(), %(user)s, c.id, c.school_id, c.student_id
-           FROM crisis_case c JOIN orgs_orgunit s ON s.id = c.school_id
-           CROSS JOIN generate_series(1, 2) k
-           WHERE s.path LIKE '/' || %(pre)s || '/%%'""",
-        """INSERT INTO crisis_familycontact (contacted_on, way, with_whom, topics, created_at,
-               by_id, klass_id, school_id, semester_id, student_id)
-           SELECT DATE '2026-09-05' + (st.id %% 80)::int,
-                  CASE WHEN st.id %% 7 = 0 THEN 'online' ELSE 'phone' END, %(state)s, %(fempty)s,
-                  now(), %(user)s, st.klass_id, st.school_id, %(sem)s, st.id
-           FROM orgs_student st WHERE st.student_number LIKE %(pre)s || '%%' AND st.id %% 5 < 3""",
-    ]
-    with transaction.atomic(), connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql, p)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    print(f"generated in {time.perf_counter() - started:.1f} s")
+from staffing.models import TrainingEvent  # noqa: E402
 
 
 def generate_provision() -> None:
-    """The provision sources (staffing), once, set-based, for the bench province's schools:
-    full-time MH teachers in 2 of 3 schools (1 in 7 of them left in June 2026), part-time ones in
-    every other school; one training event per county (MH content in every other county) attended
-    by the teachers of 3 schools in 4; a leading group in 4 schools of 5 and a crisis group in 2 of
-    3; lessons of 1 h on the 10th of September–November 2026 for 3 classes in 4, plus one on the
-    20th for every other class."""
-    if MHTeacher.objects.filter(school__path__startswith=f"/{PREFIX}/").exists():
+    """The provision sources the generator leaves out, once, set-based, for every school: one
+    training event per county (MH content in every other county) attended by the teachers of 3
+    schools in 4; a leading group in 4 schools of 5 and a crisis group in 2 of 3."""
+    if TrainingEvent.objects.exists():
         print("bench provision data exists; reusing it")
         return
     started = time.perf_counter()
-    user = User.objects.get(username="bench_indicators")
-    p = {"pre": PREFIX, "user": user.pk}
-    schools = "s.kind = 'school' AND s.path LIKE '/' || %(pre)s || '/%%'"
+    schools = "s.kind = 'school'"
     statements = [
-        f"""INSERT INTO staffing_mhteacher (name, kind, start_date, end_date, psychology_degree,
-               certificate_level, homeroom_equal_treatment, created_at, updated_at, school_id)
-           SELECT '教师' || k.kind, k.kind, DATE '2025-09-01',
-                  CASE WHEN k.kind = 'fulltime' AND s.id %% 7 = 0 THEN DATE '2026-06-30' END,
-                  false, '', false, now(), now(), s.id
-           FROM orgs_orgunit s CROSS JOIN (VALUES ('fulltime'), ('parttime')) k(kind)
-           WHERE {schools} AND ((k.kind = 'fulltime' AND s.id %% 3 <> 0)
-                                OR (k.kind = 'parttime' AND s.id %% 2 = 0))""",
         """INSERT INTO staffing_trainingevent (kind, title, held_on, hours, includes_mh_content,
                created_at, unit_id)
-           SELECT 'in_service', '心理健康培训', DATE '2026-10-15', 8, c.id %% 2 = 0, now(), c.id
-           FROM orgs_orgunit c
-           WHERE c.kind = 'county' AND c.path LIKE '/' || %(pre)s || '/%%'""",
+           SELECT 'in_service', '心理健康培训', DATE '2026-10-15', 8, c.id % 2 = 0, now(), c.id
+           FROM orgs_orgunit c WHERE c.kind = 'county'""",
         f"""INSERT INTO staffing_trainingparticipant (name, role, is_homeroom_teacher, event_id,
                school_id, teacher_id)
            SELECT t.name, '', false, e.id, s.id, t.id
            FROM staffing_mhteacher t JOIN orgs_orgunit s ON s.id = t.school_id
            JOIN staffing_trainingevent e ON e.unit_id = s.parent_id
-           WHERE {schools} AND s.id %% 4 <> 0""",
+           WHERE {schools} AND s.id % 4 <> 0""",
         f"""INSERT INTO staffing_leadinggroup (kind, established_on, dissolved_on,
                responsible_leader, created_at, school_id)
            SELECT k.kind, DATE '2025-10-01', NULL, '校长', now(), s.id
            FROM orgs_orgunit s CROSS JOIN (VALUES ('leading'), ('crisis')) k(kind)
-           WHERE {schools} AND ((k.kind = 'leading' AND s.id %% 5 <> 0)
-                                OR (k.kind = 'crisis' AND s.id %% 3 <> 1))""",
-        f"""INSERT INTO staffing_lesson (given_on, month, hours, topic, teacher_name, batch, source,
-               created_at, county_id, klass_id, recorded_by_id, school_id)
-           SELECT m + d, m, 1, '心理课', '教师', gen_random_uuid(), 'import', now(), s.parent_id,
-                  c.id, %(user)s, s.id
-           FROM orgs_schoolclass c JOIN orgs_orgunit s ON s.id = c.school_id
-           CROSS JOIN (VALUES (DATE '2026-09-01'), (DATE '2026-10-01'), (DATE '2026-11-01')) v(m)
-           CROSS JOIN (VALUES (9), (19)) w(d)
-           WHERE {schools} AND c.grade IN (8, 11)
-             AND ((w.d = 9 AND c.id %% 4 <> 0) OR (w.d = 19 AND c.id %% 2 = 0))""",
+           WHERE {schools} AND ((k.kind = 'leading' AND s.id % 5 <> 0)
+                                OR (k.kind = 'crisis' AND s.id % 3 <> 1))""",
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         for sql in statements:
-            cursor.execute(sql, p)
+            cursor.execute(sql)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(f"generated the provision data in {time.perf_counter() - started:.1f} s")
@@ -269,10 +107,13 @@ def hand_sql(period_code: str) -> dict[str, dict[int, tuple[int, int]]]:
     lo, hi = period.bounds()
     day = period.reference_date()
     sday = min(period.end, timezone.localdate())
-    months, month = [], period.start.replace(day=1)
+    # the months that are over (the app judges a month once it ended)
+    months, month, today = [], period.start.replace(day=1), timezone.localdate()
     while month <= period.end:
-        months.append(month)
-        month = (month + datetime.timedelta(days=32)).replace(day=1)
+        following = (month + datetime.timedelta(days=32)).replace(day=1)
+        if following <= today:
+            months.append(month)
+        month = following
     taught = lesson_calendar.teaching_months(months)
     p: dict[str, Any] = {
         "start": period.start,
@@ -390,12 +231,16 @@ def hand_sql(period_code: str) -> dict[str, dict[int, tuple[int, int]]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--schools", type=int, default=10_000)
-    parser.add_argument("--students-per-school", type=int, default=100)
+    parser.add_argument(
+        "--students", type=int, default=int(os.environ.get("BENCH_STUDENTS", "300000"))
+    )
+    parser.add_argument(
+        "--seed", type=int, default=int(os.environ.get("BENCH_SEED", str(DEFAULT_SEED)))
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--period", default="2026")
     args = parser.parse_args()
-    generate(args.schools, args.students_per_school)
+    ensure_province(os.environ["DATABASE_URL"], args.students, args.seed)
     generate_provision()
     period = parse_period(args.period)
     with connection.cursor() as cursor:
@@ -444,6 +289,23 @@ def main() -> None:
     c_min, c_med = min(compute_times), statistics.median(compute_times)
     print(f"computations alone: min {c_min:.2f} s, median {c_med:.2f} s")
     print(f"ratio (computations / SQL): min {c_min / s_min:.2f}, median {c_med / s_med:.2f}")
+    ratio = round(c_med / s_med, 2)
+    print_result(
+        "indicators",
+        {
+            "students": students,
+            "schools": len(schools),
+            "snapshot rows written per refresh": written,
+            "snapshot_refresh min / median (s)": f"{r_min:.2f} / {r_med:.2f}",
+            "computations alone min / median (s)": f"{c_min:.2f} / {c_med:.2f}",
+            "hand-written SQL min / median (s)": f"{s_min:.2f} / {s_med:.2f}",
+            "ratio whole refresh / SQL (median)": round(r_med / s_med, 2),
+            "schools × indicators that differ": mismatches,
+        },
+        ratio=ratio,
+        target="computations ≤ 2× hand-written SQL (median), 0 differences",
+        ok=mismatches == 0 and ratio <= 2,
+    )
     if mismatches:
         sys.exit(1)
 

@@ -6,9 +6,9 @@ gunicorn server on loopback, with locust headless.
         .venv/bin/python bench/load.py [--minutes 5] [--users 50] [--compare-minutes 2] \\
         [--province demo|seeded] [--students N] [--workers 4] [--port 8765]
 
-1. Prepares the database (migrate; ``seed_demo`` for the demo province, ``seed_province
-   --students N`` for a generated one) and one login account per simulated user, ``load_*``,
-   holding the same role at the same unit (and class) as a user of the data set, with the demo
+1. Prepares the database (migrate and ``seed_demo`` for the demo province; for a generated one
+   ``bench/harness.py::ensure_province``, i.e. ``seed_province --students N`` made once) and
+   one login account per simulated user, ``load_*``, holding the same role at the same unit (and class) as a user of the data set, with the demo
    TOTP key where the role needs a second factor. One account per simulated user: a TOTP code
    is accepted once per device and time step, as for real people.
 2. Serves the app with gunicorn (production settings over plain HTTP: bench/load_settings.py),
@@ -157,12 +157,19 @@ def _manage(*args: str) -> None:
 def prepare(
     province: str, students: int, per_role: dict[str, int], *, seed: bool = True
 ) -> dict[str, list[str]]:
-    if seed:
+    if seed and province == "demo":
         _manage("migrate", "--noinput", "-v", "0")
-        if province == "demo":
-            _manage("seed_demo", "--quiet-logins")
-        else:
-            _manage("seed_province", "--students", str(students))
+        _manage("seed_demo", "--quiet-logins")
+    elif seed:
+        # the generated province of bench/run_all.py, made once per size and seed
+        sys.path.insert(0, str(ROOT))
+        from bench.harness import DEFAULT_SEED, ensure_province
+
+        ensure_province(
+            os.environ["DATABASE_URL"],
+            students,
+            int(os.environ.get("BENCH_SEED", DEFAULT_SEED)),
+        )
     out = subprocess.run(  # noqa: S603 - a fixed command line
         [PYTHON, __file__, "--accounts", json.dumps(per_role)],
         cwd=ROOT,
@@ -460,7 +467,12 @@ def main() -> None:
     )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--province", choices=["demo", "seeded"], default="demo")
-    parser.add_argument("--students", type=int, default=100_000, help="for --province seeded")
+    parser.add_argument(
+        "--students",
+        type=int,
+        default=int(os.environ.get("BENCH_STUDENTS", "300000")),
+        help="for --province seeded (bench/run_all.py sets BENCH_STUDENTS)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--skip-prepare", action="store_true", help="the data set is there")

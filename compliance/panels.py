@@ -68,12 +68,20 @@ def indicator_panels(actor: Any) -> Iterable[TodoPanel]:
 def nav_items(actor: Any) -> list[NavItem]:
     items = []
     if policy.anywhere(actor, policy.Action.VIEW_INDICATORS):
-        items.append(NavItem(_("Indicators"), reverse("compliance:indicators"), 20))
-        items.append(NavItem(_("Trends"), reverse("compliance:trends"), 21))
+        items.append(
+            NavItem(_("Indicators"), reverse("compliance:indicators"), 20, group="oversight")
+        )
+        items.append(NavItem(_("Trends"), reverse("compliance:trends"), 21, group="oversight"))
     if policy.anywhere(actor, policy.Action.MANAGE_INSPECTIONS):
-        items.append(NavItem(_("Inspections"), reverse("compliance:inspections"), 22))
+        items.append(
+            NavItem(_("Inspections"), reverse("compliance:inspections"), 22, group="oversight")
+        )
     if policy.anywhere(actor, policy.Action.MANAGE_INSPECTIONS) or policy.anywhere(
         actor, policy.Action.REPLY_RECTIFICATION
     ):
-        items.append(NavItem(_("Rectifications"), reverse("compliance:rectifications"), 23))
+        items.append(
+            NavItem(
+                _("Rectifications"), reverse("compliance:rectifications"), 23, group="oversight"
+            )
+        )
     return items

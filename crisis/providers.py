@@ -102,5 +102,5 @@ def nav_items(actor: Any) -> list[NavItem]:
     if policy.anywhere(actor, policy.Action.RECORD_REVIEW) or policy.anywhere(
         actor, policy.Action.WRITE_CASE
     ):
-        return [NavItem(_("Reviews (研判)"), reverse("crisis:review_list"), 60)]
+        return [NavItem(_("Reviews (研判)"), reverse("crisis:review_list"), 60, group="crisis")]
     return []

@@ -45,11 +45,13 @@ def nav_items(actor: Any) -> list[NavItem]:
     """From the grants alone (no query)."""
     items = []
     if policy.anywhere(actor, policy.Action.VIEW_REFERRALS):
-        items.append(NavItem(_("Referrals"), reverse("referrals:list"), 65))
+        items.append(NavItem(_("Referrals"), reverse("referrals:list"), 65, group="crisis"))
     if policy.anywhere(actor, policy.Action.VIEW_INSTITUTIONS) and (
         not policy.anywhere(actor, policy.Action.VIEW_REFERRALS) or services.may_keep(actor)
     ):
-        items.append(NavItem(_("Institutions"), reverse("referrals:institution_list"), 66))
+        items.append(
+            NavItem(_("Institutions"), reverse("referrals:institution_list"), 66, group="crisis")
+        )
     return items
 
 

@@ -121,13 +121,28 @@ def nav_items(actor: Any) -> list[NavItem]:
 
     items: list[NavItem] = []
     if may_view_campaigns(actor):
-        items.append(NavItem(_("Campaigns"), reverse("screening:campaign_list"), 25))
+        items.append(
+            NavItem(_("Campaigns"), reverse("screening:campaign_list"), 25, group="screening")
+        )
     if may_review(actor):
-        items.append(NavItem(_("Observations"), reverse("screening:observation_queue"), 30))
+        items.append(
+            NavItem(
+                _("Observations"), reverse("screening:observation_queue"), 30, group="screening"
+            )
+        )
     if may_enter_results(actor):
-        items.append(NavItem(_("Results import"), reverse("screening:import_upload"), 40))
+        items.append(
+            NavItem(_("Results import"), reverse("screening:import_upload"), 40, group="screening")
+        )
     if may_report(actor):
-        items.append(NavItem(_("Report a concern"), reverse("screening:observation_report"), 20))
+        items.append(
+            NavItem(
+                _("Report a concern"),
+                reverse("screening:observation_report"),
+                20,
+                group="screening",
+            )
+        )
     # Guardian consent (PIPL art. 31): a homeroom teacher records it for their own class (the
     # psychology teacher reaches every class from the campaign pages).
     from mhcare.accounts import policy
@@ -135,5 +150,5 @@ def nav_items(actor: Any) -> list[NavItem]:
     own = [g.class_id for g in policy.granting(actor, policy.Action.RECORD_CONSENT) if g.class_id]
     if own:
         url = reverse("screening:class_consents", args=[min(own)])
-        items.append(NavItem(_("Guardian consent"), url, 22))
+        items.append(NavItem(_("Guardian consent"), url, 22, group="screening"))
     return items

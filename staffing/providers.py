@@ -20,5 +20,9 @@ def nav_items(actor: Any) -> list[NavItem]:
     top = min(found, key=lambda g: len(g.unit_path))
     if top.unit_kind == OrgKind.SCHOOL:  # a school's own people go straight to its page
         code = top.unit_path.rstrip("/").rsplit("/", 1)[-1]
-        return [NavItem(_("Staffing"), reverse("staffing:provision", args=[code]), 70)]
-    return [NavItem(_("Staffing"), reverse("staffing:county"), 70)]
+        return [
+            NavItem(
+                _("Staffing"), reverse("staffing:provision", args=[code]), 70, group="provision"
+            )
+        ]
+    return [NavItem(_("Staffing"), reverse("staffing:county"), 70, group="provision")]

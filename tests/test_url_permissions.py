@@ -62,6 +62,8 @@ def test_public_views_are_few_and_named():
             "accounts:logout",
             "accounts:password_reset_complete",
             "accounts:password_reset_confirm",
+            "accounts:sso_callback",  # single sign-on: anonymous until the provider answers
+            "accounts:sso_login",
             "core:healthz",
             "javascript-catalog",
             "screening:privacy_notice",

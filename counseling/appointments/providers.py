@@ -21,7 +21,9 @@ def nav_items(actor: Any) -> list[NavItem]:
         policy.anywhere(actor, Action.BOOK_APPOINTMENT) or policy.anywhere(actor, Action.COUNSEL)
     ):
         return []
-    return [NavItem(_("Appointments"), reverse("counseling:appointment_list"), 51)]
+    return [
+        NavItem(_("Appointments"), reverse("counseling:appointment_list"), 51, group="counseling")
+    ]
 
 
 def home_panels(actor: Any) -> Iterable[TodoPanel]:

@@ -19,7 +19,11 @@ from mhcare.core.registry import NavItem, TodoPanel
 def nav_items(actor: Any) -> list[NavItem]:
     if not policy.anywhere(actor, policy.Action.VIEW_CENTER_CHECKLISTS):
         return []
-    return [NavItem(_("Center standardization"), reverse("counseling:center_list"), 70)]
+    return [
+        NavItem(
+            _("Center standardization"), reverse("counseling:center_list"), 70, group="counseling"
+        )
+    ]
 
 
 def home_panels(actor: Any) -> Iterable[TodoPanel]:

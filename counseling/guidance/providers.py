@@ -25,7 +25,7 @@ def nav_items(actor: Any) -> list[NavItem]:
     """From the actor's grants alone (no query)."""
     if not policy.anywhere(actor, policy.Action.VIEW_GUIDANCE):
         return []
-    return [NavItem(_("Guidance"), reverse("counseling:guidance_watch_list"), 45)]
+    return [NavItem(_("Guidance"), reverse("counseling:guidance_watch_list"), 45, group="students")]
 
 
 def student_actions(actor: Any, student: Any) -> Iterable[StudentAction]:

@@ -16,4 +16,4 @@ def nav_items(actor: Any) -> list[NavItem]:
     """From the actor's grants alone (no query after the first): this runs on every page."""
     if not policy.anywhere(actor, Action.VIEW_ROOMS):
         return []
-    return [NavItem(_("Duty roster"), reverse("counseling:duty_week"), 50)]
+    return [NavItem(_("Duty roster"), reverse("counseling:duty_week"), 50, group="counseling")]

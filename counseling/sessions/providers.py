@@ -22,9 +22,15 @@ TIMELINE_ROWS = 200
 def nav_items(actor: Any) -> list[NavItem]:
     items = []
     if policy.anywhere(actor, Action.COUNSEL):
-        items.append(NavItem(_("Session records"), reverse("counseling:session_list"), 52))
+        items.append(
+            NavItem(
+                _("Session records"), reverse("counseling:session_list"), 52, group="counseling"
+            )
+        )
     if policy.anywhere(actor, Action.VIEW_SESSION_LOG):
-        items.append(NavItem(_("Counseling log"), reverse("counseling:session_log"), 53))
+        items.append(
+            NavItem(_("Counseling log"), reverse("counseling:session_log"), 53, group="counseling")
+        )
     return items
 
 

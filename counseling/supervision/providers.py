@@ -22,10 +22,19 @@ def nav_items(actor: Any) -> list[NavItem]:
     """From the actor's grants alone (no query)."""
     items = []
     if policy.anywhere(actor, policy.Action.WRITE_SUPERVISION):
-        items.append(NavItem(_("Supervision"), reverse("counseling:supervision_home"), 60))
+        items.append(
+            NavItem(
+                _("Supervision"), reverse("counseling:supervision_home"), 60, group="counseling"
+            )
+        )
     elif policy.anywhere(actor, policy.Action.VIEW_SUPERVISION_STATIONS):
         items.append(
-            NavItem(_("Supervision stations"), reverse("counseling:supervision_stations"), 61)
+            NavItem(
+                _("Supervision stations"),
+                reverse("counseling:supervision_stations"),
+                61,
+                group="counseling",
+            )
         )
     return items
 

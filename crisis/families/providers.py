@@ -41,7 +41,7 @@ def nav_items(actor: Any) -> list[NavItem]:
             url = reverse("crisis:family_class", args=[grant.class_id])
         elif grant.role == Role.PSYCH_TEACHER:
             url = reverse("crisis:family_school", args=[grant.unit_id])
-    return [NavItem(_("Family contacts"), url, 35)]
+    return [NavItem(_("Family contacts"), url, 35, group="students")]
 
 
 def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:

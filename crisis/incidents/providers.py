@@ -33,7 +33,7 @@ def nav_items(actor: Any) -> list[NavItem]:
     """Decided from the actor's grants alone (no query): this runs on every page."""
     if not scope.can(actor, RecordKind.INCIDENT):
         return []
-    return [NavItem(_("Incidents"), reverse("crisis:incident_list"), 35)]
+    return [NavItem(_("Incidents"), reverse("crisis:incident_list"), 35, group="crisis")]
 
 
 def _row(incident: Incident) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def nav_items(actor: Any) -> list[NavItem]:
     # Decided from the actor's grants alone (no query): this runs on every page.
     if not selectors.may_view_reports(actor):
         return []
-    return [NavItem(_("Not yet reported"), reverse("crisis:report_unreported"), 60)]
+    return [NavItem(_("Not yet reported"), reverse("crisis:report_unreported"), 60, group="crisis")]
 
 
 def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:

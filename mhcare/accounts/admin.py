@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from mhcare.accounts import resets, scope, tokens, twofactor
-from mhcare.accounts.models import ApiToken, Role, RoleAssignment, User
+from mhcare.accounts.models import ApiToken, ExternalIdentity, Role, RoleAssignment, User
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 
@@ -298,3 +298,40 @@ class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset:
             tokens.token_revoke(actor=request.user, token=token)
+
+
+# --- oidc: single sign-on (issue 13) ------------------------------------------------------------
+
+
+@admin.register(ExternalIdentity)
+class ExternalIdentityAdmin(PlatformAdminMixin, admin.ModelAdmin):
+    """Administrators link a local account to the provincial account's subject (``sub``); the link
+    is what lets that person in by single sign-on. Same limits as role assignments: a platform
+    administrator links neither their own account nor a superuser's."""
+
+    list_display = ("user", "issuer", "subject", "created_at", "last_login_at")
+    search_fields = ("user__username", "user__display_name", "subject")
+    raw_id_fields = ("user",)
+    list_select_related = ("user",)
+    readonly_fields = ("last_login_at",)
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.exclude(user__is_superuser=True).exclude(user_id=request.user.pk)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        from django.conf import settings
+
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("issuer", settings.OIDC_ISSUER)
+        return initial
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not request.user.is_superuser and (
+            obj.user_id == request.user.pk or obj.user.is_superuser
+        ):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)

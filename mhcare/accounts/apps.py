@@ -28,4 +28,11 @@ def _emergency_nav(actor: Any) -> list[Any]:
 
     if not policy.anywhere(actor, policy.Action.BREAK_GLASS):
         return []
-    return [NavItem(str(_("Emergency access")), reverse("accounts:emergency_access"), order=900)]
+    return [
+        NavItem(
+            str(_("Emergency access")),
+            reverse("accounts:emergency_access"),
+            order=900,
+            group="system",
+        )
+    ]

@@ -23,6 +23,17 @@ SESSION_SEEN_KEY = "mhcare_seen"
 SESSION_TIMED_OUT_KEY = "mhcare_timed_out"
 # Set on the request before a forced logout so that the audit event says why.
 LOGOUT_REASON_ATTR = "mhcare_logout_reason"
+# Single sign-on (``sso.py``): how the session was opened, and whether the provider asserted a
+# second factor (then the local one is not asked).
+LOGIN_METHOD_KEY = "mhcare_login_method"
+SSO_MFA_KEY = "mhcare_sso_mfa"
+# Set on the request before a single sign-on login so that the login's audit event says how.
+LOGIN_DETAIL_ATTR = "mhcare_login_detail"
+
+
+def signed_in_by_provider(request: HttpRequest) -> bool:
+    session = getattr(request, "session", None)
+    return session is not None and session.get(LOGIN_METHOD_KEY) == "oidc"
 
 
 class SessionTimeoutMiddleware:
@@ -84,7 +95,12 @@ class PasswordExpiryMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and password_expired(user):
+        if (
+            user is not None
+            and user.is_authenticated
+            and not signed_in_by_provider(request)  # no local password was used
+            and password_expired(user)
+        ):
             allowed = {reverse(name) for name in self.ALLOWED}
             if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
                 if request.path.startswith("/api/"):
@@ -122,6 +138,7 @@ class TwoFactorMiddleware:
             and user is not None
             and user.is_authenticated
             and not user.is_verified()
+            and not request.session.get(SSO_MFA_KEY)
         ):
             denied = self._refuse(request, user)
             if denied is not None:

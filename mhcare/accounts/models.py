@@ -282,3 +282,32 @@ class BreakGlassGrant(models.Model):
     @property
     def is_live(self) -> bool:
         return self.expires_at > timezone.now()
+
+
+# --- oidc: single sign-on (issue 13) ------------------------------------------------------------
+
+
+class ExternalIdentity(models.Model):
+    """Links a local account to one person at an OpenID Connect provider (``iss`` + ``sub``). The
+    link is what lets a provider's user in; roles still come from the account's assignments."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="external_identities", verbose_name=_("user")
+    )
+    issuer = models.CharField(_("issuer"), max_length=255)
+    subject = models.CharField(_("subject"), max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(_("last login"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("external identity")
+        verbose_name_plural = _("external identities")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="external_identity_subject"),
+            models.UniqueConstraint(
+                fields=["user", "issuer"], name="external_identity_one_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.issuer}"

@@ -11,6 +11,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from mhcare.accounts.middleware import (
+    LOGIN_DETAIL_ATTR,
     LOGOUT_REASON_ATTR,
     SESSION_SEEN_KEY,
     SESSION_STARTED_KEY,
@@ -36,7 +37,13 @@ def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
         session[SESSION_STARTED_KEY] = now
         session[SESSION_SEEN_KEY] = now
         session.pop(SESSION_TIMED_OUT_KEY, None)
-    audit_record(actor=user, action=Action.LOGIN, obj=user, ip=_ip(request))
+    audit_record(
+        actor=user,
+        action=Action.LOGIN,
+        obj=user,
+        ip=_ip(request),
+        detail=getattr(request, LOGIN_DETAIL_ATTR, None),  # single sign-on: method, issuer, amr
+    )
 
 
 @receiver(user_login_failed, dispatch_uid="mhcare_audit_login_failed")

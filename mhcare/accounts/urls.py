@@ -19,4 +19,7 @@ urlpatterns = [
     ),
     path("reset/done/", views.ResetCompleteView.as_view(), name="password_reset_complete"),
     path("emergency-access/", views.emergency_access, name="emergency_access"),
+    # --- oidc: single sign-on (issue 13) ---
+    path("sso/login/", views.sso_login, name="sso_login"),
+    path("sso/callback/", views.sso_callback, name="sso_callback"),
 ]

@@ -39,6 +39,7 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         if self.request.session.pop(SESSION_TIMED_OUT_KEY, False):
             context["timed_out_message"] = TIMED_OUT_MESSAGE
+        context["sso_enabled"] = settings.OIDC_ENABLED
         return context
 
 
@@ -47,6 +48,17 @@ class LogoutView(auth_views.LogoutView):
     """POST only (Django 5), so that a link or an image cannot log anyone out."""
 
     http_method_names = ["post", "options"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from mhcare.accounts import sso
+
+        provider_url = sso.end_session_url(request)  # before the session ends
+        response = super().post(request, *args, **kwargs)
+        if not provider_url:
+            return response
+        # A page that moves on by itself rather than a redirect: the CSP's form-action 'self' of
+        # the page holding the logout button would block a redirect to the provider's origin.
+        return render(request, "accounts/sso_logout.html", {"provider_url": provider_url})
 
 
 @policy.any_authenticated
@@ -321,3 +333,34 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+# --- oidc: single sign-on with the provincial identity provider (issue 13) ----------------------
+
+
+@policy.public
+def sso_login(request: HttpRequest) -> HttpResponse:
+    """Starts a single sign-on: to the provider's login page."""
+    from mhcare.accounts import sso
+
+    if request.user.is_authenticated:
+        return redirect(_next_url(request))
+    try:
+        return sso.authorize_redirect(request)
+    except sso.SsoRefusedError as refused:
+        messages.error(request, refused.message)
+        return redirect("accounts:login")
+
+
+@policy.public
+def sso_callback(request: HttpRequest) -> HttpResponse:
+    """The provider's redirect back with the code: logs the linked account in, or goes back to
+    the login page saying why not (in the user's language)."""
+    from mhcare.accounts import sso
+
+    try:
+        goto = sso.login_complete(request)
+    except sso.SsoRefusedError as refused:
+        messages.error(request, refused.message)
+        return redirect("accounts:login")
+    return redirect(goto)

@@ -14,4 +14,4 @@ from mhcare.core.registry import NavItem
 def nav_items(actor: Any) -> list[NavItem]:
     if not policy.anywhere(actor, policy.Action.READ_AUDIT_LOG):
         return []
-    return [NavItem(_("Audit log"), reverse("audit:log"), 90)]
+    return [NavItem(_("Audit log"), reverse("audit:log"), 90, group="system")]

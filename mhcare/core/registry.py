@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class TimelineEvent:
@@ -143,6 +145,22 @@ class NavItem:
     label: str
     url: str
     order: int = 100
+    # The header menu's group (a key of ``NAV_GROUPS``): entries of one group open from one
+    # heading, so a psychology teacher's twenty entries fit on one line. Empty: a link of its own.
+    group: str = ""
+
+
+# The header menu's groups, in the order they appear (key, label). Labels are lazy: each page
+# renders them in its user's language.
+NAV_GROUPS: tuple[tuple[str, Any], ...] = (
+    ("students", _("Students")),
+    ("screening", _("Screening")),
+    ("crisis", _("Crisis")),
+    ("counseling", _("Counseling")),
+    ("provision", _("Provision")),
+    ("oversight", _("Oversight")),
+    ("system", _("System")),
+)
 
 
 NavProvider = Callable[[Any], Iterable[NavItem]]  # (actor) -> items

@@ -599,3 +599,33 @@ DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
 if DATABASE_PGBOUNCER:
     for _alias in DATABASES.values():
         _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# --- seed: the province-scale generator (manage.py seed_province; issue 14) ---
+INSTALLED_APPS += ["province"]
+# --- oidc: single sign-on with the provincial identity provider (OpenID Connect; issue 13) ------
+# The provider authenticates; local role assignments authorise. A provider's user logs in only when
+# a local account is linked to their subject (``accounts.ExternalIdentity``, unique per issuer);
+# accounts are never created from claims. Local user name + password login stays as the fallback.
+OIDC_ENABLED = env_bool("OIDC_ENABLED", False)
+# Either the discovery document (…/.well-known/openid-configuration), or the issuer and endpoints.
+OIDC_DISCOVERY_URL = env("OIDC_DISCOVERY_URL", "") or ""
+OIDC_ISSUER = env("OIDC_ISSUER", "") or ""
+OIDC_AUTHORIZATION_ENDPOINT = env("OIDC_AUTHORIZATION_ENDPOINT", "") or ""
+OIDC_TOKEN_ENDPOINT = env("OIDC_TOKEN_ENDPOINT", "") or ""  # noqa: S105 - a URL, not a secret
+OIDC_JWKS_URI = env("OIDC_JWKS_URI", "") or ""
+OIDC_USERINFO_ENDPOINT = env("OIDC_USERINFO_ENDPOINT", "") or ""
+OIDC_END_SESSION_ENDPOINT = env("OIDC_END_SESSION_ENDPOINT", "") or ""
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", "") or ""
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", "") or ""
+OIDC_SCOPES = env("OIDC_SCOPES", "openid profile") or "openid profile"
+# First-time linking: when set (e.g. "staff_id"), a subject not yet linked is linked to the active
+# local account whose user name equals this claim's value, once; only for a claim the provider
+# itself controls (a provincial staff number), never one the person can edit. Empty: an
+# administrator links accounts (admin, "External identities").
+OIDC_LINK_CLAIM = env("OIDC_LINK_CLAIM", "") or ""
+# The provider's assertion of a second factor: an ``amr`` value (RFC 8176) or an ``acr`` value in
+# these lists counts as the second factor for roles that need one; otherwise local TOTP is asked.
+OIDC_MFA_AMR_VALUES = env_list("OIDC_MFA_AMR_VALUES", "mfa")
+OIDC_MFA_ACR_VALUES = env_list("OIDC_MFA_ACR_VALUES", "")
+OIDC_TIMEOUT_SECONDS = int(env("OIDC_TIMEOUT_SECONDS", "10") or 10)
+OIDC_METADATA_TTL_SECONDS = int(env("OIDC_METADATA_TTL_SECONDS", "3600") or 3600)

@@ -44,3 +44,18 @@ CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 # Never without the second factor in production (the test settings alone turn it off).
 TWO_FACTOR_ENFORCED = True
+
+# --- oidc: single sign-on (issue 13) -------------------------------------------------------------
+# Refuse to boot with single sign-on half configured rather than fail at the first login.
+if OIDC_ENABLED:  # noqa: F405
+    _oidc_missing = [
+        name for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if not globals()[name]
+    ]
+    if not (OIDC_DISCOVERY_URL or (OIDC_ISSUER and OIDC_AUTHORIZATION_ENDPOINT)):  # noqa: F405
+        _oidc_missing.append("OIDC_DISCOVERY_URL (or OIDC_ISSUER and the endpoints)")
+    if _oidc_missing:
+        raise ImproperlyConfigured(
+            "OIDC_ENABLED is on but these are not set: " + ", ".join(_oidc_missing)
+        )
+    if "openid" not in OIDC_SCOPES.split():  # noqa: F405
+        raise ImproperlyConfigured("OIDC_SCOPES must include 'openid'.")

@@ -15,4 +15,4 @@ from mhcare.core.registry import NavItem
 def nav_items(actor: Any) -> list[NavItem]:
     if not policy.anywhere(actor, policy.Action.VIEW_ACTIVITIES):
         return []
-    return [NavItem(_("Activities"), reverse("activities:list"), 61)]
+    return [NavItem(_("Activities"), reverse("activities:list"), 61, group="provision")]

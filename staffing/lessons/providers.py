@@ -15,4 +15,4 @@ from mhcare.core.registry import NavItem
 def nav_items(actor: Any) -> list[NavItem]:
     if not policy.anywhere(actor, policy.Action.VIEW_LESSONS):
         return []
-    return [NavItem(_("MH lessons"), reverse("lessons:index"), 60)]
+    return [NavItem(_("MH lessons"), reverse("lessons:index"), 60, group="provision")]

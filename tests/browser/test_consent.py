@@ -34,6 +34,7 @@ def test_consent_grid_campaign_page_and_notices(page, browser, live_server, worl
     # 1. the homeroom teacher opens "Guardian consent" and records a refusal by phone
     log_in(page, "homeroom_a", world.password)
     page.goto("/")
+    page.click("nav.mainnav details[data-navgroup=screening] > summary")
     page.click("nav.mainnav a[href*='/screening/consents/classes/']")
     page.wait_for_load_state("networkidle")
     assert "/screening/consents/classes/" in page.url
