@@ -8,9 +8,10 @@ gunicorn server on loopback, with locust headless.
 
 1. Prepares the database (migrate and ``seed_demo`` for the demo province; for a generated one
    ``bench/harness.py::ensure_province``, i.e. ``seed_province --students N`` made once) and
-   one login account per simulated user, ``load_*``, holding the same role at the same unit (and class) as a user of the data set, with the demo
-   TOTP key where the role needs a second factor. One account per simulated user: a TOTP code
-   is accepted once per device and time step, as for real people.
+   one login account per simulated user, ``load_*``, holding the same role at the same unit
+   (and class) as a user of the data set, with the demo TOTP key where the role needs a second
+   factor. One account per simulated user: a TOTP code is accepted once per device and time
+   step, as for real people.
 2. Serves the app with gunicorn (production settings over plain HTTP: bench/load_settings.py),
    tasks in-process (no worker needed: the pages browsed enqueue nothing).
 3. Times the pages with one user per role first (``--baseline-minutes``: the server idle but
