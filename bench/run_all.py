@@ -44,6 +44,9 @@ BENCHES: list[tuple[str, list[str]]] = [
     # --- indicators: the province official's pages and the province PDF (issue 14) ---
     ("dashboards", ["bench/dashboards.py", "--runs", "5"]),
     ("report", ["bench/report.py", "--runs", "3"]),
+    # --- scale: 50 users of five roles on gunicorn (issue 13/14), partitioning decision ---
+    ("load", ["bench/load.py", "--province", "seeded", "--minutes", "5"]),
+    ("partitioning", ["bench/partitioning.py", "--rows", "2000000", "--runs", "3"]),
 ]
 
 

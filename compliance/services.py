@@ -17,6 +17,7 @@ from compliance.models import IndicatorSnapshot, ReportKind, ReportRequest, Repo
 from compliance.periods import Period, default_period
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core.replica import using_replica
 from mhcare.orgs.models import OrgKind, OrgUnit, SchoolYear
 
 logger = logging.getLogger(__name__)
@@ -85,12 +86,14 @@ def report_render(*, report_id: int) -> ReportRequest:
         report.progress = 5
         report.save(update_fields=["status", "started_at", "error", "progress"])
     try:
-        data = reports.build(
-            unit=report.org_unit,
-            period=reports.report_period(report),
-            generated_by=reports.generated_by(report),
-            on_progress=lambda value: _progress(report_id, value),
-        )
+        # The build reads the indicator snapshots, never the status rows written here: replica.
+        with using_replica(despite_writes=True):
+            data = reports.build(
+                unit=report.org_unit,
+                period=reports.report_period(report),
+                generated_by=reports.generated_by(report),
+                on_progress=lambda value: _progress(report_id, value),
+            )
         html, xlsx = reports.freeze(report, data)
     except Exception as exc:
         logger.exception("report %s failed", report_id)

@@ -15,6 +15,7 @@ from compliance import indicators, selectors
 from compliance.periods import default_period, parse_period, period_choices, trend_months
 from mhcare.accounts import policy
 from mhcare.core.charts import bar_chart_svg, sparkline_svg
+from mhcare.core.replica import replica_reads
 from mhcare.orgs.models import OrgUnit
 
 CHART_MAX_UNITS = 60  # a county may have hundreds of schools: the chart shows the lowest ones
@@ -22,6 +23,7 @@ CHART_MAX_UNITS = 60  # a county may have hundreds of schools: the chart shows t
 
 @policy.requires(policy.Action.VIEW_INDICATORS)
 @require_GET
+@replica_reads
 def indicator_home(request: HttpRequest) -> HttpResponse:
     """The actor's own unit (the dashboard of their county, city or province); with several, the
     list of them."""
@@ -33,6 +35,7 @@ def indicator_home(request: HttpRequest) -> HttpResponse:
 
 @policy.requires(policy.Action.VIEW_INDICATORS)
 @require_GET
+@replica_reads
 def indicator_unit(request: HttpRequest, code: str) -> HttpResponse:
     return _unit_page(request, selectors.indicator_unit_get(actor=request.user, code=code))
 

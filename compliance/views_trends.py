@@ -10,11 +10,13 @@ from django.views.decorators.http import require_GET
 
 from compliance import selectors, trends
 from mhcare.accounts import policy
+from mhcare.core.replica import replica_reads
 from mhcare.orgs.models import OrgKind
 
 
 @policy.requires(policy.Action.VIEW_INDICATORS)
 @require_GET
+@replica_reads
 def trends_view(request: HttpRequest) -> HttpResponse:
     tops = selectors.indicator_top_units(actor=request.user)
     code = request.GET.get("unit") or (tops[0].code if tops else "")

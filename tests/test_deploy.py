@@ -16,7 +16,10 @@ from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-LONG_RUNNING = {"postgres", "redis", "web", "worker", "beat"}
+WORKERS = tuple(
+    f"worker-{queue}" for queue in ("alerts", "reminders", "imports", "reports", "default")
+)
+LONG_RUNNING = {"postgres", "redis", "web", "beat", *WORKERS}
 SECRETS = (
     "SECRET_KEY",
     "FIELD_ENCRYPTION_KEYS",
@@ -150,7 +153,7 @@ def test_compose_services_have_health_checks_volumes_and_no_secret_defaults(comp
     config = yaml.safe_load(result.stdout)
     services = config["services"]
     assert set(services) >= LONG_RUNNING
-    for name in ("postgres", "redis", "web", "worker"):
+    for name in ("postgres", "redis", "web", *WORKERS):
         assert "healthcheck" in services[name], name
     assert services["postgres"]["image"].startswith("postgres:16")
     assert services["redis"]["image"].startswith("redis:7")
@@ -158,7 +161,7 @@ def test_compose_services_have_health_checks_volumes_and_no_secret_defaults(comp
     assert "gunicorn" in services["web"]["command"]
     assert "mhcare.wsgi:application" in services["web"]["command"]
     assert {"postgres-data", "redis-data", "media"} <= set(config["volumes"])
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "beat", *WORKERS):
         environment = services[name]["environment"]
         assert environment["DJANGO_SETTINGS_MODULE"] == "mhcare.settings.production"
         assert environment["SECRET_KEY"] == env["SECRET_KEY"]
@@ -182,10 +185,49 @@ def test_beat_and_worker_load_the_same_application():
     """Beat sends tasks by name: it must load the application whose tasks the worker registers
     (tests/test_worker_registry.py starts both workers and compares their tasks with the code)."""
     services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
-    assert services["worker"]["command"][:3] == ["celery", "--app=mhcare", "worker"]
+    for name in WORKERS:
+        assert services[name]["command"][:3] == ["celery", "--app=mhcare", "worker"]
     assert services["beat"]["command"][:3] == ["celery", "--app=mhcare", "beat"]
     from tests.workers import load_run_script
 
     run = load_run_script()
     assert run.worker_argv("python")[1:6] == ["-m", "celery", "-A", "mhcare", "worker"]
     assert run.beat_argv("python")[1:6] == ["-m", "celery", "-A", "mhcare", "beat"]
+
+
+# --- scale: PgBouncer for the web replicas (issue 14) ---
+def test_the_web_service_goes_through_pgbouncer_in_transaction_pooling(compose_env):
+    env, env_file = compose_env
+
+    result = _compose("config", env=env, env_file=env_file)
+
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    pgbouncer = services["pgbouncer"]
+    assert pgbouncer["environment"]["POOL_MODE"] == "transaction"
+    assert pgbouncer["environment"]["DB_HOST"] == "postgres"
+    assert "healthcheck" in pgbouncer
+    web = services["web"]["environment"]
+    assert "@pgbouncer:5432/" in web["DATABASE_URL"]
+    assert web["DATABASE_PGBOUNCER"] == "true"
+    assert services["web"]["depends_on"]["pgbouncer"] == {"condition": "service_healthy"}
+    # the workers, beat and migrate keep a direct connection (TEMP tables and a session-level
+    # advisory lock outlive one transaction: compliance/refresh.py, screening/imports)
+    for name in ("beat", "migrate", *WORKERS):
+        assert "@postgres:5432/" in services[name]["environment"]["DATABASE_URL"], name
+        assert "DATABASE_PGBOUNCER" not in services[name]["environment"], name
+
+
+def test_pgbouncer_mode_turns_server_side_cursors_off():
+    code = (
+        "from django.db import connections; "
+        "print(connections['default'].settings_dict['DISABLE_SERVER_SIDE_CURSORS'])"
+    )
+    env = _production_env(DATABASE_PGBOUNCER="true")
+
+    result = _manage("shell", "-c", code, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"
+    result = _manage("shell", "-c", code, env=_production_env())
+    assert result.stdout.strip().splitlines()[-1] == "False"

@@ -61,12 +61,17 @@ def test_the_make_run_worker_registers_every_task(start_celery_worker, client):
 
 
 def test_the_docker_compose_worker_registers_every_task(start_celery_worker):
-    command = _compose_command("worker")
+    # one worker per queue, all of the same image and application: the alerts one stands for all
+    command = _compose_command("worker-alerts")
     assert command[:3] == ["celery", "--app=mhcare", "worker"]
     argv = [
         sys.executable,
         "-m",
-        *[part.replace("${CELERY_CONCURRENCY:-2}", "2") for part in command],
+        *[
+            part.replace("${CELERY_ALERTS_CONCURRENCY:-2}", "2")
+            for part in command
+            if not part.startswith("--hostname=")
+        ],
         "--hostname={name}",
     ]
     worker = start_celery_worker(

@@ -13,3 +13,14 @@ class CoreConfig(AppConfig):
         # unregistered.
         import mhcare.core.outbox.tasks
         import mhcare.core.reminders.tasks  # noqa: F401
+
+        _connect_replica_pin()
+
+
+# --- scale: the read replica's pin is per request (middleware) and per task (here) ---
+def _connect_replica_pin() -> None:
+    from celery.signals import task_prerun
+
+    from mhcare.core.replica import reset_pin
+
+    task_prerun.connect(reset_pin, weak=False, dispatch_uid="mhcare.core.replica.reset_pin")

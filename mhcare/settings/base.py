@@ -531,6 +531,75 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# --- scale: Celery queues by kind, time limits per queue (issue 14) ------------------------------
+# Every task goes to the queue of its kind, so a long report or import never holds up a crisis
+# alert: docker-compose runs one worker per queue (`-Q <queue>`); `make run` and the tests' default
+# worker consume them all (a worker without -Q consumes every queue of CELERY_TASK_QUEUES).
+# tests/test_task_routes.py fails when a registered task has no route here.
+CELERY_QUEUE_NAMES = ("alerts", "reminders", "imports", "reports", "default")
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = {name: {"exchange": name, "routing_key": name} for name in CELERY_QUEUE_NAMES}
+# (soft, hard) seconds: the most a task of the queue may declare, and the limits its worker
+# applies to a task that declares none (`--soft-time-limit` / `--time-limit` in docker-compose).
+CELERY_QUEUE_TIME_LIMITS: dict[str, tuple[int, int]] = {
+    "alerts": (100, 120),  # one e-mail or one 上报 delivery: seconds, never minutes
+    "reminders": (840, 900),  # the daily scan and its e-mail batches, the digest
+    "imports": (3500, 3600),  # a county's results file
+    "reports": (1700, 1800),  # PDF / Excel renders, the nightly indicator snapshots
+    "default": (1700, 1800),  # housekeeping: audit seals, retention
+}
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
+    # alerts: the e-mail of one notification (a critical screening result, a case, an incident),
+    # the 上报 outbox deliveries to the provincial platform and their sweep.
+    "mhcare.notifications.tasks.notification_email_task": {"queue": "alerts"},
+    "mhcare.core.outbox.tasks.outbox_deliver_task": {"queue": "alerts"},
+    "mhcare.core.outbox.tasks.outbox_sweep_task": {"queue": "alerts"},
+    # reminders: the scans and the e-mails they produce in bulk, the daily digest.
+    "mhcare.core.reminders.tasks.reminder_scan_task": {"queue": "reminders"},
+    "mhcare.notifications.tasks.notification_email_batch_task": {"queue": "reminders"},
+    "mhcare.notifications.tasks.notification_digest_task": {"queue": "reminders"},
+    # imports: screening results files.
+    "screening.imports.tasks.import_run_task": {"queue": "imports"},
+    # reports: PDF / Excel renders, monthly reports, indicator snapshots.
+    "compliance.report_render": {"queue": "reports"},
+    "compliance.reports_monthly": {"queue": "reports"},
+    "compliance.snapshot_refresh": {"queue": "reports"},
+    "compliance.snapshot_refresh_pending": {"queue": "reports"},
+    # default: housekeeping.
+    "mhcare.audit.tasks.audit_seal_task": {"queue": "default"},
+    "mhcare.retention_anonymise": {"queue": "default"},
+}
+# --- scale: read replica for reports and dashboards (issue 14) -----------------------------------
+# DATABASE_REPLICA_URL: a streaming replica of the primary. When set, the indicator dashboards, the
+# trend tables and the report builds read from it (chosen in code with mhcare.core.replica's
+# ``using_replica()`` / ``@replica_reads``); everything else, and every write, uses the primary.
+# A request that wrote reads from the primary, and so does the browser for REPLICA_PIN_SECONDS
+# after it (covering the replication lag for the page a form redirects to).
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", "") or ""
+REPLICA_DATABASE = ""
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0),
+        conn_health_checks=True,
+    )
+    REPLICA_DATABASE = "replica"
+REPLICA_PIN_SECONDS = int(env("REPLICA_PIN_SECONDS", "10") or 10)
+DATABASE_ROUTERS = ["mhcare.core.replica.ReplicaRouter"]
+MIDDLEWARE.append("mhcare.core.replica.ReplicaPinMiddleware")
+# --- scale: PgBouncer in transaction pooling (issue 14) ------------------------------------------
+# DATABASE_PGBOUNCER=true when DATABASE_URL points at PgBouncer with pool_mode=transaction (the web
+# service in docker-compose). A server connection then serves one transaction of a client, so no
+# session state may outlive a transaction: Django's server-side cursors (``.iterator()`` declares
+# a cursor WITH HOLD outside a transaction) are turned off; prepared statements are already off
+# (Django sets psycopg's prepare_threshold to None). The Celery workers and beat connect to
+# PostgreSQL directly: the results import keeps a TEMP staging table across transactions and the
+# snapshot sweep holds a session-level advisory lock (compliance/refresh.py), neither of which
+# survives transaction pooling. README.md "Deployment at scale" lists what was checked.
+DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
+if DATABASE_PGBOUNCER:
+    for _alias in DATABASES.values():
+        _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 # --- seed: the province-scale generator (manage.py seed_province; issue 14) ---
 INSTALLED_APPS += ["province"]

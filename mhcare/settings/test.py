@@ -24,3 +24,13 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # The second factor is not asked of force_login sessions and of the browser tests' demo logins;
 # tests/accounts/test_two_factor.py turns it on (fixture ``two_factor_on``) and tests the flow.
 TWO_FACTOR_ENFORCED = False
+# --- scale: a second database standing for the read replica (issue 14) ---
+# Its own test database (test_<name>_replica), created only for the tests that ask for it
+# (``django_db(databases=[...,"replica"])``); off unless a test sets REPLICA_DATABASE = "replica",
+# so every other test reads and writes the primary alone.
+DATABASES["replica"] = {  # noqa: F405
+    **DATABASES["default"],  # noqa: F405
+    "NAME": f"{DATABASES['default']['NAME']}_replica",  # noqa: F405
+    "TEST": {"NAME": f"test_{DATABASES['default']['NAME']}_replica"},  # noqa: F405
+}
+REPLICA_DATABASE = ""
