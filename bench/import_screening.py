@@ -138,7 +138,7 @@ def _copy_students(county: OrgUnit, year: SchoolYear, rows: int) -> None:
         cursor.execute("ALTER TABLE bench_students DROP COLUMN id")
         columns = (
             "school_id, county_id, klass_id, name, gender, birth_date, student_number, status, "
-            "disadvantages, created_at, updated_at"
+            "disadvantages, created_at, updated_at, left_reason"
         )
         with cursor.cursor.copy(f"COPY bench_students ({columns}) FROM STDIN") as copy:
             buffer = []
@@ -147,7 +147,7 @@ def _copy_students(county: OrgUnit, year: SchoolYear, rows: int) -> None:
                 klass = classes[school_code][n % CLASSES_PER_SCHOOL]
                 buffer.append(
                     f"{school_ids[school_code]}\t{county.pk}\t{klass}\t学生{n}\tF\t2012-05-01\t"
-                    f"{PREFIX}{n:012d}\tenrolled\t{{}}\t{now}\t{now}\n"
+                    f"{PREFIX}{n:012d}\tenrolled\t{{}}\t{now}\t{now}\t\n"
                 )
                 if len(buffer) >= 50_000:
                     copy.write("".join(buffer))

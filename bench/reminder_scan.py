@@ -127,7 +127,7 @@ def _copy(county: OrgUnit, year: SchoolYear, cases: int, today: datetime.date) -
     with transaction.atomic(), connection.cursor() as cursor:
         columns = (
             "school_id, county_id, klass_id, name, gender, birth_date, student_number, status, "
-            "disadvantages, created_at, updated_at"
+            "disadvantages, created_at, updated_at, left_reason"
         )
         cursor.execute(
             "CREATE TEMP TABLE remb_students (LIKE orgs_student INCLUDING DEFAULTS) ON COMMIT DROP"
@@ -138,7 +138,7 @@ def _copy(county: OrgUnit, year: SchoolYear, cases: int, today: datetime.date) -
                 code = f"{PREFIX}S{n // STUDENTS_PER_SCHOOL:04d}"
                 copy.write(
                     f"{schools[code]}\t{county.pk}\t{classes[code]}\t学生{n}\tF\t2012-05-01\t"
-                    f"{PREFIX}{n:012d}\tenrolled\t{{}}\t{now}\t{now}\n"
+                    f"{PREFIX}{n:012d}\tenrolled\t{{}}\t{now}\t{now}\t\n"
                 )
         cursor.execute(
             f"INSERT INTO orgs_student ({columns}) SELECT {columns} FROM remb_students "
