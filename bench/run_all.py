@@ -37,6 +37,9 @@ TIMEOUT_SECONDS = 3 * 3600
 
 BENCHES: list[tuple[str, list[str]]] = [
     ("indicators", ["bench/indicators.py", "--runs", "3"]),
+    # --- pipeline: the bulk write paths (issue 14, benches 1 and 6) ---
+    ("import_screening", ["bench/import_screening.py", "--rows", "250000", "--runs", "2"]),
+    ("reminder_scan", ["bench/reminder_scan.py", "--cases", "100000", "--runs", "3"]),
 ]
 
 
