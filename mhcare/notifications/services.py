@@ -49,7 +49,9 @@ def digest_user_ids(user_ids: Iterable[int]) -> set[int]:
     )
 
 
-EMAIL_TASK_BATCH = 200
+# 1 000 e-mails per task (≈ 20 s of a worker's time, well inside the batch task's time limit):
+# at 200 a 69 000-reminder scan published 345 tasks after its commit, ≈ 2 s of the scan.
+EMAIL_TASK_BATCH = 1000
 
 
 def _enqueue_emails(notification_ids: list[int]) -> None:
