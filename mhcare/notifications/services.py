@@ -104,14 +104,32 @@ INSERT INTO notifications_notification
      detail)
 SELECT r.recipient_id, m.kind, r.key, m.title, m.body, r.url, %s::timestamptz, r.send_email,
        r.urgent, r.deferred, m.detail
-FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::integer[], %s::boolean[],
-            %s::boolean[], %s::boolean[])
+FROM unnest(string_to_array(%s, ',')::bigint[], (string_to_array(%s, chr(31)))[2:]::varchar[],
+            (string_to_array(%s, chr(31)))[2:]::varchar[], string_to_array(%s, ',')::integer[],
+            string_to_array(%s, NULL)::boolean[], string_to_array(%s, NULL)::boolean[],
+            string_to_array(%s, NULL)::boolean[])
      AS r(recipient_id, key, url, message, send_email, urgent, deferred)
 JOIN unnest(%s::varchar[], %s::varchar[], %s::text[], %s::text[]) WITH ORDINALITY
      AS m(kind, title, body, detail, n) ON m.n = r.message
 ON CONFLICT ON CONSTRAINT notification_once_per_key DO NOTHING
 RETURNING id, send_email
 """
+# The per-row columns go as one string each, split by PostgreSQL: psycopg dumps a Python list
+# element by element in Python, a string at once (69 000 rows: ≈ 1 s less). Keys and links are
+# joined by the unit separator (chr 31), which neither contains (checked), after a leading one
+# (``[2:]`` drops it: a lone empty link would otherwise split into no element); flags 't'/'f'.
+_SEPARATOR = "\x1f"
+
+
+def _joined(values: list[str]) -> str:
+    joined = _SEPARATOR + _SEPARATOR.join(values)
+    if joined.count(_SEPARATOR) != len(values):
+        raise ValueError("A notification key or link contains the unit separator (chr 31).")
+    return joined
+
+
+def _flags(values: list[bool]) -> str:
+    return "".join("t" if value else "f" for value in values)
 
 
 @transaction.atomic
@@ -149,8 +167,22 @@ def notification_send_many(items: Sequence[Outgoing]) -> int:
     for text in texts:  # in insertion order: the n-th is message n
         for column, value in zip(messages, text, strict=True):
             column.append(value)
+    recipients, keys, urls, indexes, send_email, urgent, deferred = rows
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_SQL, [timezone.now(), *rows, *messages])
+        cursor.execute(
+            _INSERT_SQL,
+            [
+                timezone.now(),
+                ",".join(map(str, recipients)),
+                _joined(keys),
+                _joined(urls),
+                ",".join(map(str, indexes)),
+                _flags(send_email),
+                _flags(urgent),
+                _flags(deferred),
+                *messages,
+            ],
+        )
         added = cursor.fetchall()
     _enqueue_emails([pk for pk, send_email in added if send_email])
     return len(added)
