@@ -167,7 +167,7 @@ def notification_send_many(items: Sequence[Outgoing]) -> int:
     for text in texts:  # in insertion order: the n-th is message n
         for column, value in zip(messages, text, strict=True):
             column.append(value)
-    recipients, keys, urls, indexes, send_email, urgent, deferred = rows
+    recipients, keys, urls, indexes, emailed, urgents, deferreds = rows
     with connection.cursor() as cursor:
         cursor.execute(
             _INSERT_SQL,
@@ -177,9 +177,9 @@ def notification_send_many(items: Sequence[Outgoing]) -> int:
                 _joined(keys),
                 _joined(urls),
                 ",".join(map(str, indexes)),
-                _flags(send_email),
-                _flags(urgent),
-                _flags(deferred),
+                _flags(emailed),
+                _flags(urgents),
+                _flags(deferreds),
                 *messages,
             ],
         )
