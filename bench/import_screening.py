@@ -1,25 +1,24 @@
-"""Benchmark of the screening results import against a raw COPY of the same rows.
+"""Benchmark of the screening results import against a COPY of the same rows.
 
-    DATABASE_URL=postgres://… .venv/bin/python bench/import_screening.py [--rows 1000000]
+    DATABASE_URL=postgres://… .venv/bin/python bench/import_screening.py [--rows 250000 | --full]
+        [--runs 2] [--no-floor]
 
 Creates (once, deterministically, with COPY) a bench county with schools, classes and students,
-a PHQ-9 campaign and a county-center user; writes a CSV of N rows; then, in one run:
+a PHQ-9 campaign and a county-center user; writes a CSV of N rows; then:
 
 1. a raw ``COPY`` of the same rows, already in table format, into a bare copy of the results
-   table — a regular (logged) table ``CREATE TABLE … (LIKE screening_screeningresult INCLUDING
-   DEFAULTS)``: no index, no constraint — and, for transparency, the same into a TEMP table
-   (not WAL-logged);
-2. the full import (parse CSV + validate + COPY staging + set-based checks and scoring + one
-   ``INSERT … SELECT … ON CONFLICT`` + proposals + audit + alerts), in a child process, so that
-   its peak memory (``ru_maxrss``) is the import's alone;
-3. (unless ``--no-floor``) a raw ``COPY`` into a full copy of the results table — its indexes
-   and the deferred foreign keys it has in the database (read from the catalog: since
-   migration 0006 the student's only), checked at COMMIT: what writing the rows costs at the
-   least, whatever the import does before.
+   table (no index, no constraint), for reference;
+2. ``--runs`` times, alternating: the goal's floor — a ``COPY`` into a copy of the table with only
+   what the domain needs (primary key, the partial unique index of ``result_once_per_campaign``,
+   the student's deferred foreign key) — and the full import (parse CSV + validate + COPY staging
+   + set-based checks and scoring + one ``INSERT … SELECT … ON CONFLICT`` + proposals + audit +
+   alerts) in a child process, so that its peak memory (``VmHWM``) is the import's alone;
+3. (unless ``--no-floor``) a ``COPY`` into a full copy of the results table — its indexes and
+   foreign keys — for reference.
 
-Every COPY is timed with its COMMIT. Prints rows/s of each, the ratio import / bare COPY (goal
-≥ 0.5 at 1 M rows) and the peak memory (goal ≤ 500 MB). See bench/README.md.
-Re-runnable: the bench campaign's results are deleted before each import.
+Every COPY is timed with its COMMIT. The last line is ``RESULT {json}`` (bench/harness.py): ratio
+= median floor ÷ median import (goal ≥ 0.5 at 1 M rows), peak memory (goal ≤ 500 MB). See
+bench/README.md. Re-runnable: the bench campaign's results are deleted before each import.
 """
 
 from __future__ import annotations
