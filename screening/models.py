@@ -178,12 +178,13 @@ class ScreeningResult(models.Model):
             # ``compliance.selectors.screening_coverage`` / ``compliance.computations``
             # (student + date range; without it 1.6 s instead of 65 ms for one school).
             models.Index(fields=["student", "-administered_on"]),
-            # Scope of a school's actors (``scope.scoped``: school path → school id): the results
-            # API list ``ResultListCreateApi`` without ``?campaign`` and, in a BitmapAnd with the
-            # student index, ``result_list`` (17 ms instead of 0.4 ms without it).
+            # Scope of a school's actors (``scope.scoped``: the results of one school): the
+            # results API list ``ResultListCreateApi`` without ``?campaign`` and, in a BitmapAnd
+            # with the student index, ``result_list`` (17 ms instead of 0.4 ms without it).
             models.Index(fields=["school", "administered_on"]),
             # ``compliance.trends`` band tables (``county_id IN … AND administered_on`` of the
-            # year and the last): the only query that filters results by county.
+            # year and the last), and a county's actors' scope where it filters on the row's own
+            # county column.
             models.Index(fields=["county", "administered_on"]),
             # ``ResultListCreateApi`` with ``?campaign=`` (campaign + the actor's schools,
             # ordered by id): 30 ms for a school instead of 75 ms on the unique index + school
