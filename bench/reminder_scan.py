@@ -14,9 +14,14 @@ soon or overdue, as in a school that keeps up). Then it times:
    notification — to an in-process ``memory://`` broker, as the worker does the e-mailing);
 3. the worker's part, sampled: delivering 2 000 of those e-mails (``notification_email_deliver``,
    locmem backend), per e-mail;
-4. the same scan again (the hourly re-run: everything is already in the ledger, nothing is sent).
+4. the same scan again (the hourly re-run: everything is already in the ledger, nothing is sent);
+5. the physical floor: the raw SQL of 1. plus an ``INSERT … SELECT`` of exactly the ledger rows
+   and notifications the scan wrote into copies of both tables (``LIKE … INCLUDING ALL`` and
+   their foreign keys: the same indexes, unique keys and deferred checks), timed with its COMMIT.
 
-Re-runnable: the bench's ledger rows and notifications are deleted before the timed runs.
+Steps 1–2 and 5 are repeated ``--runs`` times, alternating (the bench's ledger rows and
+notifications are deleted before each scan); the last line is ``RESULT {json}`` (ratio: median
+scan ÷ median floor, target ≤ 2). Re-runnable.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import datetime
 import json
 import logging
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -46,6 +52,7 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.harness import print_result  # noqa: E402
 from crisis.models import Case  # noqa: E402
 from crisis.reminders import rules  # noqa: E402
 from mhcare.accounts.models import Role, RoleAssignment, User  # noqa: E402
@@ -127,7 +134,7 @@ def _copy(county: OrgUnit, year: SchoolYear, cases: int, today: datetime.date) -
     with transaction.atomic(), connection.cursor() as cursor:
         columns = (
             "school_id, county_id, klass_id, name, gender, birth_date, student_number, status, "
-            "disadvantages, created_at, updated_at"
+            "disadvantages, created_at, updated_at, left_reason"
         )
         cursor.execute(
             "CREATE TEMP TABLE remb_students (LIKE orgs_student INCLUDING DEFAULTS) ON COMMIT DROP"
@@ -138,7 +145,7 @@ def _copy(county: OrgUnit, year: SchoolYear, cases: int, today: datetime.date) -
                 code = f"{PREFIX}S{n // STUDENTS_PER_SCHOOL:04d}"
                 copy.write(
                     f"{schools[code]}\t{county.pk}\t{classes[code]}\t学生{n}\tF\t2012-05-01\t"
-                    f"{PREFIX}{n:012d}\tenrolled\t{{}}\t{now}\t{now}\n"
+                    f"{PREFIX}{n:012d}\tenrolled\t{{}}\t{now}\t{now}\t\n"
                 )
         cursor.execute(
             f"INSERT INTO orgs_student ({columns}) SELECT {columns} FROM remb_students "
@@ -186,6 +193,10 @@ def reset(county: OrgUnit) -> None:
     users = _bench_users(county)
     ReminderSent.objects.filter(recipient_id__in=users).delete()
     Notification.objects.filter(recipient_id__in=users).delete()
+    # the deleted rows' dead index entries would slow the next scan's conflict checks
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE core_remindersent")
+        cursor.execute("VACUUM ANALYZE notifications_notification")
 
 
 def raw_find(county: OrgUnit, today: datetime.date) -> tuple[int, float]:
@@ -198,6 +209,45 @@ def raw_find(county: OrgUnit, today: datetime.date) -> tuple[int, float]:
         )
         rows = cursor.fetchall()
     return len(rows), time.perf_counter() - start
+
+
+FLOOR_TABLES = (
+    ("bench_ledger", "core_remindersent"),
+    ("bench_notification", "notifications_notification"),
+)
+
+
+def floor(county: OrgUnit, today: datetime.date) -> float:
+    """Seconds for the raw SQL that finds the due cases plus writing what the scan wrote (its
+    ledger rows and notifications, copied as they are) into copies of both tables with the same
+    indexes, COMMIT included."""
+    users = _bench_users(county)
+    with connection.cursor() as cursor:
+        for copy, table in FLOOR_TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {copy}")
+            cursor.execute(f"CREATE TABLE {copy} (LIKE {table} INCLUDING ALL)")
+            # and the table's foreign keys (the recipient's, deferred: checked at COMMIT)
+            cursor.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f'",
+                [table],
+            )
+            for (definition,) in cursor.fetchall():
+                cursor.execute(f"ALTER TABLE {copy} ADD {definition}")
+    try:
+        _found, seconds = raw_find(county, today)
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            for copy, table in FLOOR_TABLES:
+                cursor.execute(
+                    f"INSERT INTO {copy} SELECT * FROM {table} WHERE recipient_id = ANY(%s)",  # noqa: S608 - constants
+                    [users],
+                )
+        return seconds + time.perf_counter() - started
+    finally:
+        with connection.cursor() as cursor:
+            for copy, _table in FLOOR_TABLES:
+                cursor.execute(f"DROP TABLE IF EXISTS {copy}")
 
 
 def timed_scan(today: datetime.date) -> tuple[dict[str, int], dict[str, float], float]:
@@ -213,9 +263,14 @@ def timed_scan(today: datetime.date) -> tuple[dict[str, int], dict[str, float], 
     return result.sent, per_rule, marks[-1] - marks[0]
 
 
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3, help="alternating runs of scan and floor")
     args = parser.parse_args()
     logging.getLogger("celery").setLevel(logging.WARNING)  # no line per e-mail task
     today = timezone.localdate()
@@ -227,14 +282,23 @@ def main() -> None:
         [county.pk],
     )
     print(f"setup: {open_cases} open bench cases ({time.perf_counter() - start:.1f} s)")
-    reset(county)
 
-    found, raw_seconds = raw_find(county, today)
-    print(f"raw SQL finding the due cases:    {found:>7} rows  {raw_seconds * 1000:9.1f} ms")
-    sent, per_rule, total = timed_scan(today)
-    print(f"scan, first run of the day:       {sum(sent.values()):>7} sent  {total * 1000:9.1f} ms")
-    for rule, seconds in per_rule.items():
-        print(f"  {rule:<14} {sent[rule]:>7} sent  {seconds * 1000:9.1f} ms")
+    scans: list[float] = []
+    floors: list[float] = []
+    sent: dict[str, int] = {}
+    for run in range(args.runs):
+        reset(county)
+        found, raw_seconds = raw_find(county, today)
+        sent, per_rule, total = timed_scan(today)
+        floor_seconds = floor(county, today)
+        scans.append(total)
+        floors.append(floor_seconds)
+        print(
+            f"run {run + 1}: raw SQL {found} due in {raw_seconds * 1000:.0f} ms; "
+            f"scan {sum(sent.values())} sent in {total * 1000:.0f} ms "
+            f"({', '.join(f'{r} {sent[r]} / {s * 1000:.0f} ms' for r, s in per_rule.items())}); "
+            f"floor (raw SQL + insert of what was sent) {floor_seconds * 1000:.0f} ms"
+        )
     emails = list(
         Notification.objects.filter(key__startswith="crisis:", recipient__in=_bench_users(county))
         .order_by("id")
@@ -248,10 +312,29 @@ def main() -> None:
         f"e-mail delivery (worker's part):  {len(emails):>7} sampled "
         f"{per_email * 1000:6.2f} ms each"
     )
-    sent, per_rule, total = timed_scan(today)
-    print(f"scan, re-run (nothing new):       {sum(sent.values()):>7} sent  {total * 1000:9.1f} ms")
-    for rule, seconds in per_rule.items():
-        print(f"  {rule:<14} {sent[rule]:>7} sent  {seconds * 1000:9.1f} ms")
+    resent, _per_rule, rerun = timed_scan(today)
+    print(f"scan, re-run (nothing new): {sum(resent.values())} sent in {rerun * 1000:.0f} ms")
+    ratio = _median(scans) / _median(floors)
+    print(
+        f"scan min / median {min(scans):.2f} / {_median(scans):.2f} s; floor min / median "
+        f"{min(floors):.2f} / {_median(floors):.2f} s; ratio of medians {ratio:.2f} (goal ≤ 2)"
+    )
+    print_result(
+        "reminder_scan",
+        {
+            "open cases": open_cases,
+            "reminders sent per scan": sum(sent.values()),
+            "scan min (s)": round(min(scans), 2),
+            "scan median (s)": round(_median(scans), 2),
+            "floor min (s)": round(min(floors), 2),
+            "floor median (s)": round(_median(floors), 2),
+            "re-run, nothing new (s)": round(rerun, 2),
+            "e-mail delivery each (ms)": round(per_email * 1000, 2),
+        },
+        ratio=round(ratio, 2),
+        target="≤ 2× (raw SQL finding the due cases + insert of the ledger rows and notifications)",
+        ok=ratio <= 2 and sum(resent.values()) == 0,
+    )
 
 
 if __name__ == "__main__":

@@ -47,6 +47,9 @@ BENCHES: list[tuple[str, list[str]]] = [
     # --- scale: 50 users of five roles on gunicorn (issue 13/14), partitioning decision ---
     ("load", ["bench/load.py", "--province", "seeded", "--minutes", "5"]),
     ("partitioning", ["bench/partitioning.py", "--rows", "2000000", "--runs", "3"]),
+    # --- pipeline: the bulk write paths (issue 14, benches 1 and 6) ---
+    ("import_screening", ["bench/import_screening.py", "--rows", "250000", "--runs", "2"]),
+    ("reminder_scan", ["bench/reminder_scan.py", "--cases", "100000", "--runs", "3"]),
 ]
 
 
