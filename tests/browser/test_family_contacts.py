@@ -70,8 +70,13 @@ def test_keyboard_only_family_contacts(page, world):
     wait_for_js(page, f"document.activeElement.closest('tr').id === 'row-{ids[3]}'")
 
     assert FamilyContact.objects.count() == 3
-    assert page.locator("#coverage-covered").inner_text() == "3"
-    assert page.locator("[data-testid=missing] li:not([hidden])").count() == 1
+    # the coverage counter and the list of the missing follow the saved row (htmx settles them
+    # a moment after the row itself)
+    wait_for_js(page, "document.querySelector('#coverage-covered').textContent.trim() === '3'")
+    wait_for_js(
+        page,
+        "document.querySelectorAll('[data-testid=missing] li:not([hidden])').length === 1",
+    )
     assert page.locator(f"#row-{ids[0]} [data-testid=contact-count]").inner_text() == "1"
     screenshot(page, "family-2-three-saved")
 

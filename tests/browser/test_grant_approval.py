@@ -27,6 +27,7 @@ def test_a_leader_approves_a_grant_from_her_menu(page, world):
     log_in(page, "leader_a", world.password)
     assert page.get_by_text("待您审批的角色授权：1").is_visible()
     screenshot(page, "grant-approvals-home-zh")
+    page.click("nav.mainnav details[data-navgroup=system] > summary")
     page.get_by_role("link", name="角色审批", exact=True).click()
     page.wait_for_load_state("networkidle")
     row = page.locator("[data-testid=grant-row]")
