@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from django.conf import settings as django_settings
 
 from compliance import services as compliance_services
 from compliance.models import ReportRequest, ReportStatus
@@ -46,12 +47,15 @@ campaign, phq9, english_uploaders = campaign_fixture, phq9_fixture, english_uplo
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 SETTINGS = "tests.faults.worker_settings"
-QUEUE = "celery"  # the default queue, on the tests' own broker database
+# The worker takes every queue (as `make run`'s single worker does): the report task is routed to
+# "reports"; the tasks this module sends itself go to the default queue.
+WORKER_QUEUES = ",".join(django_settings.CELERY_QUEUE_NAMES)
+QUEUE = django_settings.CELERY_TASK_DEFAULT_QUEUE
 
 
 def _start(start_celery_worker: Any, env: dict[str, str] | None = None) -> subprocess.Popen:
     return start_celery_worker(
-        workers.solo_worker_argv(QUEUE), settings=SETTINGS, env=env, wait=False
+        workers.solo_worker_argv(WORKER_QUEUES), settings=SETTINGS, env=env, wait=False
     ).process
 
 
