@@ -21,7 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.lists_settings")
+# Its own settings whatever the caller set (bench/run_all.py passes the local settings).
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.lists_settings"
 
 import django  # noqa: E402
 

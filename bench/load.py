@@ -193,9 +193,8 @@ def make_accounts(per_role: dict[str, int]) -> dict[str, list[str]]:
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
     from django.utils import timezone
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from mhcare.accounts.models import RoleAssignment, User
+    from mhcare.accounts.models import EncryptedTOTPDevice, RoleAssignment, User
     from mhcare.accounts.twofactor import DEVICE_NAME, two_factor_required
 
     password = make_password(PASSWORD)
@@ -226,7 +225,7 @@ def make_accounts(per_role: dict[str, int]) -> dict[str, list[str]]:
                         password=password, password_changed_at=timezone.now()
                     )
                 if two_factor_required(user):
-                    TOTPDevice.objects.get_or_create(
+                    EncryptedTOTPDevice.objects.get_or_create(
                         user=user,
                         name=DEVICE_NAME,
                         defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True},
