@@ -225,7 +225,9 @@ def make_accounts(per_role: dict[str, int]) -> dict[str, list[str]]:
                         password=password, password_changed_at=timezone.now()
                     )
                 if two_factor_required(user):
-                    EncryptedTOTPDevice.objects.get_or_create(
+                    # update: an earlier run's user may have left an unconfirmed device of its
+                    # own (an enrolment page visited) under the same name
+                    EncryptedTOTPDevice.objects.update_or_create(
                         user=user,
                         name=DEVICE_NAME,
                         defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True},
