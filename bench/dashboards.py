@@ -17,9 +17,14 @@ Once: the school year's snapshots and the campaigns' coverage counts. The provin
 3. its 30-s reload ``/screening/campaigns/<id>/coverage/?unit=<county>``;
 4. the old way of that reload: the live grouped count over the county's students;
 5. hand-written SQL for the same per-school totals (live, over the students);
-6. the nightly recount of every campaign of the year (``coverage_refresh``).
+6. the nightly recount of every campaign of the year (``coverage_refresh``);
+7. the province's trend page ``/compliance/trends/`` (its band tables read the counties'
+   ``TrendBandCount`` rows; target < 300 ms), beside
+8. the old way of its band tables: the results grouped live by grade and sex (what the page did
+   before), and the nightly recount of the band counts (``trends.band_counts_refresh``).
 
-It checks that the page's totals equal the live count and the hand SQL, and that the reload's
+It checks that the page's totals equal the live count and the hand SQL, that the trend page's
+band counts equal the live grouping, and that the reload's
 query count is the same for two counties of different sizes. Prints min / median of each and, as its
 last line, ``RESULT {json}``.
 """
@@ -50,7 +55,8 @@ from django.urls import reverse  # noqa: E402
 
 from bench.harness import DEFAULT_SEED, ensure_province, print_result  # noqa: E402
 from compliance import services as compliance_services  # noqa: E402
-from compliance.models import IndicatorSnapshot  # noqa: E402
+from compliance import trends  # noqa: E402
+from compliance.models import IndicatorSnapshot, TrendBandCount  # noqa: E402
 from compliance.periods import default_period  # noqa: E402
 from mhcare.accounts.models import User  # noqa: E402
 from mhcare.orgs.models import OrgKind, OrgUnit, Student  # noqa: E402
@@ -72,6 +78,10 @@ def prepare(students: int, seed: int) -> tuple[OrgUnit, Campaign, User]:
         started = time.perf_counter()
         rows = services.coverage_refresh()
         print(f"coverage counts: {rows} school rows in {time.perf_counter() - started:.1f} s")
+    if not TrendBandCount.objects.exists():
+        started = time.perf_counter()
+        rows = trends.band_counts_refresh()
+        print(f"trend band counts: {rows} rows in {time.perf_counter() - started:.1f} s")
     # the county campaign with the most students
     largest = (
         Student.objects.filter(status="enrolled")
@@ -146,6 +156,48 @@ def hand_sql(campaign: Campaign) -> dict[str, tuple[int, int]]:
         return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
 
 
+def live_band_counts(county_ids: list[int], year: int) -> dict[tuple, int]:
+    """The trend page's band tables the old way: every result of the counties in ``year`` and
+    the year before grouped live by instrument, year, grade and sex."""
+    from django.db.models.functions import ExtractYear
+
+    from screening.models import ScreeningResult
+
+    rows = (
+        ScreeningResult.objects.filter(
+            county_id__in=county_ids,
+            administered_on__year__gte=year - 1,
+            administered_on__year__lte=year,
+        )
+        .exclude(band="")
+        .annotate(y=ExtractYear("administered_on"))
+        .order_by()
+        .values("instrument__code", "y", "student__klass__grade", "student__gender", "band")
+        .annotate(n=Count("id"))
+    )
+    return {
+        (
+            r["instrument__code"],
+            r["y"],
+            r["student__klass__grade"],
+            r["student__gender"],
+            r["band"],
+        ): r["n"]
+        for r in rows
+    }
+
+
+def shown_band_counts(data: trends.Trends) -> dict[tuple, int]:
+    """The same keys as ``live_band_counts`` read back from the page's band tables."""
+    shown: dict[tuple, int] = {}
+    for (code, y), table in zip(data.band_keys, data.band_tables, strict=True):
+        for (grade, sex), (_label, cells) in zip(table.row_keys, table.rows, strict=True):
+            for band, c in zip(table.columns, cells, strict=True):
+                if c.count:
+                    shown[(code, y, grade, sex, band)] = c.count
+    return shown
+
+
 def stats(values: list[float]) -> tuple[float, float]:
     return min(values), statistics.median(values)
 
@@ -194,7 +246,13 @@ def main() -> None:
         "old_live_count": [],
         "hand_sql": [],
         "nightly_recount": [],
+        "trends_page": [],
+        "old_live_bands": [],
+        "bands_recount": [],
     }
+    year = campaign.school_year.start.year
+    trends_url = reverse("compliance:trends") + f"?unit={province.code}&year={year}"
+    counties = [c.pk for c in trends.counties_of(province)]
     queries: dict[str, int] = {}
     timed_get(client, dashboard)  # warm the templates and the caches once
     for _ in range(args.runs):
@@ -213,6 +271,14 @@ def main() -> None:
         started = time.perf_counter()
         services.coverage_refresh()
         times["nightly_recount"].append(time.perf_counter() - started)
+        seconds, queries["trends_page"], _body = timed_get(client, trends_url)
+        times["trends_page"].append(seconds)
+        started = time.perf_counter()
+        live_bands = live_band_counts(counties, year)
+        times["old_live_bands"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        trends.band_counts_refresh()
+        times["bands_recount"].append(time.perf_counter() - started)
 
     # the page's figures are the live ones
     rows, as_of = selectors.coverage_by_child_as_of(actor=user, campaign=campaign, unit=county)
@@ -223,6 +289,9 @@ def main() -> None:
     # Two counties with different numbers of schools: the same statements.
     constant = other_queries == queries["coverage_reload"]
     print(f"coverage as of {as_of}; page totals == live count == hand SQL: {equal}")
+    shown = shown_band_counts(trends.trends(unit=province, year=year))
+    bands_equal = bool(live_bands) and shown == live_bands
+    print(f"trend page band counts == live grouping: {bands_equal} ({len(shown)} cells)")
     print(
         f"queries: dashboard {queries['dashboard']}, "
         f"reload {queries['coverage_reload']} (another county: {other_queries}), "
@@ -239,13 +308,21 @@ def main() -> None:
         times["old_live_count"]
     )
     print(f"reload / old live count (median): {reload_vs_old:.3f}")
-    ok = bool(equal and constant and dash_med < DASHBOARD_TARGET_MS)
+    trends_med = statistics.median(times["trends_page"]) * 1000
+    ok = bool(
+        equal
+        and constant
+        and bands_equal
+        and dash_med < DASHBOARD_TARGET_MS
+        and trends_med < DASHBOARD_TARGET_MS
+    )
     print_result(
         "dashboards",
         figures,
         ratio=round(dash_med / DASHBOARD_TARGET_MS, 3),
-        target=f"province dashboard < {DASHBOARD_TARGET_MS} ms; coverage from counts, equal to "
-        "the live count; reload statements constant in the number of schools",
+        target=f"province dashboard and trend page < {DASHBOARD_TARGET_MS} ms; coverage and "
+        "bands from counts, equal to the live count; reload statements constant in the number "
+        "of schools",
         ok=ok,
     )
     if not ok:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from compliance import services
+from compliance import services, trends
 from compliance.periods import current_periods
 
 
 def seed_compliance_demo(*, stdout: Any = None, today: datetime.date, **_: Any) -> None:
     written = sum(services.snapshot_refresh(period=p) for p in current_periods(today))
+    written += trends.band_counts_refresh()
     if stdout is not None:
         stdout.write(f"Compliance demo: {written} indicator snapshots refreshed.")
 

@@ -291,3 +291,41 @@ class SnapshotRefreshPending(models.Model):
 
     def __str__(self) -> str:
         return f"{self.county_id} @ {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+class TrendBandCount(models.Model):
+    """The screening results of one county counted by instrument, calendar year, grade (of the
+    student's current class), sex and band: what the trend page's band tables (notice §15) show,
+    summed over the counties under the official's unit. Grouping the results live joins every
+    result of the unit to its student and class — 0.6 s for a 300 k-student province, seconds for
+    the whole one — so the page reads these counts instead. Written only by
+    ``compliance.trends.band_counts_refresh``: for the counties an entry or import changed (the
+    minute sweep) and for every county nightly (a student moving up a grade takes his past results
+    with him)."""
+
+    county = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    instrument_code = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    grade = models.PositiveSmallIntegerField()
+    gender = models.CharField(max_length=1)
+    band = models.CharField(max_length=30)
+    count = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Scope:
+        school_field = "county"
+        class_field = None
+        kind = RecordKind.AGGREGATE
+
+    class Meta:
+        verbose_name = _("screening band count")
+        verbose_name_plural = _("screening band counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "year", "instrument_code", "grade", "gender", "band"],
+                name="compliance_band_count_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county_id} {self.year} {self.instrument_code} {self.band}: {self.count}"

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 from django.utils import timezone
 
-from compliance import indicators, services
+from compliance import indicators, services, trends
 from compliance.models import IndicatorSnapshot, SnapshotRefreshPending
 from compliance.periods import Period, current_periods
 from mhcare.orgs.models import PATH_SEPARATOR, OrgKind, OrgUnit
@@ -135,6 +135,8 @@ def refresh_pending() -> int:
                 services.snapshot_refresh(period=period, root=county)
             # The campaigns' coverage counts of the county (the officials' coverage pages).
             campaign_services.coverage_refresh(within=county.path)
+        # The trend page's band counts of the county (compliance.trends).
+        trends.band_counts_refresh(county_ids=county_ids)
         resum_ancestors(county_ids=county_ids, periods=periods)
         logger.info("snapshots refreshed after imports: counties %s", county_ids)
         return len(county_ids)

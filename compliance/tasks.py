@@ -38,6 +38,11 @@ def snapshot_refresh_task(period: str | None = None) -> int:
         from screening.campaigns.services import coverage_refresh
 
         written += coverage_refresh()
+        # ... and the trend page's band counts: a student moving up a grade takes his past
+        # results with him.
+        from compliance.trends import band_counts_refresh
+
+        written += band_counts_refresh()
     return written
 
 

@@ -10,18 +10,29 @@ hidden cells is shown anywhere else. Each measure is one grouped statement over 
 subtree; nothing here reads a student's identity.
 
 Readings: a month is a calendar month in Asia/Shanghai; a screening result counts in the year of
-its ``administered_on`` at the grade of the student's current class."""
+its ``administered_on`` at the grade of the student's current class.
+
+The band tables read per-county counts (``TrendBandCount``) kept by ``band_counts_refresh`` —
+after every entry or import (the minute sweep of ``compliance.refresh``) and nightly — instead of
+grouping every result of the unit live (a join of millions of results to their students and
+classes for the province); the page says as of when. The case and incident tables are small
+grouped statements on indexed columns and stay live."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
+from django.db import transaction
+from django.db.models import Count, Min, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from compliance.models import TrendBandCount
 from crisis.models import Case, Incident
 from crisis.models.incidents import IncidentKind
 from mhcare.core.risk import RiskLevel
@@ -66,6 +77,7 @@ class Table:
     title: Any
     columns: list[Any]
     rows: list[tuple[str, list[Cell]]]
+    row_keys: list[Any] = field(default_factory=list)  # what each row's label stands for
 
 
 def counties_of(unit: OrgUnit) -> list[OrgUnit]:
@@ -100,10 +112,12 @@ def month_table(title: Any, counties: list[OrgUnit], counts: dict, year: int) ->
 
 
 def yoy_table(title: Any, counties: list[OrgUnit], counts: dict, year: int) -> Table:
+    totals: dict[tuple[int, int], int] = {}  # (county id, year) -> count, in one pass
+    for key, n in counts.items():
+        totals[(key[0], key[-2])] = totals.get((key[0], key[-2]), 0) + n
     rows = []
     for county in counties:
-        this = sum(n for k, n in counts.items() if k[0] == county.pk and k[-2] == year)
-        last = sum(n for k, n in counts.items() if k[0] == county.pk and k[-2] == year - 1)
+        this, last = totals.get((county.pk, year), 0), totals.get((county.pk, year - 1), 0)
         rows.append((county.name, [cell(last), cell(this)]))
     return Table(title=title, columns=[str(year - 1), str(year)], rows=rows)
 
@@ -114,6 +128,8 @@ class Trends:
     year: int
     tables: list[Table]
     band_tables: list[Table]
+    bands_as_of: datetime.datetime | None = None
+    band_keys: list[tuple[str, int]] = field(default_factory=list)  # (instrument, year) a table
 
 
 def trends(*, unit: OrgUnit, year: int) -> Trends:
@@ -138,24 +154,20 @@ def trends(*, unit: OrgUnit, year: int) -> Trends:
                 _("Incidents: %(kind)s, year over year") % {"kind": label}, counties, counts, year
             )
         )
-    # screening bands by grade and sex for the whole unit, this year and last
+    # screening bands by grade and sex for the whole unit, this year and last (from the counts)
+    stored = TrendBandCount.objects.filter(county_id__in=county_ids, year__in=(year - 1, year))
     rows = (
-        ScreeningResult.objects.filter(
-            county_id__in=county_ids,
-            administered_on__year__gte=year - 1,
-            administered_on__year__lte=year,
-        )
-        .exclude(band="")
-        .annotate(y=ExtractYear("administered_on"))
-        .order_by()
-        .values("instrument__code", "y", "student__klass__grade", "student__gender", "band")
-        .annotate(n=Count("id"))
+        stored.order_by()
+        .values("instrument_code", "year", "grade", "gender", "band")
+        .annotate(n=Sum("count"))
     )
     by_instrument: dict[str, dict] = {}
     for r in rows:
-        key = (r["y"], r["student__klass__grade"], r["student__gender"], r["band"])
-        by_instrument.setdefault(r["instrument__code"], {})[key] = r["n"]
+        key = (r["year"], r["grade"], r["gender"], r["band"])
+        by_instrument.setdefault(r["instrument_code"], {})[key] = r["n"]
+    as_of = stored.aggregate(as_of=Min("computed_at"))["as_of"] if by_instrument else None
     band_tables = []
+    band_keys = []
     sexes = dict(Gender.choices)
     for code, bcounts in sorted(by_instrument.items()):
         bands = sorted({k[3] for k in bcounts})
@@ -174,6 +186,54 @@ def trends(*, unit: OrgUnit, year: int) -> Trends:
                     % {"instrument": code, "year": y},
                     columns=bands,
                     rows=table_rows,
+                    row_keys=lines,
                 )
             )
-    return Trends(unit=unit, year=year, tables=tables, band_tables=band_tables)
+            band_keys.append((code, y))
+    return Trends(
+        unit=unit,
+        year=year,
+        tables=tables,
+        band_tables=band_tables,
+        bands_as_of=as_of,
+        band_keys=band_keys,
+    )
+
+
+def band_counts_refresh(*, county_ids: Iterable[int] | None = None) -> int:
+    """Recount the banded screening results of ``county_ids`` (every county when None) by
+    instrument, year, grade of the student's current class, sex and band: one grouped statement
+    and one replace of the county's rows per county, each in its own transaction (a page reads a
+    county's old counts or its new ones, never half). Returns the rows written."""
+    counties = OrgUnit.objects.filter(kind=OrgKind.COUNTY)
+    if county_ids is not None:
+        counties = counties.filter(pk__in=list(county_ids))
+    written = 0
+    for county_id in counties.order_by("pk").values_list("pk", flat=True):
+        grouped = (
+            ScreeningResult.objects.filter(county_id=county_id)
+            .exclude(band="")
+            .annotate(y=ExtractYear("administered_on"))
+            .order_by()
+            .values("instrument__code", "y", "student__klass__grade", "student__gender", "band")
+            .annotate(n=Count("id"))
+        )
+        now = timezone.now()
+        fresh = [
+            TrendBandCount(
+                county_id=county_id,
+                instrument_code=r["instrument__code"],
+                year=r["y"],
+                grade=r["student__klass__grade"],
+                gender=r["student__gender"],
+                band=r["band"],
+                count=r["n"],
+                computed_at=now,
+            )
+            for r in grouped
+        ]
+        with transaction.atomic():
+            TrendBandCount.objects.filter(county_id=county_id).delete()
+            TrendBandCount.objects.bulk_create(fresh, batch_size=2000)
+        written += len(fresh)
+    return written

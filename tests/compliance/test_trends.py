@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance import trends
+from compliance import refresh, trends
 from crisis.models import Case, CaseStatus, Incident
 from mhcare.orgs.models import Gender
 from screening.models import Instrument
@@ -92,24 +92,123 @@ def test_the_page_shows_no_small_cell_and_no_student(client, data, settings):
     assert '<td class="num">6</td>' not in body
 
 
-def test_screening_bands_by_grade_and_sex(world):
+def test_screening_bands_by_grade_and_sex(world, django_capture_on_commit_callbacks):
     students = [
         factories.StudentFactory(klass=world.class_a, gender=Gender.FEMALE) for _ in range(6)
     ]
-    for student in students:
-        result_create(
-            actor=world.users["psych_a"],
-            student=student,
-            instrument=Instrument.objects.latest_of("PHQ-9"),
-            answers=[0] * 9,
-            administered_on=timezone.localdate(),
-        )
+    with django_capture_on_commit_callbacks(execute=True):
+        for student in students:
+            result_create(
+                actor=world.users["psych_a"],
+                student=student,
+                instrument=Instrument.objects.latest_of("PHQ-9"),
+                answers=[0] * 9,
+                administered_on=timezone.localdate(),
+            )
+    # The entries marked their county; the minute sweep recounts its bands.
+    assert trends.trends(unit=world.county_a, year=YEAR).band_tables == []
+    assert refresh.refresh_pending() == 1
     result = trends.trends(unit=world.county_a, year=YEAR)
+    assert result.bands_as_of is not None
     table = result.band_tables[0]
     assert "PHQ-9" in str(table.title)
     (label, cells), *_ = table.rows
     assert "Female" in label or "女" in label
     assert max(c.count for c in cells) == 6
+
+
+def live_band_counts(county_ids, year):
+    """The band tables' numbers grouped live from the results (what the page did before it read
+    the counts): {(instrument, year, grade, sex, band): n}."""
+    from django.db.models import Count
+    from django.db.models.functions import ExtractYear
+
+    from screening.models import ScreeningResult
+
+    rows = (
+        ScreeningResult.objects.filter(
+            county_id__in=county_ids,
+            administered_on__year__gte=year - 1,
+            administered_on__year__lte=year,
+        )
+        .exclude(band="")
+        .annotate(y=ExtractYear("administered_on"))
+        .order_by()
+        .values("instrument__code", "y", "student__klass__grade", "student__gender", "band")
+        .annotate(n=Count("id"))
+    )
+    return {
+        (
+            r["instrument__code"],
+            r["y"],
+            r["student__klass__grade"],
+            r["student__gender"],
+            r["band"],
+        ): r["n"]
+        for r in rows
+    }
+
+
+def shown_band_counts(result):
+    """{(instrument, year, grade, sex, band): n} as the page's band tables hold them (0s left
+    out)."""
+    shown = {}
+    for (instrument, year), table in zip(result.band_keys, result.band_tables, strict=True):
+        for (grade, sex), (_label, cells) in zip(table.row_keys, table.rows, strict=True):
+            for band, c in zip(table.columns, cells, strict=True):
+                if c.count:
+                    shown[(instrument, year, grade, sex, band)] = c.count
+    return shown
+
+
+def test_band_counts_equal_the_live_grouping_at_every_level(world):
+    """Two counties, two years, both sexes, several bands: the city's tables (summed from its
+    counties' counts) and each county's equal the results grouped live; a student moving up a
+    grade moves his past results at the nightly recount."""
+    instrument = Instrument.objects.latest_of("PHQ-9")
+    today = timezone.localdate()
+    last_year = today.replace(year=today.year - 1, day=1)
+    plan = [
+        (world.class_a, Gender.FEMALE, [0] * 9, today),
+        (world.class_a, Gender.FEMALE, [2] * 9, today),
+        (world.class_a, Gender.MALE, [1] * 9, today),
+        (world.class_a, Gender.MALE, [3] * 9, last_year),
+        (world.class_b, Gender.FEMALE, [1] * 9, today),
+        (world.class_b, Gender.MALE, [2] * 9, last_year),
+    ]
+    moved = None
+    for i, (klass, gender, answers, on) in enumerate(plan):
+        student = factories.StudentFactory(klass=klass, gender=gender)
+        moved = moved or student
+        for n in range(1 + i % 3):
+            result_create(
+                actor=world.users["psych_a" if klass == world.class_a else "psych_b"],
+                student=student,
+                instrument=instrument,
+                answers=answers,
+                administered_on=on - datetime.timedelta(days=n),
+            )
+    trends.band_counts_refresh()
+    for unit, counties in (
+        (world.city, [world.county_a.pk, world.county_b.pk]),
+        (world.county_a, [world.county_a.pk]),
+        (world.county_b, [world.county_b.pk]),
+    ):
+        expected = live_band_counts(counties, YEAR)
+        assert expected
+        assert shown_band_counts(trends.trends(unit=unit, year=YEAR)) == expected
+    # the first student moves up a grade: the nightly run counts his results at the new one
+    newer = factories.SchoolClassFactory(
+        school=world.school_a, school_year=world.class_a.school_year, grade=world.class_a.grade + 1
+    )
+    moved.klass = newer
+    moved.save(update_fields=["klass"])
+    from compliance.tasks import snapshot_refresh_task
+
+    snapshot_refresh_task()
+    expected = live_band_counts([world.county_a.pk], YEAR)
+    assert any(key[2] == newer.grade for key in expected)
+    assert shown_band_counts(trends.trends(unit=world.county_a, year=YEAR)) == expected
 
 
 @pytest.mark.parametrize(
