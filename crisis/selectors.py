@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -297,7 +298,8 @@ def case_list(
         queryset = queryset.filter(*conditions)
     queryset = _ordered(queryset, sort, after)
     today = timezone.localdate()
-    rows = [_case_row(values, today) for values in queryset[: page_size + 1]]
+    page = cast("Iterable[tuple[Any, ...]]", queryset[: page_size + 1])  # ROW_FIELDS tuples
+    rows = [_case_row(values, today) for values in page]
     has_more = len(rows) > page_size
     rows = rows[:page_size]
     return CasePage(rows=rows, next_after=_cursor(rows[-1], sort) if has_more and rows else None)
