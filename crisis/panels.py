@@ -10,7 +10,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from crisis import selectors
-from crisis.models import Case, CaseTask
+from crisis.models import CaseTask
 from mhcare.accounts import scope
 from mhcare.accounts.models import Role
 from mhcare.accounts.scope import RecordKind
@@ -37,7 +37,7 @@ def _proposal_rows(actor: Any, proposals: Iterable[RiskProposal]) -> list[dict[s
     ]
 
 
-def _case_rows(cases: Iterable[Case]) -> list[dict[str, Any]]:
+def _case_rows(cases: Iterable[selectors.CaseRow]) -> list[dict[str, Any]]:
     rows = []
     for case in cases:
         state = getattr(case, "due_state", "")

@@ -9,6 +9,7 @@ materialised ``path`` (see ``mhcare.accounts.scope.tree_q``).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -373,8 +374,13 @@ class Student(models.Model):
         return self.klass.grade
 
     def get_disadvantages_display(self) -> list[str]:
-        labels = dict(Disadvantage.choices)
-        return [str(labels.get(code, code)) for code in self.disadvantages]
+        return disadvantage_labels(self.disadvantages)
+
+
+def disadvantage_labels(codes: Iterable[str]) -> list[str]:
+    """The labels of disadvantage codes (an unknown code shows as itself)."""
+    labels = dict(Disadvantage.choices)
+    return [str(labels.get(code, code)) for code in codes]
 
 
 class GuardianRelation(models.TextChoices):
