@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -115,9 +115,10 @@ FROM unnest(string_to_array(%s, ',')::bigint[], (string_to_array(%s, chr(31)))[2
      AS r(recipient_id, key, url, message, send_email, urgent, deferred)
 JOIN unnest(%s::varchar[], %s::varchar[], %s::text[], %s::text[]) WITH ORDINALITY
      AS m(kind, title, body, detail, n) ON m.n = r.message
-ON CONFLICT ON CONSTRAINT notification_once_per_key DO NOTHING
+{conflict}
 RETURNING id, send_email
 """
+_ON_CONFLICT = "ON CONFLICT ON CONSTRAINT notification_once_per_key DO NOTHING"
 # The per-row columns go as one string each, split by PostgreSQL: psycopg dumps a Python list
 # element by element in Python, a string at once (69 000 rows: ≈ 1 s less). Keys and links are
 # joined by the unit separator (chr 31), which neither contains (checked), after a leading one
@@ -137,10 +138,17 @@ def _flags(values: list[bool]) -> str:
 
 
 @transaction.atomic
-def notification_send_many(items: Sequence[Outgoing]) -> int:
+def notification_send_many(items: Sequence[Outgoing], *, new_keys: bool = False) -> int:
     """Send many notifications in one statement (the reminder scan sends thousands at once): the
     same rules as :func:`notification_send`, rows that exist already are left alone. Returns how
-    many were added."""
+    many were added.
+
+    ``new_keys``: the caller expects none of these (recipient, key) to exist (the reminder engine:
+    its keys are ledger rows it has just inserted). They are then inserted without ``ON CONFLICT``
+    (its speculative insertion was ≈ a third of the statement at 23 000 rows), in a savepoint; if
+    one exists after all (or a concurrent transaction commits one), the unique key refuses the
+    insert and the savepoint is rolled back, and the usual ``ON CONFLICT DO NOTHING`` insert
+    runs: the result is the same either way."""
     if not items:
         return 0
     digest = digest_user_ids({item.recipient.pk for item in items})
@@ -189,22 +197,29 @@ def notification_send_many(items: Sequence[Outgoing]) -> int:
     for text in texts:  # in insertion order: the n-th is message n
         for column, value in zip(messages, text, strict=True):
             column.append(value)
+    params = [
+        timezone.now(),
+        ",".join(recipients),
+        _joined(keys),
+        _joined(urls),
+        ",".join(indexes),
+        _flags(emailed),
+        _flags(urgents),
+        _flags(deferreds),
+        *messages,
+    ]
+    added: list[tuple[int, bool]] | None = None
     with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_SQL,
-            [
-                timezone.now(),
-                ",".join(recipients),
-                _joined(keys),
-                _joined(urls),
-                ",".join(indexes),
-                _flags(emailed),
-                _flags(urgents),
-                _flags(deferreds),
-                *messages,
-            ],
-        )
-        added = cursor.fetchall()
+        if new_keys:
+            try:
+                with transaction.atomic():
+                    cursor.execute(_INSERT_SQL.format(conflict=""), params)
+                    added = cursor.fetchall()
+            except IntegrityError:
+                added = None
+        if added is None:
+            cursor.execute(_INSERT_SQL.format(conflict=_ON_CONFLICT), params)
+            added = cursor.fetchall()
     _enqueue_emails([pk for pk, send_email in added if send_email])
     return len(added)
 

@@ -222,7 +222,9 @@ def _notify(rule: Rule, dues: Sequence[Due], today: datetime.date) -> None:
                         due.stage >= 1,
                     )
                 )
-    notification_send_many(outgoing)
+    # the keys are those of the ledger rows just inserted: new, unless a notification outlived its
+    # ledger row (then the ordinary ON CONFLICT insert runs, see notification_send_many)
+    notification_send_many(outgoing, new_keys=True)
 
 
 def reminder_scan(
