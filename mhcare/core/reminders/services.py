@@ -23,8 +23,10 @@ unique constraint (``LEDGER_INSERT`` is the usual tail), the other names come fr
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import Callable, Iterable, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -227,6 +229,21 @@ def _notify(rule: Rule, dues: Sequence[Due], today: datetime.date) -> None:
     notification_send_many(outgoing, new_keys=True)
 
 
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cycle collector paused while a rule runs: the rule allocates a few objects per reminder,
+    none in a cycle, and tens of thousands of them set off collections that walk the worker's
+    whole heap (≈ 0.05–0.1 s of CPU per 23 000 reminders). Reference counting frees them as
+    usual; the collector resumes as it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def reminder_scan(
     today: datetime.date | None = None,
     *,
@@ -244,7 +261,7 @@ def reminder_scan(
         rule = _rules.get(name)
         if rule is None:
             raise ValueError(f"Unknown reminder rule: {name}")
-        with transaction.atomic():
+        with transaction.atomic(), _no_cycle_collection():
             dues = _insert(rule, today=today, now=now)
             _notify(rule, dues, today)
         result.sent[name] = len(dues)
