@@ -197,7 +197,7 @@ def notification_send_many(items: Sequence[Outgoing], *, new_keys: bool = False)
     for text in texts:  # in insertion order: the n-th is message n
         for column, value in zip(messages, text, strict=True):
             column.append(value)
-    params = [
+    params: list[Any] = [
         timezone.now(),
         ",".join(recipients),
         _joined(keys),
