@@ -10,8 +10,9 @@ soon or overdue, as in a school that keeps up). Then it times:
 1. the raw SQL that finds the due cases (``SELECT … WHERE status <> 'closed' AND
    next_follow_up_due <= today + 2``);
 2. the first scan of the day (every rule: ledger ``INSERT … ON CONFLICT … RETURNING``, the inbox
-   notifications of the new reminders in one ``INSERT``, and one e-mail task published per
-   notification — to an in-process ``memory://`` broker, as the worker does the e-mailing);
+   notifications of the new reminders in one ``INSERT``, and their e-mail tasks published, one
+   per 1 000 notifications (``notification_email_batch_task``; each e-mail is still delivered
+   once, on its own) — to an in-process ``memory://`` broker, as the worker does the e-mailing);
 3. the worker's part, sampled: delivering 2 000 of those e-mails (``notification_email_deliver``,
    locmem backend), per e-mail;
 4. the same scan again (the hourly re-run: everything is already in the ledger, nothing is sent);

@@ -36,7 +36,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisis.models import (
@@ -263,20 +263,24 @@ def _url_pattern(name: str) -> Callable[[int], str]:
 
 
 def _follow_up_messages(dues: Sequence[Due], today: datetime.date) -> Callable[[Due], Message]:
-    # One array parameter, not tens of thousands of placeholders; school names once each.
+    # One array parameter, not tens of thousands of placeholders, sent as one string that
+    # PostgreSQL splits (psycopg dumps a list element by element in Python); school names once each.
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT c.id, c.student_id, c.school_id, u.name FROM {Case._meta.db_table} c "  # noqa: S608 - table names only
-            f"JOIN {OrgUnit._meta.db_table} u ON u.id = c.school_id WHERE c.id = ANY(%s)",
-            [sorted({d.object_id for d in dues})],
+            f"JOIN {OrgUnit._meta.db_table} u ON u.id = c.school_id "
+            "WHERE c.id = ANY(string_to_array(%s, ',')::bigint[])",
+            [",".join(map(str, sorted({d.object_id for d in dues})))],
         )
         rows = cursor.fetchall()
     cases = {pk: (student_id, school_id) for pk, student_id, school_id, _name in rows}
     schools = {school_id: name for _pk, _student, school_id, name in rows}
     student_url = _url_pattern("orgs:student_detail")
     # The texts depend on the language, the stage, the date and the school only: composed once
-    # for each (a scan's reminders share a few hundred of them).
-    texts: dict[tuple[str | None, int, datetime.date, int], tuple[str, str]] = {}
+    # for each (a scan's reminders share a few hundred of them). The engine calls this builder
+    # once per language, inside it: the language is not part of the key (asking for it per due
+    # was a tenth of the scan's Python).
+    texts: dict[tuple[int, datetime.date, int], tuple[str, str]] = {}
 
     def text(due: Due, school_id: int) -> tuple[str, str]:
         school = schools[school_id]
@@ -303,7 +307,7 @@ def _follow_up_messages(dues: Sequence[Due], today: datetime.date) -> Callable[[
 
     def message(due: Due) -> Message:
         student_id, school_id = cases[due.object_id]
-        key = (translation.get_language(), due.stage, due.due_on, school_id)
+        key = (due.stage, due.due_on, school_id)
         found = texts.get(key)
         if found is None:
             found = texts[key] = text(due, school_id)

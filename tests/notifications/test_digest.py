@@ -122,6 +122,47 @@ def test_send_many_adds_only_new_rows_and_applies_each_recipients_choice(
     assert Notification.objects.get(recipient=bob, key="already").title == "Message already"
 
 
+@pytest.mark.parametrize("repeat_in_batch", [False, True])
+def test_send_many_of_keys_expected_new_falls_back_when_one_exists(
+    alice, bob, django_capture_on_commit_callbacks, repeat_in_batch
+):
+    # new_keys (the reminder engine) inserts without ON CONFLICT; a key that exists after all,
+    # or one given twice, must leave the same rows and e-mails as the ordinary insert
+    send(bob, "already")
+    items = [
+        Outgoing(recipient=alice, kind="k", key="one", title="One"),
+        Outgoing(recipient=bob, kind="k", key="one", title="One"),
+        Outgoing(recipient=bob, kind="k", key="already", title="Again"),
+    ]
+    if repeat_in_batch:
+        items = [items[0], items[0], items[1]]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notification_send_many(items, new_keys=True) == 2
+        assert notification_send_many(items, new_keys=True) == 0
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.org", "bob@example.org"]
+    assert Notification.objects.get(recipient=bob, key="already").title == "Message already"
+    assert Notification.objects.filter(key="one").count() == 2
+
+
+def test_send_many_of_new_keys_inserts_them_all_and_emails_each_once(
+    alice, bob, django_capture_on_commit_callbacks
+):
+    items = [
+        Outgoing(recipient=user, kind="k", key=f"new-{n}", title=f"New {n}", urgent=n % 2 == 0)
+        for n in range(3)
+        for user in (alice, bob)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notification_send_many(items, new_keys=True) == 6
+    assert (
+        sorted(m.to[0] for m in mail.outbox) == ["alice@example.org"] * 3 + ["bob@example.org"] * 3
+    )
+    assert set(Notification.objects.filter(urgent=True).values_list("key", flat=True)) == {
+        "new-0",
+        "new-2",
+    }
+
+
 def test_an_unknown_mode_is_refused(alice):
     with pytest.raises(Exception, match="Choose how"):
         preference_set(actor=alice, mode="hourly")

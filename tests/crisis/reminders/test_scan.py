@@ -16,7 +16,7 @@ from crisis.models import (
     ReportStatus,
     Review,
 )
-from mhcare.accounts.models import Role
+from mhcare.accounts.models import Role, User
 from mhcare.core.models import ReminderSent
 from mhcare.core.reminders.services import reminder_scan
 from mhcare.notifications.models import Notification
@@ -69,6 +69,33 @@ def test_follow_up_reminders_escalate_by_days_overdue(world, days_from_today, ex
     )
     assert set(Notification.objects.values_list("recipient__username", flat=True)) == {
         u for u, _ in expected
+    }
+
+
+@pytest.mark.zh
+def test_each_recipient_is_reminded_in_their_own_language_in_one_scan(world):
+    # the engine composes a rule's texts once per language, inside it: an English teacher and a
+    # Chinese leader of the same school get the same reminder in their own words
+    User.objects.filter(pk=world.users["psych_a"].pk).update(language="en")
+    User.objects.filter(pk=world.users["leader_a"].pk).update(language="zh-hans")
+    User.objects.filter(pk=world.users["center_a"].pk).update(language="")
+    for student in ("a", "b"):
+        if world.students[student].school_id == world.school_a.pk:
+            make_case(
+                world.students[student],
+                responsible=world.users["psych_a"],
+                next_follow_up_due=TODAY - datetime.timedelta(days=8),
+            )
+    scan(["follow_up"])
+    titles = {
+        (username, title)
+        for username, title in Notification.objects.values_list("recipient__username", "title")
+    }
+    due = (TODAY - datetime.timedelta(days=8)).isoformat()
+    assert titles == {
+        ("psych_a", f"Follow-up overdue since {due}"),
+        ("leader_a", "督办：有回访已逾期 8 天"),
+        ("center_a", "督办：有回访已逾期 8 天"),  # no choice: the site's language
     }
 
 
