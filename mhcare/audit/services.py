@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models, router
+from django.db import connections, models, router
 
 from mhcare.audit import context
 from mhcare.audit.models import Action, AuditEvent
@@ -108,7 +108,8 @@ def audit_write(
     username: str = "",
 ) -> None:
     """``audit_record`` for a caller that needs nothing back (an API read): the same row, written
-    by one INSERT that does not read the new id back (no RETURNING). It raises like
+    by one INSERT that does not read the new id back (no RETURNING), its SQL built once and its
+    values prepared by the model's fields, no model save. It raises like
     ``audit_record`` when the row cannot be written, so the caller fails closed."""
     event = _event(
         actor=actor,
@@ -121,10 +122,28 @@ def audit_write(
         ip=ip,
         username=username,
     )
-    fields = [f for f in AuditEvent._meta.local_concrete_fields if not f.primary_key]
-    AuditEvent._base_manager._insert(  # type: ignore[attr-defined]
-        [event],
-        fields=fields,
-        returning_fields=None,
-        using=router.db_for_write(AuditEvent),
-    )
+    connection = connections[router.db_for_write(AuditEvent)]
+    fields = _insert_fields()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _insert_sql(),
+            [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields],
+        )
+
+
+def _insert_fields() -> list[Any]:
+    """Every column but the id, each prepared by its own field (``auto_now_add``, JSON)."""
+    return [f for f in AuditEvent._meta.local_concrete_fields if not f.primary_key]
+
+
+_INSERT_SQL: list[str] = []
+
+
+def _insert_sql() -> str:
+    if not _INSERT_SQL:
+        columns = ", ".join(f'"{f.column}"' for f in _insert_fields())
+        marks = ", ".join(["%s"] * len(_insert_fields()))
+        _INSERT_SQL.append(
+            f'INSERT INTO "{AuditEvent._meta.db_table}" ({columns}) VALUES ({marks})'  # noqa: S608
+        )
+    return _INSERT_SQL[0]

@@ -19,6 +19,7 @@ from mhcare.accounts.scope import RecordKind
 from mhcare.audit.apis import AuditedListMixin
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
+from mhcare.core.apifilters import SkipUnfilteredBackend
 from mhcare.orgs import selectors
 from mhcare.orgs.models import Student
 from mhcare.orgs.serializers import STUDENT_ROW_COLUMNS, StudentSerializer, student_rows
@@ -63,10 +64,12 @@ class StudentListApi(AuditedListMixin, _StudentRowsList, generics.ListAPIView[St
     serializer_class = StudentSerializer  # the schema, and the JSON ``student_rows`` matches
     permission_classes = [CanSeeStudents]
     filterset_class = StudentFilter
+    filter_backends = [SkipUnfilteredBackend]
+    # The caller's grants and shares: with a token, read in the token's query; signed in by a
+    # session, in one query (``initial``) — before the permissions and the scope filter ask.
+    token_loads_scope = True
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # The caller's grants and shares in one query, before the permissions and the scope
-        # filter ask for them.
         scope.prime(request.user)
         super().initial(request, *args, **kwargs)
 

@@ -136,10 +136,10 @@ def test_student_list_json_is_the_serializers_json(world):
     assert [row["name"] for row in klass["results"]] == ["李小红"]
 
 
-def test_student_list_with_token_makes_four_queries(world, django_assert_num_queries):
-    """With a token: the token (its user joined), the caller's grants and shares (one query), the
-    page, the audit event (one INSERT, committed on its own). Constant in the page size; a
-    change that adds a query per request to the API's hot path fails here."""
+def test_student_list_with_token_makes_three_queries(world, django_assert_num_queries):
+    """With a token: the token (its user joined, the caller's grants and shares read in the same
+    query), the page, the audit event (one INSERT, committed on its own). Constant in the page
+    size; a change that adds a query per request to the API's hot path fails here."""
     for _ in range(60):
         factories.StudentFactory(klass=world.class_a2)
     client = api(world.users["center_a"], token=True)
@@ -147,7 +147,7 @@ def test_student_list_with_token_makes_four_queries(world, django_assert_num_que
     client.get(url)  # stamps the token's "last used" (at most once a minute)
     for page_size in (5, 50):
         before = AuditEvent.objects.filter(action=Action.VIEW).count()
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(3):
             response = client.get(url, {"page_size": page_size})
         assert response.status_code == 200
         assert len(response.json()["results"]) == page_size
