@@ -134,7 +134,7 @@ class ExpiringTokenAuthentication(authentication.TokenAuthentication):
         if changed is not None and token.created_at < changed:
             raise exceptions.AuthenticationFailed(TOKEN_INVALID)
         if self.loads_scope:
-            scope.prime_from(token.user, token.mhcare_scope)
+            scope.prime_from(token.user, token.mhcare_scope)  # type: ignore[attr-defined]
         # At most one write a minute per token: "last used" for its owner, not a write per call.
         if token.last_used_at is None or now - token.last_used_at > datetime.timedelta(minutes=1):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
