@@ -24,19 +24,22 @@ class AuditedListMixin:
     (a list that builds its JSON without a serializer)."""
 
     _audited_rows: Sequence[Any] | None = None
+    _audited_model: Any = None
 
     def paginate_queryset(self, queryset: Any) -> Any:
         page = super().paginate_queryset(queryset)  # type: ignore[misc]
         self._audited_rows = page
+        self._audited_model = queryset.model
         return page
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self._audited_rows = None
+        self._audited_rows = self._audited_model = None
         response: Response = super().list(request, *args, **kwargs)  # type: ignore[misc]
         rows = self._audited_rows
         if rows is None:  # not paginated: the whole (scoped) queryset was returned
             rows = list(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]
-        model = self.get_queryset().model  # type: ignore[attr-defined]
+        # The model of the page's queryset (no second scoped queryset built just to name it).
+        model = self._audited_model or self.get_queryset().model  # type: ignore[attr-defined]
         label = model._meta.label_lower
         ids = [_pk(row) for row in rows]
         # Raises when the event cannot be written: the response above is then never returned.
