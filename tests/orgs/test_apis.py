@@ -134,6 +134,8 @@ def test_student_list_json_is_the_serializers_json(world):
     assert ids == list(students.values_list("id", flat=True)[:4])
     klass = client.get(reverse("api-student-list"), {"klass": world.class_a_other.pk}).json()
     assert [row["name"] for row in klass["results"]] == ["李小红"]
+    # a filter the form refuses is still refused (the form is skipped only when none is asked)
+    assert client.get(reverse("api-student-list"), {"grade": "nine"}).status_code == 400
 
 
 def test_student_list_with_token_makes_three_queries(world, django_assert_num_queries):
