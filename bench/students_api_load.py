@@ -11,7 +11,9 @@ token, and the API with a session cookie (as the pages' own JavaScript would cal
 the requests served and the rows written to ``django_session`` during each run
 (``pg_stat_user_tables``: inserts + updates + deletes, after a first request stamped the
 session). The bench user is the county center of bench/lists.py (the county with most students).
-Target: API ≥ 0.5 × the bare view's throughput; 0 session writes.
+Target: API ≥ 0.5 × the bare view's throughput; no session write per request: none with a token,
+and with a cookie at most the idle-timeout stamp, once per ``SESSION_ACTIVITY_WRITE_SECONDS``
+(one session here, so at most one write per such interval of the bench's duration).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import socket
 import statistics
@@ -93,6 +96,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--threads", type=int, default=1, help="gunicorn --threads (1: sync workers)"
+    )
+    parser.add_argument(
         "--students", type=int, default=int(os.environ.get("BENCH_STUDENTS", "300000"))
     )
     parser.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED", DEFAULT_SEED)))
@@ -120,6 +126,7 @@ def main() -> None:
             "mhcare.wsgi:application",
             f"--bind=127.0.0.1:{port}",
             f"--workers={args.workers}",
+            f"--threads={args.threads}",
             "--chdir",
             str(ROOT),
             "--log-level=warning",
@@ -140,6 +147,7 @@ def main() -> None:
             "bare view (token)": (f"/bench/bare-students/?county={county.pk}", token),
             "API (session cookie)": ("/api/v1/students/", cookie),
         }
+        started = time.monotonic()
         for path, headers in probes.values():  # warm up; the first cookie request stamps it
             load(port, path, headers, 1.0, 2)
         rates: dict[str, list[float]] = {label: [] for label in probes}
@@ -151,6 +159,11 @@ def main() -> None:
                 time.sleep(0.6)  # the statistics collector's flush
                 writes[label] += session_writes() - before
                 rates[label].append(served / args.seconds)
+        # The cookie session's stamp may be rewritten once per interval (the first stamp, in the
+        # warm-up, is not counted): the write the idle timeout needs, never one per request.
+        stamp_writes = math.ceil(
+            (time.monotonic() - started) / settings.SESSION_ACTIVITY_WRITE_SECONDS
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -173,7 +186,13 @@ def main() -> None:
     )
     print(f"ratio API/bare (token): {ratio}; API with a session cookie/bare: {cookie_ratio}")
     figures["ratio API (session cookie)/bare"] = cookie_ratio
-    ok = ratio >= 0.5 and sum(writes.values()) == 0
+    token_writes = writes["API (token)"] + writes["bare view (token)"]
+    cookie_writes = writes["API (session cookie)"]
+    print(
+        f"session writes: {token_writes} with a token (0 allowed), {cookie_writes} with a cookie"
+        f" ({stamp_writes} allowed: one per {settings.SESSION_ACTIVITY_WRITE_SECONDS} s of bench)"
+    )
+    ok = ratio >= 0.5 and token_writes == 0 and cookie_writes <= stamp_writes
     print(
         "RESULT "
         + json.dumps(
@@ -181,7 +200,7 @@ def main() -> None:
                 "bench": "students_api_load",
                 "figures": figures,
                 "ratio": ratio,
-                "target": "API >= 0.5x bare view req/s; 0 session writes",
+                "target": "API >= 0.5x bare view req/s; no session write per request",
                 "ok": ok,
             },
             ensure_ascii=False,

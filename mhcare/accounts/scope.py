@@ -23,6 +23,7 @@ Out of scope and non-existent give the same 404 (``Http404`` without detail).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
@@ -182,6 +183,69 @@ def grants(user: Any) -> list[Grant]:
         ]
         user._mhcare_grants = cached
     return list(cached)
+
+
+def prime(user: Any) -> None:
+    """Load the user's grants (``grants``) and one-by-one shares (``_all_shares``) in one query
+    instead of two, for a request that needs both (an API list of a model that takes shares):
+    the same rows as the two loaders, which then answer from their caches. Plain SQL (built once)
+    because the API calls it on every request and composing the ORM expression costs more than
+    the query; tests/accounts/test_scope_prime.py holds it equal to the two loaders. The API's
+    token check reads the same in its own query (``scope_sql``, ``prime_from``)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return
+    if getattr(user, "_mhcare_grants", None) is not None or "_mhcare_shared" in user.__dict__:
+        return
+    from django.db import connections, router
+
+    with connections[router.db_for_read(RoleAssignment)].cursor() as cursor:
+        cursor.execute(f"SELECT {scope_sql('%s')}", [user.pk, user.pk])
+        prime_from(user, cursor.fetchone()[0])
+
+
+def prime_from(user: Any, loaded: str) -> None:
+    """Fill the user's grant and share caches from a ``scope_sql`` value read for that user."""
+    loaded_grants, loaded_shares = json.loads(loaded)
+    user._mhcare_grants = [
+        Grant(role=role, unit_id=unit_id, unit_path=path, unit_kind=kind, class_id=class_id)
+        for role, unit_id, path, kind, class_id in loaded_grants or []
+    ]
+    by_key: dict[tuple[str, str, str], set[int]] = {}
+    for app_label, model_name, codename, object_pk in loaded_shares or []:
+        by_key.setdefault((app_label, model_name, codename), set()).add(int(object_pk))
+    user.__dict__["_mhcare_shared"] = {key: frozenset(pks) for key, pks in by_key.items()}
+
+
+_SCOPE_SQL: dict[str, str] = {}
+
+
+def scope_sql(user_id: str) -> str:
+    """An SQL expression (JSON as text) of two arrays of arrays: the active assignments of the
+    user with their unit (``grants``: the ``active()`` filter, ordered by id), and the user's
+    object permissions with their content type and codename (``_all_shares``). ``user_id`` is
+    where the user's id comes from: ``%s`` (a parameter, given twice) or a column of the
+    enclosing query. Table names from the models' meta."""
+    if user_id not in _SCOPE_SQL:
+        from django.contrib.auth.models import Permission
+        from django.contrib.contenttypes.models import ContentType
+        from guardian.models import UserObjectPermission
+
+        assignment = RoleAssignment._meta.db_table
+        unit = OrgUnit._meta.db_table
+        share = UserObjectPermission._meta.db_table
+        content_type = ContentType._meta.db_table
+        permission = Permission._meta.db_table
+        _SCOPE_SQL[user_id] = f"""json_build_array(
+                (SELECT json_agg(json_build_array(
+                            a.role, a.org_unit_id, u.path, u.kind, a.klass_id) ORDER BY a.id)
+                 FROM {assignment} a JOIN {unit} u ON u.id = a.org_unit_id
+                 WHERE a.user_id = {user_id} AND a.is_active),
+                (SELECT json_agg(json_build_array(ct.app_label, ct.model, p.codename, s.object_pk))
+                 FROM {share} s
+                 JOIN {content_type} ct ON ct.id = s.content_type_id
+                 JOIN {permission} p ON p.id = s.permission_id
+                 WHERE s.user_id = {user_id}))::text"""  # noqa: S608 - names from the models only
+    return _SCOPE_SQL[user_id]
 
 
 def roles(user: Any) -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.db import connections, models, router
 
 from mhcare.audit import context
 from mhcare.audit.models import Action, AuditEvent
@@ -37,6 +37,37 @@ def _actor_fields(actor: Any) -> dict[str, Any]:
     }
 
 
+def _event(
+    *,
+    actor: Any,
+    action: str | Action,
+    obj: models.Model | None,
+    object_type: str,
+    object_id: str | int,
+    student: Any,
+    detail: dict[str, Any] | None,
+    ip: str | None,
+    username: str,
+) -> AuditEvent:
+    ctx = context.current()
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+    fields = _actor_fields(actor)
+    if username and not fields["actor_username"]:
+        fields["actor_username"] = username[:150]
+    return AuditEvent(
+        action=str(action),
+        object_type=object_type,
+        object_id=str(object_id) if object_id != "" else "",
+        student_id=getattr(student, "pk", student),
+        ip=ip or (ctx.ip if ctx else None),
+        request_id=ctx.request_id if ctx else "",
+        detail=detail or {},
+        **fields,
+    )
+
+
 def audit_record(
     *,
     actor: Any,
@@ -49,20 +80,70 @@ def audit_record(
     ip: str | None = None,
     username: str = "",
 ) -> AuditEvent:
-    ctx = context.current()
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or obj.pk
-    fields = _actor_fields(actor)
-    if username and not fields["actor_username"]:
-        fields["actor_username"] = username[:150]
-    return AuditEvent.objects.create(
-        action=str(action),
+    event = _event(
+        actor=actor,
+        action=action,
+        obj=obj,
         object_type=object_type,
-        object_id=str(object_id) if object_id != "" else "",
-        student_id=getattr(student, "pk", student),
-        ip=ip or (ctx.ip if ctx else None),
-        request_id=ctx.request_id if ctx else "",
-        detail=detail or {},
-        **fields,
+        object_id=object_id,
+        student=student,
+        detail=detail,
+        ip=ip,
+        username=username,
     )
+    event.save(force_insert=True)
+    return event
+
+
+def audit_write(
+    *,
+    actor: Any,
+    action: str | Action,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    student: Any = None,
+    detail: dict[str, Any] | None = None,
+    ip: str | None = None,
+    username: str = "",
+) -> None:
+    """``audit_record`` for a caller that needs nothing back (an API read): the same row, written
+    by one INSERT that does not read the new id back (no RETURNING), its SQL built once and its
+    values prepared by the model's fields, no model save. It raises like
+    ``audit_record`` when the row cannot be written, so the caller fails closed."""
+    event = _event(
+        actor=actor,
+        action=action,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        student=student,
+        detail=detail,
+        ip=ip,
+        username=username,
+    )
+    connection = connections[router.db_for_write(AuditEvent)]
+    fields = _insert_fields()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _insert_sql(),
+            [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields],
+        )
+
+
+def _insert_fields() -> list[Any]:
+    """Every column but the id, each prepared by its own field (``auto_now_add``, JSON)."""
+    return [f for f in AuditEvent._meta.local_concrete_fields if not f.primary_key]
+
+
+_INSERT_SQL: list[str] = []
+
+
+def _insert_sql() -> str:
+    if not _INSERT_SQL:
+        columns = ", ".join(f'"{f.column}"' for f in _insert_fields())
+        marks = ", ".join(["%s"] * len(_insert_fields()))
+        _INSERT_SQL.append(
+            f'INSERT INTO "{AuditEvent._meta.db_table}" ({columns}) VALUES ({marks})'  # noqa: S608
+        )
+    return _INSERT_SQL[0]

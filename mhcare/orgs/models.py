@@ -279,6 +279,11 @@ def mask_middle(value: str, keep_start: int = 3, keep_end: int = 4) -> str:
     return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
 
 
+def mask_student_number(value: str) -> str:
+    """A national student number as every page and API shows it: its first and last four."""
+    return mask_middle(value, 4, 4)
+
+
 # Statuses that take a student off the school's roll (a suspended student is still on it).
 LEFT_STATUSES = (EnrolmentStatus.TRANSFERRED, EnrolmentStatus.GRADUATED)
 
@@ -367,7 +372,7 @@ class Student(models.Model):
 
     @property
     def masked_student_number(self) -> str:
-        return mask_middle(self.student_number, 4, 4)
+        return mask_student_number(self.student_number)
 
     @property
     def grade(self) -> int:

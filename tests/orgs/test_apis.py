@@ -93,3 +93,64 @@ def test_openapi_schema_renders(world):
     paths = response.json()["paths"]
     assert "/api/v1/students/" in paths
     assert "/api/v1/students/{id}/" in paths
+
+
+# --- api: the students list without a serializer (issue 14, bench 7) ---
+
+
+def test_student_list_json_is_the_serializers_json(world):
+    """The list builds its JSON from ``values()`` rows (``student_rows``): the same keys, order,
+    values and masking as ``StudentSerializer`` over the same students."""
+    from mhcare.orgs.models import Student
+    from mhcare.orgs.serializers import StudentSerializer
+
+    factories.StudentFactory(
+        klass=world.class_a,
+        name="钱小军",
+        gender="M",
+        student_number="G33010620120501",
+        disadvantages=["left_behind", "economic"],
+        status="suspended",
+    )
+    factories.StudentFactory(klass=world.class_a2, student_number="1234567")  # masked whole
+    client = api(world.users["center_a"], token=True)
+    response = client.get(reverse("api-student-list"), {"page_size": 500})
+    assert response.status_code == 200
+    body = response.json()
+    students = Student.objects.filter(county=world.county_a).order_by("id")
+    assert body["results"] == StudentSerializer(students, many=True).data
+    assert [list(row) for row in body["results"]] == [
+        list(row) for row in StudentSerializer(students, many=True).data
+    ]
+    assert len(body["results"]) == 5
+    raw = response.content.decode()
+    assert "G33010620120501" not in raw
+    assert "1234567" not in raw
+    assert body["results"][-2]["disadvantages"] == ["left_behind", "economic"]
+    # the filters and the cursor still apply to the rows
+    first = client.get(reverse("api-student-list"), {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+    ids = [row["id"] for row in first["results"] + second["results"]]
+    assert ids == list(students.values_list("id", flat=True)[:4])
+    klass = client.get(reverse("api-student-list"), {"klass": world.class_a_other.pk}).json()
+    assert [row["name"] for row in klass["results"]] == ["李小红"]
+    # a filter the form refuses is still refused (the form is skipped only when none is asked)
+    assert client.get(reverse("api-student-list"), {"grade": "nine"}).status_code == 400
+
+
+def test_student_list_with_token_makes_three_queries(world, django_assert_num_queries):
+    """With a token: the token (its user joined, the caller's grants and shares read in the same
+    query), the page, the audit event (one INSERT, committed on its own). Constant in the page
+    size; a change that adds a query per request to the API's hot path fails here."""
+    for _ in range(60):
+        factories.StudentFactory(klass=world.class_a2)
+    client = api(world.users["center_a"], token=True)
+    url = reverse("api-student-list")
+    client.get(url)  # stamps the token's "last used" (at most once a minute)
+    for page_size in (5, 50):
+        before = AuditEvent.objects.filter(action=Action.VIEW).count()
+        with django_assert_num_queries(3):
+            response = client.get(url, {"page_size": page_size})
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == page_size
+        assert AuditEvent.objects.filter(action=Action.VIEW).count() == before + 1
