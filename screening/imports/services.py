@@ -13,9 +13,11 @@
    student of each row, the problem of each row — unknown student, outside the unit, name
    mismatch, grade not covered, duplicate row — and, for item-level instruments, total, band,
    critical flag and the proposed level compiled from the instrument's definition and the risk
-   rules), and — only when the whole file is clean — runs ONE ``INSERT … SELECT … ON CONFLICT``
-   into the results and set-based writes of the risk proposals, audits one CREATE event with the
-   counts, and marks the job done. Any error: nothing is stored, the job is FAILED with every
+   rules), and — only when the whole file is clean — writes the results set-based (one
+   ``UPDATE`` of the stored rows that differ, one plain ``INSERT … SELECT`` of the new ones;
+   ``INSERT … ON CONFLICT`` only when a row of the same key was stored meanwhile: ``_write``)
+   and set-based writes of the risk proposals, audits one CREATE event with the counts, and
+   marks the job done. Any error: nothing is stored, the job is FAILED with every
    error (row, column, reason in the uploader's language; all-or-nothing).
 
 Where the time goes (1 M rows, bench/README.md): more than half is writing the rows — the
@@ -23,7 +25,7 @@ results table's 6 indexes (the INSERT) and its one foreign key in the database, 
 checked row by row by PostgreSQL at COMMIT — which a COPY into a copy of the table with the same
 indexes and key costs too.
 
-Re-importing: the upsert on (campaign, student, instrument) updates a row only when its answers,
+Re-importing: the write on (campaign, student, instrument) updates a row only when its answers,
 scores, total, band or critical flag differ (``IS DISTINCT FROM``). The same file twice changes
 nothing the second time; a corrected file updates exactly the corrected rows (their pending
 proposals follow the new score; confirmed or dismissed proposals are decisions and stay).
@@ -42,7 +44,7 @@ import psycopg
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -87,6 +89,7 @@ ERROR_GAVE_UP = _(
 )
 
 logger = logging.getLogger(__name__)
+UNIQUE_VIOLATION = "23505"
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 # Runs of one job, at most: a file that kills the worker (out of memory, a crash in a reader)
@@ -429,7 +432,8 @@ PROBLEM_KINDS = {
     "grade": parsing.KIND_GRADE,
 }
 
-# One INSERT … ON CONFLICT of the whole file, in the order of the unique key. A row is updated
+# The fallback of ``_write`` (a row of the same key stored meanwhile): one INSERT … ON CONFLICT of
+# the whole file, in the order of the unique key. A row is updated
 # only when its answers, scores, total, band or critical flag differ (``IS DISTINCT FROM``), so
 # the same file twice changes nothing. The rows a proposal step needs (updated, critical, or
 # proposing a level) are kept in ``affected``; the counts come back.
@@ -461,6 +465,58 @@ WITH up AS (
     WHERE NOT up.inserted OR up.is_critical OR p.level IS NOT NULL
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FROM up
+"""
+# The write, without ``ON CONFLICT`` when it can (``_write``): PostgreSQL's speculative insertion
+# costs a second unique-index probe and a WAL record per row — about 40 % more than a plain
+# INSERT of the same rows into the same indexes (bench/README.md, issue 14). The results already
+# stored for the file's students in this campaign and instrument are read first (locked: not
+# deleted or re-keyed before COMMIT); those that differ are updated by id, the others inserted.
+EXISTING_SQL = """
+CREATE TEMP TABLE {existing} ON COMMIT DROP AS
+SELECT r.id, r.student_id FROM screening_screeningresult r
+WHERE r.campaign_id = %(campaign)s AND r.instrument_id = %(instrument)s
+  AND r.student_id IN (SELECT student_id FROM {resolved})
+FOR NO KEY UPDATE OF r
+"""
+UPDATE_SQL = """
+WITH up AS (
+    UPDATE screening_screeningresult r
+    SET answers = v.answers, scores = v.scores, total = v.total, band = v.band,
+        is_critical = v.is_critical, source = %(source)s, entered_by_id = %(user)s,
+        administered_on = %(day)s
+    FROM {existing} e JOIN {resolved} v ON v.student_id = e.student_id
+    WHERE r.id = e.id
+      AND (r.answers, r.scores, r.total, r.band, r.is_critical)
+          IS DISTINCT FROM (v.answers, v.scores, v.total, v.band, v.is_critical)
+    RETURNING r.id, r.student_id, r.school_id, r.county_id, r.is_critical, v.level, v.reasons
+)
+INSERT INTO {affected} (id, student_id, school_id, county_id, is_critical, inserted, level,
+                        reasons)
+SELECT id, student_id, school_id, county_id, is_critical, FALSE, level, reasons FROM up
+"""
+# The new rows, in the order of the unique key (its index and the student's are appended to).
+INSERT_SQL = """
+INSERT INTO screening_screeningresult (
+    student_id, school_id, county_id, instrument_id, campaign_id, source, answers, scores,
+    total, band, is_critical, entered_by_id, administered_on, created_at)
+SELECT v.student_id, v.school_id, v.county_id, %(instrument)s, %(campaign)s, %(source)s,
+       v.answers, v.scores, v.total, v.band, v.is_critical, %(user)s, %(day)s, now()
+FROM {resolved} v
+{new_only}
+ORDER BY v.student_id
+"""
+NEW_ONLY = "WHERE NOT EXISTS (SELECT 1 FROM {existing} e WHERE e.student_id = v.student_id)"
+# The new rows a proposal or an alert needs (critical, or proposing a level: a few percent),
+# found again by their key — not the whole insert returned and paired with its source rows.
+INSERTED_AFFECTED_SQL = """
+INSERT INTO {affected} (id, student_id, school_id, county_id, is_critical, inserted, level,
+                        reasons)
+SELECT r.id, r.student_id, r.school_id, r.county_id, r.is_critical, TRUE, v.level, v.reasons
+FROM {resolved} v
+JOIN screening_screeningresult r ON r.campaign_id = %(campaign)s
+    AND r.student_id = v.student_id AND r.instrument_id = %(instrument)s
+WHERE (v.is_critical OR v.level IS NOT NULL)
+{and_new_only}
 """
 AFFECTED_SQL = """
 CREATE TEMP TABLE {affected} (
@@ -524,6 +580,57 @@ def _resolve(
         RESOLVED_SQL.format(resolved=resolved, query=query),
         {"path": job.school.path, "grades": _allowed_grades(job)},
     )
+
+
+def _write(cursor: Any, job: ImportJob, resolved: str, affected: str) -> tuple[int, int]:
+    """Store the resolved rows (every one clean): update the stored results of this campaign and
+    instrument that differ, insert the others, and keep in ``affected`` the rows the proposals and
+    alerts need. Returns (inserted, inserted + updated).
+
+    A row of the same key committed by someone else meanwhile (a teacher's form, another import)
+    makes the plain INSERT fail: the step is then rolled back to its savepoint and done again with
+    ``INSERT … ON CONFLICT`` (``UPSERT_SQL``), which waits for and merges such rows."""
+    existing = f"import_existing_{job.pk}"
+    params = {
+        "instrument": job.instrument_id,
+        "campaign": job.campaign_id,
+        "source": ResultSource.IMPORT.value,
+        "user": job.uploaded_by_id,
+        "day": _administered_on(job),
+    }
+    try:
+        with transaction.atomic():
+            cursor.execute(EXISTING_SQL.format(existing=existing, resolved=resolved), params)
+            any_existing = cursor.rowcount > 0
+            updated = 0
+            if any_existing:
+                cursor.execute(
+                    UPDATE_SQL.format(existing=existing, resolved=resolved, affected=affected),
+                    params,
+                )
+                updated = cursor.rowcount
+            new_only = NEW_ONLY.format(existing=existing) if any_existing else ""
+            cursor.execute(INSERT_SQL.format(resolved=resolved, new_only=new_only), params)
+            inserted = cursor.rowcount
+            cursor.execute(
+                INSERTED_AFFECTED_SQL.format(
+                    resolved=resolved,
+                    affected=affected,
+                    and_new_only=f"AND {new_only.removeprefix('WHERE ')}" if new_only else "",
+                ),
+                params,
+            )
+            cursor.execute(f"DROP TABLE {existing}")
+        return inserted, inserted + updated
+    except IntegrityError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        logger.info("Results import %s: a row was stored meanwhile, merged (ON CONFLICT)", job.pk)
+    cursor.execute(f"DROP TABLE IF EXISTS {existing}")
+    cursor.execute(f"TRUNCATE {affected}")
+    cursor.execute(UPSERT_SQL.format(resolved=resolved, affected=affected), params)
+    inserted, stored = cursor.fetchone()
+    return int(inserted), int(stored)
 
 
 def _database_errors(
@@ -634,17 +741,7 @@ def _finish(
                 db_count = sum(c for _rows, c in db_kinds.values())
                 return _fail(job, parsed.errors + db_errors, parsed.error_count + db_count, kinds)
             cursor.execute(AFFECTED_SQL.format(affected=affected))
-            cursor.execute(
-                UPSERT_SQL.format(resolved=resolved, affected=affected),
-                {
-                    "instrument": job.instrument_id,
-                    "campaign": job.campaign_id,
-                    "source": ResultSource.IMPORT.value,
-                    "user": job.uploaded_by_id,
-                    "day": _administered_on(job),
-                },
-            )
-            inserted, stored = cursor.fetchone()
+            inserted, stored = _write(cursor, job, resolved, affected)
             cursor.execute(PROPOSAL_UPDATE_SQL.format(affected=affected))
             cursor.execute(PROPOSAL_DELETE_SQL.format(affected=affected))
             cursor.execute(PROPOSAL_INSERT_SQL.format(affected=affected))
