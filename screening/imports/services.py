@@ -36,7 +36,10 @@ from __future__ import annotations
 import contextlib
 import datetime
 import hashlib
+import itertools
 import logging
+import queue
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +102,8 @@ MAX_ATTEMPTS = 3
 # CHUNK_ROWS lines as they are parsed.
 BATCH_ROWS = 100_000
 CHUNK_ROWS = 5_000
+# Chunks the parser thread may make ahead of the COPY (memory: ≈ 250 kB each).
+CHUNKS_AHEAD = 8
 
 
 def _enqueue(job_id: int) -> None:
@@ -239,6 +244,7 @@ def _run(job_id: int) -> ImportJob:
         job.processed_rows = 0
         job.save(update_fields=["status", "processed_rows", "attempts"])
     staging = f"import_staging_{job.pk}"
+    resolved = f"import_resolved_{job.pk}"
     plan = sqlscore.plan_for(job.instrument)
     # The staging phase runs in autocommit (its progress is seen at once). Called inside a
     # transaction (tests, a caller's atomic), a failure must not poison it: a savepoint.
@@ -248,11 +254,11 @@ def _run(job_id: int) -> ImportJob:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {staging}")
                 cursor.execute(STAGING_SQL.format(staging=staging))
-            parsed = _stage(job, _content(job.pk), staging, plan is not None)
-            return _finish(job, staging, parsed, plan)
+            parsed = _stage(job, _content(job.pk), staging, resolved, plan, plan is not None)
+            return _finish(job, staging, resolved, parsed, plan)
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+            cursor.execute(f"DROP TABLE IF EXISTS {staging}, {resolved}")
 
 
 def _unexpected_message(job_id: int, exc: BaseException) -> str:
@@ -298,14 +304,71 @@ def _progress(job: ImportJob, processed: int, total: int) -> None:
     ImportJob.objects.filter(pk=job.pk).update(processed_rows=processed, total_rows=total)
 
 
-def _stage(job: ImportJob, content: bytes, staging: str, sql_scoring: bool) -> parsing.ParseResult:
+_END = object()
+
+
+def _parse_ahead(
+    lines: Any,
+    parsed: parsing.ParseResult,
+    chunks: queue.Queue[Any],
+    stop: threading.Event,
+    language: str | None,
+) -> None:
+    """Thread: parse the file into COPY text chunks of ``CHUNK_ROWS`` lines, ahead of the
+    database: while the main thread waits on PostgreSQL (a COPY, a batch's resolve) the GIL is
+    free and the next rows are parsed on the other core. Each chunk goes with the file's rows
+    read up to its end (the job's progress). Ends with ``_END`` or the exception;
+    touches no database (the parser's setup ran in the caller's thread); messages in
+    ``language``."""
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    try:
+        with translation.override(language):
+            chunk: list[str] = []
+            for line in lines:
+                chunk.append(line)
+                if len(chunk) >= CHUNK_ROWS:
+                    if not put((len(chunk), "".join(chunk), parsed.total_rows)):
+                        return
+                    chunk = []
+            if chunk and not put((len(chunk), "".join(chunk), parsed.total_rows)):
+                return
+        put(_END)
+    except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
+        put(exc)
+
+
+def _last_row_no(text: str) -> int:
+    """The row number of the last line of a chunk of COPY text (its first field)."""
+    return int(text[text.rfind("\n", 0, len(text) - 1) + 1 :].split("\t", 1)[0])
+
+
+def _stage(
+    job: ImportJob,
+    content: bytes,
+    staging: str,
+    resolved: str,
+    plan: sqlscore.ScoringPlan | None,
+    sql_scoring: bool,
+) -> parsing.ParseResult:
     """Stream the file into the staging table: one COPY per ``BATCH_ROWS`` rows, written in
-    chunks as they are parsed (PostgreSQL reads one chunk while Python parses the next), the
-    job's progress updated between COPYs (autocommit: the polling page sees it at once).
+    chunks as a parser thread makes them (``_parse_ahead``), each batch then resolved into
+    ``resolved`` (its students, problems and SQL scores: ``_resolve``) while the thread parses
+    the next; the job's progress updated between batches (autocommit: the polling page sees it
+    at once). The resolve only reads: the writes are all in ``_finish``'s transaction.
 
     Then a unique index on the student number: made in one sort, it tells whether the file has
-    a duplicate row at all (the checks look for them only then). A file the parser rejects
-    midway keeps its staged rows: their students are checked too (every error is reported)."""
+    a duplicate row at all (then ``_finish`` resolves the file again, looking for them). A file
+    the parser rejects midway keeps its staged rows: their students are checked too (every
+    error is reported)."""
     parsed = parsing.ParseResult()
     total = job.total_rows
     if not total and not parsing.is_csv(job.filename):
@@ -320,45 +383,79 @@ def _stage(job: ImportJob, content: bytes, staging: str, sql_scoring: bool) -> p
     )
     del content  # the parser holds the file while it reads it; nothing else does
     failure: parsing.FileError | None = None
+    # The parser's setup (the header, the instrument's rules: database reads) and its first
+    # line in this thread; the rest in the parser thread.
+    try:
+        first = next(lines, None)
+    except parsing.FileError as exc:
+        failure, first = exc, None
+    chunks: queue.Queue[Any] = queue.Queue(maxsize=CHUNKS_AHEAD)
+    stop = threading.Event()
+    if first is None:
+        chunks.put(failure or _END)
+        parser = None
+    else:
+        parser = threading.Thread(
+            target=_parse_ahead,
+            args=(
+                itertools.chain([first], lines),
+                parsed,
+                chunks,
+                stop,
+                translation.get_language(),
+            ),
+            name=f"import-{job.pk}-parser",
+            daemon=True,
+        )
+        parser.start()
     finished = False
-    with connection.cursor() as cursor:
-        while not finished:
-            with cursor.cursor.copy(copy_sql) as copy:
-                chunk: list[str] = []
-                written = 0
+    after = 0  # the last row number resolved
+    read = 0  # the file's rows read up to the last chunk written
+    try:
+        with connection.cursor() as cursor:
+            while not finished:
+                upto = after
+                with cursor.cursor.copy(copy_sql) as copy:
+                    written = 0
+                    while written < BATCH_ROWS:
+                        item = chunks.get()
+                        if item is _END:
+                            finished = True
+                            break
+                        if isinstance(item, parsing.FileError):
+                            failure, finished = item, True
+                            break
+                        if isinstance(item, BaseException):
+                            raise item
+                        count, text, read = item
+                        copy.write(text)
+                        written += count
+                        upto = _last_row_no(text)
+                if upto > after:
+                    _resolve(cursor, job, staging, resolved, parsed, plan, rows=(after, upto))
+                    after = upto
+                if not finished:
+                    _progress(job, read, max(total, read))
+            if failure is not None:
+                parsed.errors = failure.errors
+                parsed.error_count = len(failure.errors)
+                parsed.kinds = {}
+                for error in failure.errors:
+                    counts = parsed.kinds.setdefault(error.kind, [0, 0])
+                    counts[0] += 1
+                    counts[1] += 1
+            if parsed.staged_rows:
                 try:
-                    for line in lines:
-                        chunk.append(line)
-                        if len(chunk) >= CHUNK_ROWS:
-                            copy.write("".join(chunk))
-                            written += len(chunk)
-                            chunk = []
-                            if written >= BATCH_ROWS:
-                                break
-                    else:
-                        finished = True
-                except parsing.FileError as exc:
-                    failure, finished = exc, True
-                if chunk:
-                    copy.write("".join(chunk))
-            if not finished:
-                _progress(job, parsed.total_rows, max(total, parsed.total_rows))
-        if failure is not None:
-            parsed.errors = failure.errors
-            parsed.error_count = len(failure.errors)
-            parsed.kinds = {}
-            for error in failure.errors:
-                counts = parsed.kinds.setdefault(error.kind, [0, 0])
-                counts[0] += 1
-                counts[1] += 1
-        if parsed.staged_rows:
-            try:
-                with transaction.atomic():
-                    cursor.execute(f"CREATE UNIQUE INDEX ON {staging} (student_number)")
-            except DatabaseError:  # a duplicate (or a number too long to index): look for them
-                parsed.has_duplicates = True
-            # (No ANALYZE: the planner's estimate from the table's size gives the same plans,
-            # and it cost 0.2 s at 1 M rows.)
+                    with transaction.atomic():
+                        cursor.execute(f"CREATE UNIQUE INDEX ON {staging} (student_number)")
+                except DatabaseError:  # a duplicate (or a number too long to index)
+                    parsed.has_duplicates = True
+                # (No ANALYZE: the planner's estimate from the table's size gives the same
+                # plans, and it cost 0.2 s at 1 M rows.)
+    finally:
+        stop.set()
+        if parser is not None:
+            parser.join()
     job.total_rows = parsed.total_rows
     job.processed_rows = parsed.total_rows
     _progress(job, parsed.total_rows, parsed.total_rows)
@@ -402,13 +499,16 @@ SQL_OUTCOME = "s.answers, '{}'::jsonb AS scores"
 
 # The resolved rows, kept for the errors and the upsert (the name on record only where it
 # differs: the error shows it).
-RESOLVED_SQL = """
-CREATE TEMP TABLE {resolved} ON COMMIT DROP AS
+RESOLVED_COLUMNS = """
 SELECT row_no, student_id, school_id, county_id, problem, first_row,
        CASE WHEN problem = 'name' THEN recorded END AS recorded,
        answers, scores, total, band, is_critical, level, reasons
 FROM ({query}) r
 """
+# (A session's temp table, like the staging one: made batch by batch in autocommit while the
+# file is staged, read by the import's transaction; dropped with the staging table.)
+RESOLVED_SQL = "CREATE TEMP TABLE {resolved} AS" + RESOLVED_COLUMNS
+RESOLVED_MORE_SQL = "INSERT INTO {resolved}" + RESOLVED_COLUMNS
 
 # The first rows with a problem, and the first ``per_kind`` of each problem (the summary shows
 # them even when another problem fills the list), with the count of each problem.
@@ -562,7 +662,12 @@ def _resolve(
     resolved: str,
     parsed: parsing.ParseResult,
     plan: sqlscore.ScoringPlan | None,
+    *,
+    rows: tuple[int, int] | None = None,
 ) -> None:
+    """Resolve the staged rows into ``resolved``: those numbered in ``(after, upto]`` when
+    ``rows`` is given (one batch; the first creates the table), else the whole file again (the
+    table made anew, looking for duplicate rows when the file has some)."""
     if parsed.has_duplicates:
         first_row, duplicate = "d.first_row", "d.first_row < s.row_no"
         duplicates = DUPLICATES_JOIN.format(staging=staging)
@@ -575,11 +680,17 @@ def _resolve(
         duplicate=duplicate,
         duplicates=duplicates,
     )
+    params: dict[str, Any] = {"path": job.school.path, "grades": _allowed_grades(job)}
+    if rows is not None:
+        source += "WHERE s.row_no > %(after)s AND s.row_no <= %(upto)s\n"
+        params["after"], params["upto"] = rows
     query = sqlscore.scored_select(source, plan) if plan else source
-    cursor.execute(
-        RESOLVED_SQL.format(resolved=resolved, query=query),
-        {"path": job.school.path, "grades": _allowed_grades(job)},
-    )
+    if rows is None or rows[0] == 0:
+        cursor.execute(f"DROP TABLE IF EXISTS {resolved}")
+        statement = RESOLVED_SQL
+    else:
+        statement = RESOLVED_MORE_SQL
+    cursor.execute(statement.format(resolved=resolved, query=query), params)
 
 
 def _write(cursor: Any, job: ImportJob, resolved: str, affected: str) -> tuple[int, int]:
@@ -710,10 +821,10 @@ def _clear_upload(job_id: int) -> None:
 def _finish(
     job: ImportJob,
     staging: str,
+    resolved: str,
     parsed: parsing.ParseResult,
     plan: sqlscore.ScoringPlan | None,
 ) -> ImportJob:
-    resolved = f"import_resolved_{job.pk}"
     affected = f"import_affected_{job.pk}"
     critical_ids: list[int] = []
     with transaction.atomic():
@@ -730,7 +841,8 @@ def _finish(
             # nothing measurable at 1 M rows).
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             cursor.execute("SET LOCAL jit = off")
-            _resolve(cursor, job, staging, resolved, parsed, plan)
+            if parsed.has_duplicates or not parsed.staged_rows:
+                _resolve(cursor, job, staging, resolved, parsed, plan)
             db_errors, db_kinds = _database_errors(cursor, job, resolved, parsing.common.MAX_ERRORS)
             if parsed.error_count or db_kinds:
                 kinds = {k: list(v) for k, v in parsed.kinds.items()}
