@@ -3,22 +3,28 @@
 1. ``import_job_create`` stores the uploaded bytes as an ``ImportJob`` (sent in binary, lz4) and
    enqueues the task.
 2. ``import_run`` reads the file once and streams it (``parsing.parse_lines``: normalise, validate
-   the answers) into a TEMP staging table: one COPY per ``BATCH_ROWS`` rows, written in chunks as
-   they are parsed, so that PostgreSQL takes in one chunk while Python parses the next. The job's
-   progress is updated between COPYs. This phase runs in autocommit, so the progress is visible
-   to the page that polls it at once — no second connection needed, the staging table lives in
-   the session. Item-level instruments stage only the answers (scored in SQL, step 3,
-   ``sqlscore``); other instruments are scored in Python and stage their outcome.
-3. One transaction then resolves the staged rows set-based (``CREATE TEMP TABLE … AS``: the
-   student of each row, the problem of each row — unknown student, outside the unit, name
-   mismatch, grade not covered, duplicate row — and, for item-level instruments, total, band,
-   critical flag and the proposed level compiled from the instrument's definition and the risk
-   rules), and — only when the whole file is clean — writes the results set-based (one
+   the answers, in a parser thread that works ahead: ``_parse_ahead``) into a TEMP staging
+   table: one COPY per ``BATCH_ROWS`` rows, written in chunks as they are parsed, so that
+   PostgreSQL takes in one chunk while Python parses the next. Each batch is then resolved
+   set-based into a TEMP table while the thread parses the next batch: the student of each row,
+   the problem of each row — unknown student, outside the unit, consent refused, name mismatch,
+   grade not covered — and, for item-level instruments, total, band, critical flag and the
+   proposed level compiled from the instrument's definition and the risk rules (``sqlscore``;
+   other instruments are scored in Python and stage their outcome). The job's progress is
+   updated between batches. This phase only reads and runs in autocommit, so the progress is
+   visible to the page that polls it at once — no second connection needed, the temp tables
+   live in the session.
+3. One transaction then checks the uploader's scope again, looks for duplicate rows (the whole
+   file resolved again only when there are some), reports the problems, and — only when the
+   whole file is clean — writes the results set-based (one
    ``UPDATE`` of the stored rows that differ, one plain ``INSERT … SELECT`` of the new ones;
    ``INSERT … ON CONFLICT`` only when a row of the same key was stored meanwhile: ``_write``)
    and set-based writes of the risk proposals, audits one CREATE event with the counts, and
-   marks the job done. Any error: nothing is stored, the job is FAILED with every
-   error (row, column, reason in the uploader's language; all-or-nothing).
+   marks the job done; the critical results are alerted after COMMIT. Any error: nothing is
+   stored, the job is FAILED with every error (row, column, reason in the uploader's language;
+   all-or-nothing). A student changed between the resolve and the COMMIT (seconds) is written
+   as resolved — as before, when the resolve was the transaction's first statement under READ
+   COMMITTED.
 
 Where the time goes (1 M rows, bench/README.md): more than half is writing the rows — the
 results table's 6 indexes (the INSERT) and its one foreign key in the database, the student's,
