@@ -3,27 +3,35 @@
 1. ``import_job_create`` stores the uploaded bytes as an ``ImportJob`` (sent in binary, lz4) and
    enqueues the task.
 2. ``import_run`` reads the file once and streams it (``parsing.parse_lines``: normalise, validate
-   the answers) into a TEMP staging table: one COPY per ``BATCH_ROWS`` rows, written in chunks as
-   they are parsed, so that PostgreSQL takes in one chunk while Python parses the next. The job's
-   progress is updated between COPYs. This phase runs in autocommit, so the progress is visible
-   to the page that polls it at once — no second connection needed, the staging table lives in
-   the session. Item-level instruments stage only the answers (scored in SQL, step 3,
-   ``sqlscore``); other instruments are scored in Python and stage their outcome.
-3. One transaction then resolves the staged rows set-based (``CREATE TEMP TABLE … AS``: the
-   student of each row, the problem of each row — unknown student, outside the unit, name
-   mismatch, grade not covered, duplicate row — and, for item-level instruments, total, band,
-   critical flag and the proposed level compiled from the instrument's definition and the risk
-   rules), and — only when the whole file is clean — runs ONE ``INSERT … SELECT … ON CONFLICT``
-   into the results and set-based writes of the risk proposals, audits one CREATE event with the
-   counts, and marks the job done. Any error: nothing is stored, the job is FAILED with every
-   error (row, column, reason in the uploader's language; all-or-nothing).
+   the answers, in a parser thread that works ahead: ``_parse_ahead``) into a TEMP staging
+   table: one COPY per ``BATCH_ROWS`` rows, written in chunks as they are parsed, so that
+   PostgreSQL takes in one chunk while Python parses the next. Each batch is then resolved
+   set-based into a TEMP table while the thread parses the next batch: the student of each row,
+   the problem of each row — unknown student, outside the unit, consent refused, name mismatch,
+   grade not covered — and, for item-level instruments, total, band, critical flag and the
+   proposed level compiled from the instrument's definition and the risk rules (``sqlscore``;
+   other instruments are scored in Python and stage their outcome). The job's progress is
+   updated between batches. This phase only reads and runs in autocommit, so the progress is
+   visible to the page that polls it at once — no second connection needed, the temp tables
+   live in the session.
+3. One transaction then checks the uploader's scope again, looks for duplicate rows (the whole
+   file resolved again only when there are some), reports the problems, and — only when the
+   whole file is clean — writes the results set-based (one
+   ``UPDATE`` of the stored rows that differ, one plain ``INSERT … SELECT`` of the new ones;
+   ``INSERT … ON CONFLICT`` only when a row of the same key was stored meanwhile: ``_write``)
+   and set-based writes of the risk proposals, audits one CREATE event with the counts, and
+   marks the job done; the critical results are alerted after COMMIT. Any error: nothing is
+   stored, the job is FAILED with every error (row, column, reason in the uploader's language;
+   all-or-nothing). A student changed between the resolve and the COMMIT (seconds) is written
+   as resolved — as before, when the resolve was the transaction's first statement under READ
+   COMMITTED.
 
 Where the time goes (1 M rows, bench/README.md): more than half is writing the rows — the
 results table's 6 indexes (the INSERT) and its one foreign key in the database, the student's,
 checked row by row by PostgreSQL at COMMIT — which a COPY into a copy of the table with the same
 indexes and key costs too.
 
-Re-importing: the upsert on (campaign, student, instrument) updates a row only when its answers,
+Re-importing: the write on (campaign, student, instrument) updates a row only when its answers,
 scores, total, band or critical flag differ (``IS DISTINCT FROM``). The same file twice changes
 nothing the second time; a corrected file updates exactly the corrected rows (their pending
 proposals follow the new score; confirmed or dismissed proposals are decisions and stay).
@@ -34,7 +42,10 @@ from __future__ import annotations
 import contextlib
 import datetime
 import hashlib
+import itertools
 import logging
+import queue
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +53,7 @@ import psycopg
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -87,6 +98,7 @@ ERROR_GAVE_UP = _(
 )
 
 logger = logging.getLogger(__name__)
+UNIQUE_VIOLATION = "23505"
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 # Runs of one job, at most: a file that kills the worker (out of memory, a crash in a reader)
@@ -96,6 +108,8 @@ MAX_ATTEMPTS = 3
 # CHUNK_ROWS lines as they are parsed.
 BATCH_ROWS = 100_000
 CHUNK_ROWS = 5_000
+# Chunks the parser thread may make ahead of the COPY (memory: ≈ 250 kB each).
+CHUNKS_AHEAD = 8
 
 
 def _enqueue(job_id: int) -> None:
@@ -236,6 +250,7 @@ def _run(job_id: int) -> ImportJob:
         job.processed_rows = 0
         job.save(update_fields=["status", "processed_rows", "attempts"])
     staging = f"import_staging_{job.pk}"
+    resolved = f"import_resolved_{job.pk}"
     plan = sqlscore.plan_for(job.instrument)
     # The staging phase runs in autocommit (its progress is seen at once). Called inside a
     # transaction (tests, a caller's atomic), a failure must not poison it: a savepoint.
@@ -245,11 +260,11 @@ def _run(job_id: int) -> ImportJob:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {staging}")
                 cursor.execute(STAGING_SQL.format(staging=staging))
-            parsed = _stage(job, _content(job.pk), staging, plan is not None)
-            return _finish(job, staging, parsed, plan)
+            parsed = _stage(job, _content(job.pk), staging, resolved, plan, plan is not None)
+            return _finish(job, staging, resolved, parsed, plan)
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+            cursor.execute(f"DROP TABLE IF EXISTS {staging}, {resolved}")
 
 
 def _unexpected_message(job_id: int, exc: BaseException) -> str:
@@ -295,14 +310,71 @@ def _progress(job: ImportJob, processed: int, total: int) -> None:
     ImportJob.objects.filter(pk=job.pk).update(processed_rows=processed, total_rows=total)
 
 
-def _stage(job: ImportJob, content: bytes, staging: str, sql_scoring: bool) -> parsing.ParseResult:
+_END = object()
+
+
+def _parse_ahead(
+    lines: Any,
+    parsed: parsing.ParseResult,
+    chunks: queue.Queue[Any],
+    stop: threading.Event,
+    language: str | None,
+) -> None:
+    """Thread: parse the file into COPY text chunks of ``CHUNK_ROWS`` lines, ahead of the
+    database: while the main thread waits on PostgreSQL (a COPY, a batch's resolve) the GIL is
+    free and the next rows are parsed on the other core. Each chunk goes with the file's rows
+    read up to its end (the job's progress). Ends with ``_END`` or the exception;
+    touches no database (the parser's setup ran in the caller's thread); messages in
+    ``language``."""
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    try:
+        with translation.override(language):
+            chunk: list[str] = []
+            for line in lines:
+                chunk.append(line)
+                if len(chunk) >= CHUNK_ROWS:
+                    if not put((len(chunk), "".join(chunk), parsed.total_rows)):
+                        return
+                    chunk = []
+            if chunk and not put((len(chunk), "".join(chunk), parsed.total_rows)):
+                return
+        put(_END)
+    except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
+        put(exc)
+
+
+def _last_row_no(text: str) -> int:
+    """The row number of the last line of a chunk of COPY text (its first field)."""
+    return int(text[text.rfind("\n", 0, len(text) - 1) + 1 :].split("\t", 1)[0])
+
+
+def _stage(
+    job: ImportJob,
+    content: bytes,
+    staging: str,
+    resolved: str,
+    plan: sqlscore.ScoringPlan | None,
+    sql_scoring: bool,
+) -> parsing.ParseResult:
     """Stream the file into the staging table: one COPY per ``BATCH_ROWS`` rows, written in
-    chunks as they are parsed (PostgreSQL reads one chunk while Python parses the next), the
-    job's progress updated between COPYs (autocommit: the polling page sees it at once).
+    chunks as a parser thread makes them (``_parse_ahead``), each batch then resolved into
+    ``resolved`` (its students, problems and SQL scores: ``_resolve``) while the thread parses
+    the next; the job's progress updated between batches (autocommit: the polling page sees it
+    at once). The resolve only reads: the writes are all in ``_finish``'s transaction.
 
     Then a unique index on the student number: made in one sort, it tells whether the file has
-    a duplicate row at all (the checks look for them only then). A file the parser rejects
-    midway keeps its staged rows: their students are checked too (every error is reported)."""
+    a duplicate row at all (then ``_finish`` resolves the file again, looking for them). A file
+    the parser rejects midway keeps its staged rows: their students are checked too (every
+    error is reported)."""
     parsed = parsing.ParseResult()
     total = job.total_rows
     if not total and not parsing.is_csv(job.filename):
@@ -317,45 +389,79 @@ def _stage(job: ImportJob, content: bytes, staging: str, sql_scoring: bool) -> p
     )
     del content  # the parser holds the file while it reads it; nothing else does
     failure: parsing.FileError | None = None
+    # The parser's setup (the header, the instrument's rules: database reads) and its first
+    # line in this thread; the rest in the parser thread.
+    try:
+        first = next(lines, None)
+    except parsing.FileError as exc:
+        failure, first = exc, None
+    chunks: queue.Queue[Any] = queue.Queue(maxsize=CHUNKS_AHEAD)
+    stop = threading.Event()
+    if first is None:
+        chunks.put(failure or _END)
+        parser = None
+    else:
+        parser = threading.Thread(
+            target=_parse_ahead,
+            args=(
+                itertools.chain([first], lines),
+                parsed,
+                chunks,
+                stop,
+                translation.get_language(),
+            ),
+            name=f"import-{job.pk}-parser",
+            daemon=True,
+        )
+        parser.start()
     finished = False
-    with connection.cursor() as cursor:
-        while not finished:
-            with cursor.cursor.copy(copy_sql) as copy:
-                chunk: list[str] = []
-                written = 0
+    after = 0  # the last row number resolved
+    read = 0  # the file's rows read up to the last chunk written
+    try:
+        with connection.cursor() as cursor:
+            while not finished:
+                upto = after
+                with cursor.cursor.copy(copy_sql) as copy:
+                    written = 0
+                    while written < BATCH_ROWS:
+                        item = chunks.get()
+                        if item is _END:
+                            finished = True
+                            break
+                        if isinstance(item, parsing.FileError):
+                            failure, finished = item, True
+                            break
+                        if isinstance(item, BaseException):
+                            raise item
+                        count, text, read = item
+                        copy.write(text)
+                        written += count
+                        upto = _last_row_no(text)
+                if upto > after:
+                    _resolve(cursor, job, staging, resolved, parsed, plan, rows=(after, upto))
+                    after = upto
+                if not finished:
+                    _progress(job, read, max(total, read))
+            if failure is not None:
+                parsed.errors = failure.errors
+                parsed.error_count = len(failure.errors)
+                parsed.kinds = {}
+                for error in failure.errors:
+                    counts = parsed.kinds.setdefault(error.kind, [0, 0])
+                    counts[0] += 1
+                    counts[1] += 1
+            if parsed.staged_rows:
                 try:
-                    for line in lines:
-                        chunk.append(line)
-                        if len(chunk) >= CHUNK_ROWS:
-                            copy.write("".join(chunk))
-                            written += len(chunk)
-                            chunk = []
-                            if written >= BATCH_ROWS:
-                                break
-                    else:
-                        finished = True
-                except parsing.FileError as exc:
-                    failure, finished = exc, True
-                if chunk:
-                    copy.write("".join(chunk))
-            if not finished:
-                _progress(job, parsed.total_rows, max(total, parsed.total_rows))
-        if failure is not None:
-            parsed.errors = failure.errors
-            parsed.error_count = len(failure.errors)
-            parsed.kinds = {}
-            for error in failure.errors:
-                counts = parsed.kinds.setdefault(error.kind, [0, 0])
-                counts[0] += 1
-                counts[1] += 1
-        if parsed.staged_rows:
-            try:
-                with transaction.atomic():
-                    cursor.execute(f"CREATE UNIQUE INDEX ON {staging} (student_number)")
-            except DatabaseError:  # a duplicate (or a number too long to index): look for them
-                parsed.has_duplicates = True
-            # (No ANALYZE: the planner's estimate from the table's size gives the same plans,
-            # and it cost 0.2 s at 1 M rows.)
+                    with transaction.atomic():
+                        cursor.execute(f"CREATE UNIQUE INDEX ON {staging} (student_number)")
+                except DatabaseError:  # a duplicate (or a number too long to index)
+                    parsed.has_duplicates = True
+                # (No ANALYZE: the planner's estimate from the table's size gives the same
+                # plans, and it cost 0.2 s at 1 M rows.)
+    finally:
+        stop.set()
+        if parser is not None:
+            parser.join()
     job.total_rows = parsed.total_rows
     job.processed_rows = parsed.total_rows
     _progress(job, parsed.total_rows, parsed.total_rows)
@@ -399,13 +505,16 @@ SQL_OUTCOME = "s.answers, '{}'::jsonb AS scores"
 
 # The resolved rows, kept for the errors and the upsert (the name on record only where it
 # differs: the error shows it).
-RESOLVED_SQL = """
-CREATE TEMP TABLE {resolved} ON COMMIT DROP AS
+RESOLVED_COLUMNS = """
 SELECT row_no, student_id, school_id, county_id, problem, first_row,
        CASE WHEN problem = 'name' THEN recorded END AS recorded,
        answers, scores, total, band, is_critical, level, reasons
 FROM ({query}) r
 """
+# (A session's temp table, like the staging one: made batch by batch in autocommit while the
+# file is staged, read by the import's transaction; dropped with the staging table.)
+RESOLVED_SQL = "CREATE TEMP TABLE {resolved} AS" + RESOLVED_COLUMNS
+RESOLVED_MORE_SQL = "INSERT INTO {resolved}" + RESOLVED_COLUMNS
 
 # The first rows with a problem, and the first ``per_kind`` of each problem (the summary shows
 # them even when another problem fills the list), with the count of each problem.
@@ -429,7 +538,8 @@ PROBLEM_KINDS = {
     "grade": parsing.KIND_GRADE,
 }
 
-# One INSERT … ON CONFLICT of the whole file, in the order of the unique key. A row is updated
+# The fallback of ``_write`` (a row of the same key stored meanwhile): one INSERT … ON CONFLICT of
+# the whole file, in the order of the unique key. A row is updated
 # only when its answers, scores, total, band or critical flag differ (``IS DISTINCT FROM``), so
 # the same file twice changes nothing. The rows a proposal step needs (updated, critical, or
 # proposing a level) are kept in ``affected``; the counts come back.
@@ -461,6 +571,58 @@ WITH up AS (
     WHERE NOT up.inserted OR up.is_critical OR p.level IS NOT NULL
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FROM up
+"""
+# The write, without ``ON CONFLICT`` when it can (``_write``): PostgreSQL's speculative insertion
+# costs a second unique-index probe and a WAL record per row — about 40 % more than a plain
+# INSERT of the same rows into the same indexes (bench/README.md, issue 14). The results already
+# stored for the file's students in this campaign and instrument are read first (locked: not
+# deleted or re-keyed before COMMIT); those that differ are updated by id, the others inserted.
+EXISTING_SQL = """
+CREATE TEMP TABLE {existing} ON COMMIT DROP AS
+SELECT r.id, r.student_id FROM screening_screeningresult r
+WHERE r.campaign_id = %(campaign)s AND r.instrument_id = %(instrument)s
+  AND r.student_id IN (SELECT student_id FROM {resolved})
+FOR NO KEY UPDATE OF r
+"""
+UPDATE_SQL = """
+WITH up AS (
+    UPDATE screening_screeningresult r
+    SET answers = v.answers, scores = v.scores, total = v.total, band = v.band,
+        is_critical = v.is_critical, source = %(source)s, entered_by_id = %(user)s,
+        administered_on = %(day)s
+    FROM {existing} e JOIN {resolved} v ON v.student_id = e.student_id
+    WHERE r.id = e.id
+      AND (r.answers, r.scores, r.total, r.band, r.is_critical)
+          IS DISTINCT FROM (v.answers, v.scores, v.total, v.band, v.is_critical)
+    RETURNING r.id, r.student_id, r.school_id, r.county_id, r.is_critical, v.level, v.reasons
+)
+INSERT INTO {affected} (id, student_id, school_id, county_id, is_critical, inserted, level,
+                        reasons)
+SELECT id, student_id, school_id, county_id, is_critical, FALSE, level, reasons FROM up
+"""
+# The new rows, in the order of the unique key (its index and the student's are appended to).
+INSERT_SQL = """
+INSERT INTO screening_screeningresult (
+    student_id, school_id, county_id, instrument_id, campaign_id, source, answers, scores,
+    total, band, is_critical, entered_by_id, administered_on, created_at)
+SELECT v.student_id, v.school_id, v.county_id, %(instrument)s, %(campaign)s, %(source)s,
+       v.answers, v.scores, v.total, v.band, v.is_critical, %(user)s, %(day)s, now()
+FROM {resolved} v
+{new_only}
+ORDER BY v.student_id
+"""
+NEW_ONLY = "WHERE NOT EXISTS (SELECT 1 FROM {existing} e WHERE e.student_id = v.student_id)"
+# The new rows a proposal or an alert needs (critical, or proposing a level: a few percent),
+# found again by their key — not the whole insert returned and paired with its source rows.
+INSERTED_AFFECTED_SQL = """
+INSERT INTO {affected} (id, student_id, school_id, county_id, is_critical, inserted, level,
+                        reasons)
+SELECT r.id, r.student_id, r.school_id, r.county_id, r.is_critical, TRUE, v.level, v.reasons
+FROM {resolved} v
+JOIN screening_screeningresult r ON r.campaign_id = %(campaign)s
+    AND r.student_id = v.student_id AND r.instrument_id = %(instrument)s
+WHERE (v.is_critical OR v.level IS NOT NULL)
+{and_new_only}
 """
 AFFECTED_SQL = """
 CREATE TEMP TABLE {affected} (
@@ -506,7 +668,12 @@ def _resolve(
     resolved: str,
     parsed: parsing.ParseResult,
     plan: sqlscore.ScoringPlan | None,
+    *,
+    rows: tuple[int, int] | None = None,
 ) -> None:
+    """Resolve the staged rows into ``resolved``: those numbered in ``(after, upto]`` when
+    ``rows`` is given (one batch; the first creates the table), else the whole file again (the
+    table made anew, looking for duplicate rows when the file has some)."""
     if parsed.has_duplicates:
         first_row, duplicate = "d.first_row", "d.first_row < s.row_no"
         duplicates = DUPLICATES_JOIN.format(staging=staging)
@@ -519,11 +686,68 @@ def _resolve(
         duplicate=duplicate,
         duplicates=duplicates,
     )
+    params: dict[str, Any] = {"path": job.school.path, "grades": _allowed_grades(job)}
+    if rows is not None:
+        source += "WHERE s.row_no > %(after)s AND s.row_no <= %(upto)s\n"
+        params["after"], params["upto"] = rows
     query = sqlscore.scored_select(source, plan) if plan else source
-    cursor.execute(
-        RESOLVED_SQL.format(resolved=resolved, query=query),
-        {"path": job.school.path, "grades": _allowed_grades(job)},
-    )
+    if rows is None or rows[0] == 0:
+        cursor.execute(f"DROP TABLE IF EXISTS {resolved}")
+        statement = RESOLVED_SQL
+    else:
+        statement = RESOLVED_MORE_SQL
+    cursor.execute(statement.format(resolved=resolved, query=query), params)
+
+
+def _write(cursor: Any, job: ImportJob, resolved: str, affected: str) -> tuple[int, int]:
+    """Store the resolved rows (every one clean): update the stored results of this campaign and
+    instrument that differ, insert the others, and keep in ``affected`` the rows the proposals and
+    alerts need. Returns (inserted, inserted + updated).
+
+    A row of the same key committed by someone else meanwhile (a teacher's form, another import)
+    makes the plain INSERT fail: the step is then rolled back to its savepoint and done again with
+    ``INSERT … ON CONFLICT`` (``UPSERT_SQL``), which waits for and merges such rows."""
+    existing = f"import_existing_{job.pk}"
+    params = {
+        "instrument": job.instrument_id,
+        "campaign": job.campaign_id,
+        "source": ResultSource.IMPORT.value,
+        "user": job.uploaded_by_id,
+        "day": _administered_on(job),
+    }
+    try:
+        with transaction.atomic():
+            cursor.execute(EXISTING_SQL.format(existing=existing, resolved=resolved), params)
+            any_existing = cursor.rowcount > 0
+            updated = 0
+            if any_existing:
+                cursor.execute(
+                    UPDATE_SQL.format(existing=existing, resolved=resolved, affected=affected),
+                    params,
+                )
+                updated = cursor.rowcount
+            new_only = NEW_ONLY.format(existing=existing) if any_existing else ""
+            cursor.execute(INSERT_SQL.format(resolved=resolved, new_only=new_only), params)
+            inserted = cursor.rowcount
+            cursor.execute(
+                INSERTED_AFFECTED_SQL.format(
+                    resolved=resolved,
+                    affected=affected,
+                    and_new_only=f"AND {new_only.removeprefix('WHERE ')}" if new_only else "",
+                ),
+                params,
+            )
+            cursor.execute(f"DROP TABLE {existing}")
+        return inserted, inserted + updated
+    except IntegrityError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        logger.info("Results import %s: a row was stored meanwhile, merged (ON CONFLICT)", job.pk)
+    cursor.execute(f"DROP TABLE IF EXISTS {existing}")
+    cursor.execute(f"TRUNCATE {affected}")
+    cursor.execute(UPSERT_SQL.format(resolved=resolved, affected=affected), params)
+    inserted, stored = cursor.fetchone()
+    return int(inserted), int(stored)
 
 
 def _database_errors(
@@ -603,10 +827,10 @@ def _clear_upload(job_id: int) -> None:
 def _finish(
     job: ImportJob,
     staging: str,
+    resolved: str,
     parsed: parsing.ParseResult,
     plan: sqlscore.ScoringPlan | None,
 ) -> ImportJob:
-    resolved = f"import_resolved_{job.pk}"
     affected = f"import_affected_{job.pk}"
     critical_ids: list[int] = []
     with transaction.atomic():
@@ -623,7 +847,8 @@ def _finish(
             # nothing measurable at 1 M rows).
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             cursor.execute("SET LOCAL jit = off")
-            _resolve(cursor, job, staging, resolved, parsed, plan)
+            if parsed.has_duplicates or not parsed.staged_rows:
+                _resolve(cursor, job, staging, resolved, parsed, plan)
             db_errors, db_kinds = _database_errors(cursor, job, resolved, parsing.common.MAX_ERRORS)
             if parsed.error_count or db_kinds:
                 kinds = {k: list(v) for k, v in parsed.kinds.items()}
@@ -634,17 +859,7 @@ def _finish(
                 db_count = sum(c for _rows, c in db_kinds.values())
                 return _fail(job, parsed.errors + db_errors, parsed.error_count + db_count, kinds)
             cursor.execute(AFFECTED_SQL.format(affected=affected))
-            cursor.execute(
-                UPSERT_SQL.format(resolved=resolved, affected=affected),
-                {
-                    "instrument": job.instrument_id,
-                    "campaign": job.campaign_id,
-                    "source": ResultSource.IMPORT.value,
-                    "user": job.uploaded_by_id,
-                    "day": _administered_on(job),
-                },
-            )
-            inserted, stored = cursor.fetchone()
+            inserted, stored = _write(cursor, job, resolved, affected)
             cursor.execute(PROPOSAL_UPDATE_SQL.format(affected=affected))
             cursor.execute(PROPOSAL_DELETE_SQL.format(affected=affected))
             cursor.execute(PROPOSAL_INSERT_SQL.format(affected=affected))

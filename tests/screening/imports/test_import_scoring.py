@@ -324,3 +324,72 @@ def test_a_number_too_long_to_index_is_an_unknown_student(world, grade_11):
     assert [(e["row"], e["message"]) for e in job.errors] == [
         (2, str(parsing.ERROR_UNKNOWN_STUDENT))
     ]
+
+
+@pytest.mark.zh
+def test_rows_parsed_ahead_in_the_parser_thread_report_in_the_uploaders_language(
+    world, grade_11, monkeypatch
+):
+    """The rows after the first are parsed in a thread (ahead of the COPY): their errors are
+    still in the uploader's language — English here, not the product's default 简体中文 — and
+    every batch's students are checked."""
+    from mhcare.accounts.models import User
+
+    User.objects.filter(pk=world.users["psych_a"].pk).update(language="en")
+    phq9 = Instrument.objects.latest_of("PHQ-9")
+    campaign = campaign_for(world, phq9)
+    monkeypatch.setattr(services, "BATCH_ROWS", 10)
+    monkeypatch.setattr(services, "CHUNK_ROWS", 3)
+    rows = [[s.student_number, s.name, *[0] * 9] for s in grade_11]
+    rows[30][2] = "x"  # row 32 of the file: parsed in the thread, in the fourth batch
+    rows[35][1] = "别人"  # row 37: a name that is not the student's (found by the resolve)
+    job = run(world, campaign, phq9, csv_bytes(rows))
+    assert job.status == ImportStatus.FAILED
+    by_row = {e["row"]: e["message"] for e in job.errors}
+    assert by_row[32] == "“x” is not a number."
+    assert grade_11[35].name in by_row[37]
+    assert not ScreeningResult.objects.filter(campaign=campaign).exists()
+
+
+def test_a_file_error_raised_in_the_parser_thread_fails_the_job(world, grade_11, monkeypatch):
+    phq9 = Instrument.objects.latest_of("PHQ-9")
+    campaign = campaign_for(world, phq9)
+    monkeypatch.setattr(services, "BATCH_ROWS", 10)
+    monkeypatch.setattr(services, "CHUNK_ROWS", 3)
+    original = parsing.parse_lines
+
+    def breaks_midway(*args, **kwargs):
+        for number, line in enumerate(original(*args, **kwargs)):
+            if number == 25:
+                raise parsing.FileError([parsing.RowError(0, "", "broken midway")])
+            yield line
+
+    monkeypatch.setattr(parsing, "parse_lines", breaks_midway)
+    content = csv_bytes([[s.student_number, s.name, *[0] * 9] for s in grade_11])
+    job = run(world, campaign, phq9, content)
+    assert job.status == ImportStatus.FAILED
+    assert [e["message"] for e in job.errors] == ["broken midway"]
+    assert not ScreeningResult.objects.filter(campaign=campaign).exists()
+
+
+def test_an_unexpected_error_in_the_parser_thread_fails_the_job(world, grade_11, monkeypatch):
+    phq9 = Instrument.objects.latest_of("PHQ-9")
+    campaign = campaign_for(world, phq9)
+    monkeypatch.setattr(services, "BATCH_ROWS", 10)
+    monkeypatch.setattr(services, "CHUNK_ROWS", 3)
+    original = parsing.parse_lines
+
+    def crashes_midway(*args, **kwargs):
+        for number, line in enumerate(original(*args, **kwargs)):
+            if number == 25:
+                raise RuntimeError("reader bug")
+            yield line
+
+    monkeypatch.setattr(parsing, "parse_lines", crashes_midway)
+    content = csv_bytes([[s.student_number, s.name, *[0] * 9] for s in grade_11])
+    job = run(world, campaign, phq9, content)
+    assert job.status == ImportStatus.FAILED
+    assert [e["message"] for e in job.errors] == [
+        parsing.format_message(services.ERROR_UNEXPECTED, job=job.pk)
+    ]
+    assert not ScreeningResult.objects.filter(campaign=campaign).exists()

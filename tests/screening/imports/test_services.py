@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from mhcare.audit.models import AuditEvent
 from screening.imports import parsing, services
 from screening.models import ImportStatus, ResultSource, RiskProposal, ScreeningResult
+from tests import factories
 from tests.screening.imports.conftest import HEADER, csv_bytes, row, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -233,3 +234,64 @@ def test_fast_scorer_agrees_with_scoring_score(phq9):
         outcome = scoring.score(phq9.definition, answers, instrument_code=phq9.code)
         total, band, critical, _level, _reasons = scorer.score_fast(answers)
         assert (total, band, critical) == (outcome.total, outcome.band, outcome.is_critical)
+
+
+def _audit_detail(job):
+    events = AuditEvent.objects.filter(object_id=str(job.pk), action="create")
+    return events.order_by("-id")[0].detail
+
+
+def test_reimport_inserts_the_new_rows_and_updates_only_the_changed_ones(world, campaign, phq9):
+    """The write is an UPDATE of the stored rows that differ plus a plain INSERT of the new ones
+    (no ON CONFLICT): counts, proposals and the kept ids are those of the upsert."""
+    a, other = world.students["a"], world.students["a_other_class"]
+    a2 = factories.StudentFactory(klass=world.class_a, name="陈小新")
+    run(world, campaign, phq9, csv_bytes([row(a, [2] * 9), row(other, [0] * 9)]))
+    kept_ids = dict(ScreeningResult.objects.values_list("student_id", "pk"))
+    job = run(
+        world,
+        campaign,
+        phq9,
+        csv_bytes([row(a, [3] * 8 + [0]), row(other, [0] * 9), row(a2, [3] * 8 + [1])]),
+    )
+    assert job.status == ImportStatus.DONE, job.errors
+    assert job.inserted_rows == 2  # a updated, a2 inserted; other unchanged
+    detail = _audit_detail(job)
+    assert (detail["inserted"], detail["updated"], detail["unchanged"]) == (1, 1, 1)
+    assert detail["critical"] == 1
+    stored = {r.student_id: r for r in ScreeningResult.objects.all()}
+    assert stored[a.pk].pk == kept_ids[a.pk]
+    assert stored[a.pk].total == 24
+    assert not stored[a.pk].is_critical
+    assert stored[other.pk].pk == kept_ids[other.pk]
+    assert stored[a2.pk].is_critical
+    assert stored[a2.pk].total == 25
+    pending = RiskProposal.objects.filter(status="pending")
+    assert set(pending.values_list("source_result_id", flat=True)) == {
+        stored[a.pk].pk,
+        stored[a2.pk].pk,
+    }
+
+
+def test_a_row_stored_meanwhile_is_merged_with_on_conflict(world, campaign, phq9, monkeypatch):
+    """A result of the same key committed after the stored rows were read (a teacher's form
+    during the import) makes the plain INSERT fail: the write is done again with ON CONFLICT,
+    and the import still succeeds with the file's values."""
+    a = world.students["a"]
+    a2 = factories.StudentFactory(klass=world.class_a, name="陈小新")
+    run(world, campaign, phq9, csv_bytes([row(a, [0] * 9)]))
+    first_id = ScreeningResult.objects.get(student=a).pk
+    # The stored rows' read misses the row, as if it had been committed just after it.
+    monkeypatch.setattr(
+        services, "EXISTING_SQL", services.EXISTING_SQL.replace("WHERE ", "WHERE FALSE AND ", 1)
+    )
+    job = run(world, campaign, phq9, csv_bytes([row(a, [0] * 8 + [2]), row(a2, [1] * 8 + [0])]))
+    assert job.status == ImportStatus.DONE, job.errors
+    assert job.inserted_rows == 2
+    detail = _audit_detail(job)
+    assert (detail["inserted"], detail["updated"], detail["critical"]) == (1, 1, 1)
+    stored = ScreeningResult.objects.get(student=a)
+    assert stored.pk == first_id
+    assert stored.is_critical
+    assert ScreeningResult.objects.filter(student=a2, total=8).exists()
+    assert RiskProposal.objects.filter(source_result=stored, status="pending").exists()
