@@ -192,7 +192,7 @@ def shown_band_counts(data: trends.Trends) -> dict[tuple, int]:
     shown: dict[tuple, int] = {}
     for (code, y), table in zip(data.band_keys, data.band_tables, strict=True):
         for (grade, sex), (_label, cells) in zip(table.row_keys, table.rows, strict=True):
-            for band, c in zip(table.columns, cells, strict=True):
+            for band, c in zip(table.column_keys, cells, strict=True):
                 if c.count:
                     shown[(code, y, grade, sex, band)] = c.count
     return shown

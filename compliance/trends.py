@@ -78,6 +78,7 @@ class Table:
     columns: list[Any]
     rows: list[tuple[str, list[Cell]]]
     row_keys: list[Any] = field(default_factory=list)  # what each row's label stands for
+    column_keys: list[Any] = field(default_factory=list)  # what each column's label stands for
 
 
 def counties_of(unit: OrgUnit) -> list[OrgUnit]:
@@ -170,7 +171,7 @@ def trends(*, unit: OrgUnit, year: int) -> Trends:
     band_keys = []
     sexes = dict(Gender.choices)
     for code, bcounts in sorted(by_instrument.items()):
-        bands = sorted({k[3] for k in bcounts})
+        bands, labels = _bands_in_order(code, {k[3] for k in bcounts})
         lines = sorted({(k[1], k[2]) for k in bcounts})
         for y in (year, year - 1):
             table_rows = [
@@ -184,9 +185,10 @@ def trends(*, unit: OrgUnit, year: int) -> Trends:
                 Table(
                     title=_("Screening bands of %(instrument)s by grade and sex, %(year)s")
                     % {"instrument": code, "year": y},
-                    columns=bands,
+                    columns=labels,
                     rows=table_rows,
                     row_keys=lines,
+                    column_keys=bands,
                 )
             )
             band_keys.append((code, y))
@@ -198,6 +200,20 @@ def trends(*, unit: OrgUnit, year: int) -> Trends:
         bands_as_of=as_of,
         band_keys=band_keys,
     )
+
+
+def _bands_in_order(code: str, present: set[str]) -> tuple[list[str], list[str]]:
+    """The bands of instrument ``code`` found in the counts, in the order of its current
+    definition (mild before severe), with their labels in the reader's language; a band no longer
+    in the definition comes last, under its code."""
+    from screening import scoring
+    from screening.models import Instrument
+
+    instrument = Instrument.objects.latest_of(code)
+    definition = instrument.definition if instrument is not None else {}
+    known = [b["code"] for b in definition.get("bands", []) if b["code"] in present]
+    bands = known + sorted(present - set(known))
+    return bands, [scoring.band_label(definition, band) for band in bands]
 
 
 def band_counts_refresh(*, county_ids: Iterable[int] | None = None) -> int:

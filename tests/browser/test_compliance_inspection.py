@@ -48,7 +48,28 @@ def test_leader_replies_and_official_accepts(page, world):
     page.click("[data-testid=decide-form] button[type=submit]")
     assert page.locator("[data-testid=rect-status]").inner_text().strip() in ("已接收", "Accepted")
 
+    # Seven PHQ-9 results in the county, recounted as the minute sweep does after an entry.
+    from compliance import trends
+    from screening.models import Instrument
+    from screening.services import result_create
+    from tests import factories
+
+    for i in range(7):
+        result_create(
+            actor=w.users["psych_a"],
+            student=factories.StudentFactory(klass=w.class_a, gender="FM"[i % 2]),
+            instrument=Instrument.objects.latest_of("PHQ-9"),
+            answers=[0] * 9,
+            administered_on=timezone.localdate(),
+        )
+    trends.band_counts_refresh()
     page.goto("/compliance/trends/")
     assert page.locator("[data-testid=trend-table]").count() >= 2
     assert "<5" in page.locator("[data-testid=trend-table]").first.inner_text()
+    assert page.locator("[data-testid=band-table]").count() == 2  # this year and last
+    assert "筛查分级统计截至" in page.locator("[data-testid=bands-as-of]").inner_text()
+    # the bands under their names in the reader's language, not their codes
+    header = page.locator("[data-testid=band-table] thead").first.inner_text()
+    assert "minimal" not in header
+    assert "无" in header or "轻" in header or "正常" in header, header
     screenshot(page, "compliance_trends")

@@ -155,7 +155,7 @@ def shown_band_counts(result):
     shown = {}
     for (instrument, year), table in zip(result.band_keys, result.band_tables, strict=True):
         for (grade, sex), (_label, cells) in zip(table.row_keys, table.rows, strict=True):
-            for band, c in zip(table.columns, cells, strict=True):
+            for band, c in zip(table.column_keys, cells, strict=True):
                 if c.count:
                     shown[(instrument, year, grade, sex, band)] = c.count
     return shown
