@@ -5,6 +5,36 @@ from tests import factories
 from tests.fixtures_instruments import shipped_instruments  # noqa: F401 - autouse for every test
 
 
+# --- suite: the replica's test database is a copy of the primary's, not a second migrate ---
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The "replica" alias's test database (mhcare.settings.test) used to be made by running every
+    migration a second time, the slowest step of a run's set-up (in each xdist worker). It is now
+    ``CREATE DATABASE … TEMPLATE`` the primary's freshly migrated test database (Django creates
+    "default" first: the other aliases depend on it), then ``migrate`` as before, which finds
+    every migration applied: the same schema, rows of the data migrations and grants, as a
+    physical replica of the primary has. Runs after pytest-django's xdist suffix (``_gw0``), so
+    that each worker's replica copies that worker's primary."""
+    from django.db import connections
+
+    if "replica" not in connections.settings:
+        return
+    primary = connections["default"]
+    replica_creation = connections["replica"].creation
+    replica_creation.connection.settings_dict["TEST"]["TEMPLATE"] = (
+        primary.creation._get_test_db_name()
+    )
+    create = replica_creation._create_test_db
+
+    def create_from_primary(*args, **kwargs):
+        # CREATE DATABASE … TEMPLATE needs the template free of connections: the primary's,
+        # opened by its own set-up, reconnects at its next query.
+        primary.close()
+        return create(*args, **kwargs)
+
+    replica_creation._create_test_db = create_from_primary
+
+
 @pytest.fixture(autouse=True)
 def english_unless_asked(request, settings):
     """Unit and integration tests read the English msgids: the product's default language stays
