@@ -52,11 +52,14 @@ format: venv
 # (exit code 5), fails `make test`. TEST_WORKERS=0 runs the first part in one process.
 # PYTHONDONTWRITEBYTECODE is unset for them: the first run writes the bytecode of the project's
 # modules (and pytest's rewritten tests) that the xdist workers and Celery workers then reuse.
+# MHCARE_TEST_DB_TEMPLATE: every test database of the run is a copy of one database migrated
+# once (tests/dbtemplate.py), not migrated again in each process.
 TEST_WORKERS ?= 2
 test: venv sysdeps lint messages
 	@mkdir -p test-artifacts
 	@set +e; \
 	unset PYTHONDONTWRITEBYTECODE; \
+	export MHCARE_TEST_DB_TEMPLATE="$$(date +%s)-$$$$"; \
 	export DJANGO_SETTINGS_MODULE=mhcare.settings.test; \
 	export DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)}; \
 	failed=0; \

@@ -5,21 +5,33 @@ from tests import factories
 from tests.fixtures_instruments import shipped_instruments  # noqa: F401 - autouse for every test
 
 
-# --- suite: the replica's test database is a copy of the primary's, not a second migrate ---
+# --- suite: test databases copied from one migrated template, not migrated in every process ---
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    """The "replica" alias's test database (mhcare.settings.test) used to be made by running every
-    migration a second time, the slowest step of a run's set-up (in each xdist worker). It is now
-    ``CREATE DATABASE … TEMPLATE`` the primary's freshly migrated test database (Django creates
-    "default" first: the other aliases depend on it), then ``migrate`` as before, which finds
-    every migration applied: the same schema, rows of the data migrations and grants, as a
-    physical replica of the primary has. Runs after pytest-django's xdist suffix (``_gw0``), so
-    that each worker's replica copies that worker's primary."""
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    """Runs after pytest-django's xdist suffix (``_gw0``) and before the test databases are made.
+
+    Under `make test` (``MHCARE_TEST_DB_TEMPLATE`` set, see tests/dbtemplate.py) every test
+    database of the run — the serial run's, each xdist worker's, and their replicas — is a copy of
+    one template migrated once per run. Otherwise the primary's is migrated as before, and the
+    "replica" alias's (mhcare.settings.test) is a copy of it rather than a second migrate: the same
+    schema, data-migration rows and grants, as a physical replica of the primary has. Either way
+    Django's ``migrate`` still runs on each copy and finds every migration applied."""
+    import os
+
     from django.db import connections
 
-    if "replica" not in connections.settings:
-        return
+    from tests import dbtemplate
+
     primary = connections["default"]
+    aliases = [alias for alias in ("default", "replica") if alias in connections.settings]
+    run = os.environ.get(dbtemplate.ENVIRONMENT)
+    if run and not request.config.getvalue("nomigrations"):
+        template = dbtemplate.template_for_run(primary.settings_dict, run)
+        for alias in aliases:
+            connections[alias].settings_dict["TEST"]["TEMPLATE"] = template
+        return
+    if "replica" not in aliases:
+        return
     replica_creation = connections["replica"].creation
     replica_creation.connection.settings_dict["TEST"]["TEMPLATE"] = (
         primary.creation._get_test_db_name()
