@@ -45,15 +45,33 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 # pytest's exit code 5 means "no tests ran": that is a failure here, never a silent pass.
+# --- suite: two pytest runs. The tests marked `serial` (PostgreSQL restart, worker kills,
+# `make run`) alone, then the bulk in TEST_WORKERS pytest-xdist processes (each on its own test
+# database, test_<name>_gw0…, and Redis database, see tests/workers.py). Between them they run
+# every test collected (-m "not serial" + -m serial); either run failing, or running no test
+# (exit code 5), fails `make test`. TEST_WORKERS=0 runs the first part in one process.
+# PYTHONDONTWRITEBYTECODE is unset for them: the first run writes the bytecode of the project's
+# modules (and pytest's rewritten tests) that the xdist workers and Celery workers then reuse.
+# MHCARE_TEST_DB_TEMPLATE: every test database of the run is a copy of one database migrated
+# once (tests/dbtemplate.py), not migrated again in each process.
+TEST_WORKERS ?= 2
 test: venv sysdeps lint messages
 	@mkdir -p test-artifacts
 	@set +e; \
-	DJANGO_SETTINGS_MODULE=mhcare.settings.test \
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
-		$(VENV)/bin/pytest tests --create-db $(PYTEST_ARGS); \
-	rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests — failing" >&2; exit 1; fi; \
-	exit $$rc
+	unset PYTHONDONTWRITEBYTECODE; \
+	export MHCARE_TEST_DB_TEMPLATE="$$(date +%s)-$$$$"; \
+	export DJANGO_SETTINGS_MODULE=mhcare.settings.test; \
+	export DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)}; \
+	failed=0; \
+	for part in "serial" "not serial"; do \
+		if [ "$$part" = serial ]; then workers=0; else workers=$(TEST_WORKERS); fi; \
+		echo "make test: pytest -m '$$part' (-n $$workers)"; \
+		$(VENV)/bin/pytest tests --create-db -n $$workers -m "$$part" $(PYTEST_ARGS); \
+		rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "make test: pytest -m '$$part' collected no tests — failing" >&2; fi; \
+		if [ $$rc -ne 0 ]; then failed=1; fi; \
+	done; \
+	exit $$failed
 
 requirements: venv
 	$(VENV)/bin/uv pip compile -q requirements/base.in -o requirements/base.txt \

@@ -59,8 +59,11 @@ cmd_venv() {
     if [ ! -x "$VENV/bin/uv" ]; then
         "$vpy" -m pip install -q "${uv_pin:-uv}" || warn "could not install uv; using pip"
     fi
+    # suite: --compile-bytecode (as pip does by default): with PYTHONDONTWRITEBYTECODE set, as on
+    # many CI machines, every Python process (each test run, Celery worker, `make run`) would
+    # otherwise compile Django and the rest from source again.
     if [ -x "$VENV/bin/uv" ] \
-        && "$VENV/bin/uv" pip install -q --python "$vpy" -r "$REQUIREMENTS"; then
+        && "$VENV/bin/uv" pip install -q --compile-bytecode --python "$vpy" -r "$REQUIREMENTS"; then
         :
     else
         warn "uv failed or is missing; installing with pip (slower)"

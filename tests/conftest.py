@@ -5,6 +5,48 @@ from tests import factories
 from tests.fixtures_instruments import shipped_instruments  # noqa: F401 - autouse for every test
 
 
+# --- suite: test databases copied from one migrated template, not migrated in every process ---
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    """Runs after pytest-django's xdist suffix (``_gw0``) and before the test databases are made.
+
+    Under `make test` (``MHCARE_TEST_DB_TEMPLATE`` set, see tests/dbtemplate.py) every test
+    database of the run — the serial run's, each xdist worker's, and their replicas — is a copy of
+    one template migrated once per run. Otherwise the primary's is migrated as before, and the
+    "replica" alias's (mhcare.settings.test) is a copy of it rather than a second migrate: the same
+    schema, data-migration rows and grants, as a physical replica of the primary has. Either way
+    Django's ``migrate`` still runs on each copy and finds every migration applied."""
+    import os
+
+    from django.db import connections
+
+    from tests import dbtemplate
+
+    primary = connections["default"]
+    aliases = [alias for alias in ("default", "replica") if alias in connections.settings]
+    run = os.environ.get(dbtemplate.ENVIRONMENT)
+    if run and not request.config.getvalue("nomigrations"):
+        template = dbtemplate.template_for_run(primary.settings_dict, run)
+        for alias in aliases:
+            connections[alias].settings_dict["TEST"]["TEMPLATE"] = template
+        return
+    if "replica" not in aliases:
+        return
+    replica_creation = connections["replica"].creation
+    replica_creation.connection.settings_dict["TEST"]["TEMPLATE"] = (
+        primary.creation._get_test_db_name()
+    )
+    create = replica_creation._create_test_db
+
+    def create_from_primary(*args, **kwargs):
+        # CREATE DATABASE … TEMPLATE needs the template free of connections: the primary's,
+        # opened by its own set-up, reconnects at its next query.
+        primary.close()
+        return create(*args, **kwargs)
+
+    replica_creation._create_test_db = create_from_primary
+
+
 @pytest.fixture(autouse=True)
 def english_unless_asked(request, settings):
     """Unit and integration tests read the English msgids: the product's default language stays

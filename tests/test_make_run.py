@@ -15,7 +15,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from tests.workers import ROOT
+
+# serial: the whole of `make run` (embedded PostgreSQL, migrations, demo, server) under a timeout:
+# run alone, not beside another xdist worker (`make test` runs `-m serial` after the parallel run).
+pytestmark = pytest.mark.serial
 
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
 

@@ -30,7 +30,33 @@ ROOT = Path(__file__).resolve().parent.parent
 # A Redis database of its own, so that no worker of `make run` (database 0) takes the tests' tasks.
 # Overridable so that test runs side by side (several worktrees on one machine) do not share
 # one broker and take each other's tasks.
-TEST_BROKER = os.environ.get("MHCARE_TEST_BROKER", "redis://127.0.0.1:6379/12")
+# --- suite: one Redis database per pytest-xdist worker ---
+# `make test` runs the bulk of the tests in two xdist workers (gw0, gw1) at once: each takes the
+# broker's database plus its index (gw0: 12, gw1: 13 by default), so that one worker's test never
+# flushes, or takes the tasks of, the other's. Outside xdist (and in the serial run) it is the
+# database given.
+_XDIST_REDIS_DATABASES = 16  # Redis's default `databases`
+
+
+def xdist_broker(base: str, worker: str | None) -> str:
+    """``base`` (a redis:// URL ending in its database number) for the xdist worker ``worker``
+    (``gw0``, ``gw1``, … or None outside xdist): the database number plus the worker's index."""
+    if not worker:
+        return base
+    prefix, _, number = base.rpartition("/")
+    database = int(number or 0) + int(worker.removeprefix("gw"))
+    if database >= _XDIST_REDIS_DATABASES:
+        raise RuntimeError(
+            f"xdist worker {worker} would use Redis database {database} of {base}: "
+            "give MHCARE_TEST_BROKER a lower database number or run fewer workers"
+        )
+    return f"{prefix}/{database}"
+
+
+TEST_BROKER = xdist_broker(
+    os.environ.get("MHCARE_TEST_BROKER", "redis://127.0.0.1:6379/12"),
+    os.environ.get("PYTEST_XDIST_WORKER"),
+)
 WORKER_START_SECONDS = 90
 # Folders that hold no task of the product.
 _NOT_PRODUCT = {".venv", "tests", ".data", "node_modules", "staticfiles", "media", ".git"}

@@ -38,7 +38,9 @@ from django.test import Client
 from mhcare.accounts.tokens import token_create
 from tests import workers
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serial: timing-sensitive (a request held while its PostgreSQL restarts): run alone, not beside
+# another xdist worker (`make test` runs `-m serial` after the parallel run).
+pytestmark = [pytest.mark.serial, pytest.mark.django_db(transaction=True)]
 
 ROOT = workers.ROOT
 

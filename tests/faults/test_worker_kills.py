@@ -44,7 +44,9 @@ from tests.screening.imports.conftest import phq9 as phq9_fixture
 # the imports' fixtures, under their own names
 campaign, phq9, english_uploaders = campaign_fixture, phq9_fixture, english_uploaders_fixture
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# serial: it kills workers mid-task and waits for redelivery: run alone, not beside another xdist
+# worker (`make test` runs `-m serial` after the parallel run).
+pytestmark = [pytest.mark.serial, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 SETTINGS = "tests.faults.worker_settings"
 # The worker takes every queue (as `make run`'s single worker does): the report task is routed to
