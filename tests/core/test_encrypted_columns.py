@@ -79,6 +79,9 @@ SAFE = {
     ("compliance.IndicatorSnapshot", "period"): "period code of an aggregate (YYYY-MM, YYYY-S1)",
     ("compliance.ReportRequest", "period"): "period code of an aggregate report",
     ("compliance.IndicatorSnapshot", "indicator"): "indicator code of an aggregate",
+    ("compliance.TrendBandCount", "instrument_code"): "instrument code of a per-county count",
+    ("compliance.TrendBandCount", "gender"): "sex code of a per-county count (no student)",
+    ("compliance.TrendBandCount", "band"): "band code of a per-county count",
     # --- staffing: lessons and activities (issue 11): about classes and schools, never a child
     ("staffing.Lesson", "topic"): "a class's lesson topic (认识情绪), not about a student",
     ("staffing.Lesson", "teacher_name"): "the teacher's name as typed: staff, not the child",
