@@ -156,48 +156,6 @@ def hand_sql(campaign: Campaign) -> dict[str, tuple[int, int]]:
         return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
 
 
-def live_band_counts(county_ids: list[int], year: int) -> dict[tuple, int]:
-    """The trend page's band tables the old way: every result of the counties in ``year`` and
-    the year before grouped live by instrument, year, grade and sex."""
-    from django.db.models.functions import ExtractYear
-
-    from screening.models import ScreeningResult
-
-    rows = (
-        ScreeningResult.objects.filter(
-            county_id__in=county_ids,
-            administered_on__year__gte=year - 1,
-            administered_on__year__lte=year,
-        )
-        .exclude(band="")
-        .annotate(y=ExtractYear("administered_on"))
-        .order_by()
-        .values("instrument__code", "y", "student__klass__grade", "student__gender", "band")
-        .annotate(n=Count("id"))
-    )
-    return {
-        (
-            r["instrument__code"],
-            r["y"],
-            r["student__klass__grade"],
-            r["student__gender"],
-            r["band"],
-        ): r["n"]
-        for r in rows
-    }
-
-
-def shown_band_counts(data: trends.Trends) -> dict[tuple, int]:
-    """The same keys as ``live_band_counts`` read back from the page's band tables."""
-    shown: dict[tuple, int] = {}
-    for (code, y), table in zip(data.band_keys, data.band_tables, strict=True):
-        for (grade, sex), (_label, cells) in zip(table.row_keys, table.rows, strict=True):
-            for band, c in zip(table.column_keys, cells, strict=True):
-                if c.count:
-                    shown[(code, y, grade, sex, band)] = c.count
-    return shown
-
-
 def stats(values: list[float]) -> tuple[float, float]:
     return min(values), statistics.median(values)
 
@@ -274,7 +232,7 @@ def main() -> None:
         seconds, queries["trends_page"], _body = timed_get(client, trends_url)
         times["trends_page"].append(seconds)
         started = time.perf_counter()
-        live_bands = live_band_counts(counties, year)
+        live_bands = trends.band_counts_live(counties, (year - 1, year))
         times["old_live_bands"].append(time.perf_counter() - started)
         started = time.perf_counter()
         trends.band_counts_refresh()
@@ -289,7 +247,7 @@ def main() -> None:
     # Two counties with different numbers of schools: the same statements.
     constant = other_queries == queries["coverage_reload"]
     print(f"coverage as of {as_of}; page totals == live count == hand SQL: {equal}")
-    shown = shown_band_counts(trends.trends(unit=province, year=year))
+    shown = trends.trends(unit=province, year=year).band_counts()
     bands_equal = bool(live_bands) and shown == live_bands
     print(f"trend page band counts == live grouping: {bands_equal} ({len(shown)} cells)")
     print(

@@ -41,6 +41,7 @@ from screening.models import ScreeningResult
 
 HIGH_RISK = (RiskLevel.LEVEL_1, RiskLevel.LEVEL_2)
 MONTHS = list(range(1, 13))
+BandKey = tuple[str, int, int, str, str]  # (instrument code, year, grade, sex, band)
 
 
 def min_cell() -> int:
@@ -132,6 +133,17 @@ class Trends:
     bands_as_of: datetime.datetime | None = None
     band_keys: list[tuple[str, int]] = field(default_factory=list)  # (instrument, year) a table
 
+    def band_counts(self) -> dict[BandKey, int]:
+        """The band tables' counts by (instrument, year, grade, sex, band), zeros left out: what
+        ``band_counts_live`` gives for the unit's results of the two years."""
+        shown: dict[BandKey, int] = {}
+        for (code, year), table in zip(self.band_keys, self.band_tables, strict=True):
+            for (grade, sex), (_label, cells) in zip(table.row_keys, table.rows, strict=True):
+                for band, c in zip(table.column_keys, cells, strict=True):
+                    if c.count:
+                        shown[(code, year, grade, sex, band)] = c.count
+        return shown
+
 
 def trends(*, unit: OrgUnit, year: int) -> Trends:
     """The trend tables of ``unit`` (a county, city or province the caller may see) for calendar
@@ -216,6 +228,37 @@ def _bands_in_order(code: str, present: set[str]) -> tuple[list[str], list[str]]
     return bands, [scoring.band_label(definition, band) for band in bands]
 
 
+def band_counts_live(
+    county_ids: list[int], years: tuple[int, ...] | None = None
+) -> dict[BandKey, int]:
+    """The banded screening results of ``county_ids`` (of ``years``, or all) grouped live by
+    instrument, year of ``administered_on``, grade of the student's current class, sex and band:
+    what ``band_counts_refresh`` stores per county, and what the bench and the tests compare the
+    page with."""
+    results = ScreeningResult.objects.filter(county_id__in=county_ids)
+    if years is not None:
+        results = results.filter(
+            administered_on__year__gte=min(years), administered_on__year__lte=max(years)
+        )
+    rows = (
+        results.exclude(band="")
+        .annotate(y=ExtractYear("administered_on"))
+        .order_by()
+        .values("instrument__code", "y", "student__klass__grade", "student__gender", "band")
+        .annotate(n=Count("id"))
+    )
+    return {
+        (
+            r["instrument__code"],
+            r["y"],
+            r["student__klass__grade"],
+            r["student__gender"],
+            r["band"],
+        ): r["n"]
+        for r in rows
+    }
+
+
 def band_counts_refresh(*, county_ids: Iterable[int] | None = None) -> int:
     """Recount the banded screening results of ``county_ids`` (every county when None) by
     instrument, year, grade of the student's current class, sex and band: one grouped statement
@@ -226,27 +269,20 @@ def band_counts_refresh(*, county_ids: Iterable[int] | None = None) -> int:
         counties = counties.filter(pk__in=list(county_ids))
     written = 0
     for county_id in counties.order_by("pk").values_list("pk", flat=True):
-        grouped = (
-            ScreeningResult.objects.filter(county_id=county_id)
-            .exclude(band="")
-            .annotate(y=ExtractYear("administered_on"))
-            .order_by()
-            .values("instrument__code", "y", "student__klass__grade", "student__gender", "band")
-            .annotate(n=Count("id"))
-        )
+        grouped = band_counts_live([county_id])
         now = timezone.now()
         fresh = [
             TrendBandCount(
                 county_id=county_id,
-                instrument_code=r["instrument__code"],
-                year=r["y"],
-                grade=r["student__klass__grade"],
-                gender=r["student__gender"],
-                band=r["band"],
-                count=r["n"],
+                instrument_code=code,
+                year=year,
+                grade=grade,
+                gender=gender,
+                band=band,
+                count=n,
                 computed_at=now,
             )
-            for r in grouped
+            for (code, year, grade, gender, band), n in grouped.items()
         ]
         with transaction.atomic():
             TrendBandCount.objects.filter(county_id=county_id).delete()

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from mhcare.audit.models import Action
-from mhcare.audit.services import audit_write
+from mhcare.audit.services import audit_event, audit_write
 
 
 class AuditedListMixin:
@@ -44,15 +44,17 @@ class AuditedListMixin:
         ids = [_pk(row) for row in rows]
         # Raises when the event cannot be written: the response above is then never returned.
         audit_write(
-            actor=request.user,
-            action=Action.VIEW,
-            object_type=label,
-            detail={
-                "via": "api",
-                "path": request.path,
-                "ids": ids,
-                "student_ids": _student_ids(model, rows, ids),
-            },
+            audit_event(
+                actor=request.user,
+                action=Action.VIEW,
+                object_type=label,
+                detail={
+                    "via": "api",
+                    "path": request.path,
+                    "ids": ids,
+                    "student_ids": _student_ids(model, rows, ids),
+                },
+            )
         )
         return response
 

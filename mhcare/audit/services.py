@@ -37,18 +37,19 @@ def _actor_fields(actor: Any) -> dict[str, Any]:
     }
 
 
-def _event(
+def audit_event(
     *,
     actor: Any,
     action: str | Action,
-    obj: models.Model | None,
-    object_type: str,
-    object_id: str | int,
-    student: Any,
-    detail: dict[str, Any] | None,
-    ip: str | None,
-    username: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    student: Any = None,
+    detail: dict[str, Any] | None = None,
+    ip: str | None = None,
+    username: str = "",
 ) -> AuditEvent:
+    """The event (not saved) of ``actor`` doing ``action``, with the request's IP and id."""
     ctx = context.current()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -80,7 +81,7 @@ def audit_record(
     ip: str | None = None,
     username: str = "",
 ) -> AuditEvent:
-    event = _event(
+    event = audit_event(
         actor=actor,
         action=action,
         obj=obj,
@@ -95,33 +96,11 @@ def audit_record(
     return event
 
 
-def audit_write(
-    *,
-    actor: Any,
-    action: str | Action,
-    obj: models.Model | None = None,
-    object_type: str = "",
-    object_id: str | int = "",
-    student: Any = None,
-    detail: dict[str, Any] | None = None,
-    ip: str | None = None,
-    username: str = "",
-) -> None:
-    """``audit_record`` for a caller that needs nothing back (an API read): the same row, written
-    by one INSERT that does not read the new id back (no RETURNING), its SQL built once and its
-    values prepared by the model's fields, no model save. It raises like
-    ``audit_record`` when the row cannot be written, so the caller fails closed."""
-    event = _event(
-        actor=actor,
-        action=action,
-        obj=obj,
-        object_type=object_type,
-        object_id=object_id,
-        student=student,
-        detail=detail,
-        ip=ip,
-        username=username,
-    )
+def audit_write(event: AuditEvent) -> None:
+    """Store ``event`` (``audit_event``) for a caller that needs nothing back (an API read): the
+    same row as ``audit_record``, written by one INSERT that does not read the new id back (no
+    RETURNING), its SQL built once and its values prepared by the model's fields, no model save.
+    It raises like ``audit_record`` when the row cannot be written, so the caller fails closed."""
     connection = connections[router.db_for_write(AuditEvent)]
     fields = _insert_fields()
     with connection.cursor() as cursor:

@@ -117,50 +117,6 @@ def test_screening_bands_by_grade_and_sex(world, django_capture_on_commit_callba
     assert max(c.count for c in cells) == 6
 
 
-def live_band_counts(county_ids, year):
-    """The band tables' numbers grouped live from the results (what the page did before it read
-    the counts): {(instrument, year, grade, sex, band): n}."""
-    from django.db.models import Count
-    from django.db.models.functions import ExtractYear
-
-    from screening.models import ScreeningResult
-
-    rows = (
-        ScreeningResult.objects.filter(
-            county_id__in=county_ids,
-            administered_on__year__gte=year - 1,
-            administered_on__year__lte=year,
-        )
-        .exclude(band="")
-        .annotate(y=ExtractYear("administered_on"))
-        .order_by()
-        .values("instrument__code", "y", "student__klass__grade", "student__gender", "band")
-        .annotate(n=Count("id"))
-    )
-    return {
-        (
-            r["instrument__code"],
-            r["y"],
-            r["student__klass__grade"],
-            r["student__gender"],
-            r["band"],
-        ): r["n"]
-        for r in rows
-    }
-
-
-def shown_band_counts(result):
-    """{(instrument, year, grade, sex, band): n} as the page's band tables hold them (0s left
-    out)."""
-    shown = {}
-    for (instrument, year), table in zip(result.band_keys, result.band_tables, strict=True):
-        for (grade, sex), (_label, cells) in zip(table.row_keys, table.rows, strict=True):
-            for band, c in zip(table.column_keys, cells, strict=True):
-                if c.count:
-                    shown[(instrument, year, grade, sex, band)] = c.count
-    return shown
-
-
 def test_band_counts_equal_the_live_grouping_at_every_level(world):
     """Two counties, two years, both sexes, several bands: the city's tables (summed from its
     counties' counts) and each county's equal the results grouped live; a student moving up a
@@ -194,9 +150,9 @@ def test_band_counts_equal_the_live_grouping_at_every_level(world):
         (world.county_a, [world.county_a.pk]),
         (world.county_b, [world.county_b.pk]),
     ):
-        expected = live_band_counts(counties, YEAR)
+        expected = trends.band_counts_live(counties, (YEAR - 1, YEAR))
         assert expected
-        assert shown_band_counts(trends.trends(unit=unit, year=YEAR)) == expected
+        assert trends.trends(unit=unit, year=YEAR).band_counts() == expected
     # the first student moves up a grade: the nightly run counts his results at the new one
     newer = factories.SchoolClassFactory(
         school=world.school_a, school_year=world.class_a.school_year, grade=world.class_a.grade + 1
@@ -206,9 +162,9 @@ def test_band_counts_equal_the_live_grouping_at_every_level(world):
     from compliance.tasks import snapshot_refresh_task
 
     snapshot_refresh_task()
-    expected = live_band_counts([world.county_a.pk], YEAR)
+    expected = trends.band_counts_live([world.county_a.pk], (YEAR - 1, YEAR))
     assert any(key[2] == newer.grade for key in expected)
-    assert shown_band_counts(trends.trends(unit=world.county_a, year=YEAR)) == expected
+    assert trends.trends(unit=world.county_a, year=YEAR).band_counts() == expected
 
 
 @pytest.mark.parametrize(
