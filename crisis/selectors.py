@@ -36,7 +36,7 @@ from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
 from mhcare.core.risk import LEVEL_COLOURS, RiskLevel
 from mhcare.orgs.models import OrgUnit, Student
-from mhcare.orgs.selectors import ClassRef
+from mhcare.orgs.selectors import ClassRef, SchoolRef
 from screening.models import (
     Observation,
     ProposalStatus,
@@ -94,12 +94,6 @@ class CaseStudentRef:
 
 
 @dataclass(slots=True)
-class CaseSchoolRef:
-    id: int
-    name: str
-
-
-@dataclass(slots=True)
 class CaseRow:
     """One row of the high-risk list (and the home panels): what they show of an open case and
     nothing else — no reasons, no student number."""
@@ -111,7 +105,7 @@ class CaseRow:
     next_follow_up_due: datetime.date | None
     unreported: bool
     student: CaseStudentRef
-    school: CaseSchoolRef
+    school: SchoolRef
     due_state: str
 
     @property
@@ -264,7 +258,7 @@ def _case_row(values: tuple[Any, ...], today: datetime.date) -> CaseRow:
         student=CaseStudentRef(
             id=student_id, name=name, klass=ClassRef(id=klass_id, grade=grade, name=klass)
         ),
-        school=CaseSchoolRef(id=school_id, name=school),
+        school=SchoolRef(id=school_id, name=school),
         due_state=due_state(due, today),
     )
 

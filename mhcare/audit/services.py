@@ -3,7 +3,7 @@ records: if the event cannot be written, the surrounding work fails too (fail cl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.db import connections, models, router
 
@@ -69,29 +69,21 @@ def audit_event(
     )
 
 
-def audit_record(
-    *,
-    actor: Any,
-    action: str | Action,
-    obj: models.Model | None = None,
-    object_type: str = "",
-    object_id: str | int = "",
-    student: Any = None,
-    detail: dict[str, Any] | None = None,
-    ip: str | None = None,
-    username: str = "",
-) -> AuditEvent:
-    event = audit_event(
-        actor=actor,
-        action=action,
-        obj=obj,
-        object_type=object_type,
-        object_id=object_id,
-        student=student,
-        detail=detail,
-        ip=ip,
-        username=username,
-    )
+class EventFields(TypedDict, total=False):
+    """``audit_event``'s optional arguments, for the callers that pass them on."""
+
+    obj: models.Model | None
+    object_type: str
+    object_id: str | int
+    student: Any
+    detail: dict[str, Any] | None
+    ip: str | None
+    username: str
+
+
+def audit_record(*, actor: Any, action: str | Action, **fields: Unpack[EventFields]) -> AuditEvent:
+    """Write the event of ``actor`` doing ``action`` (``audit_event``) and return it."""
+    event = audit_event(actor=actor, action=action, **fields)
     event.save(force_insert=True)
     return event
 

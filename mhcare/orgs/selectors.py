@@ -40,8 +40,8 @@ class StudentFilters:
 @dataclass(slots=True)
 class SchoolRef:
     id: int
-    code: str
     name: str
+    code: str = ""  # not read by the case rows (crisis.selectors), which never show it
 
 
 @dataclass(slots=True)
