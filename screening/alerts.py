@@ -10,6 +10,7 @@ instrument and band, never the item. E-mail links are absolute on ``SITE_URL``."
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -24,8 +25,10 @@ from django.utils.translation import gettext_noop
 from mhcare.accounts.models import Role, RoleAssignment
 from mhcare.accounts.scope import ROLE_KINDS, RecordKind
 from mhcare.notifications.services import Outgoing, notification_send_many
-from screening.models import Instrument, ScreeningResult
+from screening.models import CriticalAlertPending, Instrument, ScreeningResult
 from screening.scoring import _critical_codes, critical_label
+
+logger = logging.getLogger(__name__)
 
 ALERT_KIND = "screening_critical"
 ALERT_ROLES = (Role.PSYCH_TEACHER, Role.SCHOOL_LEADER)
@@ -167,3 +170,49 @@ def alert_critical_results(result_ids: Iterable[int]) -> int:
             )
     # One statement for all (an import can alert thousands); existing ones are left alone.
     return notification_send_many(outgoing)
+
+
+# The outbox is sent this many results per transaction (a 1 M-row import has ≈ 30 000).
+ALERT_BATCH = 2000
+
+
+def alert_later(result_ids: Iterable[int]) -> None:
+    """Alert the schools of ``result_ids`` (critical results stored in the current transaction):
+    their rows of the outbox (``CriticalAlertPending``) now, in this transaction; the sending on
+    the alerts queue after COMMIT (``alert_enqueue``)."""
+    CriticalAlertPending.objects.bulk_create(
+        [CriticalAlertPending(result_id=pk) for pk in sorted({int(pk) for pk in result_ids})],
+        ignore_conflicts=True,
+    )
+    transaction.on_commit(alert_enqueue)
+
+
+def alert_enqueue() -> None:
+    """Queue the sending of the outbox (after the COMMIT that wrote its rows). A task that cannot
+    be queued (the broker down) is logged, not raised: its rows stay, and the every-minute sweep
+    sends them."""
+    from screening.tasks import alert_pending_task
+
+    try:
+        alert_pending_task.delay()
+    except Exception:
+        logger.exception("Critical alerts could not be queued now; the sweep will send them")
+
+
+def alert_pending() -> int:
+    """Send the alerts of every row of the outbox, ``ALERT_BATCH`` results per transaction: a
+    batch's notifications are added and its rows deleted together, or neither (a failure leaves
+    them for the next run). Rows another worker is sending are skipped (``SKIP LOCKED``): two
+    runs at once send each alert once. Returns how many notifications were added."""
+    added = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                CriticalAlertPending.objects.select_for_update(skip_locked=True)
+                .order_by("result_id")
+                .values_list("result_id", flat=True)[:ALERT_BATCH]
+            )
+            if not ids:
+                return added
+            added += alert_critical_results(ids)
+            CriticalAlertPending.objects.filter(result_id__in=ids).delete()

@@ -208,6 +208,27 @@ class ScreeningResult(models.Model):
         return self.instrument.band_label(self.band)
 
 
+class CriticalAlertPending(models.Model):
+    """The outbox of critical-result alerts: one row per critical result stored, written in the
+    transaction that stores the result (the form's ``result_create``, the import's), deleted in
+    the transaction that sends the result's alerts (``screening.alerts.alert_pending``). The
+    alerts are sent on the alerts queue right after COMMIT and, whatever happens then (a broker
+    down, a worker killed, a failed send), by the every-minute sweep: a critical result is never
+    left without its alert. Holds no more than the result's id."""
+
+    result = models.OneToOneField(
+        ScreeningResult, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("critical alert to send")
+        verbose_name_plural = _("critical alerts to send")
+
+    def __str__(self) -> str:
+        return f"alert of result {self.result_id}"
+
+
 class ProposalStatus(models.TextChoices):
     PENDING = "pending", _("Pending evaluation")
     CONFIRMED = "confirmed", _("Confirmed")

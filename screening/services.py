@@ -223,10 +223,9 @@ def result_create(
     # Coverage counts and indicator snapshots of the school's county are refreshed by the sweep.
     registry.data_changed([student.school_id], "screening")
     if result.is_critical:
-        from screening.alerts import alert_critical_results
+        from screening.alerts import alert_later
 
-        result_id = result.pk
-        transaction.on_commit(lambda: alert_critical_results([result_id]))
+        alert_later([result.pk])
     return result
 
 

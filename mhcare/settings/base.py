@@ -225,6 +225,12 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "mhcare.core.outbox.tasks.outbox_sweep_task",
             "schedule": 60.0,
         },
+        # Critical screening results whose alerts are still in their outbox (the task queued after
+        # COMMIT was lost: a broker down, a worker killed, a failed send): sent within a minute.
+        "screening-critical-alerts-sweep": {
+            "task": "screening.tasks.alert_pending_task",
+            "schedule": 60.0,
+        },
         # Every crisis reminder (follow-ups, 上报, reviews, family contacts, home visits), 07:00.
         "crisis-reminder-scan-daily": {
             "task": "mhcare.core.reminders.tasks.reminder_scan_task",
@@ -554,6 +560,8 @@ CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
     "mhcare.notifications.tasks.notification_email_task": {"queue": "alerts"},
     "mhcare.core.outbox.tasks.outbox_deliver_task": {"queue": "alerts"},
     "mhcare.core.outbox.tasks.outbox_sweep_task": {"queue": "alerts"},
+    # the critical screening results' alerts (their outbox, after COMMIT and every minute).
+    "screening.tasks.alert_pending_task": {"queue": "alerts"},
     # reminders: the scans and the e-mails they produce in bulk, the daily digest.
     "mhcare.core.reminders.tasks.reminder_scan_task": {"queue": "reminders"},
     "mhcare.notifications.tasks.notification_email_batch_task": {"queue": "reminders"},

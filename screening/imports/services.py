@@ -61,6 +61,7 @@ from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core import registry
 from mhcare.orgs.models import OrgUnit
+from screening import alerts
 from screening.imports import parsing, sqlscore
 from screening.imports.parsing import RowError
 from screening.imports.selectors import import_units
@@ -656,6 +657,18 @@ WHERE a.level IS NOT NULL AND (a.inserted OR NOT EXISTS (
 """
 
 
+# The outbox rows of the critical results stored (screening.models.CriticalAlertPending).
+ALERT_OUTBOX_SQL = """
+WITH critical AS (SELECT id FROM {affected} WHERE is_critical),
+queued AS (
+    INSERT INTO screening_criticalalertpending (result_id, created_at)
+    SELECT id, now() FROM critical
+    ON CONFLICT (result_id) DO NOTHING
+)
+SELECT count(*) FROM critical
+"""
+
+
 # Memory for the sorts and hashes over a whole file, for the import's transaction only
 # (PostgreSQL's default of 4 MB spills the join of a 1 M-row file to disk).
 WORK_MEM = "256MB"
@@ -832,7 +845,6 @@ def _finish(
     plan: sqlscore.ScoringPlan | None,
 ) -> ImportJob:
     affected = f"import_affected_{job.pk}"
-    critical_ids: list[int] = []
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().only("status").get(pk=job.pk)
         if locked.status in (ImportStatus.DONE, ImportStatus.FAILED):
@@ -864,8 +876,10 @@ def _finish(
             cursor.execute(PROPOSAL_DELETE_SQL.format(affected=affected))
             cursor.execute(PROPOSAL_INSERT_SQL.format(affected=affected))
             proposals = cursor.rowcount
-            cursor.execute(f"SELECT id FROM {affected} WHERE is_critical ORDER BY id")  # noqa: S608 - table named by the job id
-            critical_ids = [row[0] for row in cursor.fetchall()]
+            # The critical results' alerts: their outbox rows in this transaction, sent on the
+            # alerts queue after COMMIT (screening.alerts).
+            cursor.execute(ALERT_OUTBOX_SQL.format(affected=affected))
+            critical = int(cursor.fetchone()[0])
         job.status = ImportStatus.DONE
         job.inserted_rows = stored
         job.errors = []
@@ -894,17 +908,10 @@ def _finish(
                 "unchanged": parsed.total_rows - parsed.blank_rows - stored,
                 "not_screened": parsed.blank_rows,
                 "proposals": proposals,
-                "critical": len(critical_ids),
+                "critical": critical,
             },
         )
-        if critical_ids:
-            transaction.on_commit(lambda: _alert(critical_ids))
+        if critical:
+            transaction.on_commit(alerts.alert_enqueue)
         registry.data_changed([job.school_id], "screening")
     return job
-
-
-def _alert(result_ids: list[int]) -> None:
-    from screening import alerts
-
-    if hasattr(alerts, "alert_critical_results"):
-        alerts.alert_critical_results(result_ids)
