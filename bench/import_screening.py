@@ -182,11 +182,15 @@ def write_csv(path: Path, rows: int) -> None:
 
 def clear_results(campaign: Campaign) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM screening_riskproposal WHERE source_result_id IN "
-            "(SELECT id FROM screening_screeningresult WHERE campaign_id = %s)",
-            [campaign.pk],
-        )
+        for table, column in (
+            ("screening_riskproposal", "source_result_id"),
+            ("screening_criticalalertpending", "result_id"),
+        ):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {column} IN "  # noqa: S608 - our own table names
+                "(SELECT id FROM screening_screeningresult WHERE campaign_id = %s)",
+                [campaign.pk],
+            )
         cursor.execute(
             "DELETE FROM screening_screeningresult WHERE campaign_id = %s", [campaign.pk]
         )
