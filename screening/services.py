@@ -226,7 +226,7 @@ def result_create(
         from screening.alerts import alert_critical_results
 
         result_id = result.pk
-        transaction.on_commit(lambda: alert_critical_results([result_id]))
+        transaction.on_commit(lambda: alert_critical_results([result_id]), robust=True)
     return result
 
 

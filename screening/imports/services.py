@@ -163,7 +163,7 @@ def import_job_create(
     )
     if enqueue:
         job_id = job.pk
-        transaction.on_commit(lambda: _enqueue(job_id))
+        transaction.on_commit(lambda: _enqueue(job_id), robust=True)
     return job
 
 
@@ -898,7 +898,7 @@ def _finish(
             },
         )
         if critical_ids:
-            transaction.on_commit(lambda: _alert(critical_ids))
+            transaction.on_commit(lambda: _alert(critical_ids), robust=True)
         registry.data_changed([job.school_id], "screening")
     return job
 
