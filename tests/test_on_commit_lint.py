@@ -5,7 +5,7 @@ down, the connection died just after the COMMIT) is, unless ``robust=True``, an 
 the view: the user gets the error page for a write that was stored, and enters it again — a
 duplicate observation, follow-up or record. Found in tests/faults/test_database_restart.py: the
 observation's COMMIT succeeded, its e-mail hook then failed on the closed connection, the answer was
-500 (notes/fault.md). So a hook must be ``robust=True`` (the failure is logged, the answer is the
+500. So a hook must be ``robust=True`` (the failure is logged, the answer is the
 write's), or ``robust=False`` on purpose with a comment why."""
 
 from __future__ import annotations
