@@ -55,7 +55,7 @@ def report_request(*, actor: Any, org_unit: OrgUnit, period: Period | None = Non
     from compliance.tasks import report_render_task
 
     report_id = report.pk
-    transaction.on_commit(lambda: report_render_task.delay(report_id))
+    transaction.on_commit(lambda: report_render_task.delay(report_id), robust=True)
     return report
 
 

@@ -184,7 +184,7 @@ def alert_later(result_ids: Iterable[int]) -> None:
         [CriticalAlertPending(result_id=pk) for pk in sorted({int(pk) for pk in result_ids})],
         ignore_conflicts=True,
     )
-    transaction.on_commit(alert_enqueue)
+    transaction.on_commit(alert_enqueue, robust=True)
 
 
 def alert_enqueue() -> None:

@@ -98,7 +98,7 @@ def _notify(appointment: Appointment, recipient: Any, title: str, suffix: str) -
             recipient=recipient, kind=NOTIFICATION_KIND, key=key, title=title, url=url
         )
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 @transaction.atomic

@@ -180,5 +180,5 @@ def center_judge(
         Outgoing(user, NOTIFICATION_KIND, f"center-judgement:{judgement.pk}", title, "", url)
         for user in staff
     ]
-    transaction.on_commit(lambda: notification_send_many(items))
+    transaction.on_commit(lambda: notification_send_many(items), robust=True)
     return judgement

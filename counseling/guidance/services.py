@@ -139,7 +139,8 @@ def guidance_assign(*, actor: Any, student: Student, teacher: Any) -> GuidanceRe
                 title=_("You are responsible for a student's individual guidance"),
                 body=_("Open the student's guidance page to see the flags and the records."),
                 url=url,
-            )
+            ),
+            robust=True,
         )
     return responsibility
 

@@ -191,7 +191,7 @@ def supervision_session_record(
         Outgoing(user, NOTIFICATION_KIND, f"supervision:{session.pk}", title, "", url, False)
         for user in people.values()
     ]
-    transaction.on_commit(lambda: notification_send_many(items))
+    transaction.on_commit(lambda: notification_send_many(items), robust=True)
     return session
 
 

@@ -50,6 +50,8 @@ def password_reset_send(*, actor: Any, user: User) -> None:
             "accounts/password_reset_email.txt", {"user": user, "url": url, "hours": hours}
         )
     audit_record(actor=actor, action=Action.UPDATE, obj=user, detail={"password_reset": "sent"})
+    # Not robust: the e-mail is the whole action (nothing else is stored but its audit event), so
+    # a mail server's failure is the administrator's error page, and sending again is harmless.
     transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]), robust=False
     )

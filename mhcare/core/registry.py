@@ -237,4 +237,4 @@ def data_changed(unit_ids: Iterable[int], kind: str) -> None:
         for listener in list(_data_changed):
             listener(ids, kind)
 
-    transaction.on_commit(notify)
+    transaction.on_commit(notify, robust=True)

@@ -72,7 +72,7 @@ def _enqueue_emails(notification_ids: list[int]) -> None:
                 (batch,), argsrepr=f"([{batch[0]}, … {batch[-1]}: {len(batch)} ids],)"
             )
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(enqueue, robust=True)
 
 
 def notification_send(

@@ -177,7 +177,7 @@ def campaign_create(
         },
     )
     # Its coverage pages read pre-aggregated counts: count the enrolled students once, now.
-    transaction.on_commit(lambda: campaign_coverage_refresh(campaign=campaign))
+    transaction.on_commit(lambda: campaign_coverage_refresh(campaign=campaign), robust=True)
     return campaign
 
 

@@ -167,7 +167,7 @@ def import_job_create(
     )
     if enqueue:
         job_id = job.pk
-        transaction.on_commit(lambda: _enqueue(job_id))
+        transaction.on_commit(lambda: _enqueue(job_id), robust=True)
     return job
 
 
@@ -914,7 +914,12 @@ def _finish(
                 "critical": critical,
             },
         )
+<<<<<<< HEAD
         if critical:
-            transaction.on_commit(alerts.alert_enqueue)
+            transaction.on_commit(alerts.alert_enqueue, robust=True)
+=======
+        if critical_ids:
+            transaction.on_commit(lambda: _alert(critical_ids), robust=True)
+>>>>>>> h/fault
         registry.data_changed([job.school_id], "screening")
     return job

@@ -6,7 +6,17 @@ connection found broken is replaced at the next request) — no restart of the a
 The shared PostgreSQL server is never touched: the test copies its own (migrated, with the
 world's users) test database into a PRIVATE PostgreSQL instance (``pgserver``, the embedded
 server of `make run`, in a temporary folder on a Unix socket), serves the app from a gunicorn
-subprocess on it, and restarts / stops that instance."""
+subprocess on it, and restarts / stops that instance.
+
+The request is held inside the database by a lock that outlives the restart: a PREPARED transaction
+(two-phase commit) holds the student's row, so the observation's COMMIT (its deferred foreign-key
+check) waits on it. A lock held by an ordinary connection would not do: the restart ends that
+connection too, and PostgreSQL signals the newest backend first — under CPU load the holder was
+gone, the lock granted and the write COMMITTED before the write's own backend was told to stop
+(2 runs in 10 under two busy loops stored it; PostgreSQL's log showed the holder ending first and
+the write's backend ending with no transaction left). A prepared transaction has no backend to
+end: the write cannot complete until the test lets it go, after it has checked that nothing was
+stored."""
 
 from __future__ import annotations
 
@@ -34,6 +44,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from psycopg import sql
 
 from mhcare.accounts.tokens import token_create
 from tests import workers
@@ -43,6 +54,8 @@ from tests import workers
 pytestmark = [pytest.mark.serial, pytest.mark.django_db(transaction=True)]
 
 ROOT = workers.ROOT
+# The prepared transaction that holds the student's row while PostgreSQL restarts.
+HOLD = "mhcare-faults-restart-hold"
 
 
 @dataclass
@@ -52,7 +65,7 @@ class PrivatePostgres:
     system_user: str | None
 
     def pg_ctl(self, *args: str) -> None:
-        from pgserver._commands import pg_ctl
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined] # made at import
 
         pg_ctl(["-w", *args], pgdata=self.pgdata, user=self.system_user, timeout=60)
 
@@ -83,6 +96,10 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         system_user=server.system_user,
     )
     try:
+        # two-phase commit (off by default; a server setting: one restart, before any database)
+        with psycopg.connect(private.conninfo("postgres"), autocommit=True) as admin:
+            admin.execute("ALTER SYSTEM SET max_prepared_transactions = 2")
+        private.pg_ctl("-m", "fast", "restart")
         yield private
     finally:
         with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
@@ -92,7 +109,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 def _copy_test_database(private: PrivatePostgres) -> None:
     """The test database (migrated, with what the test committed) into the private instance."""
-    bin_dir = Path(__import__("pgserver").__file__).parent / "pginstall" / "bin"
+    bin_dir = Path(str(__import__("pgserver").__file__)).parent / "pginstall" / "bin"
     with psycopg.connect(private.conninfo("postgres"), autocommit=True) as admin:
         admin.execute("CREATE DATABASE mhcare")
     dump = subprocess.run(  # noqa: S603 - fixed command line
@@ -205,12 +222,59 @@ def _assert_clean_error_page(status: int, content_type: str, body: str) -> None:
         assert leak not in body
 
 
-def _waiting_on_a_lock(private: PrivatePostgres) -> bool:
+def _hold_row(private: PrivatePostgres, table: str, pk: int) -> None:
+    """Lock the row FOR UPDATE in a transaction PREPAREd as ``HOLD``: the lock stays, with no
+    backend a restart could end, until ``_release``."""
+    with psycopg.connect(private.conninfo()) as holder:
+        holder.execute(
+            sql.SQL("SELECT 1 FROM {} WHERE id = %s FOR UPDATE").format(sql.Identifier(table)),
+            (pk,),
+        )
+        holder.execute(sql.SQL("PREPARE TRANSACTION {}").format(sql.Literal(HOLD)))
+
+
+def _held(private: PrivatePostgres) -> bool:
+    with psycopg.connect(private.conninfo(), autocommit=True) as probe:
+        row = probe.execute("SELECT count(*) FROM pg_prepared_xacts WHERE gid = %s", (HOLD,))
+        return row.fetchone() == (1,)
+
+
+def _release(private: PrivatePostgres) -> None:
+    with psycopg.connect(private.conninfo(), autocommit=True) as admin:
+        admin.execute(sql.SQL("ROLLBACK PREPARED {}").format(sql.Literal(HOLD)))
+
+
+def _write_waits_in_its_commit(private: PrivatePostgres) -> bool:
+    """A backend has written (it has a transaction id), sent COMMIT, and waits for the lock of the
+    prepared transaction ``HOLD``: the request is inside the database, its write not committed."""
     with psycopg.connect(private.conninfo(), autocommit=True) as probe:
         row = probe.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            """
+            SELECT count(*) FROM pg_stat_activity AS activity
+            JOIN pg_locks AS wanted ON wanted.pid = activity.pid AND NOT wanted.granted
+            JOIN pg_prepared_xacts AS hold ON hold.transaction = wanted.transactionid
+            WHERE hold.gid = %s AND activity.state = 'active' AND activity.query = 'COMMIT'
+              AND activity.backend_xid IS NOT NULL
+            """,
+            (HOLD,),
         ).fetchone()
     return bool(row and row[0])
+
+
+def _stored_of_the_write(private: PrivatePostgres) -> tuple[int, ...]:
+    """Observations, their audit events and notifications: everything the write would store."""
+    with psycopg.connect(private.conninfo()) as check:
+        row = check.execute(
+            """
+            SELECT (SELECT count(*) FROM screening_observation),
+                   (SELECT count(*) FROM audit_auditevent
+                     WHERE object_type = 'screening.observation'),
+                   (SELECT count(*) FROM notifications_notification
+                     WHERE key LIKE 'observation:%%')
+            """
+        ).fetchone()
+    assert row is not None
+    return tuple(row)
 
 
 def test_a_database_restart_fails_the_requests_it_hits_cleanly_and_the_app_recovers(
@@ -232,8 +296,8 @@ def test_a_database_restart_fails_the_requests_it_hits_cleanly_and_the_app_recov
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
 
     # given a write in flight: the observation is inserted, its COMMIT waits on the student's row
-    blocker = psycopg.connect(private_postgres.conninfo())
-    blocker.execute("SELECT 1 FROM orgs_student WHERE id = %s FOR UPDATE", (student.pk,))
+    assert _stored_of_the_write(private_postgres) == (0, 0, 0)
+    _hold_row(private_postgres, "orgs_student", student.pk)
     body = json.dumps(
         {
             "student": student.pk,
@@ -250,19 +314,23 @@ def test_a_database_restart_fails_the_requests_it_hits_cleanly_and_the_app_recov
     )
     post.start()
     workers.wait_until(
-        lambda: answers or _waiting_on_a_lock(private_postgres), 30, "the write to wait"
+        lambda: answers or _write_waits_in_its_commit(private_postgres),
+        30,
+        "the write to wait in its COMMIT",
     )
     assert not answers, answers
     # when PostgreSQL restarts under it
     private_postgres.pg_ctl("-m", "fast", "restart")
-    post.join(60)
-    blocker.close()
-    # then that request failed cleanly, and nothing of it was stored
+    post.join(30)
+    # then that request failed cleanly — answered while the row is still held (the hold outlives
+    # the restart), so no retry is waiting on it — and nothing of it was stored, even once the
+    # row is free
+    assert not post.is_alive(), "the request did not answer: is it waiting on the row again?"
+    assert _held(private_postgres)
     [(status, content_type, page)] = answers
     _assert_clean_error_page(status, content_type, page)
-    with psycopg.connect(private_postgres.conninfo()) as check:
-        stored = check.execute("SELECT count(*) FROM screening_observation").fetchone()
-    assert stored == (0,)
+    _release(private_postgres)
+    assert _stored_of_the_write(private_postgres) == (0, 0, 0)
     # and the next requests work, without restarting the app (every thread's connection)
     for _ in range(6):
         assert _request(students, token=token)[0] == 200

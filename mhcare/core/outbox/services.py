@@ -246,4 +246,4 @@ def outbox_enqueue_on_commit(channel_name: str, row_id: int) -> None:
     from mhcare.core.outbox.tasks import outbox_deliver_task
 
     channel_get(channel_name)
-    transaction.on_commit(lambda: outbox_deliver_task.delay(channel_name, row_id))
+    transaction.on_commit(lambda: outbox_deliver_task.delay(channel_name, row_id), robust=True)
