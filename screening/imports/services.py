@@ -914,12 +914,7 @@ def _finish(
                 "critical": critical,
             },
         )
-<<<<<<< HEAD
         if critical:
             transaction.on_commit(alerts.alert_enqueue, robust=True)
-=======
-        if critical_ids:
-            transaction.on_commit(lambda: _alert(critical_ids), robust=True)
->>>>>>> h/fault
         registry.data_changed([job.school_id], "screening")
     return job
