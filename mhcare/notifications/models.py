@@ -52,6 +52,15 @@ class Notification(models.Model):
                 name="notification_digest_pending",
                 condition=models.Q(email_deferred=True, digested_at__isnull=True),
             ),
+            # ``notification_urgent_unsent_ids`` (the urgent e-mails' sweep): the few rows
+            # still to e-mail, not the whole inbox table.
+            models.Index(
+                fields=["created_at"],
+                name="notification_urgent_unsent",
+                condition=models.Q(
+                    urgent=True, send_email=True, emailed_at__isnull=True, email_deferred=False
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -286,6 +286,36 @@ def notification_email_deliver(*, notification_id: int) -> bool:
     return True
 
 
+# An urgent e-mail (a critical result, an incident, an escalation) whose task was never queued —
+# the broker down at COMMIT: the after-commit hook is robust, so the write stands and only the
+# e-mail is missing — is queued again by the sweep (``notification_urgent_email_sweep_task``) once
+# it is this old, for as long as it is younger than the second bound, at most the third per run.
+URGENT_EMAIL_RESEND_AFTER = datetime.timedelta(minutes=5)
+URGENT_EMAIL_RESEND_WITHIN = datetime.timedelta(hours=24)
+URGENT_EMAIL_SWEEP_LIMIT = 500
+
+
+def notification_urgent_unsent_ids(*, now: datetime.datetime | None = None) -> list[int]:
+    """The urgent notifications still to e-mail (oldest first): created between
+    ``URGENT_EMAIL_RESEND_WITHIN`` and ``URGENT_EMAIL_RESEND_AFTER`` ago, to an active recipient
+    with an address. Their e-mail task is idempotent: one queued twice sends once."""
+    now = now or timezone.now()
+    return list(
+        Notification.objects.filter(
+            urgent=True,
+            send_email=True,
+            emailed_at__isnull=True,
+            email_deferred=False,
+            created_at__lte=now - URGENT_EMAIL_RESEND_AFTER,
+            created_at__gt=now - URGENT_EMAIL_RESEND_WITHIN,
+            recipient__is_active=True,
+        )
+        .exclude(recipient__email="")
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)[:URGENT_EMAIL_SWEEP_LIMIT]
+    )
+
+
 @transaction.atomic
 def notification_mark_read(*, actor: Any, notification: Notification) -> Notification:
     if notification.recipient_id != actor.pk:

@@ -3,7 +3,11 @@ from typing import Any
 
 from celery import shared_task
 
-from mhcare.notifications.services import notification_digest, notification_email_deliver
+from mhcare.notifications.services import (
+    notification_digest,
+    notification_email_deliver,
+    notification_urgent_unsent_ids,
+)
 
 # E-mail tasks retry on a mail-server failure with backoff (30 s doubling, up to 10 min, 8 tries).
 EMAIL_RETRY: dict[str, Any] = {
@@ -27,6 +31,16 @@ def notification_email_batch_task(notification_ids: list[int]) -> int:
     """E-mail many notifications. A retry after a failure (or a redelivery after a killed worker)
     skips those already e-mailed: each one is idempotent on its own. Returns how many were sent."""
     return sum(notification_email_deliver(notification_id=pk) for pk in notification_ids)
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def notification_urgent_email_sweep_task() -> int:
+    """Every 5 minutes: queue again the e-mail of each urgent notification whose task was lost
+    (``notification_urgent_unsent_ids``). Returns how many were queued."""
+    ids = notification_urgent_unsent_ids()
+    for pk in ids:
+        notification_email_task.delay(pk)
+    return len(ids)
 
 
 @shared_task(acks_late=True, time_limit=600, soft_time_limit=570)

@@ -231,6 +231,11 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "screening.tasks.alert_pending_task",
             "schedule": 60.0,
         },
+        # Urgent e-mails whose task was never queued (the broker down at COMMIT): queued again.
+        "notifications-urgent-email-sweep": {
+            "task": "mhcare.notifications.tasks.notification_urgent_email_sweep_task",
+            "schedule": 300.0,
+        },
         # Every crisis reminder (follow-ups, 上报, reviews, family contacts, home visits), 07:00.
         "crisis-reminder-scan-daily": {
             "task": "mhcare.core.reminders.tasks.reminder_scan_task",
@@ -558,6 +563,7 @@ CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
     # alerts: the e-mail of one notification (a critical screening result, a case, an incident),
     # the 上报 outbox deliveries to the provincial platform and their sweep.
     "mhcare.notifications.tasks.notification_email_task": {"queue": "alerts"},
+    "mhcare.notifications.tasks.notification_urgent_email_sweep_task": {"queue": "alerts"},
     "mhcare.core.outbox.tasks.outbox_deliver_task": {"queue": "alerts"},
     "mhcare.core.outbox.tasks.outbox_sweep_task": {"queue": "alerts"},
     # the critical screening results' alerts (their outbox, after COMMIT and every minute).
