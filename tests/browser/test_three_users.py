@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from mhcare.audit.models import Action, AuditEvent
-from screening.models import Instrument, RiskProposal, ScreeningResult
+from screening.models import CriticalAlertPending, Instrument, RiskProposal, ScreeningResult
 from screening.services import result_create
 from tests.browser.conftest import ARTIFACTS, log_in, screenshot
 
@@ -52,6 +52,14 @@ def test_psych_teacher_enters_phq9_and_county_center_sees_it(page, browser, live
     assert page.url.endswith(f"/students/{student.pk}/")
     assert "17" in page.locator(".messages").inner_text()
     screenshot(page, "2-psych-student-after-phq9")
+    # the alert went through its outbox (written with the result, sent after COMMIT): it is in
+    # her inbox, naming the student and item 9, and nothing is left to send
+    assert not CriticalAlertPending.objects.exists()
+    page.goto("/inbox/")
+    alert = page.locator("text=有一条危急筛查结果需要您查看").first
+    alert.wait_for()
+    assert student.name in page.content()
+    screenshot(page, "2b-psych-inbox-critical-alert")
     assert AuditEvent.objects.filter(
         action=Action.CREATE, student=student, actor_username="psych_a"
     ).exists()
