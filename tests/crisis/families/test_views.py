@@ -684,3 +684,17 @@ def test_the_fast_list_html_is_the_one_djangos_widget_templates_write(
     assert html.count('data-testid="family-row"') == 5
     assert html.count('<input type="date"') == html.count("<select name=") == 5
     assert 'aria-invalid="true"' in quick[1].content.decode()
+
+
+def test_the_fast_list_does_not_decrypt_the_guardians_phones(client, world, semester):
+    """A row shows the guardian's relation and name ("with whom"), never the phone: it is not
+    loaded (each phone read is a decryption), and reading the rows costs no query per row."""
+    _many(world, 3)
+    client.force_login(world.users["homeroom_a"])
+    response = client.get(reverse("crisis:family_class", args=[world.class_a.pk]))
+    guardians = [ctx["row"].guardian for ctx in response.context["rows"]]
+    assert len([g for g in guardians if g is not None]) >= 3
+    for guardian in guardians:
+        if guardian is not None:
+            assert "phone" in guardian.get_deferred_fields()
+            assert guardian.name in response.content.decode()
