@@ -150,8 +150,10 @@ class ClassRow:
 
 def class_rows(*, actor: Any, klass: SchoolClass, semester: Semester | None) -> list[ClassRow]:
     """Every enrolled student of the class (by student number), with the semester's contact
-    count, last date and whether one was direct: three queries whatever the class size."""
-    guardians = scope.scoped(actor, Guardian).order_by("-is_primary", "id")
+    count, last date and whether one was direct: three queries whatever the class size. The
+    guardian is read for the row's "with whom" (relation and name): without its phone, which
+    nobody reads here and is decrypted for each row loaded."""
+    guardians = scope.scoped(actor, Guardian).defer("phone").order_by("-is_primary", "id")
     students = list(
         _enrolled(actor)
         .filter(klass=klass)
@@ -192,7 +194,12 @@ def class_row(
     *, actor: Any, klass: SchoolClass, student: Student, semester: Semester | None
 ) -> ClassRow:
     """The fast-list row of one student (after logging a contact)."""
-    guardian = scope.scoped(actor, Guardian).filter(student=student).order_by("-is_primary", "id")
+    guardian = (
+        scope.scoped(actor, Guardian)
+        .filter(student=student)
+        .defer("phone")
+        .order_by("-is_primary", "id")
+    )
     found: dict[str, Any] = {}
     if semester is not None:
         found = (

@@ -3,12 +3,15 @@ family records 403, another class / school / county 404, allowed 200), the fast 
 without htmx, audited views, errors in the user's language and query-count bounds."""
 
 import datetime
+import re
 
 import pytest
+from django.forms.renderers import DjangoTemplates
 from django.urls import reverse
 from django.utils import timezone
 
 from crisis.families import services
+from crisis.families.forms import FamilyContactForm
 from crisis.models import ContactWay, FamilyContact, HomeVisit, KeyPeriod
 from mhcare.audit.models import Action, AuditEvent
 from mhcare.orgs.models import Disadvantage
@@ -621,3 +624,77 @@ def test_a_row_naming_another_student_saves_nothing(client, world, semester):
     assert 'data-state="error"' in response.content.decode()
     assert "another student" in response.content.decode()
     assert not FamilyContact.objects.exists()
+
+
+# session, user, role assignments, permissions, the class, the semester, students, guardians,
+# contact counts, unread notifications, the school year (the semester's label)
+FAST_LIST_QUERIES = 11
+
+
+@pytest.mark.parametrize("n", [5, 40])
+def test_the_fast_list_query_count_is_fixed(client, world, semester, django_assert_num_queries, n):
+    """Exactly the same queries for a class of 6 and of 41 (students, guardians, contacts: one
+    query each), whatever the rows hold."""
+    _many(world, n)
+    client.force_login(world.users["homeroom_a"])
+    url = reverse("crisis:family_class", args=[world.class_a.pk])
+    client.get(url)
+    with django_assert_num_queries(FAST_LIST_QUERIES):
+        response = client.get(url)
+    assert len(response.context["rows"]) == n + 1
+
+
+_TOKENS = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|"
+    r'(?<=csrfmiddlewaretoken" value=")[^"]+|(?<="X-CSRFToken": ")[^"]+'
+)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_fast_list_html_is_the_one_djangos_widget_templates_write(
+    client, world, semester, monkeypatch, language
+):
+    """The rows' widgets are written in Python (``QUICK_WIDGETS``): the page, a row answered with
+    its errors and the list answered with 400 are the characters Django's own widget templates
+    give (the row tokens and CSRF tokens aside, which are new at each render)."""
+    _many(world, 4)
+    student = world.students["a"]
+    client.force_login(world.users["homeroom_a"])
+    page = reverse("crisis:family_class", args=[world.class_a.pk])
+    post = reverse("crisis:family_contact_create", args=[world.class_a.pk, student.pk])
+    bad = contact_data(student, contacted_on="2026-13-45", way="pigeon", with_whom="", topics="<b>")
+    headers = {"HTTP_ACCEPT_LANGUAGE": language}
+
+    def answers():
+        return [
+            client.get(page, **headers),
+            client.post(post, bad, HTTP_HX_REQUEST="true", **headers),
+            client.post(post, bad, **headers),
+        ]
+
+    quick = answers()
+    monkeypatch.setattr(FamilyContactForm, "default_renderer", DjangoTemplates())
+    stock = answers()
+    assert [r.status_code for r in quick] == [r.status_code for r in stock] == [200, 200, 400]
+    for mine, django_s in zip(quick, stock, strict=True):
+        assert _TOKENS.sub("T", mine.content.decode()) == _TOKENS.sub(
+            "T", django_s.content.decode()
+        )
+    html = quick[0].content.decode()
+    assert html.count('data-testid="family-row"') == 5
+    assert html.count('<input type="date"') == html.count("<select name=") == 5
+    assert 'aria-invalid="true"' in quick[1].content.decode()
+
+
+def test_the_fast_list_does_not_decrypt_the_guardians_phones(client, world, semester):
+    """A row shows the guardian's relation and name ("with whom"), never the phone: it is not
+    loaded (each phone read is a decryption), and reading the rows costs no query per row."""
+    _many(world, 3)
+    client.force_login(world.users["homeroom_a"])
+    response = client.get(reverse("crisis:family_class", args=[world.class_a.pk]))
+    guardians = [ctx["row"].guardian for ctx in response.context["rows"]]
+    assert len([g for g in guardians if g is not None]) >= 3
+    for guardian in guardians:
+        if guardian is not None:
+            assert "phone" in guardian.get_deferred_fields()
+            assert guardian.name in response.content.decode()
