@@ -11,19 +11,9 @@ write's), or ``robust=False`` on purpose with a comment why."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = (
-    "mhcare",
-    "screening",
-    "crisis",
-    "referrals",
-    "counseling",
-    "staffing",
-    "compliance",
-    "province",
-)
+from tests.product import PACKAGES as SOURCE_DIRS
+from tests.product import ROOT
 
 
 def hooks_without_robust(source: str, filename: str = "<string>") -> list[str]:

@@ -8,17 +8,9 @@ import ast
 from pathlib import Path
 
 from mhcare.accounts.scope import scoped_models
+from tests.product import PACKAGES as SOURCE_DIRS
+from tests.product import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = (
-    "mhcare",
-    "screening",
-    "crisis",
-    "referrals",
-    "counseling",
-    "staffing",
-    "compliance",
-)
 CHECKED_MODULES = {"views", "apis", "selectors", "forms", "serializers"}
 MANAGER_ATTRIBUTES = {"objects", "_default_manager"}
 SCOPE_HELPERS = {"scoped", "get_scoped_or_404", "missing_ids"}

@@ -64,3 +64,22 @@ def english_uploaders(request):
 
         request.getfixturevalue("world")
         User.objects.update(language="en")
+
+
+def run_import(
+    world, campaign, phq9, content, *, filename="results.csv", user="psych_a", unit=None
+):
+    """Upload ``content`` as ``user`` (school A's psychology teacher) and run the import in this
+    process: the finished job."""
+    from screening.imports import services
+
+    job = services.import_job_create(
+        actor=world.users[user],
+        campaign=campaign,
+        instrument=phq9,
+        unit=unit or world.school_a,
+        filename=filename,
+        content=content,
+        enqueue=False,
+    )
+    return services.import_run(job_id=job.pk)

@@ -11,11 +11,10 @@ from kombu.exceptions import OperationalError
 from mhcare.notifications.models import Notification
 from screening import alerts
 from screening.alerts import alert_key, alert_pending
-from screening.imports import services as imports
 from screening.models import CriticalAlertPending, ImportStatus, Instrument, ScreeningResult
 from screening.services import result_create
 from screening.tasks import alert_pending_task
-from tests.screening.imports.conftest import csv_bytes, row
+from tests.screening.imports.conftest import csv_bytes, row, run_import
 from tests.workers import conninfo, wait_until
 
 CRITICAL_PHQ9 = [0] * 8 + [2]  # item 9 positive
@@ -133,17 +132,8 @@ def test_an_import_writes_the_outbox_rows_of_its_critical_results_in_its_transac
 ):
     a, b = world.students["a"], world.students["a_other_class"]
     content = csv_bytes([row(a, CRITICAL_PHQ9), row(b, [0] * 9)])
-    job = imports.import_job_create(
-        actor=world.users["psych_a"],
-        campaign=campaign,
-        instrument=phq9,
-        unit=world.school_a,
-        filename="results.csv",
-        content=content,
-        enqueue=False,
-    )
     with django_capture_on_commit_callbacks(execute=False):
-        job = imports.import_run(job_id=job.pk)
+        job = run_import(world, campaign, phq9, content)
     assert job.status == ImportStatus.DONE, job.errors
     critical = ScreeningResult.objects.get(student=a, campaign=campaign)
     assert list(CriticalAlertPending.objects.values_list("result_id", flat=True)) == [critical.pk]
@@ -156,16 +146,7 @@ def test_a_failed_import_queues_no_alert(world, campaign, phq9):
     content = csv_bytes(
         [row(world.students["a"], CRITICAL_PHQ9), ["G0000000000000000", "某某", *[0] * 9]]
     )
-    job = imports.import_job_create(
-        actor=world.users["psych_a"],
-        campaign=campaign,
-        instrument=phq9,
-        unit=world.school_a,
-        filename="results.csv",
-        content=content,
-        enqueue=False,
-    )
-    job = imports.import_run(job_id=job.pk)
+    job = run_import(world, campaign, phq9, content)
     assert job.status == ImportStatus.FAILED
     assert not CriticalAlertPending.objects.exists()
 

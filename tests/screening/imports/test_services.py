@@ -5,22 +5,12 @@ from mhcare.audit.models import AuditEvent
 from screening.imports import parsing, services
 from screening.models import ImportStatus, ResultSource, RiskProposal, ScreeningResult
 from tests import factories
-from tests.screening.imports.conftest import HEADER, csv_bytes, row, xlsx_bytes
+from tests.screening.imports.conftest import HEADER, csv_bytes, row, run_import, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
 
-def run(world, campaign, phq9, content, *, filename="results.csv", user="psych_a", unit=None):
-    job = services.import_job_create(
-        actor=world.users[user],
-        campaign=campaign,
-        instrument=phq9,
-        unit=unit or world.school_a,
-        filename=filename,
-        content=content,
-        enqueue=False,
-    )
-    return services.import_run(job_id=job.pk)
+run = run_import
 
 
 def errors_of(job):
