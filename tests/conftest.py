@@ -1,8 +1,11 @@
 import pytest
 from django.utils import translation
 
-from tests import factories
+from tests import dbflush, factories
 from tests.fixtures_instruments import shipped_instruments  # noqa: F401 - autouse for every test
+
+# --- suite: a transactional test's teardown empties the tables by DELETE, not TRUNCATE ---
+dbflush.install()
 
 
 # --- suite: test databases copied from one migrated template, not migrated in every process ---
