@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from crisis import services as crisis_services
@@ -204,7 +204,8 @@ def _text(response: Any) -> str:
 @pytest.fixture(scope="class")
 def route_rows(django_db_setup, django_db_blocker):
     with shared_rows(django_db_blocker):
-        with django_db_blocker.unblock():
+        # made in English, as under the function-scoped fixtures (conftest.english_unless_asked)
+        with django_db_blocker.unblock(), translation.override("en"):
             world = make_world(make_school_year())
             rows = (world, make_users(world), make_outside(world))
         yield rows
