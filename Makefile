@@ -54,6 +54,9 @@ format: venv
 # modules (and pytest's rewritten tests) that the xdist workers and Celery workers then reuse.
 # MHCARE_TEST_DB_TEMPLATE: every test database of the run is a copy of one database migrated
 # once (tests/dbtemplate.py), not migrated again in each process.
+# --dist worksteal: a worker that runs out of tests takes queued ones from the other, so a few
+# long tests (the demo crawl, the schema fuzz, the migration round trips) do not leave one worker
+# idle at the end of the run while the other works through its share.
 TEST_WORKERS ?= 2
 test: venv sysdeps lint messages
 	@mkdir -p test-artifacts
@@ -66,7 +69,7 @@ test: venv sysdeps lint messages
 	for part in "serial" "not serial"; do \
 		if [ "$$part" = serial ]; then workers=0; else workers=$(TEST_WORKERS); fi; \
 		echo "make test: pytest -m '$$part' (-n $$workers)"; \
-		$(VENV)/bin/pytest tests --create-db -n $$workers -m "$$part" $(PYTEST_ARGS); \
+		$(VENV)/bin/pytest tests --create-db -n $$workers --dist worksteal -m "$$part" $(PYTEST_ARGS); \
 		rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "make test: pytest -m '$$part' collected no tests — failing" >&2; fi; \
 		if [ $$rc -ne 0 ]; then failed=1; fi; \

@@ -1,8 +1,13 @@
+import contextlib
+
 import pytest
 from django.utils import translation
 
-from tests import factories
+from tests import dbflush, factories
 from tests.fixtures_instruments import shipped_instruments  # noqa: F401 - autouse for every test
+
+# --- suite: a transactional test's teardown empties the tables by DELETE, not TRUNCATE ---
+dbflush.install()
 
 
 # --- suite: test databases copied from one migrated template, not migrated in every process ---
@@ -61,17 +66,26 @@ def english_unless_asked(request, settings):
         yield
 
 
-@pytest.fixture
-def school_year(db):
+def make_school_year():
     year = factories.SchoolYearFactory()
     factories.SemesterFactory(school_year=year)
     return year
 
 
 @pytest.fixture
+def school_year(db):
+    return make_school_year()
+
+
+@pytest.fixture
 def world(db, school_year):
     """Two counties, two schools in the first county, one in the second; a class and two students in
     each school, and one user per role. Enough for every scope-matrix test."""
+    return make_world(school_year)
+
+
+def make_world(school_year):
+    """The ``world`` fixture's rows (for a fixture of a wider scope, see ``shared_rows``)."""
     province = factories.ProvinceFactory()
     city = factories.CityFactory(parent=province, code="3301", name="杭州市")
     county_a = factories.CountyFactory(parent=city, code="330106", name="西湖区")
@@ -126,6 +140,32 @@ def world(db, school_year):
     w.students, w.users = students, users
     w.password = factories.PASSWORD
     return w
+
+
+@contextlib.contextmanager
+def shared_rows(django_db_blocker):
+    """For a class- or module-scoped fixture whose rows several tests read (``with
+    shared_rows(django_db_blocker): …make them…; yield``): the rows are made in a transaction that
+    stays open around those tests — each test's own transaction (``django_db``, never
+    ``transaction=True``) is a savepoint in it, rolled back after the test as usual, so each test
+    starts from the same rows — and is rolled back after the last. The shipped instruments are
+    restored first, as ``shipped_instruments`` does for each test."""
+    from django.db import transaction
+
+    from screening.loader import SHIPPED_FILES, load_instruments
+    from screening.models import Instrument
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        with django_db_blocker.unblock():
+            load_instruments(Instrument, list(SHIPPED_FILES))
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 def login(client, user):

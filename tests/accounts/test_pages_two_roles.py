@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from crisis import services as crisis_services
@@ -24,7 +24,7 @@ from screening.observations import services as observation_services
 from screening.services import result_create
 from tests import factories
 from tests.accounts.test_policy import ITEM9, add_role
-from tests.conftest import login
+from tests.conftest import login, make_school_year, make_world, shared_rows
 
 OUTSIDE_NAME = "王小刚"  # student a2, of school A2: outside every assignment of the users below
 SKIP = {"admin"}
@@ -61,6 +61,10 @@ USERS = ["psych_a_leader_b", "homeroom_a_psych_b"]
 def outside(world):
     """School A2 with a case, its 上报, an observation, a family contact and an incident, all about
     student a2 (written by A2's own staff)."""
+    return make_outside(world)
+
+
+def make_outside(world: Any) -> dict[str, int]:
     student = world.students["a2"]
     psych = factories.user_with_role(Role.PSYCH_TEACHER, world.school_a2, username="psych_a2")
     homeroom = factories.user_with_role(
@@ -112,6 +116,10 @@ def outside(world):
 
 @pytest.fixture
 def users(world):
+    return make_users(world)
+
+
+def make_users(world: Any) -> dict[str, Any]:
     psych_a_leader_b = factories.user_with_role(
         Role.PSYCH_TEACHER, world.school_a, username="psych_a_leader_b"
     )
@@ -190,11 +198,33 @@ def _text(response: Any) -> str:
     return response.content.decode("utf-8", "replace")
 
 
-@pytest.mark.parametrize("who", USERS)
-@pytest.mark.parametrize("name", ROUTES)
-def test_no_page_or_endpoint_shows_a_school_outside_the_assignments(
-    client, world, users, outside, who, name
-):
+# --- suite: the rows of the ~450 cases below are made once per class (and xdist worker), not
+# once per case: each case runs in a savepoint of the class's transaction, rolled back after it, so
+# every case starts from the same rows, as with the function-scoped fixtures (conftest.shared_rows).
+@pytest.fixture(scope="class")
+def route_rows(django_db_setup, django_db_blocker):
+    with shared_rows(django_db_blocker):
+        # made in English, as under the function-scoped fixtures (conftest.english_unless_asked)
+        with django_db_blocker.unblock(), translation.override("en"):
+            world = make_world(make_school_year())
+            rows = (world, make_users(world), make_outside(world))
+        yield rows
+
+
+@pytest.mark.django_db
+class TestEveryRoute:
+    @pytest.mark.parametrize("who", USERS)
+    @pytest.mark.parametrize("name", ROUTES)
+    def test_no_page_or_endpoint_shows_a_school_outside_the_assignments(
+        self, client, route_rows, who, name
+    ):
+        _world, users, outside = route_rows
+        _no_page_or_endpoint_shows_a_school_outside_the_assignments(
+            client, users, outside, who, name
+        )
+
+
+def _no_page_or_endpoint_shows_a_school_outside_the_assignments(client, users, outside, who, name):
     kwargs = _kwargs(name, outside)
     assert kwargs is not None, f"{name}: unknown URL parameter, teach _kwargs about it"
     url = reverse(name, kwargs=kwargs)
