@@ -13,7 +13,7 @@ from django.db import transaction
 from django.forms.renderers import DjangoTemplates
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape, escape
-from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.safestring import SafeData
 
 
 class IsoDateInput(forms.DateInput):
@@ -48,30 +48,6 @@ def saved(form: forms.BaseForm, write: Callable[[], object]) -> bool:
         add_service_errors(form, exc)
         return False
     return True
-
-
-class QuickSelect(forms.Select):
-    """A ``<select>`` whose options are written in Python, not one template render each: a
-    county's school filter has a thousand options, which Django's option template renders in
-    about half a second. Plain options only (no groups); the attributes (id, aria-*) are the
-    widget's as usual."""
-
-    def render(
-        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
-    ) -> SafeString:
-        from django.forms.utils import flatatt
-        from django.utils.html import escape, format_html
-
-        final_attrs = self.build_attrs(self.attrs, attrs)
-        final_attrs["name"] = name
-        chosen = {str(v) for v in self.format_value(value)}
-        options = "".join(
-            f'<option value="{escape(key)}"{" selected" if str(key) in chosen else ""}>'
-            f"{escape(label)}</option>"
-            for key, label in self.choices
-        )
-        # Every part of ``options`` is escaped above.
-        return format_html("<select{}>{}</select>", flatatt(final_attrs), mark_safe(options))  # noqa: S308
 
 
 # The stock widget templates ``QuickWidgetRenderer`` writes in Python: every input type whose
@@ -168,7 +144,8 @@ class QuickWidgetRenderer(DjangoTemplates):
     page with a form per row (the family contacts' fast list: 45 rows × 4 widgets) spent about
     half its time in those templates. Everything else (errors, labels, other widgets, a
     project's own widget templates, values a template would localize or call) renders with the
-    templates as usual."""
+    templates as usual. Used by the family contacts' fast list and by the list filters whose
+    school ``<select>`` holds a county's thousand schools (students, high-risk cases)."""
 
     def __init__(self) -> None:
         super().__init__()
