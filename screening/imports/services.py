@@ -60,7 +60,7 @@ from django.utils.translation import gettext_lazy as _
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core import registry
-from mhcare.orgs.models import OrgUnit
+from mhcare.orgs.models import OrgUnit, SchoolClass
 from screening import alerts
 from screening.imports import parsing, sqlscore
 from screening.imports.parsing import RowError
@@ -200,6 +200,36 @@ def _administered_on(job: ImportJob) -> datetime.date:
     """Files carry no date: the upload day, within the campaign's window."""
     day = timezone.localdate(job.created_at)
     return min(day, job.campaign.window_end)
+
+
+def _unit_params(job: ImportJob) -> dict[str, list[int]]:
+    """The resolve's ``schools`` and ``classes`` (below), read once per run of the job."""
+    cached = getattr(job, "_unit_params", None)
+    if cached is None:
+        schools = _unit_schools(job)
+        cached = {"schools": schools, "classes": _allowed_classes(job, schools)}
+        job._unit_params = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _unit_schools(job: ImportJob) -> list[int]:
+    """The units at or below the job's unit (a school, or a county and its schools): a row's
+    student must be in one of them. Compared by id in the resolve (a hashed ``= ANY``), not by
+    joining each row's school to read its path."""
+    return list(
+        OrgUnit.objects.filter(path__startswith=job.school.path).values_list("id", flat=True)
+    )
+
+
+def _allowed_classes(job: ImportJob, schools: list[int]) -> list[int]:
+    """The classes of those schools in a grade the campaign screens with this instrument: a
+    row's student must be in one of them (by id, like the schools, rather than a join to each
+    student's class for its grade)."""
+    return list(
+        SchoolClass.objects.filter(
+            school_id__in=schools, grade__in=_allowed_grades(job)
+        ).values_list("id", flat=True)
+    )
 
 
 def _allowed_grades(job: ImportJob) -> list[int]:
@@ -356,6 +386,14 @@ def _parse_ahead(
         put(exc)
 
 
+def _pages(cursor: Any, table: str) -> int:
+    """The number of pages of a (temp) table: where the next rows appended to it begin."""
+    cursor.execute(
+        "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int", [table]
+    )
+    return int(cursor.fetchone()[0])
+
+
 def _last_row_no(text: str) -> int:
     """The row number of the last line of a chunk of COPY text (its first field)."""
     return int(text[text.rfind("\n", 0, len(text) - 1) + 1 :].split("\t", 1)[0])
@@ -425,6 +463,7 @@ def _stage(
         with connection.cursor() as cursor:
             while not finished:
                 upto = after
+                first_page = _pages(cursor, staging)
                 with cursor.cursor.copy(copy_sql) as copy:
                     written = 0
                     while written < BATCH_ROWS:
@@ -442,7 +481,17 @@ def _stage(
                         written += count
                         upto = _last_row_no(text)
                 if upto > after:
-                    _resolve(cursor, job, staging, resolved, parsed, plan, rows=(after, upto))
+                    _resolve_batch(
+                        cursor,
+                        job,
+                        staging,
+                        resolved,
+                        parsed,
+                        plan,
+                        (after, upto),
+                        first_page,
+                        written,
+                    )
                     after = upto
                 if not finished:
                     _progress(job, read, max(total, read))
@@ -481,7 +530,7 @@ SELECT s.row_no, s.student_number, {outcome},
     {first_row} AS first_row,
     CASE
         WHEN {duplicate} THEN 'duplicate'
-        WHEN st.id IS NULL OR NOT starts_with(u.path, %(path)s) THEN 'unknown'
+        WHEN st.id IS NULL OR NOT (st.school_id = ANY(%(schools)s::bigint[])) THEN 'unknown'
         WHEN EXISTS (
             SELECT 1 FROM screening_screeningconsent sc
             WHERE sc.student_id = st.id AND sc.decision = 'refused'
@@ -489,14 +538,12 @@ SELECT s.row_no, s.student_number, {outcome},
         WHEN st.name <> s.name
              AND regexp_replace(normalize(st.name, NFKC), '\\s+', '', 'g') <> s.name
             THEN 'name'
-        WHEN NOT (c.grade = ANY(%(grades)s)) THEN 'grade'
+        WHEN NOT (st.klass_id = ANY(%(classes)s::bigint[])) THEN 'grade'
     END AS problem,
     st.name AS recorded
 FROM {staging} s
 {duplicates}
 LEFT JOIN orgs_student st ON st.student_number = s.student_number
-LEFT JOIN orgs_orgunit u ON u.id = st.school_id
-LEFT JOIN orgs_schoolclass c ON c.id = st.klass_id
 """
 DUPLICATES_JOIN = """
 LEFT JOIN (
@@ -617,14 +664,21 @@ ORDER BY v.student_id
 """
 NEW_ONLY = "WHERE NOT EXISTS (SELECT 1 FROM {existing} e WHERE e.student_id = v.student_id)"
 # The new rows a proposal or an alert needs (critical, or proposing a level: a few percent),
-# found again by their key — not the whole insert returned and paired with its source rows.
+# found again by their key — not the whole insert returned and paired with its source rows —
+# each through the unique index (the ``OFFSET 0`` keeps the lateral subquery a nested loop: as a
+# join, misled by the fresh rows' statistics, the planner hashed the whole campaign's results).
 INSERTED_AFFECTED_SQL = """
 INSERT INTO {affected} (id, student_id, school_id, county_id, is_critical, inserted, level,
                         reasons)
 SELECT r.id, r.student_id, r.school_id, r.county_id, r.is_critical, TRUE, v.level, v.reasons
 FROM {resolved} v
-JOIN screening_screeningresult r ON r.campaign_id = %(campaign)s
-    AND r.student_id = v.student_id AND r.instrument_id = %(instrument)s
+CROSS JOIN LATERAL (
+    SELECT r.id, r.student_id, r.school_id, r.county_id, r.is_critical
+    FROM screening_screeningresult r
+    WHERE r.campaign_id = %(campaign)s AND r.student_id = v.student_id
+      AND r.instrument_id = %(instrument)s
+    OFFSET 0
+) r
 WHERE (v.is_critical OR v.level IS NOT NULL)
 {and_new_only}
 """
@@ -686,10 +740,12 @@ def _resolve(
     plan: sqlscore.ScoringPlan | None,
     *,
     rows: tuple[int, int] | None = None,
+    first_page: int = 0,
 ) -> None:
     """Resolve the staged rows into ``resolved``: those numbered in ``(after, upto]`` when
-    ``rows`` is given (one batch; the first creates the table), else the whole file again (the
-    table made anew, looking for duplicate rows when the file has some)."""
+    ``rows`` is given (one batch, staged from page ``first_page`` of the staging table on; the
+    first creates the table), else the whole file again (the table made anew, looking for
+    duplicate rows when the file has some)."""
     if parsed.has_duplicates:
         first_row, duplicate = "d.first_row", "d.first_row < s.row_no"
         duplicates = DUPLICATES_JOIN.format(staging=staging)
@@ -702,10 +758,15 @@ def _resolve(
         duplicate=duplicate,
         duplicates=duplicates,
     )
-    params: dict[str, Any] = {"path": job.school.path, "grades": _allowed_grades(job)}
+    params: dict[str, Any] = dict(_unit_params(job))
     if rows is not None:
-        source += "WHERE s.row_no > %(after)s AND s.row_no <= %(upto)s\n"
+        # The batch's rows are the ones appended since its COPY began: a TID range scan from
+        # that page reads only them (not the whole staging table again for every batch).
+        source += (
+            "WHERE s.ctid >= %(first_tid)s::tid AND s.row_no > %(after)s AND s.row_no <= %(upto)s\n"
+        )
         params["after"], params["upto"] = rows
+        params["first_tid"] = f"({first_page},0)"
     query = sqlscore.scored_select(source, plan) if plan else source
     if rows is None or rows[0] == 0:
         cursor.execute(f"DROP TABLE IF EXISTS {resolved}")
@@ -713,6 +774,35 @@ def _resolve(
     else:
         statement = RESOLVED_MORE_SQL
     cursor.execute(statement.format(resolved=resolved, query=query), params)
+
+
+def _resolve_batch(
+    cursor: Any,
+    job: ImportJob,
+    staging: str,
+    resolved: str,
+    parsed: parsing.ParseResult,
+    plan: sqlscore.ScoringPlan | None,
+    rows: tuple[int, int],
+    first_page: int,
+    staged: int,
+) -> None:
+    """Resolve one batch of ``staged`` rows, numbered in ``rows``, whose COPY began when the
+    staging table had ``first_page`` pages: read from the page before (the COPY may fill it)
+    on. Should PostgreSQL have put a row on an earlier page (free space left there), the batch
+    comes out short: it is resolved again by row number alone, so that no row is ever left
+    out."""
+    args = (cursor, job, staging, resolved, parsed, plan)
+    _resolve(*args, rows=rows, first_page=max(first_page - 1, 0))
+    if first_page and cursor.rowcount != staged:
+        logger.warning(
+            "Results import %s: batch %s resolved again (rows outside its pages)", job.pk, rows
+        )
+        cursor.execute(
+            f"DELETE FROM {resolved} WHERE row_no > %s AND row_no <= %s",  # noqa: S608 - our temp table
+            list(rows),
+        )
+        _resolve(*args, rows=rows)
 
 
 def _write(cursor: Any, job: ImportJob, resolved: str, affected: str) -> tuple[int, int]:
@@ -875,8 +965,9 @@ def _finish(
                 return _fail(job, parsed.errors + db_errors, parsed.error_count + db_count, kinds)
             cursor.execute(AFFECTED_SQL.format(affected=affected))
             inserted, stored = _write(cursor, job, resolved, affected)
-            cursor.execute(PROPOSAL_UPDATE_SQL.format(affected=affected))
-            cursor.execute(PROPOSAL_DELETE_SQL.format(affected=affected))
+            if stored > inserted:  # pending proposals of updated results follow their score
+                cursor.execute(PROPOSAL_UPDATE_SQL.format(affected=affected))
+                cursor.execute(PROPOSAL_DELETE_SQL.format(affected=affected))
             cursor.execute(PROPOSAL_INSERT_SQL.format(affected=affected))
             proposals = cursor.rowcount
             # The critical results' alerts: their outbox rows in this transaction, sent on the

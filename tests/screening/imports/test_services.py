@@ -285,3 +285,28 @@ def test_a_row_stored_meanwhile_is_merged_with_on_conflict(world, campaign, phq9
     assert stored.is_critical
     assert ScreeningResult.objects.filter(student=a2, total=8).exists()
     assert RiskProposal.objects.filter(source_result=stored, status="pending").exists()
+
+
+def test_student_of_another_county_reads_as_unknown_to_a_county_import(world, campaign, phq9):
+    # the county center of county A imports a file with a student of county B's school
+    content = csv_bytes([row(world.students["a"], [0] * 9), row(world.students["b"], [0] * 9)])
+    job = run(world, campaign, phq9, content, user="center_a", unit=world.county_a)
+    assert job.status == ImportStatus.FAILED
+    assert errors_of(job) == [(3, NUMBER, str(parsing.ERROR_UNKNOWN_STUDENT))]
+    assert not ScreeningResult.objects.exists()
+
+
+def test_student_in_a_grade_the_campaign_does_not_screen_is_refused(world, campaign, phq9):
+    # the campaign screens grades 4–12 with PHQ-9: a grade-2 pupil of the same school is refused
+    # (a county import and a school import alike), a grade-8 one is fine
+    grade_2 = factories.SchoolClassFactory(
+        school=world.school_a, school_year=world.class_a.school_year, grade=2, name="二(1)班"
+    )
+    pupil = factories.StudentFactory(klass=grade_2, name="周小萌")
+    content = csv_bytes([row(world.students["a"], [0] * 9), row(pupil, [0] * 9)])
+    for user, unit in (("psych_a", world.school_a), ("center_a", world.county_a)):
+        job = run(world, campaign, phq9, content, user=user, unit=unit)
+        assert job.status == ImportStatus.FAILED
+        assert errors_of(job) == [(3, NUMBER, str(parsing.ERROR_GRADE))]
+        assert job.error_counts == {parsing.KIND_GRADE: [1, 1]}
+    assert not ScreeningResult.objects.exists()
