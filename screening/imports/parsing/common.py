@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,8 +140,17 @@ def normalize(value: Any) -> str:
     return normalize_text(value)
 
 
+# A name of CJK unified ideographs, the middle dot of minority names and ASCII letters and digits
+# only: NFKC leaves each as it is, and it holds no whitespace, control or invisible character —
+# already normalised. (The usual name: one regular expression instead of the whole normalisation,
+# 30 % of the parse of a results file.)
+_PLAIN_NAME = re.compile("[\u4e00-\u9fff\u00b70-9A-Za-z]+")
+
+
 def normalize_name(value: Any) -> str:
     """Names compare without any whitespace (``张 小明`` is ``张小明``)."""
+    if value.__class__ is str and _PLAIN_NAME.fullmatch(value):
+        return value
     return "".join(normalize(value).split())
 
 

@@ -438,6 +438,9 @@ def _score_level_row(
     )
 
 
+_DIGITS = frozenset("0123456789")
+
+
 def _guarded(
     rows: Iterator[tuple[int, list[Any]]],
     number_at: int,
@@ -449,7 +452,11 @@ def _guarded(
     try:
         for row_no, raw in rows:
             number = raw[number_at] if number_at < len(raw) else ""
-            if number.__class__ is not str or ("E" in number or "e" in number):
+            # (Excel's scientific form starts with a digit: a number like "BE0012" or
+            # "G3301…E" is text, not looked at again.)
+            if number.__class__ is not str or (
+                number[:1] in _DIGITS and ("E" in number or "e" in number)
+            ):
                 problem = identifier_problem(number)
                 if problem is not None:
                     result.total_rows += 1

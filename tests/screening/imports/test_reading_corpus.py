@@ -151,3 +151,30 @@ def test_nul_and_control_characters_in_cells_are_removed(world, campaign, phq9, 
     job = run(world, campaign, phq9, corpus.csv_bytes(rows, encoding="gb18030"))
     assert job.status == ImportStatus.DONE, job.errors
     assert stored(campaign) == expected(two)
+
+
+def test_the_plain_name_shortcut_gives_what_the_whole_normalisation_gives():
+    """``normalize_name`` returns a name of CJK ideographs, middle dots and ASCII letters and
+    digits as it is; every name,
+    plain or not, must come out as the full normalisation (NFKC, invisible characters, spaces)
+    would make it."""
+    import random
+    import unicodedata
+
+    from screening.imports.parsing import common
+
+    def full(value):
+        return "".join(common.normalize(value).split())
+
+    rng = random.Random(11)
+    pool = (
+        [chr(c) for c in range(0x4E00, 0x4E40)]
+        + [chr(c) for c in range(0x9FA0, 0xA000)]  # the end of the block (and past it)
+        + ["·", "•", "・", " ", "\u3000", "\u200b", "\ufeff", "\xa0", "\t", "Ａ", "a", "1", "１"]
+        + ["\uf900", "\u2f00", "\u3400", "豈"]  # compatibility ideographs, radicals, extension A
+    )
+    names = ["张小明", "阿依古丽·买买提", "欧阳娜娜", "", "张 小明", "张\u3000小明", "\ufeff张小明"]
+    names += ["".join(rng.choice(pool) for _ in range(rng.randint(1, 6))) for _ in range(5000)]
+    for name in names:
+        assert common.normalize_name(name) == full(name), repr(name)
+    assert all(unicodedata.normalize("NFKC", chr(c)) == chr(c) for c in range(0x4E00, 0xA000))
