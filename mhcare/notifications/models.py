@@ -61,6 +61,14 @@ class Notification(models.Model):
                     urgent=True, send_email=True, emailed_at__isnull=True, email_deferred=False
                 ),
             ),
+            # ``notification_unsent_ids(EMAIL_SWEEP)`` (the ordinary e-mails' hourly sweep).
+            models.Index(
+                fields=["created_at"],
+                name="notification_unsent",
+                condition=models.Q(
+                    urgent=False, send_email=True, emailed_at__isnull=True, email_deferred=False
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

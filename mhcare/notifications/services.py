@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -286,34 +287,62 @@ def notification_email_deliver(*, notification_id: int) -> bool:
     return True
 
 
-# An urgent e-mail (a critical result, an incident, an escalation) whose task was never queued —
-# the broker down at COMMIT: the after-commit hook is robust, so the write stands and only the
-# e-mail is missing — is queued again by the sweep (``notification_urgent_email_sweep_task``) once
-# it is this old, for as long as it is younger than the second bound, at most the third per run.
-URGENT_EMAIL_RESEND_AFTER = datetime.timedelta(minutes=5)
-URGENT_EMAIL_RESEND_WITHIN = datetime.timedelta(hours=24)
-URGENT_EMAIL_SWEEP_LIMIT = 500
+# An e-mail whose task was never queued — the broker down at COMMIT: the after-commit hook is
+# robust, so the write stands and only the e-mail is missing — or whose retries all failed (the
+# mail server down for an hour) is queued again by a sweep once it is ``after`` old, for as long
+# as it is younger than ``within``, at most ``limit`` per run: urgent ones (a critical result, an
+# incident, an escalation) every 5 minutes on the alerts queue, the others (reminders of
+# follow-ups, 上报 deadlines, reviews …: a day late is still worth sending, never lost) every hour
+# in batches on the reminders queue.
+@dataclass(frozen=True)
+class EmailSweep:
+    urgent: bool
+    after: datetime.timedelta
+    within: datetime.timedelta
+    limit: int
 
 
-def notification_urgent_unsent_ids(*, now: datetime.datetime | None = None) -> list[int]:
-    """The urgent notifications still to e-mail (oldest first): created between
-    ``URGENT_EMAIL_RESEND_WITHIN`` and ``URGENT_EMAIL_RESEND_AFTER`` ago, to an active recipient
-    with an address. Their e-mail task is idempotent: one queued twice sends once."""
+URGENT_EMAIL_SWEEP = EmailSweep(
+    urgent=True,
+    after=datetime.timedelta(minutes=5),
+    within=datetime.timedelta(hours=24),
+    limit=500,
+)
+EMAIL_SWEEP = EmailSweep(
+    urgent=False,
+    after=datetime.timedelta(hours=1),
+    within=datetime.timedelta(days=3),
+    limit=20_000,
+)
+
+
+def notification_unsent_ids(
+    sweep: EmailSweep, *, now: datetime.datetime | None = None
+) -> list[int]:
+    """The notifications of the sweep's kind (urgent or not) still to e-mail, oldest first:
+    created between ``sweep.within`` and ``sweep.after`` ago, to an active recipient with an
+    address (read through the partial index of that kind). Their e-mail task is idempotent: one
+    queued twice sends once."""
     now = now or timezone.now()
     return list(
         Notification.objects.filter(
-            urgent=True,
+            urgent=sweep.urgent,
             send_email=True,
             emailed_at__isnull=True,
             email_deferred=False,
-            created_at__lte=now - URGENT_EMAIL_RESEND_AFTER,
-            created_at__gt=now - URGENT_EMAIL_RESEND_WITHIN,
+            created_at__lte=now - sweep.after,
+            created_at__gt=now - sweep.within,
             recipient__is_active=True,
         )
         .exclude(recipient__email="")
         .order_by("created_at", "id")
-        .values_list("id", flat=True)[:URGENT_EMAIL_SWEEP_LIMIT]
+        .values_list("id", flat=True)[: sweep.limit]
     )
+
+
+def notification_urgent_unsent_ids(*, now: datetime.datetime | None = None) -> list[int]:
+    """The urgent notifications still to e-mail (``notification_unsent_ids``)."""
+    return notification_unsent_ids(URGENT_EMAIL_SWEEP, now=now)
 
 
 @transaction.atomic

@@ -236,6 +236,11 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "mhcare.notifications.tasks.notification_urgent_email_sweep_task",
             "schedule": 300.0,
         },
+        # Ordinary e-mails (reminders) whose task was lost or gave up: queued again, in batches.
+        "notifications-email-sweep": {
+            "task": "mhcare.notifications.tasks.notification_email_sweep_task",
+            "schedule": crontab(minute=40),
+        },
         # Every crisis reminder (follow-ups, 上报, reviews, family contacts, home visits), 07:00.
         "crisis-reminder-scan-daily": {
             "task": "mhcare.core.reminders.tasks.reminder_scan_task",
@@ -572,6 +577,7 @@ CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
     "mhcare.core.reminders.tasks.reminder_scan_task": {"queue": "reminders"},
     "mhcare.notifications.tasks.notification_email_batch_task": {"queue": "reminders"},
     "mhcare.notifications.tasks.notification_digest_task": {"queue": "reminders"},
+    "mhcare.notifications.tasks.notification_email_sweep_task": {"queue": "reminders"},
     # imports: screening results files.
     "screening.imports.tasks.import_run_task": {"queue": "imports"},
     # reports: PDF / Excel renders, monthly reports, indicator snapshots.

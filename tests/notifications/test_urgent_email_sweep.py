@@ -87,3 +87,69 @@ def test_the_sweep_is_routed_with_the_alerts():
     assert route == {"queue": "alerts"}
     schedule = settings.CELERY_BEAT_SCHEDULE["notifications-urgent-email-sweep"]
     assert schedule["task"] == tasks.notification_urgent_email_sweep_task.name
+
+
+def test_an_ordinary_email_whose_task_was_lost_is_sent_by_the_hourly_sweep_in_a_batch(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A reminder's e-mail (not urgent) lost with the broker at COMMIT is queued again by the
+    hourly sweep — on the reminders queue, as a batch — once it is an hour old, and sent once."""
+    from mhcare.notifications.tasks import (
+        notification_email_batch_task,
+        notification_email_sweep_task,
+    )
+
+    def refused(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(notification_email_task, "delay", refused)
+    monkeypatch.setattr(notification_email_batch_task, "delay", refused)
+    psych, leader = world.users["psych_a"], world.users["leader_a"]
+    with django_capture_on_commit_callbacks(execute=True):
+        notes = [
+            notification_send(recipient=user, kind="test", key="r1", title="随访提醒")
+            for user in (psych, leader)
+        ]
+    assert not mail.outbox
+    monkeypatch.undo()
+    assert notification_email_sweep_task.apply().get() == 0  # younger than an hour
+    assert notification_urgent_email_sweep_task.apply().get() == 0  # not urgent
+    Notification.objects.filter(pk__in=[n.pk for n in notes]).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=61)
+    )
+    queued = []
+    original = notification_email_batch_task.delay
+    monkeypatch.setattr(
+        notification_email_batch_task, "delay", lambda ids: queued.append(ids) or original(ids)
+    )
+    assert notification_email_sweep_task.apply().get() == 2
+    assert queued == [[notes[0].pk, notes[1].pk]]  # one batch, oldest first
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([psych.email, leader.email])
+    assert notification_email_sweep_task.apply().get() == 0
+    assert len(mail.outbox) == 2
+
+
+def test_the_hourly_sweep_takes_only_ordinary_unsent_mail_of_the_last_three_days(world):
+    from mhcare.notifications.services import EMAIL_SWEEP, notification_unsent_ids
+
+    psych, leader = world.users["psych_a"], world.users["leader_a"]
+    due = _send(psych, "due", urgent=False, minutes_ago=90)
+    _send(psych, "urgent", minutes_ago=90)
+    _send(psych, "too-new", urgent=False, minutes_ago=30)
+    _send(psych, "too-old", urgent=False, minutes_ago=4 * 24 * 60)
+    _send(psych, "no-email", urgent=False, minutes_ago=90, send_email=False)
+    deferred = _send(psych, "digest", urgent=False, minutes_ago=90)
+    Notification.objects.filter(pk=deferred.pk).update(email_deferred=True)
+    leader.is_active = False
+    leader.save(update_fields=["is_active"])
+    _send(leader, "inactive", urgent=False, minutes_ago=90)
+    assert notification_unsent_ids(EMAIL_SWEEP) == [due.pk]
+
+
+def test_the_hourly_sweep_is_routed_with_the_reminders():
+    from django.conf import settings
+
+    route = settings.CELERY_TASK_ROUTES[tasks.notification_email_sweep_task.name]
+    assert route == {"queue": "reminders"}
+    schedule = settings.CELERY_BEAT_SCHEDULE["notifications-email-sweep"]
+    assert schedule["task"] == tasks.notification_email_sweep_task.name
