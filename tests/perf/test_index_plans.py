@@ -71,11 +71,13 @@ def test_pages_at_province_scale_use_indexes():
     make_province(counties=10, schools=2000, per_school=100)
     assert Student.objects.count() >= 200_000
     county = OrgUnit.objects.filter(kind=OrgKind.COUNTY, code__startswith="PT").order_by("code")[3]
-    school = OrgUnit.objects.filter(kind=OrgKind.SCHOOL, parent=county).order_by("code")[5]
+    # A school of the county with an open case (the cases fall on 2 % of the students by a hash
+    # of their numbers, which hold the school's id: which schools have one changes with the ids
+    # earlier tests used — a fixed school had none in about one run in eight).
+    case = Case.objects.filter(county=county).order_by("id")[50]
+    school = case.school
     center = factories.user_with_role(Role.COUNTY_CENTER, county, username="plan_center")
     psych = factories.user_with_role(Role.PSYCH_TEACHER, school, username="plan_psych")
-    case = Case.objects.filter(school=school).order_by("id").first()
-    assert case is not None
     in_county = Student.objects.filter(county=county).order_by("id").values_list("id", flat=True)
     deep_after = in_county[15_000]
     api_cursor = base64.b64encode(f"p={deep_after}".encode()).decode()
