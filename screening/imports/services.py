@@ -481,16 +481,16 @@ def _stage(
                         written += count
                         upto = _last_row_no(text)
                 if upto > after:
-                    _resolve_batch(
+                    _resolve(
                         cursor,
                         job,
                         staging,
                         resolved,
                         parsed,
                         plan,
-                        (after, upto),
-                        first_page,
-                        written,
+                        rows=(after, upto),
+                        first_page=first_page,
+                        staged=written,
                     )
                     after = upto
                 if not finished:
@@ -741,11 +741,16 @@ def _resolve(
     *,
     rows: tuple[int, int] | None = None,
     first_page: int = 0,
+    staged: int | None = None,
 ) -> None:
     """Resolve the staged rows into ``resolved``: those numbered in ``(after, upto]`` when
-    ``rows`` is given (one batch, staged from page ``first_page`` of the staging table on; the
-    first creates the table), else the whole file again (the table made anew, looking for
-    duplicate rows when the file has some)."""
+    ``rows`` is given (one batch; the first creates the table), else the whole file again (the
+    table made anew, looking for duplicate rows when the file has some).
+
+    A batch of ``staged`` rows whose COPY began when the staging table had ``first_page`` pages
+    is read from the page before (the COPY may fill it) on. Should PostgreSQL have put a row on
+    an earlier page (free space left there), the batch comes out short: it is resolved again by
+    row number alone, so that no row is ever left out."""
     if parsed.has_duplicates:
         first_row, duplicate = "d.first_row", "d.first_row < s.row_no"
         duplicates = DUPLICATES_JOIN.format(staging=staging)
@@ -766,7 +771,7 @@ def _resolve(
             "WHERE s.ctid >= %(first_tid)s::tid AND s.row_no > %(after)s AND s.row_no <= %(upto)s\n"
         )
         params["after"], params["upto"] = rows
-        params["first_tid"] = f"({first_page},0)"
+        params["first_tid"] = f"({max(first_page - 1, 0)},0)"
     query = sqlscore.scored_select(source, plan) if plan else source
     if rows is None or rows[0] == 0:
         cursor.execute(f"DROP TABLE IF EXISTS {resolved}")
@@ -774,27 +779,7 @@ def _resolve(
     else:
         statement = RESOLVED_MORE_SQL
     cursor.execute(statement.format(resolved=resolved, query=query), params)
-
-
-def _resolve_batch(
-    cursor: Any,
-    job: ImportJob,
-    staging: str,
-    resolved: str,
-    parsed: parsing.ParseResult,
-    plan: sqlscore.ScoringPlan | None,
-    rows: tuple[int, int],
-    first_page: int,
-    staged: int,
-) -> None:
-    """Resolve one batch of ``staged`` rows, numbered in ``rows``, whose COPY began when the
-    staging table had ``first_page`` pages: read from the page before (the COPY may fill it)
-    on. Should PostgreSQL have put a row on an earlier page (free space left there), the batch
-    comes out short: it is resolved again by row number alone, so that no row is ever left
-    out."""
-    args = (cursor, job, staging, resolved, parsed, plan)
-    _resolve(*args, rows=rows, first_page=max(first_page - 1, 0))
-    if first_page and cursor.rowcount != staged:
+    if rows is not None and staged is not None and first_page and cursor.rowcount != staged:
         logger.warning(
             "Results import %s: batch %s resolved again (rows outside its pages)", job.pk, rows
         )
@@ -802,7 +787,7 @@ def _resolve_batch(
             f"DELETE FROM {resolved} WHERE row_no > %s AND row_no <= %s",  # noqa: S608 - our temp table
             list(rows),
         )
-        _resolve(*args, rows=rows)
+        _resolve(cursor, job, staging, resolved, parsed, plan, rows=rows)
 
 
 def _write(cursor: Any, job: ImportJob, resolved: str, affected: str) -> tuple[int, int]:

@@ -307,7 +307,7 @@ def test_a_batch_whose_rows_are_not_where_expected_is_resolved_again(world, grad
     original_resolve = services._resolve
 
     def spy(*args, **kwargs):
-        if "rows" in kwargs and "first_page" not in kwargs:
+        if "rows" in kwargs and kwargs.get("staged") is None:
             again.append(kwargs["rows"])
         return original_resolve(*args, **kwargs)
 
@@ -334,15 +334,15 @@ def test_every_batch_is_read_from_its_own_pages_only(world, grade_11, monkeypatc
     original_resolve = services._resolve
 
     def spy(*args, **kwargs):
-        calls.append((kwargs.get("rows"), kwargs.get("first_page")))
+        calls.append((kwargs.get("rows"), kwargs.get("staged")))
         return original_resolve(*args, **kwargs)
 
     monkeypatch.setattr(services, "_resolve", spy)
     rows = [[s.student_number, s.name, *[0] * 9] for s in grade_11]
     job = run(world, campaign, phq9, csv_bytes(rows))
     assert job.status == ImportStatus.DONE, job.errors
-    assert [r for r, _page in calls] == [(0, 13), (13, 25), (25, 37), (37, 41)]  # file rows 2–41
-    assert all(page is not None for _r, page in calls)
+    assert [r for r, _staged in calls] == [(0, 13), (13, 25), (25, 37), (37, 41)]  # file rows 2–41
+    assert [staged for _r, staged in calls] == [12, 12, 12, 4]  # each batch once, by its pages
     assert ScreeningResult.objects.filter(campaign=campaign).count() == STUDENTS
 
 
