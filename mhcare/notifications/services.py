@@ -59,21 +59,29 @@ def _enqueue_emails(notification_ids: list[int]) -> None:
     23 000 messages one by one took 12 s of a reminder scan)."""
     if not notification_ids:
         return
-    from mhcare.notifications.tasks import notification_email_batch_task, notification_email_task
+    from mhcare.notifications.tasks import notification_email_task
 
     def enqueue() -> None:
         if len(notification_ids) == 1:
             notification_email_task.delay(notification_ids[0])
             return
-        for start in range(0, len(notification_ids), EMAIL_TASK_BATCH):
-            batch = notification_ids[start : start + EMAIL_TASK_BATCH]
-            # a short ``argsrepr``: Celery's default is a ``saferepr`` of the 1 000 ids, built for
-            # each message, as much time as publishing it
-            notification_email_batch_task.apply_async(
-                (batch,), argsrepr=f"([{batch[0]}, … {batch[-1]}: {len(batch)} ids],)"
-            )
+        email_batches_enqueue(notification_ids)
 
     transaction.on_commit(enqueue, robust=True)
+
+
+def email_batches_enqueue(notification_ids: list[int]) -> None:
+    """Queue the e-mails of ``notification_ids``, ``EMAIL_TASK_BATCH`` to a task (on the reminders
+    queue)."""
+    from mhcare.notifications.tasks import notification_email_batch_task
+
+    for start in range(0, len(notification_ids), EMAIL_TASK_BATCH):
+        batch = notification_ids[start : start + EMAIL_TASK_BATCH]
+        # a short ``argsrepr``: Celery's default is a ``saferepr`` of the 1 000 ids, built for
+        # each message, as much time as publishing it
+        notification_email_batch_task.apply_async(
+            (batch,), argsrepr=f"([{batch[0]}, … {batch[-1]}: {len(batch)} ids],)"
+        )
 
 
 def notification_send(

@@ -5,14 +5,12 @@ from celery import shared_task
 
 from mhcare.notifications.services import (
     EMAIL_SWEEP,
+    email_batches_enqueue,
     notification_digest,
     notification_email_deliver,
     notification_unsent_ids,
     notification_urgent_unsent_ids,
 )
-
-# The ordinary e-mails the sweep queues again go in batches of this many (one task each).
-EMAIL_SWEEP_BATCH = 500
 
 # E-mail tasks retry on a mail-server failure with backoff (30 s doubling, up to 10 min, 8 tries).
 EMAIL_RETRY: dict[str, Any] = {
@@ -54,8 +52,7 @@ def notification_email_sweep_task() -> int:
     (not urgent) notification whose task was lost or gave up (``notification_unsent_ids``).
     Returns how many were queued."""
     ids = notification_unsent_ids(EMAIL_SWEEP)
-    for start in range(0, len(ids), EMAIL_SWEEP_BATCH):
-        notification_email_batch_task.delay(ids[start : start + EMAIL_SWEEP_BATCH])
+    email_batches_enqueue(ids)
     return len(ids)
 
 

@@ -103,7 +103,7 @@ def test_an_ordinary_email_whose_task_was_lost_is_sent_by_the_hourly_sweep_in_a_
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(notification_email_task, "delay", refused)
-    monkeypatch.setattr(notification_email_batch_task, "delay", refused)
+    monkeypatch.setattr(notification_email_batch_task, "apply_async", refused)
     psych, leader = world.users["psych_a"], world.users["leader_a"]
     with django_capture_on_commit_callbacks(execute=True):
         notes = [
@@ -118,9 +118,11 @@ def test_an_ordinary_email_whose_task_was_lost_is_sent_by_the_hourly_sweep_in_a_
         created_at=timezone.now() - datetime.timedelta(minutes=61)
     )
     queued = []
-    original = notification_email_batch_task.delay
+    original = notification_email_batch_task.apply_async
     monkeypatch.setattr(
-        notification_email_batch_task, "delay", lambda ids: queued.append(ids) or original(ids)
+        notification_email_batch_task,
+        "apply_async",
+        lambda args, **kwargs: queued.append(args[0]) or original(args, **kwargs),
     )
     assert notification_email_sweep_task.apply().get() == 2
     assert queued == [[notes[0].pk, notes[1].pk]]  # one batch, oldest first
