@@ -3,17 +3,17 @@
 1. ``import_job_create`` stores the uploaded bytes as an ``ImportJob`` (sent in binary, lz4) and
    enqueues the task.
 2. ``import_run`` reads the file once and streams it (``parsing.parse_lines``: normalise, validate
-   the answers, in a parser thread that works ahead: ``_parse_ahead``) into a TEMP staging
-   table: one COPY per ``BATCH_ROWS`` rows, written in chunks as they are parsed, so that
-   PostgreSQL takes in one chunk while Python parses the next. Each batch is then resolved
-   set-based into a TEMP table while the thread parses the next batch: the student of each row,
-   the problem of each row — unknown student, outside the unit, consent refused, name mismatch,
-   grade not covered — and, for item-level instruments, total, band, critical flag and the
-   proposed level compiled from the instrument's definition and the risk rules (``sqlscore``;
-   other instruments are scored in Python and stage their outcome). The job's progress is
-   updated between batches. This phase only reads and runs in autocommit, so the progress is
-   visible to the page that polls it at once — no second connection needed, the temp tables
-   live in the session.
+   and score the answers — total, band, critical flag, proposed level and reasons — in a parser
+   thread that works ahead: ``_parse_ahead``) into a TEMP staging table: one COPY per
+   ``BATCH_ROWS`` rows, written in chunks as they are parsed, so that PostgreSQL takes in one
+   chunk while Python parses the next. Each batch is then resolved set-based into a TEMP table
+   while the thread parses the next batch: the student of each row and the problem of each row
+   — unknown student, outside the unit, consent refused, name mismatch, grade not covered. (The
+   scoring is the parser's, not SQL's: the thread has a core of its own, PostgreSQL does not —
+   scoring in the resolve cost the database 1 s per 1 M rows, bench/README.md.) The job's
+   progress is updated between batches. This phase only reads and runs in autocommit, so the
+   progress is visible to the page that polls it at once — no second connection needed, the
+   temp tables live in the session.
 3. One transaction then checks the uploader's scope again, looks for duplicate rows (the whole
    file resolved again only when there are some), reports the problems, and — only when the
    whole file is clean — writes the results set-based (one
@@ -62,7 +62,7 @@ from mhcare.audit.services import audit_record
 from mhcare.core import registry
 from mhcare.orgs.models import OrgUnit, SchoolClass
 from screening import alerts
-from screening.imports import parsing, sqlscore
+from screening.imports import parsing
 from screening.imports.parsing import RowError
 from screening.imports.selectors import import_units
 from screening.models import (
@@ -285,7 +285,6 @@ def _run(job_id: int) -> ImportJob:
         job.save(update_fields=["status", "processed_rows", "attempts"])
     staging = f"import_staging_{job.pk}"
     resolved = f"import_resolved_{job.pk}"
-    plan = sqlscore.plan_for(job.instrument)
     # The staging phase runs in autocommit (its progress is seen at once). Called inside a
     # transaction (tests, a caller's atomic), a failure must not poison it: a savepoint.
     guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
@@ -294,8 +293,8 @@ def _run(job_id: int) -> ImportJob:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {staging}")
                 cursor.execute(STAGING_SQL.format(staging=staging))
-            parsed = _stage(job, _content(job.pk), staging, resolved, plan, plan is not None)
-            return _finish(job, staging, resolved, parsed, plan)
+            parsed = _stage(job, _content(job.pk), staging, resolved)
+            return _finish(job, staging, resolved, parsed)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {staging}, {resolved}")
@@ -404,17 +403,16 @@ def _stage(
     content: bytes,
     staging: str,
     resolved: str,
-    plan: sqlscore.ScoringPlan | None,
-    sql_scoring: bool,
 ) -> parsing.ParseResult:
     """Stream the file into the staging table: one COPY per ``BATCH_ROWS`` rows, written in
     chunks as a parser thread makes them (``_parse_ahead``), each batch then resolved into
-    ``resolved`` (its students, problems and SQL scores: ``_resolve``) while the thread parses
+    ``resolved`` (its students and problems: ``_resolve``) while the thread parses
     the next; the job's progress updated between batches (autocommit: the polling page sees it
     at once). The resolve only reads: the writes are all in ``_finish``'s transaction.
 
-    Then a unique index on the student number: made in one sort, it tells whether the file has
-    a duplicate row at all (then ``_finish`` resolves the file again, looking for them). A file
+    Then, only when two staged numbers have the same hash (``ParseResult.maybe_duplicates``), a
+    unique index on the student number: made in one sort, it tells whether the file has a
+    duplicate row at all (then ``_finish`` resolves the file again, looking for them). A file
     the parser rejects midway keeps its staged rows: their students are checked too (every
     error is reported)."""
     parsed = parsing.ParseResult()
@@ -424,11 +422,8 @@ def _stage(
             total = parsing.xlsx_rows(content)
         except Exception:  # noqa: BLE001 - an unreadable file is reported by the parser below
             total = 0
-    columns = parsing.SQL_STAGING_COLUMNS if sql_scoring else parsing.STAGING_COLUMNS
-    copy_sql = f"COPY {staging} ({', '.join(columns)}) FROM STDIN"
-    lines = parsing.parse_lines(
-        content, job.filename, job.instrument, parsed, sql_scoring=sql_scoring
-    )
+    copy_sql = f"COPY {staging} ({', '.join(parsing.STAGING_COLUMNS)}) FROM STDIN"
+    lines = parsing.parse_lines(content, job.filename, job.instrument, parsed)
     del content  # the parser holds the file while it reads it; nothing else does
     failure: parsing.FileError | None = None
     # The parser's setup (the header, the instrument's rules: database reads) and its first
@@ -487,7 +482,6 @@ def _stage(
                         staging,
                         resolved,
                         parsed,
-                        plan,
                         rows=(after, upto),
                         first_page=first_page,
                         staged=written,
@@ -503,7 +497,8 @@ def _stage(
                     counts = parsed.kinds.setdefault(error.kind, [0, 0])
                     counts[0] += 1
                     counts[1] += 1
-            if parsed.staged_rows:
+            parsed.forget_numbers()
+            if parsed.maybe_duplicates:
                 try:
                     with transaction.atomic():
                         cursor.execute(f"CREATE UNIQUE INDEX ON {staging} (student_number)")
@@ -525,7 +520,8 @@ def _stage(
 # after the first of a student number) are looked for only when the staging table's unique index
 # could not be made.
 RESOLVE_SQL = """
-SELECT s.row_no, s.student_number, {outcome},
+SELECT s.row_no, s.student_number,
+    s.answers, s.scores, s.total, s.band, s.is_critical, s.level, s.reasons,
     st.id AS student_id, st.school_id, st.county_id,
     {first_row} AS first_row,
     CASE
@@ -551,8 +547,6 @@ LEFT JOIN (
     GROUP BY student_number HAVING count(*) > 1
 ) d ON d.student_number = s.student_number
 """
-STAGED_OUTCOME = "s.answers, s.scores, s.total, s.band, s.is_critical, s.level, s.reasons"
-SQL_OUTCOME = "s.answers, '{}'::jsonb AS scores"
 
 # The resolved rows, kept for the errors and the upsert (the name on record only where it
 # differs: the error shows it).
@@ -737,7 +731,6 @@ def _resolve(
     staging: str,
     resolved: str,
     parsed: parsing.ParseResult,
-    plan: sqlscore.ScoringPlan | None,
     *,
     rows: tuple[int, int] | None = None,
     first_page: int = 0,
@@ -756,9 +749,8 @@ def _resolve(
         duplicates = DUPLICATES_JOIN.format(staging=staging)
     else:
         first_row, duplicate, duplicates = "NULL::integer", "FALSE", ""
-    source = RESOLVE_SQL.format(
+    query = RESOLVE_SQL.format(
         staging=staging,
-        outcome=SQL_OUTCOME if plan else STAGED_OUTCOME,
         first_row=first_row,
         duplicate=duplicate,
         duplicates=duplicates,
@@ -767,12 +759,11 @@ def _resolve(
     if rows is not None:
         # The batch's rows are the ones appended since its COPY began: a TID range scan from
         # that page reads only them (not the whole staging table again for every batch).
-        source += (
+        query += (
             "WHERE s.ctid >= %(first_tid)s::tid AND s.row_no > %(after)s AND s.row_no <= %(upto)s\n"
         )
         params["after"], params["upto"] = rows
         params["first_tid"] = f"({max(first_page - 1, 0)},0)"
-    query = sqlscore.scored_select(source, plan) if plan else source
     if rows is None or rows[0] == 0:
         cursor.execute(f"DROP TABLE IF EXISTS {resolved}")
         statement = RESOLVED_SQL
@@ -787,7 +778,7 @@ def _resolve(
             f"DELETE FROM {resolved} WHERE row_no > %s AND row_no <= %s",  # noqa: S608 - our temp table
             list(rows),
         )
-        _resolve(cursor, job, staging, resolved, parsed, plan, rows=rows)
+        _resolve(cursor, job, staging, resolved, parsed, rows=rows)
 
 
 def _write(cursor: Any, job: ImportJob, resolved: str, affected: str) -> tuple[int, int]:
@@ -920,7 +911,6 @@ def _finish(
     staging: str,
     resolved: str,
     parsed: parsing.ParseResult,
-    plan: sqlscore.ScoringPlan | None,
 ) -> ImportJob:
     affected = f"import_affected_{job.pk}"
     with transaction.atomic():
@@ -938,7 +928,7 @@ def _finish(
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             cursor.execute("SET LOCAL jit = off")
             if parsed.has_duplicates or not parsed.staged_rows:
-                _resolve(cursor, job, staging, resolved, parsed, plan)
+                _resolve(cursor, job, staging, resolved, parsed)
             db_errors, db_kinds = _database_errors(cursor, job, resolved, parsing.common.MAX_ERRORS)
             if parsed.error_count or db_kinds:
                 kinds = {k: list(v) for k, v in parsed.kinds.items()}

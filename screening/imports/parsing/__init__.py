@@ -1,10 +1,9 @@
 """Reading a results file (Excel or CSV) in one streaming pass.
 
 The pass normalises every cell (NFKC: full-width digits become ASCII; whitespace trimmed),
-validates the answers against the instrument and yields one line of PostgreSQL COPY text per row.
-Item-level instruments whose scoring compiles to SQL (``sqlscore``) stage the answers only
-(``SQL_STAGING_COLUMNS``) and are scored set-based by ``services``; other instruments are scored
-here (``Scorer``, ``scoring.score_entered``) and stage the outcome too (``STAGING_COLUMNS``).
+validates the answers against the instrument, scores them (``Scorer``; ``scoring.score_entered``
+for score-level instruments) and yields one line of PostgreSQL COPY text per row: the row, its
+answers and their outcome (``STAGING_COLUMNS``).
 Checks that need the database (unknown student, student outside the school, name mismatch, grade
 not covered, duplicate row) are made set-based on the staging table by ``services``.
 
@@ -52,7 +51,6 @@ from screening.imports.parsing.common import (
     NULL,
     NUMBER_COLUMN,
     REFUSED_VALUES,
-    SQL_STAGING_COLUMNS,
     STAGING_COLUMNS,
     Column,
     RowError,
@@ -122,7 +120,6 @@ __all__ = [
     "ParseResult",
     "REFUSED_VALUES",
     "RowError",
-    "SQL_STAGING_COLUMNS",
     "STAGING_COLUMNS",
     "Scorer",
     "all_columns",

@@ -80,8 +80,7 @@ NAME_COLUMN = ("name", "姓名", "Name", ("学生姓名", "student name"))
 # In the template for the reader (which class a row is); not read by the import.
 CLASS_HEADER = "班级 Class"
 
-# Staging columns, in COPY order (services creates the table with these names). Rows scored in
-# SQL stage the first four only.
+# Staging columns, in COPY order (services creates the table with these names).
 STAGING_COLUMNS = (
     "row_no",
     "student_number",
@@ -94,8 +93,6 @@ STAGING_COLUMNS = (
     "level",
     "reasons",
 )
-
-SQL_STAGING_COLUMNS = STAGING_COLUMNS[:4]
 
 NULL = "\\N"  # COPY text format
 BAD_ROW = "\t".join([NULL] * 7)

@@ -60,6 +60,9 @@ class ParseResult:
     staged_rows: int = 0
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
+    # Two staged rows may have the same student number: two of their numbers have the same hash
+    # (``note_number``). Without it there is no duplicate row; with it ``services`` looks.
+    maybe_duplicates: bool = False
     # Set by ``services`` once staged: two rows have the same student number.
     has_duplicates: bool = False
     # Rows not imported on purpose: students not screened (number, no answer at all) and the
@@ -69,6 +72,23 @@ class ParseResult:
     # Per kind: [rows with an error of this kind, errors of this kind].
     kinds: dict[str, list[int]] = field(default_factory=dict)
     _last_row: dict[str, int] = field(default_factory=dict)
+    # The hashes of the staged student numbers, while no two are equal (≈ 64 bytes a row; the
+    # database's unique index on 1 M staged numbers cost 0.4–0.5 s on every import).
+    _hashes: set[int] = field(default_factory=set, repr=False)
+
+    def note_number(self, number: str) -> None:
+        """Note a staged row's student number (``maybe_duplicates``)."""
+        if self.maybe_duplicates:
+            return
+        key = hash(number)
+        if key in self._hashes:
+            self.maybe_duplicates = True
+            self._hashes = set()
+        else:
+            self._hashes.add(key)
+
+    def forget_numbers(self) -> None:
+        self._hashes = set()
 
     def add(self, error: RowError) -> None:
         self.error_count += 1
@@ -119,13 +139,11 @@ def _common_values(scorer: Scorer) -> frozenset[str] | None:
     return frozenset(first)
 
 
-def parse_lines(
-    data: bytes, filename: str, instrument: Any, result: ParseResult, *, sql_scoring: bool = False
-) -> Iterator[str]:
-    """Yield one COPY text line per row — ``SQL_STAGING_COLUMNS`` when ``sql_scoring`` (an
-    item-level instrument scored by the database), else ``STAGING_COLUMNS`` — and add every
-    error to ``result``. A row with bad values is staged too (answers NULL), so that its student
-    is still checked against the database. Raises ``FileError`` when the file cannot be read."""
+def parse_lines(data: bytes, filename: str, instrument: Any, result: ParseResult) -> Iterator[str]:
+    """Yield one COPY text line (``STAGING_COLUMNS``: the row, its answers and their scored
+    outcome) per row and add every error to ``result``. A row with bad values is staged too
+    (answers and outcome NULL), so that its student is still checked against the database.
+    Raises ``FileError`` when the file cannot be read."""
     columns = all_columns(instrument)
     answer_columns = columns[2:]
     try:
@@ -155,15 +173,12 @@ def parse_lines(
     number_header = columns[0].header
     scorer = Scorer(instrument)
     escape = _copy_text if _may_need_escapes(data, filename) else _plain_text
-    if sql_scoring and not scorer.is_score_level:
+    if not scorer.is_score_level:
         yield from _answer_lines(
             rows, scorer, index, answer_at, headers, number_header, result, escape
         )
         _check_rows(result)
         return
-    lookups = scorer.lookups
-    fast = scorer.fast
-    score_level = scorer.is_score_level
     try:
         for row_no, raw in rows:
             if len(raw) < width:
@@ -192,33 +207,14 @@ def parse_lines(
                 )
                 continue
             result.total_rows += 1
-            if score_level:
-                if _unanswered(cells):
-                    result.blank_rows += 1  # a student not screened
-                    continue
-                line = _score_level_row(scorer, cells, headers, row_no, result) or BAD_ROW
-            else:
-                values: list[Any] | None = []
-                try:
-                    values = [lk[c] for lk, c in zip(lookups, cells, strict=True)]
-                except (KeyError, TypeError):
-                    if _unanswered(cells):
-                        result.blank_rows += 1  # a student not screened
-                        continue
-                    values = _slow_values(scorer, cells, headers, row_no, result)
-                if values is None:
-                    line = BAD_ROW
-                else:
-                    outcome = scorer.score_fast(values) if fast else scorer.score_items(values)
-                    answers = ",".join("NULL" if v is None else str(v) for v in values)
-                    line = (
-                        f"{{{answers}}}\t{{}}\t{outcome[0]}\t{outcome[1]}\t"
-                        f"{'t' if outcome[2] else 'f'}\t{outcome[3] or NULL}\t"
-                        f"{outcome[4] or NULL}"
-                    )
+            if _unanswered(cells):
+                result.blank_rows += 1  # a student not screened
+                continue
+            line = _score_level_row(scorer, cells, headers, row_no, result) or BAD_ROW
             # A row with bad values is staged too (without scores) so that its student is
             # still checked against the database: every problem of every row is reported.
             result.staged_rows += 1
+            result.note_number(number)
             name_text = normalize_name(name)
             yield f"{row_no}\t{escape(number)}\t{escape(name_text)}\t{line}\n"
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -254,15 +250,33 @@ def _answer_lines(
     result: ParseResult,
     escape: Any,
 ) -> Iterator[str]:
-    """The rows of an item-level instrument scored in SQL: ``row_no``, student number, name and
-    the answers as an array literal. The hot loop of a large import: a row whose answers are all
-    allowed texts as they are (the usual CSV) costs one set test and one join."""
+    """The rows of an item-level instrument: ``row_no``, student number, name, the answers as an
+    array literal and their outcome (``Scorer``: total, band, critical flag, proposed level and
+    reasons). The hot loop of a large import: a row whose answers are all allowed texts as they
+    are (the usual CSV) costs one set test, one join and one dict lookup — the outcome's COPY
+    text is kept per answer vector (a file repeats few of them)."""
     number_at, name_at = index["student_number"], index["name"]
     width = max(index.values()) + 1
     first = answer_at[0]
     contiguous = answer_at == list(range(first, first + len(answer_at)))
     last = first + len(answer_at)
     common = _common_values(scorer)
+    lookups = scorer.lookups
+    # Answers literal → the literal and its outcome's COPY text.
+    lines: dict[str, str] = {}
+
+    def scored(answers: str, values: list[Any]) -> str:
+        total, band, critical, level, reasons = (
+            scorer.score_fast(values) if scorer.fast else scorer.score_items(values)
+        )
+        line = (
+            f"{answers}\t{{}}\t{total}\t{band}\t{'t' if critical else 'f'}\t"
+            f"{level or NULL}\t{reasons or NULL}"
+        )
+        if len(lines) < SCORED_KEPT:
+            lines[answers] = line
+        return line
+
     try:
         for row_no, raw in rows:
             if len(raw) < width:
@@ -300,31 +314,42 @@ def _answer_lines(
             result.total_rows += 1
             if allowed:
                 answers = "{" + ",".join(cells) + "}"
+                line = lines.get(answers) or scored(
+                    answers, [lookup[c] for lookup, c in zip(lookups, cells, strict=True)]
+                )
             elif _unanswered(cells):
                 result.blank_rows += 1  # a student not screened
                 continue
             else:
-                answers = _answers_literal(scorer, cells, headers, row_no, result)
+                values = _answer_values(scorer, cells, headers, row_no, result)
+                if values is None:
+                    line = BAD_ROW
+                else:
+                    answers = "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+                    line = lines.get(answers) or scored(answers, values)
+            # A row with bad values is staged too (without scores) so that its student is
+            # still checked against the database: every problem of every row is reported.
             result.staged_rows += 1
-            yield f"{row_no}\t{escape(number)}\t{escape(normalize_name(raw[name_at]))}\t{answers}\n"
+            result.note_number(number)
+            yield f"{row_no}\t{escape(number)}\t{escape(normalize_name(raw[name_at]))}\t{line}\n"
     except (UnicodeDecodeError, csv.Error) as exc:
         raise FileError([RowError(0, "", format_message(ERROR_UNREADABLE))]) from exc
 
 
-def _answers_literal(
+# Answer vectors whose COPY text ``_answer_lines`` keeps (≈ 100 bytes each); beyond, scored again
+# (the ``Scorer`` keeps its own outcomes).
+SCORED_KEPT = 100_000
+
+
+def _answer_values(
     scorer: Scorer, cells: list[Any], headers: list[str], row_no: int, result: ParseResult
-) -> str:
-    """The answers of a row off the fast path as an array literal (``NULL``: refused), or
-    ``\\N`` when a cell is bad (its errors are in ``result``)."""
+) -> list[Any] | None:
+    """The answers of a row off the fast path (``None``: refused), or ``None`` when a cell is
+    bad (its errors are in ``result``)."""
     try:
-        values: list[int | None] | None = [
-            lookup[cell] for lookup, cell in zip(scorer.lookups, cells, strict=True)
-        ]
+        return [lookup[cell] for lookup, cell in zip(scorer.lookups, cells, strict=True)]
     except (KeyError, TypeError):
-        values = _slow_values(scorer, cells, headers, row_no, result)
-    if values is None:
-        return NULL
-    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+        return _slow_values(scorer, cells, headers, row_no, result)
 
 
 def _slow_values(

@@ -1,6 +1,6 @@
 """Whole imports of random files for every shipped instrument: each stored result and proposal is
-what ``scoring`` and ``risk`` give for its row (item-level instruments are scored in SQL,
-score-level ones in Python); re-imports and corrections keep the proposal rules."""
+what ``scoring`` and ``risk`` give for its row (every row is scored by the parser,
+``test_staged_outcome``); re-imports and corrections keep the proposal rules."""
 
 import datetime
 import random
@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from screening import risk, scoring
-from screening.imports import parsing, services, sqlscore
+from screening.imports import parsing, services
 from screening.models import (
     Campaign,
     CampaignInstrument,
@@ -89,7 +89,6 @@ def random_cell(rng, value, refusable):
 @pytest.mark.parametrize("code", ["PHQ-9", "PHQ-A", "GAD-7", "ASQ"])
 def test_item_level_import_stores_what_scoring_gives(world, grade_11, code):
     instrument = Instrument.objects.latest_of(code)
-    assert sqlscore.plan_for(instrument) is not None
     campaign = campaign_for(world, instrument)
     definition = instrument.definition
     rng = random.Random(code)
@@ -178,9 +177,7 @@ def test_score_level_import_stores_what_scoring_gives(world, grade_11, code):
         assert stored_proposal(result) == expected_proposal(code, outcome)
 
 
-def test_python_scoring_when_the_definition_does_not_compile(world, grade_11, monkeypatch):
-    # given an instrument the SQL compiler does not translate
-    monkeypatch.setattr(sqlscore, "plan_for", lambda instrument: None)
+def test_answers_typed_by_hand_are_scored_like_the_templates(world, grade_11):
     phq9 = Instrument.objects.latest_of("PHQ-9")
     campaign = campaign_for(world, phq9)
     a, b = grade_11[:2]
@@ -192,7 +189,7 @@ def test_python_scoring_when_the_definition_does_not_compile(world, grade_11, mo
     )
     # when
     job = run(world, campaign, phq9, content)
-    # then it is scored in Python, with the same outcome
+    # then a full-width digit counts as the digit
     assert job.status == ImportStatus.DONE, job.errors
     first, second = stored(campaign)[a.pk], stored(campaign)[b.pk]
     assert (first.total, first.band, first.is_critical) == (9, "mild", True)
@@ -205,7 +202,7 @@ def test_python_scoring_when_the_definition_does_not_compile(world, grade_11, mo
     assert stored_proposal(second) == ("2", ["phq9_total_15"])
 
 
-def test_errors_are_the_same_when_scored_in_python(world, grade_11, monkeypatch):
+def test_every_error_of_a_file_is_reported_by_row_and_column(world, grade_11):
     phq9 = Instrument.objects.latest_of("PHQ-9")
     a, b = grade_11[:2]
     content = csv_bytes(
@@ -216,12 +213,9 @@ def test_errors_are_the_same_when_scored_in_python(world, grade_11, monkeypatch)
             ["G0000000000000000", "某某", *[0] * 9],
         ]
     )
-    sql_job = run(world, campaign_for(world, phq9), phq9, content)
-    monkeypatch.setattr(sqlscore, "plan_for", lambda instrument: None)
-    python_job = run(world, campaign_for(world, phq9), phq9, content)
-    assert sql_job.status == python_job.status == ImportStatus.FAILED
-    assert sql_job.errors == python_job.errors
-    assert [(e["row"], e["column"]) for e in sql_job.errors] == [
+    job = run(world, campaign_for(world, phq9), phq9, content)
+    assert job.status == ImportStatus.FAILED
+    assert [(e["row"], e["column"]) for e in job.errors] == [
         (2, "第3题 Item 3"),
         (2, "第9题 Item 9"),
         (3, "姓名 Name"),

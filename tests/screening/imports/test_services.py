@@ -1,5 +1,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from mhcare.audit.models import AuditEvent
 from screening.imports import parsing, services
@@ -128,6 +130,43 @@ def test_duplicate_row(world, campaign, phq9):
     )
     job = run(world, campaign, phq9, content)
     assert errors_of(job) == [(4, NUMBER, parsing.format_message(parsing.ERROR_DUPLICATE, row=2))]
+
+
+def test_the_parser_notes_when_two_numbers_may_be_the_same():
+    parsed = parsing.ParseResult()
+    for number in ("G1", "G2", "G3"):
+        parsed.note_number(number)
+    assert not parsed.maybe_duplicates
+    parsed.note_number("G2")
+    assert parsed.maybe_duplicates
+
+
+def test_without_two_equal_hashes_the_database_is_not_asked_for_duplicates(world, campaign, phq9):
+    a, other = world.students["a"], world.students["a_other_class"]
+    with CaptureQueriesContext(connection) as queries:
+        job = run(world, campaign, phq9, csv_bytes([row(a, [0] * 9), row(other, [0] * 9)]))
+    assert job.status == ImportStatus.DONE, job.errors
+    assert not [q for q in queries if "CREATE UNIQUE INDEX" in q["sql"]]
+
+
+def test_two_equal_hashes_without_a_duplicate_row_import_all_the_same(
+    world, campaign, phq9, monkeypatch
+):
+    # given the parser's hashes say two numbers may be equal (a collision) but none is
+    def collides(self, number):
+        self.maybe_duplicates = True
+
+    monkeypatch.setattr(parsing.ParseResult, "note_number", collides)
+    a, other = world.students["a"], world.students["a_other_class"]
+    with CaptureQueriesContext(connection) as queries:
+        job = run(world, campaign, phq9, csv_bytes([row(a, [0] * 9), row(other, [1] * 9)]))
+    # then the database is asked, finds no duplicate, and the file is stored
+    assert [q for q in queries if "CREATE UNIQUE INDEX" in q["sql"]]
+    assert job.status == ImportStatus.DONE, job.errors
+    assert ScreeningResult.objects.filter(campaign=campaign).count() == 2
+    # and a real duplicate is still found when the hashes say so
+    job = run(world, campaign, phq9, csv_bytes([row(a, [0] * 9), row(a, [1] * 9)]))
+    assert errors_of(job) == [(3, NUMBER, parsing.format_message(parsing.ERROR_DUPLICATE, row=2))]
 
 
 def test_missing_column_rejects_the_file(world, campaign, phq9):
