@@ -54,6 +54,11 @@ from screening.imports.parsing.scorer import (
 # ---------------------------------------------------------------- the streaming pass
 
 
+# At most this many hashes are kept (≈ 64 MB: an int and a slot each); a larger file is checked by
+# the database (its peak at the 1.5 M-row limit: 475 MB keeping them all, the goal ≤ 500 MB).
+HASHED_NUMBERS = 1_000_000
+
+
 @dataclass
 class ParseResult:
     total_rows: int = 0
@@ -72,8 +77,8 @@ class ParseResult:
     # Per kind: [rows with an error of this kind, errors of this kind].
     kinds: dict[str, list[int]] = field(default_factory=dict)
     _last_row: dict[str, int] = field(default_factory=dict)
-    # The hashes of the staged student numbers, while no two are equal (≈ 64 bytes a row; the
-    # database's unique index on 1 M staged numbers cost 0.4–0.5 s on every import).
+    # The hashes of the staged student numbers, while no two are equal (the database's unique
+    # index on 1 M staged numbers cost it 0.4–0.5 s on every import), up to ``HASHED_NUMBERS``.
     _hashes: set[int] = field(default_factory=set, repr=False)
 
     def note_number(self, number: str) -> None:
@@ -81,7 +86,7 @@ class ParseResult:
         if self.maybe_duplicates:
             return
         key = hash(number)
-        if key in self._hashes:
+        if key in self._hashes or len(self._hashes) >= HASHED_NUMBERS:
             self.maybe_duplicates = True
             self._hashes = set()
         else:

@@ -141,6 +141,16 @@ def test_the_parser_notes_when_two_numbers_may_be_the_same():
     assert parsed.maybe_duplicates
 
 
+def test_past_the_hashes_kept_the_database_looks_for_duplicates(monkeypatch):
+    monkeypatch.setattr(parsing.lines, "HASHED_NUMBERS", 2)
+    parsed = parsing.ParseResult()
+    for number in ("G1", "G2"):
+        parsed.note_number(number)
+    assert not parsed.maybe_duplicates
+    parsed.note_number("G3")
+    assert parsed.maybe_duplicates
+
+
 def test_without_two_equal_hashes_the_database_is_not_asked_for_duplicates(world, campaign, phq9):
     a, other = world.students["a"], world.students["a_other_class"]
     with CaptureQueriesContext(connection) as queries:
