@@ -9,8 +9,8 @@
    chunk while Python parses the next. Each batch is then resolved set-based into a TEMP table
    while the thread parses the next batch: the student of each row and the problem of each row
    — unknown student, outside the unit, consent refused, name mismatch, grade not covered. (The
-   scoring is the parser's, not SQL's: the thread has a core of its own, PostgreSQL does not —
-   scoring in the resolve cost the database 1 s per 1 M rows, bench/README.md.) The job's
+   scoring is the parser's, not SQL's: in the resolve it cost the database, which every import
+   and page shares, 1 s per 1 M rows; the workers scale out. bench/README.md.) The job's
    progress is updated between batches. This phase only reads and runs in autocommit, so the
    progress is visible to the page that polls it at once — no second connection needed, the
    temp tables live in the session.
