@@ -274,10 +274,7 @@ def _answer_lines(
         total, band, critical, level, reasons = (
             scorer.score_fast(values) if scorer.fast else scorer.score_items(values)
         )
-        line = (
-            f"{answers}\t{{}}\t{total}\t{band}\t{'t' if critical else 'f'}\t"
-            f"{level or NULL}\t{reasons or NULL}"
-        )
+        line = _outcome_text(answers, "{}", total, band, critical, level, reasons)
         if len(lines) < SCORED_KEPT:
             lines[answers] = line
         return line
@@ -462,9 +459,18 @@ def _score_level_row(
         return None
     level, reasons = scorer.proposal(outcome)
     scores_json = _copy_text(json.dumps(outcome.scores, ensure_ascii=False))
+    return _outcome_text(
+        "{}", scores_json, outcome.total, outcome.band, outcome.is_critical, level, reasons
+    )
+
+
+def _outcome_text(
+    answers: str, scores: str, total: Any, band: str, critical: bool, level: str, reasons: str
+) -> str:
+    """The COPY text of a staged row after its number and name (``STAGING_COLUMNS``)."""
     return (
-        f"{{}}\t{scores_json}\t{outcome.total}\t{outcome.band}\t"
-        f"{'t' if outcome.is_critical else 'f'}\t{level or NULL}\t{reasons or NULL}"
+        f"{answers}\t{scores}\t{total}\t{band}\t{'t' if critical else 'f'}\t"
+        f"{level or NULL}\t{reasons or NULL}"
     )
 
 
