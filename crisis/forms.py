@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crisis.models import CaseSource, CaseStatus, FollowUpWay, ReviewDecisionKind
 from crisis.selectors import SORTS, CaseFilters, highrisk_schools
-from mhcare.core.forms import QUICK_WIDGETS, IsoDateInput
+from mhcare.core.forms import IsoDateInput
 from mhcare.core.grades import GRADE_NAMES
 from mhcare.core.risk import RiskLevel, cadence_days
 from mhcare.orgs.models import OrgUnit
@@ -18,9 +18,6 @@ SORT_LABELS = {"due": _("Follow-up due"), "level": _("Level"), "newest": _("Newe
 
 
 class HighRiskFilterForm(forms.Form):
-    # A county's school filter has a thousand options: its widgets are written in Python.
-    default_renderer = QUICK_WIDGETS
-
     level = forms.ChoiceField(
         label=_("Level"), required=False, choices=[("", _("All levels")), *RiskLevel.choices]
     )

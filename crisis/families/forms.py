@@ -19,18 +19,15 @@ from crisis.families.services import (
     WITH_WHOM_REQUIRED,
 )
 from crisis.models import ContactWay
-from mhcare.core.forms import QUICK_WIDGETS, IsoDateInput
+from mhcare.core.forms import IsoDateInput
 
 OTHER_STUDENT = _("This row belongs to another student: nothing was saved. Reload the page.")
 
 
 class FamilyContactForm(forms.Form):
     """One row of the fast list (``prefix`` = the student's id keeps ids unique on the page).
-
-    Its widgets render through ``QUICK_WIDGETS``: the same HTML as Django's templates, written in
-    Python — the class page renders four widgets for each of its ~45 rows."""
-
-    default_renderer = QUICK_WIDGETS
+    The class page renders four widgets for each of its ~45 rows (``QuickWidgetRenderer``, the
+    site's form renderer, writes them in Python)."""
 
     contacted_on = forms.DateField(label=_("Date"), widget=IsoDateInput())
     way = forms.ChoiceField(

@@ -23,7 +23,6 @@ from crisis.incidents.services import (
     school_students_by_number,
 )
 from crisis.models import IncidentKind, IncidentSeverity
-from mhcare.core.forms import QUICK_WIDGETS
 from mhcare.orgs.models import OrgUnit
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -159,10 +158,6 @@ class IncidentActionForm(forms.Form):
 
 
 class IncidentFilterForm(forms.Form):
-    # An official's school filter lists every school of the city or province (6 002 in the
-    # generated province: 0.3 s of widget templates a page); its widgets are written in Python.
-    default_renderer = QUICK_WIDGETS
-
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("All kinds")), *IncidentKind.choices]
     )

@@ -144,8 +144,9 @@ class QuickWidgetRenderer(DjangoTemplates):
     page with a form per row (the family contacts' fast list: 45 rows × 4 widgets) spent about
     half its time in those templates. Everything else (errors, labels, other widgets, a
     project's own widget templates, values a template would localize or call) renders with the
-    templates as usual. Used by the family contacts' fast list and by the list filters whose
-    school ``<select>`` holds a county's thousand schools (students, high-risk cases)."""
+    templates as usual. The site's form renderer (``FORM_RENDERER``): every form and widget
+    renders through it — a ``<select>`` of a province's 6 002 schools (an official's filters
+    and forms) or a list of row forms."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -174,7 +175,3 @@ class QuickWidgetRenderer(DjangoTemplates):
                 for name in names
             )
         return self._stock_templates[template_name]
-
-
-# One instance for every form that uses it (its template engine is built once, on first use).
-QUICK_WIDGETS = QuickWidgetRenderer()

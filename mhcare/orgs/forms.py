@@ -5,7 +5,6 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from mhcare.core.forms import QUICK_WIDGETS
 from mhcare.core.grades import GRADE_NAMES
 from mhcare.orgs import selectors
 from mhcare.orgs.models import EnrolmentStatus, OrgUnit, SchoolClass
@@ -15,9 +14,6 @@ MAX_ROSTER_BYTES = 20 * 1024 * 1024
 
 class StudentFilterForm(forms.Form):
     """The filters of the student list (GET). Choices come from the actor's scope."""
-
-    # A county's school filter has a thousand options: its widgets are written in Python.
-    default_renderer = QUICK_WIDGETS
 
     school = forms.ModelChoiceField(
         label=_("School"),

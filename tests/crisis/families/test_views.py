@@ -654,9 +654,10 @@ _TOKENS = re.compile(
 def test_the_fast_list_html_is_the_one_djangos_widget_templates_write(
     client, world, semester, monkeypatch, language
 ):
-    """The rows' widgets are written in Python (``QUICK_WIDGETS``): the page, a row answered with
-    its errors and the list answered with 400 are the characters Django's own widget templates
-    give (the row tokens and CSRF tokens aside, which are new at each render)."""
+    """The rows' widgets are written in Python (``QuickWidgetRenderer``, the site's renderer):
+    the page, a row answered with its errors and the list answered with 400 are the characters
+    Django's own widget templates give (the row tokens and CSRF tokens aside, which are new at
+    each render)."""
     _many(world, 4)
     student = world.students["a"]
     client.force_login(world.users["homeroom_a"])

@@ -1,5 +1,6 @@
 """The incidents filter lists every school of an official's city or province: its widgets are
-written by ``QUICK_WIDGETS``, character for character what Django's templates give."""
+written by the site's ``QuickWidgetRenderer``, character for character what Django's templates
+give."""
 
 import pytest
 from django.forms.renderers import DjangoTemplates
@@ -7,7 +8,7 @@ from django.test.signals import template_rendered
 from django.utils import translation
 
 from crisis.incidents.forms import IncidentFilterForm
-from mhcare.core.forms import QUICK_WIDGETS
+from mhcare.core.forms import QuickWidgetRenderer
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def test_the_filter_renders_as_with_djangos_renderer(world, language):
         for data in [None, {"kind": "nope", "school": str(school), "open_step": "any"}]:
             quick = IncidentFilterForm(data, actor=official)
             stock = IncidentFilterForm(data, actor=official, renderer=STOCK)
-            assert quick.renderer is QUICK_WIDGETS
+            assert isinstance(quick.renderer, QuickWidgetRenderer)
             assert quick.show_school
             if data:
                 assert not quick.is_valid()
