@@ -5,9 +5,11 @@ role, in both languages — nonces and CSRF tokens aside, which change with ever
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.forms.renderers import get_default_renderer
+from django.urls import NoReverseMatch, reverse
 
 from mhcare.core.forms import QuickWidgetRenderer
 from tests.accounts.test_pages_two_roles import PARAMS
@@ -15,23 +17,33 @@ from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
 
-ROUTES = sorted(name for name, params in PARAMS.items() if not params)
 USERS = ["psych_a", "homeroom_a", "leader_a", "center_a", "official_a", "official_province"]
 # A CSP nonce, a masked CSRF token: new in every response.
 VOLATILE = re.compile(r'nonce="[^"]*"|\b[A-Za-z0-9]{64}\b')
+QUICK = "mhcare.core.forms.QuickWidgetRenderer"
 STOCK = "django.forms.renderers.DjangoTemplates"
 
 
-def _pages(client, paths: list[str]) -> dict[str, tuple[int, str]]:
+def _paths() -> list[str]:
+    paths = []
+    for name, params in sorted(PARAMS.items()):
+        if not params:
+            try:
+                paths.append(reverse(name))
+            except NoReverseMatch:
+                continue
+    return paths
+
+
+def _pages(client: Any, settings: Any, renderer: str, paths: list[str]) -> dict[str, Any]:
+    settings.FORM_RENDERER = renderer
     pages = {}
     for path in paths:
         response = client.get(path)
-        body = (
-            response.content.decode()
-            if response.get("Content-Type", "").startswith("text/html")
-            else ""
-        )
-        pages[path] = (response.status_code, VOLATILE.sub("…", body))
+        html = response.get("Content-Type", "").startswith("text/html")
+        body = VOLATILE.sub("…", response.content.decode()) if html else ""
+        pages[path] = (response.status_code, body)
+    settings.FORM_RENDERER = QUICK
     return pages
 
 
@@ -41,32 +53,21 @@ def test_the_site_renders_forms_with_the_quick_renderer():
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_every_page_is_the_same_with_djangos_own_renderer(client, world, settings, language):
-    from django.urls import NoReverseMatch, reverse
-
-    paths = []
-    for name in ROUTES:
-        try:
-            paths.append(reverse(name))
-        except NoReverseMatch:
-            continue
+    paths = _paths()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    compared = 0
+    with_select = 0
     for username in USERS:
         user = world.users[username]
         user.language = language
         user.save(update_fields=["language"])
         login(client, user)
-        quick = _pages(client, paths)
-        settings.FORM_RENDERER = STOCK
-        stock = _pages(client, paths)
-        settings.FORM_RENDERER = "mhcare.core.forms.QuickWidgetRenderer"
+        quick = _pages(client, settings, QUICK, paths)
+        stock = _pages(client, settings, STOCK, paths)
         for path in paths:
             if quick[path] != stock[path]:  # a minute turned between the two (a form's "now")?
-                quick[path], stock[path] = _pages(client, [path])[path], None
-                settings.FORM_RENDERER = STOCK
-                stock[path] = _pages(client, [path])[path]
-                settings.FORM_RENDERER = "mhcare.core.forms.QuickWidgetRenderer"
+                quick[path] = _pages(client, settings, QUICK, [path])[path]
+                stock[path] = _pages(client, settings, STOCK, [path])[path]
             assert quick[path] == stock[path], (username, path)
-            compared += quick[path][0] == 200 and "<select" in quick[path][1]
+            with_select += quick[path][0] == 200 and "<select" in quick[path][1]
         client.logout()
-    assert compared > 20  # pages with a form's <select> among them
+    assert with_select > 20  # pages with a form's <select> among them
