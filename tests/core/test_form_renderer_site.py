@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from django.conf import settings as site_settings
 from django.forms.renderers import get_default_renderer
 from django.urls import NoReverseMatch, reverse
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 USERS = ["psych_a", "homeroom_a", "leader_a", "center_a", "official_a", "official_province"]
 # A CSP nonce, a masked CSRF token: new in every response.
 VOLATILE = re.compile(r'nonce="[^"]*"|\b[A-Za-z0-9]{64}\b')
-QUICK = "mhcare.core.forms.QuickWidgetRenderer"
+QUICK = site_settings.FORM_RENDERER  # the site's own setting
 STOCK = "django.forms.renderers.DjangoTemplates"
 
 
