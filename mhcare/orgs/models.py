@@ -304,10 +304,17 @@ class StudentQuerySet(models.QuerySet["Student"]):
 
 
 class Student(models.Model):
-    school = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="students")
-    county = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    # No single-column index on school, county or class: each leads a composite index below.
+    school = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="students", db_index=False
+    )
+    county = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False)
     klass = models.ForeignKey(
-        SchoolClass, on_delete=models.PROTECT, related_name="students", verbose_name=_("class")
+        SchoolClass,
+        on_delete=models.PROTECT,
+        related_name="students",
+        verbose_name=_("class"),
+        db_index=False,
     )
     name = models.CharField(_("name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
@@ -347,8 +354,14 @@ class Student(models.Model):
         ordering = ["klass__grade", "klass__name", "name"]
         verbose_name = _("student")
         verbose_name_plural = _("students")
+        # The lists page by id (keyset) within the actor's scope: a school's, a class's or a
+        # county's students in id order, each from its own index. With the scope's column alone
+        # the planner walked the primary key filtered by it, expecting the school's ids spread
+        # over the table, and read past the province's students that come before the school's
+        # (tests/perf/test_index_plans.py, on the generated province).
         indexes = [
-            models.Index(fields=["school", "klass"]),
+            models.Index(fields=["school", "id"], name="student_school_id"),
+            models.Index(fields=["klass", "id"], name="student_klass_id"),
             models.Index(fields=["county", "id"]),
             # The county's watch list of flagged students (counseling guidance, the dashboard's
             # panel): few rows, found without walking the county's students.

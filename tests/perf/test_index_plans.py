@@ -1,10 +1,12 @@
-"""Index plans at province scale: on a medium province (≈ 200 000 students, 180 000 screening
-results, 4 000 open cases, made in SQL by ``tests.perf.province``), the SQL of the real pages —
+"""Index plans at province scale: on a medium province made by the province generator
+(``province.generate.seed_province``: 200 000 students in the real tree of 90 counties, with a
+year of screening results, cases, follow-ups, family contacts, referrals and lessons; each county's
+and each school's students in a run of ids, as rosters are imported), the SQL of the real pages —
 the student list (first page and a deep one), the high-risk list, a student's page (the 一生一策
-growth file), the API's student list and the county dashboard — as a county center and as a
-school's psychology teacher, is EXPLAINed (ANALYZE): no sequential scan of a large table, and no
-scan of one that throws away thousands of rows by its filter (a walk of the primary key filtered
-by the school's path)."""
+growth file), the API's student list and the county dashboard — as a county center, a school's
+psychology teacher and a homeroom teacher, is EXPLAINed (ANALYZE): no sequential scan of a large
+table, and no scan of one that throws away thousands of rows by its filter (a walk of the primary
+key filtered by the school, which reads the students of every school before it)."""
 
 from __future__ import annotations
 
@@ -13,15 +15,16 @@ import json
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from crisis.models import Case
+from crisis.models import Case, CaseStatus
 from mhcare.accounts.models import Role
 from mhcare.orgs.models import OrgKind, OrgUnit, Student
+from province import generate
 from tests import factories
-from tests.perf.province import make_province
 
 LARGE = (
     "orgs_student",
@@ -36,6 +39,7 @@ LARGE = (
 # the primary key in id order, filtered row by row by the school's path) instead of an index
 # that matches the filter.
 MAX_ROWS_REMOVED = 5_000
+SEED = 20260901
 
 
 def _nodes(plan: dict) -> list[dict]:
@@ -68,18 +72,20 @@ def _bad_scans(sqls: list[str]) -> list[str]:
 
 @pytest.mark.django_db
 def test_pages_at_province_scale_use_indexes():
-    make_province(counties=10, schools=2000, per_school=100)
-    assert Student.objects.count() >= 200_000
-    county = OrgUnit.objects.filter(kind=OrgKind.COUNTY, code__startswith="PT").order_by("code")[3]
-    # A school of the county with an open case (the cases fall on 2 % of the students by a hash
-    # of their numbers, which hold the school's id: which schools have one changes with the ids
-    # earlier tests used — a fixed school had none in about one run in eight).
-    case = Case.objects.filter(county=county).order_by("id")[50]
+    generate.seed_province(students=200_000, seed=SEED)
+    assert Student.objects.count() >= 190_000
+    # The county with the most students, and a school of it with an open case.
+    largest = Student.objects.values("county").annotate(n=Count("id")).order_by("-n", "county")
+    county = OrgUnit.objects.get(pk=largest[0]["county"], kind=OrgKind.COUNTY)
+    case = Case.objects.filter(county=county, status=CaseStatus.OPEN).order_by("id")[50]
     school = case.school
     center = factories.user_with_role(Role.COUNTY_CENTER, county, username="plan_center")
     psych = factories.user_with_role(Role.PSYCH_TEACHER, school, username="plan_psych")
+    homeroom = factories.user_with_role(
+        Role.HOMEROOM_TEACHER, school, klass=case.student.klass, username="plan_homeroom"
+    )
     in_county = Student.objects.filter(county=county).order_by("id").values_list("id", flat=True)
-    deep_after = in_county[15_000]
+    deep_after = in_county[len(in_county) * 3 // 4]
     api_cursor = base64.b64encode(f"p={deep_after}".encode()).decode()
     pages = {
         center: [
@@ -94,6 +100,11 @@ def test_pages_at_province_scale_use_indexes():
         psych: [
             reverse("orgs:student_list"),
             reverse("crisis:highrisk_list"),
+            reverse("orgs:student_detail", args=[case.student_id]),
+            reverse("core:home"),
+        ],
+        homeroom: [
+            reverse("orgs:student_list"),
             reverse("orgs:student_detail", args=[case.student_id]),
             reverse("core:home"),
         ],
