@@ -178,14 +178,16 @@ class ScreeningResult(models.Model):
             # ``compliance.selectors.screening_coverage`` / ``compliance.computations``
             # (student + date range; without it 1.6 s instead of 65 ms for one school).
             models.Index(fields=["student", "-administered_on"]),
-            # Scope of a school's actors (``scope.scoped``: the results of one school): the
-            # results API list ``ResultListCreateApi`` without ``?campaign`` and, in a BitmapAnd
-            # with the student index, ``result_list`` (17 ms instead of 0.4 ms without it).
-            models.Index(fields=["school", "administered_on"]),
-            # ``compliance.trends`` band tables (``county_id IN … AND administered_on`` of the
-            # year and the last), and a county's actors' scope where it filters on the row's own
-            # county column.
-            models.Index(fields=["county", "administered_on"]),
+            # Scope of a school's actors (``scope.scoped``: the results of one school) in id
+            # order: the results API list ``ResultListCreateApi``'s keyset pages read from the
+            # index (with the school alone the planner walked the primary key filtered by it,
+            # reading the results of every school before: tests/perf/test_index_plans.py), and,
+            # in a BitmapAnd with the student index, ``result_list``.
+            models.Index(fields=["school", "id"], name="result_school_id"),
+            # The same for a county's actors (their scope filters on the row's own county
+            # column), and ``compliance.trends`` band tables (``county_id IN …``, a snapshot
+            # refresh that reads each county's results).
+            models.Index(fields=["county", "id"], name="result_county_id"),
             # ``ResultListCreateApi`` with ``?campaign=`` (campaign + the actor's schools,
             # ordered by id): 30 ms for a school instead of 75 ms on the unique index + school
             # index, 0.5 s instead of 1.6 s for a county.

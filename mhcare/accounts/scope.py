@@ -317,11 +317,25 @@ def tree_q(grant: Grant, school_field: str, county_field: str | None = None) -> 
     - anything else: ``school_id IN (units under the path)``, a subquery on the path index.
 
     The same rows as ``{school_field}__path__startswith=grant.unit_path``."""
-    if grant.unit_kind == OrgKind.SCHOOL:
-        return Q(**{f"{school_field}_id": grant.unit_id})
-    if grant.unit_kind == OrgKind.COUNTY and county_field:
-        return Q(**{f"{county_field}_id": grant.unit_id})
-    under = OrgUnit.objects.filter(path__startswith=grant.unit_path).values("pk")
+    return _subtree_q(grant.unit_id, grant.unit_path, grant.unit_kind, school_field, county_field)
+
+
+def unit_q(unit: OrgUnit, school_field: str = "school", county_field: str | None = None) -> Q:
+    """Rows whose ``school_field`` lies under ``unit``, by the rule of ``tree_q`` (the row's own
+    columns for a school or a county). For the code that counts under a unit it was given
+    (checked against the actor's scope before): a join to the unit's ``path`` lets the planner
+    scan the whole table, which it did for a county's students (tests/perf/test_index_plans)."""
+    return _subtree_q(unit.pk, unit.path, unit.kind, school_field, county_field)
+
+
+def _subtree_q(
+    unit_id: int, unit_path: str, unit_kind: str, school_field: str, county_field: str | None
+) -> Q:
+    if unit_kind == OrgKind.SCHOOL:
+        return Q(**{f"{school_field}_id": unit_id})
+    if unit_kind == OrgKind.COUNTY and county_field:
+        return Q(**{f"{county_field}_id": unit_id})
+    under = OrgUnit.objects.filter(path__startswith=unit_path).values("pk")
     return Q(**{f"{school_field}__in": under})
 
 

@@ -23,6 +23,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mhcare.accounts import scope
 from mhcare.orgs.models import MULTI_STAGE, OrgKind, OrgUnit, SchoolStage, Student
 from staffing.models import MHTeacher, PostKind, Researcher
 
@@ -141,17 +142,15 @@ def judge(
     return True, status, f"{why} {outcome}", tuple(grounds)
 
 
-def students_on_roll(schools: list[int] | None, *, under: str, on: datetime.date) -> dict[int, int]:
-    """Students on the roll on day ``on`` per school id (one grouped query)."""
+def students_on_roll(*, unit: OrgUnit, on: datetime.date) -> dict[int, int]:
+    """Students on the roll on day ``on`` per school id under ``unit`` (one grouped query)."""
     rows = (
         Student.objects.on_roll(on)
-        .filter(school__path__startswith=under)
+        .filter(scope.unit_q(unit, county_field="county"))
         .order_by()
         .values_list("school_id")
         .annotate(n=Count("id"))
     )
-    if schools is not None:
-        rows = rows.filter(school_id__in=schools)
     return dict(rows)
 
 
@@ -176,7 +175,7 @@ def school_staffing(*, unit: OrgUnit, on: datetime.date) -> list[SchoolStaffing]
     )
     if not schools:
         return []
-    students = students_on_roll(None, under=unit.path, on=on)
+    students = students_on_roll(unit=unit, on=on)
     fulltime = fulltime_in_post(under=unit.path, on=on)
     result = []
     for school_id, code, name, path, campuses, stage in schools:

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
@@ -54,6 +54,20 @@ def _walk(
 NOT_PAGES = {"accounts:logout", "set_language", "notifications:mark_all_read", "api-docs"}
 PARAMS = {k: v for k, v in _walk(get_resolver().url_patterns).items() if k not in NOT_PAGES}
 ROUTES = sorted(PARAMS)
+
+
+def parameterless_paths() -> list[str]:
+    """The path of every page that takes no URL parameter."""
+    paths = []
+    for name, params in sorted(PARAMS.items()):
+        if not params:
+            try:
+                paths.append(reverse(name))
+            except NoReverseMatch:
+                continue
+    return paths
+
+
 USERS = ["psych_a_leader_b", "homeroom_a_psych_b"]
 
 

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from django.conf import settings as site_settings
 from django.forms.renderers import get_default_renderer
-from django.urls import NoReverseMatch, reverse
 
 from mhcare.core.forms import QuickWidgetRenderer
-from tests.accounts.test_pages_two_roles import PARAMS
+from tests.accounts.test_pages_two_roles import parameterless_paths
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -23,17 +22,6 @@ USERS = ["psych_a", "homeroom_a", "leader_a", "center_a", "official_a", "officia
 VOLATILE = re.compile(r'nonce="[^"]*"|\b[A-Za-z0-9]{64}\b')
 QUICK = site_settings.FORM_RENDERER  # the site's own setting
 STOCK = "django.forms.renderers.DjangoTemplates"
-
-
-def _paths() -> list[str]:
-    paths = []
-    for name, params in sorted(PARAMS.items()):
-        if not params:
-            try:
-                paths.append(reverse(name))
-            except NoReverseMatch:
-                continue
-    return paths
 
 
 def _pages(client: Any, settings: Any, renderer: str, paths: list[str]) -> dict[str, Any]:
@@ -54,7 +42,7 @@ def test_the_site_renders_forms_with_the_quick_renderer():
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_every_page_is_the_same_with_djangos_own_renderer(client, world, settings, language):
-    paths = _paths()
+    paths = parameterless_paths()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     with_select = 0
     for username in USERS:

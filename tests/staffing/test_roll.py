@@ -14,7 +14,7 @@ LEFT = datetime.date(2025, 11, 3)
 
 
 def counted(world, on):
-    return rule.students_on_roll(None, under=world.school_a.path, on=on).get(world.school_a.pk, 0)
+    return rule.students_on_roll(unit=world.school_a, on=on).get(world.school_a.pk, 0)
 
 
 def test_a_transferred_student_counts_up_to_the_day_before(world):
