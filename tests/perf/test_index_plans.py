@@ -1,12 +1,13 @@
 """Index plans at province scale: on a medium province made by the province generator
 (``province.generate.seed_province``: 200 000 students in the real tree of 90 counties, with a
 year of screening results, cases, follow-ups, family contacts, referrals and lessons; each county's
-and each school's students in a run of ids, as rosters are imported), the SQL of the real pages —
-the student list (first page and a deep one), the high-risk list, a student's page (the 一生一策
-growth file), the API's student list and the county dashboard — as a county center, a school's
-psychology teacher and a homeroom teacher, is EXPLAINed (ANALYZE): no sequential scan of a large
-table, and no scan of one that throws away thousands of rows by its filter (a walk of the primary
-key filtered by the school, which reads the students of every school before it)."""
+and each school's students in a run of ids, as rosters are imported), the SQL of the real pages is
+EXPLAINed (ANALYZE): the lists' first and deep pages, a student's page (the 一生一策 growth file),
+the APIs' lists (the results by campaign too) and the dashboards, then every page without URL
+parameters, as a county center, a county official, a supervisor, a school leader, a psychology
+teacher and a homeroom teacher of a large county — no sequential scan of a large table, and no
+scan of one that throws away thousands of rows by its filter (a walk of the primary key filtered
+by the school, which reads the rows of every school before it)."""
 
 from __future__ import annotations
 
