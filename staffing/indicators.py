@@ -51,7 +51,7 @@ def fulltime_teacher_required(*, unit: OrgUnit, on: datetime.date) -> Ratio:
 
 def fulltime_teacher_all(*, unit: OrgUnit, on: datetime.date) -> Ratio:
     minimum = settings.STAFFING_MIN_FULLTIME
-    counts = rule.fulltime_in_post(under=unit.path, on=on)
+    counts = rule.fulltime_in_post(unit=unit, on=on)
     ids = set(_schools(unit).values_list("id", flat=True))
     return Ratio(sum(1 for k, n in counts.items() if k in ids and n >= minimum), len(ids))
 

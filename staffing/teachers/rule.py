@@ -154,11 +154,12 @@ def students_on_roll(*, unit: OrgUnit, on: datetime.date) -> dict[int, int]:
     return dict(rows)
 
 
-def fulltime_in_post(*, under: str, on: datetime.date) -> dict[int, int]:
-    """Full-time MH teachers in post on day ``on`` per school id (one grouped query)."""
+def fulltime_in_post(*, unit: OrgUnit, on: datetime.date) -> dict[int, int]:
+    """Full-time MH teachers in post on day ``on`` per school id under ``unit`` (one grouped
+    query)."""
     rows = (
         MHTeacher.objects.in_post(on)
-        .filter(kind=PostKind.FULLTIME, school__path__startswith=under)
+        .filter(scope.unit_q(unit), kind=PostKind.FULLTIME)
         .order_by()
         .values_list("school_id")
         .annotate(n=Count("id"))
@@ -176,7 +177,7 @@ def school_staffing(*, unit: OrgUnit, on: datetime.date) -> list[SchoolStaffing]
     if not schools:
         return []
     students = students_on_roll(unit=unit, on=on)
-    fulltime = fulltime_in_post(under=unit.path, on=on)
+    fulltime = fulltime_in_post(unit=unit, on=on)
     result = []
     for school_id, code, name, path, campuses, stage in schools:
         count = students.get(school_id, 0)
