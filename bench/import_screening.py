@@ -351,9 +351,16 @@ def _table_shape() -> tuple[int, int]:
 
 
 def _postgres_version() -> str:
+    """The server's version and the settings that move a bulk write (README "PostgreSQL for a
+    province"): an import's figures mean little without them."""
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
-        return str(cursor.fetchone()[0]).split()[0]
+        version = str(cursor.fetchone()[0]).split()[0]
+        shown = []
+        for name in ("shared_buffers", "max_wal_size", "wal_compression"):
+            cursor.execute(f"SHOW {name}")
+            shown.append(f"{name} {cursor.fetchone()[0]}")
+    return f"{version} ({', '.join(shown)})"
 
 
 def main() -> None:

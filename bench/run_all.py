@@ -139,7 +139,14 @@ def machine(database_url: str) -> dict[str, str]:
         server = conn.execute("SHOW server_version").fetchone()[0]
         settings = {
             name: conn.execute(f"SHOW {name}").fetchone()[0]
-            for name in ("shared_buffers", "work_mem", "max_wal_size", "synchronous_commit")
+            for name in (
+                "shared_buffers",
+                "work_mem",
+                "max_wal_size",
+                "checkpoint_timeout",
+                "wal_compression",
+                "synchronous_commit",
+            )
         }
     return {
         "cores": str(os.cpu_count()),

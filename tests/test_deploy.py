@@ -4,6 +4,7 @@ Each check runs the real command in a subprocess, the way an operator or CI woul
 production settings refuse to import inside the test settings' process."""
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -231,3 +232,62 @@ def test_pgbouncer_mode_turns_server_side_cursors_off():
     assert result.stdout.strip().splitlines()[-1] == "True"
     result = _manage("shell", "-c", code, env=_production_env())
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+# --- scale: PostgreSQL sized for a province (issue 14, README "PostgreSQL for a province") ---
+UNITS = {"B": 1, "kB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+TIME_UNITS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def _in_base_unit(value: str, unit: str) -> float:
+    """``value`` as PostgreSQL reads it, in the setting's unit (``pg_settings.unit``)."""
+    number = value.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    suffix = value[len(number) :]
+    if not suffix:
+        return float(number)
+    size = re.fullmatch(r"(\d*)(B|kB|MB|GB|TB)", unit)
+    if size:
+        assert suffix in UNITS, (value, unit)
+        return float(number) * UNITS[suffix] / (int(size[1] or 1) * UNITS[size[2]])
+    assert suffix in TIME_UNITS, (value, unit)
+    assert unit in TIME_UNITS, (value, unit)
+    return float(number) * TIME_UNITS[suffix] / TIME_UNITS[unit]
+
+
+@pytest.mark.django_db
+def test_the_database_server_settings_are_ones_postgresql_accepts(compose_env):
+    """A misspelt ``-c`` setting or a value out of range stops the server at start: each one in
+    the compose file's postgres command (with its defaults) is checked against ``pg_settings``."""
+    from django.db import connection
+
+    env, env_file = compose_env
+    result = _compose("config", env=env, env_file=env_file)
+    assert result.returncode == 0, result.stderr
+    command = yaml.safe_load(result.stdout)["services"]["postgres"]["command"]
+    pairs = {
+        name.lower(): value
+        for flag, arg in zip(command, command[1:], strict=False)
+        if flag == "-c"
+        for name, value in [arg.split("=", 1)]
+    }
+    assert {"shared_buffers", "effective_cache_size", "max_wal_size", "wal_compression"} <= set(
+        pairs
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT lower(name), vartype, unit, min_val, max_val, enumvals FROM pg_settings "
+            "WHERE lower(name) = ANY(%s)",  # (names are case-insensitive: TimeZone)
+            [list(pairs)],
+        )
+        known = {row[0]: row[1:] for row in cursor.fetchall()}
+    assert set(known) == set(pairs), set(pairs) - set(known)
+    for name, value in pairs.items():
+        vartype, unit, low, high, choices = known[name]
+        if vartype == "enum":
+            assert value in choices, (name, value, choices)
+        elif vartype in ("integer", "real"):
+            amount = _in_base_unit(value, unit or "")
+            assert float(low) <= amount <= float(high), (name, value)
+    # the shared buffers fit in the memory the estimate says the server caches
+    buffers = _in_base_unit(pairs["shared_buffers"], "kB")
+    assert buffers < _in_base_unit(pairs["effective_cache_size"], "kB")
