@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 
 from mhcare.accounts import policy, scope
 from mhcare.accounts.scope import RecordKind
+from mhcare.core.fields import choice_labels
 from mhcare.core.registry import NavItem, StudentAction, TimelineEvent
 from mhcare.core.risk import LEVEL_COLOURS, RiskLevel
 from screening import risk, selectors
-from screening.models import OPEN_PROPOSAL_STATUSES
+from screening.models import OPEN_PROPOSAL_STATUSES, RiskProposal
 from screening.services import may_enter_results
 
 
@@ -80,6 +81,8 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
         proposals = list(selectors.proposal_list(actor=actor, student=student))
         # Items only for roles that see items; a leader reads the level and band.
         reasons = risk.proposal_reason_labels_many(actor, proposals)
+        levels = choice_labels(RiskProposal, "level")
+        statuses = choice_labels(RiskProposal, "status")
         for proposal in proposals:
             events.append(
                 TimelineEvent(
@@ -87,8 +90,8 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
                     kind="risk_proposal",
                     title=_("Proposed %(level)s — %(status)s")
                     % {
-                        "level": proposal.get_level_display(),
-                        "status": proposal.get_status_display(),
+                        "level": levels.get(proposal.level, proposal.level),
+                        "status": statuses.get(proposal.status, proposal.status),
                     },
                     detail="; ".join(reasons[proposal.pk]),
                     level=LEVEL_COLOURS.get(RiskLevel(proposal.level), ""),

@@ -18,8 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisis.families import selectors, services
+from crisis.models import FamilyContact
 from mhcare.accounts import scope
 from mhcare.accounts.models import Role
+from mhcare.core.fields import choice_labels
 from mhcare.core.registry import NavItem, TimelineEvent, TodoPanel
 from mhcare.orgs.models import SchoolClass
 
@@ -49,6 +51,7 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
         return []
     url = reverse("crisis:family_student", args=[student.pk])
     events = []
+    ways = choice_labels(FamilyContact, "way")
     for contact in selectors.student_contacts(actor=actor, student=student)[:200]:
         created = timezone.localtime(contact.created_at)
         at = (
@@ -61,7 +64,7 @@ def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
                 at=at,
                 kind="family_contact",
                 title=_("Family contact: %(way)s with %(with_whom)s")
-                % {"way": contact.get_way_display(), "with_whom": contact.with_whom},
+                % {"way": ways.get(contact.way, contact.way), "with_whom": contact.with_whom},
                 detail=_("by %(by)s") % {"by": contact.by},
                 url=url,
             )
