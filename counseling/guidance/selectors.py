@@ -161,6 +161,8 @@ def student_records(*, actor: Any, student: Student) -> list[RecordRow]:
         .select_related("author")
         .order_by("-occurred_on", "-id")
     )
+    if not records:  # most students: no second query for whose notes the actor reads
+        return []
     note_ids = set(
         scope.scoped(actor, GuidanceRecord)
         .filter(student_id=student.pk)
@@ -194,6 +196,8 @@ def student_flag_changes(*, actor: Any, student: Student) -> list[FlagChangeRow]
         .select_related("changed_by")
         .order_by("-changed_at", "-id")
     )
+    if not changes:
+        return []
     note_ids = set(
         scope.scoped(actor, FlagChange).filter(student_id=student.pk).values_list("pk", flat=True)
     )
