@@ -216,8 +216,7 @@ def main() -> None:
         statistics.median(rates["API (token)"]) / statistics.median(rates["bare view (token)"]), 2
     )
     cookie_ratio = round(
-        statistics.median(rates[COOKIE])
-        / statistics.median(rates["bare view (token)"]),
+        statistics.median(rates[COOKIE]) / statistics.median(rates["bare view (token)"]),
         2,
     )
     print(f"ratio API/bare (token): {ratio}; API with a session cookie/bare: {cookie_ratio}")
