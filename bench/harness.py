@@ -96,6 +96,35 @@ def ensure_province(database_url: str, students: int, seed: int = DEFAULT_SEED) 
     return marker
 
 
+def settle(database_url: str, *, max_wait: float = 180.0) -> str:
+    """Let the server finish what the previous bench left behind before the next one is timed:
+    wait (at most ``max_wait`` s) until no autovacuum worker runs — an import or a snapshot
+    refresh wakes autovacuum, which then takes one of this machine's two cores in the middle of
+    the next bench's timings — then ``CHECKPOINT``, so the next bench does not pay for writing
+    out the previous one's dirty buffers. Returns what it did, for the bench's section."""
+    started = time.perf_counter()
+    waited_for = 0
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while True:
+            busy = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+            ).fetchone()[0]
+            if not busy or time.perf_counter() - started > max_wait:
+                break
+            waited_for = max(waited_for, busy)
+            time.sleep(2)
+        waited = time.perf_counter() - started
+        conn.execute("CHECKPOINT")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    still = " (still running: timed anyway)" if busy else ""
+    autovacuum = (
+        f"waited {waited:.0f} s for {waited_for} autovacuum worker(s){still}"
+        if waited_for
+        else "no autovacuum running"
+    )
+    return f"{autovacuum}; CHECKPOINT; load average {load}"
+
+
 def print_result(
     bench: str, figures: dict[str, Any], *, ratio: float | None, target: str, ok: bool
 ) -> None:

@@ -6,7 +6,10 @@
 The province is made once (``bench/harness.py::ensure_province``) and reused while it holds the
 same number of students and seed. Each bench is a subprocess with ``DATABASE_URL`` set to the
 bench database (and ``BENCH_STUDENTS`` / ``BENCH_SEED``); its last ``RESULT {json}`` line is its
-result. A bench that fails, times out or prints no RESULT is a row marked failed.
+result. A bench that fails, times out or prints no RESULT is a row marked failed. Before each
+bench ``harness.settle`` waits for the server's autovacuum workers to finish and runs a
+``CHECKPOINT`` (what it did is written in the bench's section), so that no bench is timed while
+the server still works off the previous one's writes.
 
 To add a bench, append one line to ``BENCHES``: ("name", ["bench/<script>.py", args…]).
 """
@@ -29,7 +32,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import DEFAULT_SEED, create_database, ensure_province, manage  # noqa: E402
+from bench.harness import (  # noqa: E402
+    DEFAULT_SEED,
+    create_database,
+    ensure_province,
+    manage,
+    settle,
+)
 
 FULL_PROVINCE = 6_500_000
 DEFAULT_STUDENTS = 300_000  # `make bench`: about 10 minutes on 2 cores
@@ -67,6 +76,7 @@ class Outcome:
     result: dict[str, Any] | None = None
     error: str = ""
     tail: list[str] = field(default_factory=list)
+    settled: str = ""  # what ``harness.settle`` did before it
 
     @property
     def ok(self) -> bool:
@@ -74,8 +84,9 @@ class Outcome:
 
 
 def run_bench(name: str, command: list[str], env: dict[str, str]) -> Outcome:
+    settled = settle(env["DATABASE_URL"])
     started = time.perf_counter()
-    print(f"--- {name}: {' '.join(command)}", flush=True)
+    print(f"--- {name}: {' '.join(command)}\n    before it: {settled}", flush=True)
     try:
         done = subprocess.run(
             [sys.executable, *command],
@@ -94,11 +105,14 @@ def run_bench(name: str, command: list[str], env: dict[str, str]) -> Outcome:
             time.perf_counter() - started,
             error=f"timed out after {TIMEOUT_SECONDS} s",
             tail=out.splitlines()[-15:],
+            settled=settled,
         )
     seconds = time.perf_counter() - started
     lines = done.stdout.splitlines()
     print("\n".join(lines[-25:]), flush=True)
-    outcome = Outcome(name, command, seconds, tail=(lines + done.stderr.splitlines())[-15:])
+    outcome = Outcome(
+        name, command, seconds, tail=(lines + done.stderr.splitlines())[-15:], settled=settled
+    )
     results = [line for line in lines if line.startswith("RESULT ")]
     if results:
         try:
@@ -189,6 +203,8 @@ def write_results(
         lines.append(f"| {o.name} | {status} | {ratio_text} | {target} | {o.seconds:.0f} s |")
     for o in outcomes:
         lines += ["", f"## {o.name}", "", f"    {' '.join(o.command)}", ""]
+        if o.settled:
+            lines += [f"Before it: {o.settled}.", ""]
         if o.error:
             lines += [f"**Failed**: {o.error}. Last lines of its output:", ""]
             lines += [f"    {line}" for line in o.tail]
