@@ -45,13 +45,11 @@ def _at(day: Any, created: datetime) -> datetime:
 def timeline(actor: Any, student: Any) -> Iterable[TimelineEvent]:
     events: list[TimelineEvent] = []
     if scope.can(actor, RecordKind.SCORE) or scope.can(actor, RecordKind.SCORE_SUMMARY):
-        full = list(selectors.result_list(actor=actor, student=student, kind=RecordKind.SCORE))
+        full = selectors.result_list(actor=actor, student=student, kind=RecordKind.SCORE)
         summary = (
             []
             if full
-            else list(
-                selectors.result_list(actor=actor, student=student, kind=RecordKind.SCORE_SUMMARY)
-            )
+            else selectors.result_list(actor=actor, student=student, kind=RecordKind.SCORE_SUMMARY)
         )
         for result in full:
             title = _("%(instrument)s: total %(total)s, %(band)s") % {

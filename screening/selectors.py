@@ -42,14 +42,26 @@ def entry_instrument_list(*, actor: Any, student: Student) -> list[Instrument]:
     return [i for i in latest.values() if i.applies_to_grade(student.klass.grade)]
 
 
-def result_list(*, actor: Any, student: Student, kind: str = RecordKind.SCORE) -> QuerySet[Any]:
-    """A student's results the actor may see as ``kind`` (SCORE or SCORE_SUMMARY)."""
-    return (
-        scope.scoped(actor, ScreeningResult, kind=kind)
-        .filter(student=student)
-        .select_related("instrument")
-        .order_by("-administered_on", "-id")
+def result_list(
+    *, actor: Any, student: Student, kind: str = RecordKind.SCORE
+) -> list[ScreeningResult]:
+    """A student's results the actor may see as ``kind`` (SCORE or SCORE_SUMMARY), newest first.
+
+    Read once per student instance and actor: the student page's timeline and its score trends
+    both show them (one query instead of two on every growth-file page). The memo lives on the
+    instance the page loaded, like Django's prefetch cache, so it ends with the request."""
+    memo: dict[tuple[Any, str], list[ScreeningResult]] = student.__dict__.setdefault(
+        "_screening_results", {}
     )
+    key = (getattr(actor, "pk", None), kind)
+    if key not in memo:
+        memo[key] = list(
+            scope.scoped(actor, ScreeningResult, kind=kind)
+            .filter(student=student)
+            .select_related("instrument")
+            .order_by("-administered_on", "-id")
+        )
+    return memo[key]
 
 
 def proposal_list(
