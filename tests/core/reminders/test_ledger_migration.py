@@ -1,11 +1,6 @@
 """The ledger moved from crisis to the kernel without losing a row: ``crisis.0004`` copies the rows
 of ``crisis_remindersent`` (ids kept, the id sequence moved on) into ``core_remindersent`` and back
-when unapplied, so a reminder sent before the move is not sent again after it.
-
-One round trip (back to before the move, then forward to the latest migrations): each costs Django
-a rendering of the project's models for every migration state in between, so the rows that check
-the way back are written before it, in the kernel's table, and those that check the way forward
-after it, in the crisis table."""
+when unapplied, so a reminder sent before the move is not sent again after it."""
 
 import gc
 from contextlib import contextmanager
@@ -34,13 +29,21 @@ def _collector_paused():
 
 
 def _migrate(targets=None):
-    """Migrate to ``targets`` (the latest migrations when None); nothing to do, nothing done."""
+    """Migrate to ``targets`` (the latest migrations when None); nothing to do, nothing done.
+
+    Backwards, Django's plan is unapplied one migration per call, in its order: each migration is
+    unapplied with the same project state as in one call (the migrations before it in the full
+    plan), but Django renders the models once for it, where one call re-renders them for every
+    migration of the full plan between the first and the last one unapplied (seconds each)."""
     with _collector_paused():
         executor = MigrationExecutor(connection)
         if targets is None:
             targets = executor.loader.graph.leaf_nodes()
         plan = executor.migration_plan(targets)
-        if plan:
+        if plan and plan[0][1]:  # backwards
+            for step in plan:
+                MigrationExecutor(connection).migrate(targets, plan=[step])
+        elif plan:
             executor.migrate(targets, plan=plan)
 
 
@@ -53,14 +56,8 @@ def _rows(table):
 @pytest.mark.django_db(transaction=True)
 def test_the_ledger_rows_survive_the_move_to_the_kernel_and_back(django_user_model):
     user = django_user_model.objects.create_user(username="ledger_user", password="x")  # noqa: S106
-    # a reminder sent after the move, in the kernel's table
-    sent_after = ReminderSent.objects.create(
-        kind="follow_up", object_type="case", object_id=9, due_on="2026-10-12", recipient=user
-    )
     try:
-        # unapplied, the rows go back to the crisis table
         _migrate(BEFORE)
-        assert [row[0] for row in _rows("crisis_remindersent")] == [sent_after.pk]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO crisis_remindersent ({COLUMNS}) "  # noqa: S608
@@ -69,7 +66,6 @@ def test_the_ledger_rows_survive_the_move_to_the_kernel_and_back(django_user_mod
                 [user.pk],
             )
         before = _rows("crisis_remindersent")
-        assert len(before) == 4
 
         _migrate()
 
@@ -87,5 +83,9 @@ def test_the_ledger_rows_survive_the_move_to_the_kernel_and_back(django_user_mod
                 [user.pk],
             )
             assert cursor.fetchall() == []
+
+        # unapplied, the rows go back to the crisis table
+        _migrate([("crisis", "0003_incident_steps_not_needed")])
+        assert [row[0] for row in _rows("crisis_remindersent")] == [*(r[0] for r in before), new.pk]
     finally:
         _migrate()
