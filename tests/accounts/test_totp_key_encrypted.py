@@ -2,12 +2,8 @@
 token (never the hex key), the device still verifies codes, and the migration moved the devices
 enrolled in django-otp's plain table (then emptied it)."""
 
-import gc
-from contextlib import contextmanager
-
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django_otp.plugins.otp_totp.models import TOTPDevice as PlainTOTPDevice
 
 from mhcare.accounts import twofactor
@@ -15,6 +11,7 @@ from mhcare.accounts.demo import DEMO_TOTP_KEY_HEX
 from mhcare.accounts.models import EncryptedTOTPDevice
 from mhcare.core.fields import decrypt_str
 from tests.conftest import totp_code
+from tests.migrating import migrate
 
 BEFORE = [("accounts", "0006_two_factor_break_glass")]
 
@@ -44,43 +41,11 @@ def test_the_key_column_holds_no_plaintext_and_the_device_still_verifies(db, wor
     assert not PlainTOTPDevice.objects.exists()
 
 
-@contextmanager
-def _collector_paused():
-    """The model states Django renders are hundreds of thousands of short-lived objects: the
-    cyclic garbage collector, run again and again over them, adds about a sixth to a migration."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _migrate(targets=None):
-    """Migrate to ``targets`` (the latest migrations when None); nothing to do, nothing done.
-
-    Backwards, Django's plan is unapplied one migration per call, in its order: each migration is
-    unapplied with the same project state as in one call (the migrations before it in the full
-    plan), but Django renders the models once for it, where one call re-renders them for every
-    migration of the full plan between the first and the last one unapplied (seconds each)."""
-    with _collector_paused():
-        executor = MigrationExecutor(connection)
-        if targets is None:
-            targets = executor.loader.graph.leaf_nodes()
-        plan = executor.migration_plan(targets)
-        if plan and plan[0][1]:  # backwards
-            for step in plan:
-                MigrationExecutor(connection).migrate(targets, plan=[step])
-        elif plan:
-            executor.migrate(targets, plan=plan)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_encrypts_the_keys_enrolled_before_it(django_user_model):
     user = django_user_model.objects.create_user(username="totp_old", password="x")  # noqa: S106
     try:
-        _migrate(BEFORE)
+        migrate(BEFORE)
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO otp_totp_totpdevice (user_id, name, confirmed, key, step, t0, "
@@ -89,7 +54,7 @@ def test_the_migration_encrypts_the_keys_enrolled_before_it(django_user_model):
                 [user.pk, DEMO_TOTP_KEY_HEX],
             )
 
-        _migrate()
+        migrate()
 
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM otp_totp_totpdevice")
@@ -100,7 +65,7 @@ def test_the_migration_encrypts_the_keys_enrolled_before_it(django_user_model):
         assert DEMO_TOTP_KEY_HEX not in _stored_key(device.pk)
         assert device.verify_token(totp_code(device))
     finally:
-        _migrate()
+        migrate()
 
 
 def test_key_rotation_covers_the_device_keys():
