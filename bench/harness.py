@@ -99,9 +99,9 @@ def ensure_province(database_url: str, students: int, seed: int = DEFAULT_SEED) 
 def settle(database_url: str, *, max_wait: float = 180.0) -> str:
     """Let the server finish what the previous bench left behind before the next one is timed:
     wait (at most ``max_wait`` s) until no autovacuum worker runs — an import or a snapshot
-    refresh wakes autovacuum, which then takes one of this machine's two cores in the middle of
-    the next bench's timings — then ``CHECKPOINT``, so the next bench does not pay for writing
-    out the previous one's dirty buffers. Returns what it did, for the bench's section."""
+    refresh can wake autovacuum, which would take one of a 2-core machine's cores in the middle
+    of the next bench's timings — then ``CHECKPOINT``, so the next bench does not pay for
+    writing out the previous one's dirty buffers. Returns what it did, for the bench's section."""
     started = time.perf_counter()
     waited_for = 0
     with psycopg.connect(database_url, autocommit=True) as conn:
