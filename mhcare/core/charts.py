@@ -143,8 +143,10 @@ def line_chart_svg(
     ``None`` values break the line. ``thresholds`` are ``(value, label)`` pairs drawn as dashed
     horizontal lines (band boundaries). Every label is escaped; safe to embed inline in HTML."""
     top = 28 if title else 10
-    # The right margin holds the threshold labels, clear of the points.
-    left, right, bottom = 44, 64 if thresholds else 24, 34
+    # The right margin holds the threshold labels (10 px), clear of the points and wide enough
+    # for the longest: "Moderately severe" is twice "中重度".
+    label_width = max((text_width(str(label), 10) for _value, label in thresholds), default=0.0)
+    left, right, bottom = 44, max(24, round(label_width) + 8), 34
     plot_width = max(width - left - right, 40)
     plot_height = max(height - top - bottom, 40)
     span = (max_value - min_value) or 1.0

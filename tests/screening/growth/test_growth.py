@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from mhcare.audit.models import Action, AuditEvent
 from mhcare.core import registry
-from mhcare.core.charts import line_chart_svg
+from mhcare.core.charts import line_chart_svg, text_width
 from mhcare.orgs.models import SupportPlan
 from screening.growth import services
 from screening.models import Instrument
@@ -68,6 +68,16 @@ def test_line_chart_svg_escapes_labels_and_breaks_on_missing_values():
     assert "out of range" not in svg
     assert svg.count("<circle") == 2
     assert "<polyline" not in svg  # the gap leaves no two consecutive points
+
+
+@pytest.mark.parametrize("label", ["Moderately severe", "中重度"])
+def test_line_chart_svg_keeps_each_band_label_inside_the_chart(label):
+    """The English band names are twice as wide as the Chinese: none may run off the right edge
+    (the fixed margin cut "Moderately severe" to "Moderately s")."""
+    width = 640
+    svg = str(line_chart_svg([("a", 1), ("b", 20)], max_value=27, thresholds=[(15, label)]))
+    x = float(re.search(rf'<text x="([0-9.]+)"[^>]*>{label}</text>', svg).group(1))
+    assert x + text_width(label, 10) <= width
 
 
 def test_line_chart_svg_draws_a_line_through_consecutive_points():
