@@ -49,9 +49,10 @@ def result_list(
 
     Read once per student instance and actor: the student page's timeline and its score trends
     both show them (one query instead of two on every growth-file page). The memo lives on the
-    instance the page loaded, like Django's prefetch cache, so it ends with the request."""
+    instance the page loaded, as the actor's grants live on the user (``scope.grants``), so it
+    ends with the request."""
     memo: dict[tuple[Any, str], list[ScreeningResult]] = student.__dict__.setdefault(
-        "_screening_results", {}
+        "_mhcare_results", {}
     )
     key = (getattr(actor, "pk", None), kind)
     if key not in memo:
