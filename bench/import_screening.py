@@ -9,7 +9,7 @@ a PHQ-9 campaign and a county-center user; writes a CSV of N rows; then:
 1. a raw ``COPY`` of the same rows, already in table format, into a bare copy of the results
    table (no index, no constraint), for reference;
 2. ``--runs`` times, alternating: the goal's floor — a ``COPY`` into a copy of the table with only
-   what the domain needs (primary key, the partial unique index of ``result_once_per_campaign``,
+   what the domain needs (primary key, the unique key ``result_once_per_campaign``,
    the student's deferred foreign key) — and the full import (parse CSV + validate + COPY staging
    + set-based checks and scoring + one ``INSERT … SELECT … ON CONFLICT`` + proposals + audit +
    the alerts' outbox rows; the alerts worker's task that sends them is timed apart) in a child
@@ -287,37 +287,45 @@ BARE = "CREATE TABLE bench_raw (LIKE screening_screeningresult INCLUDING DEFAULT
 TEMP = "CREATE TEMP TABLE bench_raw (LIKE screening_screeningresult INCLUDING DEFAULTS)"
 FULL = "CREATE TABLE bench_raw (LIKE screening_screeningresult INCLUDING ALL)"
 # The copy of the table with only what the domain needs: the primary key, one result per student
-# and instrument in a campaign (the real partial unique constraint ``result_once_per_campaign``)
-# and the student's foreign key (added from the catalog, deferred as in the real table).
+# and instrument in a campaign (the real unique constraint ``result_once_per_campaign``, its
+# definition read from the catalog) and the student's foreign key (added from the catalog,
+# deferred as in the real table).
 DOMAIN = (
     "CREATE TABLE bench_raw (LIKE screening_screeningresult INCLUDING DEFAULTS);"
-    "ALTER TABLE bench_raw ADD PRIMARY KEY (id);"
-    "CREATE UNIQUE INDEX ON bench_raw (campaign_id, student_id, instrument_id) "
-    "WHERE campaign_id IS NOT NULL"
+    "ALTER TABLE bench_raw ADD PRIMARY KEY (id)"
 )
 
 
-def _foreign_keys() -> list[str]:
+def _constraints(kind: str, name: str | None = None) -> list[str]:
+    """The definitions of the results table's constraints of ``kind`` ('f': foreign keys, 'u':
+    unique), or of the one named ``name``."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = 'screening_screeningresult'::regclass AND contype = 'f' "
-            "ORDER BY conname"
+            "WHERE conrelid = 'screening_screeningresult'::regclass AND contype = %s "
+            "AND (%s::text IS NULL OR conname = %s) ORDER BY conname",
+            [kind, name, name],
         )
         return [row[0] for row in cursor.fetchall()]
 
 
-def raw_copy(text: str, rows: int, create: str, foreign_keys: bool = False) -> float:
+def _domain_keys() -> list[str]:
+    unique = _constraints("u", "result_once_per_campaign")
+    if not unique:
+        raise SystemExit("the results table has no unique constraint result_once_per_campaign")
+    return unique + _constraints("f")
+
+
+def raw_copy(text: str, rows: int, create: str, keys: list[str] | None = None) -> float:
     """Seconds for one COPY of ``text`` into a new table ``bench_raw`` (made by ``create``,
-    with the results table's foreign keys when asked), its COMMIT included (the import's
-    commits are in its time too); the table is dropped afterwards."""
+    then given the constraints ``keys``: definitions from ``_constraints``), its COMMIT included
+    (the import's commits are in its time too); the table is dropped afterwards."""
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_raw")
         for statement in create.split(";"):
             cursor.execute(statement)
-        if foreign_keys:
-            for definition in _foreign_keys():
-                cursor.execute(f"ALTER TABLE bench_raw ADD {definition}")
+        for definition in keys or []:
+            cursor.execute(f"ALTER TABLE bench_raw ADD {definition}")
     try:
         started = time.perf_counter()
         with (
@@ -399,7 +407,7 @@ def main() -> None:
         write_csv(path, rows)
         size_mb = path.stat().st_size / 2**20
         for run in range(args.runs):
-            floors.append(raw_copy(text, rows, DOMAIN, foreign_keys=True))
+            floors.append(raw_copy(text, rows, DOMAIN, _domain_keys()))
             clear_results(campaign)
             child = subprocess.run(  # noqa: S603 - our own script, no shell
                 [sys.executable, __file__, "--child", str(path)],
@@ -419,7 +427,7 @@ def main() -> None:
                 f"{result['alert_seconds']:.2f} s"
             )
     indexes, keys = _table_shape()
-    full_seconds = None if args.no_floor else raw_copy(text, rows, FULL, foreign_keys=True)
+    full_seconds = None if args.no_floor else raw_copy(text, rows, FULL, _constraints("f"))
     del text
     ratio = statistics.median(floors) / statistics.median(imports)
     peak = max(peaks)

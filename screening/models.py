@@ -173,16 +173,11 @@ class ScreeningResult(models.Model):
         # ANALYZE on the bench county of bench/import_screening.py (300 000 results, 30 schools),
         # dropping each in turn (bench/README.md, "Indexes of the results table"):
         indexes = [
-            # ``screening.selectors.result_list`` (a student's results, newest first: the student
-            # page, growth trends, crisis case page) and the ``Exists`` of
-            # ``compliance.selectors.screening_coverage`` / ``compliance.computations``
-            # (student + date range; without it 1.6 s instead of 65 ms for one school).
-            models.Index(fields=["student", "-administered_on"]),
             # Scope of a school's actors (``scope.scoped``: the results of one school) in id
             # order: the results API list ``ResultListCreateApi``'s keyset pages read from the
             # index (with the school alone the planner walked the primary key filtered by it,
             # reading the results of every school before: tests/perf/test_index_plans.py), and,
-            # in a BitmapAnd with the student index, ``result_list``.
+            # in a BitmapAnd with the unique constraint's index (the student's), ``result_list``.
             models.Index(fields=["school", "id"], name="result_school_id"),
             # The same for a county's actors (their scope filters on the row's own county
             # column), and ``compliance.trends`` band tables (``county_id IN …``, a snapshot
@@ -194,11 +189,22 @@ class ScreeningResult(models.Model):
             models.Index(fields=["campaign", "school"]),
         ]
         constraints = [
-            # One result per student and instrument in a campaign: re-imports and autosaves upsert.
+            # One result per student and instrument in a campaign: re-imports and autosaves upsert
+            # (``ON CONFLICT (campaign_id, student_id, instrument_id)``). A result outside any
+            # campaign has no campaign, and NULLs are distinct: it never conflicts, as when this
+            # was a partial index ``WHERE campaign_id IS NOT NULL``.
+            #
+            # Its index leads with the student, so that it is also the student's index:
+            # ``screening.selectors.result_list`` (a student's results: the student page, growth
+            # trends, crisis case page), the ``Exists`` of ``compliance.selectors.
+            # screening_coverage`` / ``compliance.computations`` (student + date range), and the
+            # per-school recount of ``campaigns.selectors`` (campaign + the school's students).
+            # One index fewer to keep up on every result written than a campaign-led unique
+            # index beside a ``(student, administered_on)`` one (migration 0014: the import's
+            # INSERT 20–25 % faster; bench/README.md).
             models.UniqueConstraint(
-                fields=["campaign", "student", "instrument"],
+                fields=["student", "campaign", "instrument"],
                 name="result_once_per_campaign",
-                condition=Q(campaign__isnull=False),
             )
         ]
 

@@ -27,7 +27,7 @@
    COMMITTED.
 
 Where the time goes (1 M rows, bench/README.md): more than half is writing the rows — the
-results table's 6 indexes (the INSERT) and its one foreign key in the database, the student's,
+results table's 5 indexes (the INSERT) and its one foreign key in the database, the student's,
 checked row by row by PostgreSQL at COMMIT — which a COPY into a copy of the table with the same
 indexes and key costs too.
 

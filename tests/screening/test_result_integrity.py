@@ -13,7 +13,7 @@ import datetime
 import io
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
@@ -113,6 +113,70 @@ def test_only_the_student_is_a_database_foreign_key():
             "WHERE c.conrelid = 'screening_screeningresult'::regclass AND c.contype = 'f'"
         )
         assert [r[0] for r in cursor.fetchall()] == ["student_id"]
+
+
+# --- one result per student, instrument and campaign (migration 0014) -----------------------------
+
+
+def _insert_copy(result, **changes):
+    """A raw INSERT of ``result``'s row with ``changes`` (past the ORM: the database's own key)."""
+    values = {
+        "student_id": result.student_id,
+        "school_id": result.school_id,
+        "county_id": result.county_id,
+        "instrument_id": result.instrument_id,
+        "campaign_id": result.campaign_id,
+        **changes,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO screening_screeningresult (student_id, school_id, county_id, "
+            "instrument_id, campaign_id, source, answers, scores, total, band, is_critical, "
+            "administered_on, created_at) "
+            "VALUES (%(student_id)s, %(school_id)s, %(county_id)s, %(instrument_id)s, "
+            "%(campaign_id)s, 'form', '{}', '{}', 0, 'minimal', FALSE, now()::date, now())",
+            values,
+        )
+
+
+def test_the_database_keeps_one_result_per_student_instrument_and_campaign(world, phq9, campaign):
+    stored = enter(world, phq9, campaign=campaign)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _insert_copy(stored)
+    # another student, or another campaign, is another key
+    _insert_copy(stored, student_id=world.students["b"].pk, school_id=world.students["b"].school_id)
+    other = Campaign.objects.create(
+        name="复查",
+        school_year=campaign.school_year,
+        org_unit=campaign.org_unit,
+        window_start=campaign.window_start,
+        window_end=campaign.window_end,
+    )
+    _insert_copy(stored, campaign_id=other.pk)
+    assert ScreeningResult.objects.filter(student=stored.student).count() == 2
+
+
+def test_results_outside_a_campaign_never_conflict(world, phq9):
+    """No campaign: a NULL in the key, and NULLs are distinct — as in the partial index it
+    replaced (``WHERE campaign_id IS NOT NULL``), a student may have any number of them."""
+    first = enter(world, phq9)
+    enter(world, phq9, answers=CRITICAL)
+    _insert_copy(first)
+    assert ScreeningResult.objects.filter(student=first.student, campaign=None).count() == 3
+
+
+def test_the_unique_key_leads_with_the_student_and_is_the_students_index():
+    """The key's index is the one every lookup of a student's results uses (the student page,
+    the growth file, coverage): no second index on the student beside it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'screening_screeningresult' "
+            "AND indexdef LIKE '%%(student_id%%'"
+        )
+        assert [row[0] for row in cursor.fetchall()] == [
+            "CREATE UNIQUE INDEX result_once_per_campaign ON public.screening_screeningresult "
+            "USING btree (student_id, campaign_id, instrument_id)"
+        ]
 
 
 # --- PROTECT still holds in the ORM ---------------------------------------------------------------
