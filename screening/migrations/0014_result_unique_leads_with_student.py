@@ -25,12 +25,26 @@ from django.db import migrations, models
 TABLE = "screening_screeningresult"
 STUDENT_INDEX = "screening_s_student_9e5ec5_idx"
 
+
+def drop_if_invalid(index: str) -> str:
+    """Drop ``index`` if an interrupted ``CREATE INDEX CONCURRENTLY`` left it invalid (so that
+    the migration can simply be run again); a valid one is kept. A plain DROP (a DO block is a
+    transaction): an invalid index is never used, its drop only takes the lock for a moment."""
+    return (
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "  # noqa: S608 - this migration's own index names
+        f"WHERE c.relname = '{index}' AND NOT i.indisvalid) THEN DROP INDEX {index}; END IF; END $$"
+    )
+
+
 # (forward, backward) in the forward order; backwards runs them last to first, so the old
 # unique index exists again (as result_once_per_campaign_old) before the constraint is dropped.
 STEPS = [
     (
-        f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS result_once_per_campaign_new "
-        f"ON {TABLE} (student_id, campaign_id, instrument_id)",
+        [
+            drop_if_invalid("result_once_per_campaign_new"),
+            f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS result_once_per_campaign_new "
+            f"ON {TABLE} (student_id, campaign_id, instrument_id)",
+        ],
         "ALTER INDEX result_once_per_campaign_old RENAME TO result_once_per_campaign",
     ),
     (
@@ -40,13 +54,19 @@ STEPS = [
     (
         f"ALTER TABLE {TABLE} ADD CONSTRAINT result_once_per_campaign "
         f"UNIQUE USING INDEX result_once_per_campaign_new",
-        f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS result_once_per_campaign_old "
-        f"ON {TABLE} (campaign_id, student_id, instrument_id) WHERE campaign_id IS NOT NULL",
+        [
+            drop_if_invalid("result_once_per_campaign_old"),
+            f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS result_once_per_campaign_old "
+            f"ON {TABLE} (campaign_id, student_id, instrument_id) WHERE campaign_id IS NOT NULL",
+        ],
     ),
     (
         f"DROP INDEX CONCURRENTLY IF EXISTS {STUDENT_INDEX}",
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {STUDENT_INDEX} "
-        f"ON {TABLE} (student_id, administered_on DESC)",
+        [
+            drop_if_invalid(STUDENT_INDEX),
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {STUDENT_INDEX} "
+            f"ON {TABLE} (student_id, administered_on DESC)",
+        ],
     ),
 ]
 
