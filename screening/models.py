@@ -440,6 +440,11 @@ class ImportJob(models.Model):
     # Runs started: a job that kills its worker is redelivered (acks_late) and given up after
     # ``services.MAX_ATTEMPTS``.
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Of the results stored (a done job): those at the instrument's critical threshold (each
+    # alerted after the import's COMMIT: screening.alerts) and the risk levels proposed for a
+    # person to review — what the uploader has to act on next (the job's page says so).
+    critical_rows = models.PositiveIntegerField(default=0)
+    proposal_rows = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -951,12 +951,16 @@ def _finish(
             critical = int(cursor.fetchone()[0])
         job.status = ImportStatus.DONE
         job.inserted_rows = stored
+        job.critical_rows = critical
+        job.proposal_rows = proposals
         job.errors = []
         job.finished_at = timezone.now()
         job.save(
             update_fields=[
                 "status",
                 "inserted_rows",
+                "critical_rows",
+                "proposal_rows",
                 "errors",
                 "blank_rows",
                 "example_rows",

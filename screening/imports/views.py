@@ -15,6 +15,7 @@ from mhcare.accounts import policy
 from mhcare.audit.models import Action
 from mhcare.audit.services import audit_record
 from mhcare.core.spreadsheets import XLSX_CONTENT_TYPE
+from mhcare.orgs.models import OrgKind
 from screening.imports import parsing, selectors, services
 from screening.imports.errors import error_summary, errors_workbook
 from screening.imports.forms import ImportUploadForm
@@ -68,6 +69,10 @@ def _job_context(request: HttpRequest, pk: int) -> dict[str, object]:
         "job": job,
         "is_running": job.status in (ImportStatus.PENDING, ImportStatus.RUNNING),
         "unchanged": job.unchanged_rows,
+        # A county center's import covers its schools: the unit is then no school.
+        "for_school": job.school.kind == OrgKind.SCHOOL,
+        # Where the proposed levels are reviewed (the high-risk list), for those who may.
+        "reviews_cases": policy.allowed(request.user, policy.Action.VIEW_CASES),
     }
 
 

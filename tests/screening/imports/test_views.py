@@ -8,7 +8,7 @@ from mhcare.audit.models import Action, AuditEvent
 from screening.imports import parsing, services
 from screening.models import ImportJob, ImportStatus, ScreeningResult
 from tests.conftest import login
-from tests.screening.imports.conftest import csv_bytes, row
+from tests.screening.imports.conftest import csv_bytes, row, run_import
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +187,55 @@ def test_management_command(world, campaign, phq9, tmp_path):
         user="psych_a",
     )
     assert ScreeningResult.objects.filter(student=world.students["a"], campaign=campaign).exists()
+
+
+# --- what the uploader acts on next: the critical results and the proposed levels ---------------
+
+CRITICAL = [0, 0, 0, 0, 0, 0, 0, 0, 1]  # item 9 (thoughts of self-harm) positive
+LOW = [0] * 9
+
+
+def _done_page(client, world, job, user):
+    login(client, world.users[user])
+    return client.get(reverse("screening:import_detail", args=[job.pk])).content.decode()
+
+
+def test_the_done_page_counts_the_critical_results_and_the_levels_to_evaluate(
+    client, world, campaign, phq9
+):
+    content = csv_bytes(
+        [row(world.students["a"], CRITICAL), row(world.students["a_other_class"], LOW)]
+    )
+    job = run_import(world, campaign, phq9, content)
+    assert job.status == ImportStatus.DONE, job.errors
+    assert (job.inserted_rows, job.critical_rows, job.proposal_rows) == (2, 1, 1)
+    page = _done_page(client, world, job, "psych_a")
+    assert "1 result is critical: the school's psychology teachers and leaders" in page
+    assert "1 student has a risk level proposed from these scores" in page
+    assert reverse("crisis:highrisk_list") in page  # where it is evaluated
+    assert "<dt>School</dt>" in page
+
+
+def test_a_file_with_nothing_critical_says_nothing_of_alerts(client, world, campaign, phq9):
+    job = run_import(world, campaign, phq9, csv_bytes([row(world.students["a"], LOW)]))
+    assert (job.critical_rows, job.proposal_rows) == (0, 0)
+    page = _done_page(client, world, job, "psych_a")
+    assert 'data-testid="import-critical"' not in page
+    assert 'data-testid="import-proposals"' not in page
+
+
+@pytest.mark.zh
+def test_a_county_centers_import_names_its_unit_and_counts_in_chinese(
+    client, world, campaign, phq9
+):
+    from mhcare.accounts.models import User
+
+    User.objects.filter(pk=world.users["center_a"].pk).update(language="zh-hans")
+    content = csv_bytes([row(world.students["a"], CRITICAL), row(world.students["a2"], CRITICAL)])
+    job = run_import(world, campaign, phq9, content, user="center_a", unit=world.county_a)
+    assert (job.critical_rows, job.proposal_rows) == (2, 2)
+    page = _done_page(client, world, job, "center_a")
+    assert "<dt>组织机构</dt>" in page  # a county, not a school
+    assert "2 条结果为危急结果：已即时通知所在学校的心理教师和学校负责人。" in page
+    assert "根据这些得分，2 名学生有预警等级建议，待综合评估。" in page
+    assert "前往高危名单评估" in page
