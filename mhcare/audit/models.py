@@ -21,10 +21,13 @@ class Action(models.TextChoices):
 class AuditEvent(models.Model):
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     # No database FK to users or students: audit rows outlive both and must never cascade.
+    # No single-column index on actor or student either: each leads a composite index below,
+    # which serves every lookup by it (two index writes fewer on every page view; migration 0004).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",
@@ -39,6 +42,7 @@ class AuditEvent(models.Model):
         "orgs.Student",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",

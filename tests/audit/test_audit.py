@@ -105,3 +105,16 @@ def test_viewers_partial_renders(world):
     assert "center_a" in html
     empty = render_to_string("audit/_student_viewers.html", {"viewers": []})
     assert 'class="empty"' in empty
+
+
+@pytest.mark.django_db
+def test_the_audit_log_keeps_one_index_per_lookup():
+    """Every page view writes a row: the actor's and the student's lookups each have one index,
+    led by the column and ordered by time (no single-column index beside it: migration 0004)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'audit_auditevent' "
+            "AND indexdef NOT LIKE '%%UNIQUE%%' ORDER BY indexdef"
+        )
+        columns = sorted(row[0].split(" USING btree ")[1] for row in cursor.fetchall())
+    assert columns == ["(actor_id, at DESC)", "(at)", "(student_id, at DESC)"]
