@@ -17,6 +17,20 @@ INDEXES = {
 }
 
 
+def _key_without_index(to: str) -> models.ForeignKey:
+    """The audit row's key to ``to`` as the model declares it now: no constraint (audit rows
+    outlive users and students), and no index of its own."""
+    return models.ForeignKey(
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        on_delete=django.db.models.deletion.DO_NOTHING,
+        related_name="+",
+        to=to,
+    )
+
+
 class Migration(migrations.Migration):
     atomic = False  # DROP / CREATE INDEX CONCURRENTLY
 
@@ -37,31 +51,9 @@ class Migration(migrations.Migration):
             ],
             state_operations=[
                 migrations.AlterField(
-                    model_name="auditevent",
-                    name="actor",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_constraint=False,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="auditevent",
-                    name="student",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_constraint=False,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="orgs.student",
-                    ),
-                ),
+                    model_name="auditevent", name=name, field=_key_without_index(to)
+                )
+                for name, to in (("actor", settings.AUTH_USER_MODEL), ("student", "orgs.student"))
             ],
         ),
     ]
