@@ -19,7 +19,7 @@ from mhcare.orgs.models import OrgKind
 from screening.imports import parsing, selectors, services
 from screening.imports.errors import error_summary, errors_workbook
 from screening.imports.forms import ImportUploadForm
-from screening.models import ImportStatus, Instrument
+from screening.models import ImportJob, ImportStatus, Instrument
 
 # Students pre-filled into a template, at most (a school's roster; a county gets the blank one).
 TEMPLATE_MAX_STUDENTS = 20_000
@@ -69,10 +69,6 @@ def _job_context(request: HttpRequest, pk: int) -> dict[str, object]:
         "job": job,
         "is_running": job.status in (ImportStatus.PENDING, ImportStatus.RUNNING),
         "unchanged": job.unchanged_rows,
-        # A county center's import covers its schools: the unit is then no school.
-        "for_school": job.school.kind == OrgKind.SCHOOL,
-        # Where the proposed levels are reviewed (the high-risk list), for those who may.
-        "reviews_cases": policy.allowed(request.user, policy.Action.VIEW_CASES),
     }
 
 
@@ -81,7 +77,12 @@ def _job_context(request: HttpRequest, pk: int) -> dict[str, object]:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_import_access(request)
     context = _job_context(request, pk)
-    context["summary"] = error_summary(context["job"])  # type: ignore[arg-type]
+    job: ImportJob = context["job"]  # type: ignore[assignment]
+    context["summary"] = error_summary(job)
+    # A county center's import covers its schools: the unit is then no school.
+    context["for_school"] = job.school.kind == OrgKind.SCHOOL
+    # Where the proposed levels are evaluated (the high-risk list), for those who may see it.
+    context["reviews_cases"] = policy.allowed(request.user, policy.Action.VIEW_CASES)
     return render(request, "screening/imports/detail.html", context)
 
 
