@@ -196,9 +196,8 @@ class ScreeningResult(models.Model):
             #
             # Its index leads with the student, so that it is also the student's index:
             # ``screening.selectors.result_list`` (a student's results: the student page, growth
-            # trends, crisis case page), the ``Exists`` of ``compliance.selectors.
-            # screening_coverage`` / ``compliance.computations`` (student + date range), and the
-            # per-school recount of ``campaigns.selectors`` (campaign + the school's students).
+            # trends, crisis case page) and the ``Exists`` of ``compliance.selectors.
+            # screening_coverage`` / ``compliance.computations`` (student + date range).
             # One index fewer to keep up on every result written than a campaign-led unique
             # index beside a ``(student, administered_on)`` one (migration 0014: the import's
             # INSERT 20–25 % faster; bench/README.md).
