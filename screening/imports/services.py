@@ -26,10 +26,18 @@
    as resolved — as before, when the resolve was the transaction's first statement under READ
    COMMITTED.
 
+   A first import of a file of more than one batch (a county's: ``_pipelined``) is written
+   while it is staged instead: a second connection (``_Writer``) inserts each batch as soon as
+   it is resolved, in one transaction of its own, its student key checked batch by batch; at
+   the end, for a clean file, it writes the proposals, the outbox, the audit and the job in that
+   transaction and commits. Anything else (a problem in a row, a duplicate, a row stored
+   meanwhile, a crash) rolls it back, and step 3 runs as above.
+
 Where the time goes (1 M rows, bench/README.md): more than half is writing the rows — the
 results table's 5 indexes (the INSERT) and its one foreign key in the database, the student's,
-checked row by row by PostgreSQL at COMMIT — which a COPY into a copy of the table with the same
-indexes and key costs too.
+checked row by row by PostgreSQL — which a COPY into a copy of the table with the same indexes
+and key costs too. On one connection that writing waits for the whole file to be staged; the
+``_Writer`` does it beside the staging, on the second core.
 
 Re-importing: the write on (campaign, student, instrument) updates a row only when its answers,
 scores, total, band or critical flag differ (``IS DISTINCT FROM``). The same file twice changes
@@ -72,6 +80,7 @@ from screening.models import (
     ImportStatus,
     Instrument,
     ResultSource,
+    ScreeningResult,
 )
 from screening.services import CAMPAIGN_NOT_FOR_SCHOOL
 
@@ -272,6 +281,10 @@ def _run(job_id: int) -> ImportJob:
             .defer("content")
             .get(pk=job_id)
         )
+        # A run's shared table (``_Writer``) that a killed worker left: dropped by the next run
+        # (the redelivered message) or when the job is given up — it holds the file's answers.
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_shared_table(job.pk)}")
         if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
             return job
         if job.attempts >= MAX_ATTEMPTS:
@@ -284,18 +297,21 @@ def _run(job_id: int) -> ImportJob:
         job.processed_rows = 0
         job.save(update_fields=["status", "processed_rows", "attempts"])
     staging = f"import_staging_{job.pk}"
-    resolved = f"import_resolved_{job.pk}"
     # The staging phase runs in autocommit (its progress is seen at once). Called inside a
     # transaction (tests, a caller's atomic), a failure must not poison it: a savepoint.
     guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    writer = _Writer.start(job) if _pipelined(job) else None
+    resolved = writer.resolved if writer is not None else f"import_resolved_{job.pk}"
     try:
         with guard:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {staging}")
                 cursor.execute(STAGING_SQL.format(staging=staging))
-            parsed = _stage(job, _content(job.pk), staging, resolved)
-            return _finish(job, staging, resolved, parsed)
+            parsed = _stage(job, _content(job.pk), staging, resolved, writer)
+            return _finish(job, staging, resolved, parsed, writer)
     finally:
+        if writer is not None:
+            writer.stop()
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {staging}, {resolved}")
 
@@ -403,6 +419,7 @@ def _stage(
     content: bytes,
     staging: str,
     resolved: str,
+    writer: _Writer | None = None,
 ) -> parsing.ParseResult:
     """Stream the file into the staging table: one COPY per ``BATCH_ROWS`` rows, written in
     chunks as a parser thread makes them (``_parse_ahead``), each batch then resolved into
@@ -414,7 +431,10 @@ def _stage(
     unique index on the student number: made in one sort, it tells whether the file has a
     duplicate row at all (then ``_finish`` resolves the file again, looking for them). A file
     the parser rejects midway keeps its staged rows: their students are checked too (every
-    error is reported)."""
+    error is reported).
+
+    With a ``writer``, each batch resolved is handed to it (its rows are in ``resolved`` from the
+    page it had before the batch on), which writes them while the next batch is staged."""
     parsed = parsing.ParseResult()
     total = job.total_rows
     if not total and not parsing.is_csv(job.filename):
@@ -459,9 +479,11 @@ def _stage(
             while not finished:
                 upto = after
                 first_page = _pages(cursor, staging)
+                # A writer waits for the first batch: a smaller one lets it start sooner.
+                limit = BATCH_ROWS // 5 if writer is not None and not after else BATCH_ROWS
                 with cursor.cursor.copy(copy_sql) as copy:
                     written = 0
-                    while written < BATCH_ROWS:
+                    while written < limit:
                         item = chunks.get()
                         if item is _END:
                             finished = True
@@ -476,7 +498,8 @@ def _stage(
                         written += count
                         upto = _last_row_no(text)
                 if upto > after:
-                    _resolve(
+                    resolved_page = _pages(cursor, resolved) if after else 0
+                    exact = _resolve(
                         cursor,
                         job,
                         staging,
@@ -485,7 +508,13 @@ def _stage(
                         rows=(after, upto),
                         first_page=first_page,
                         staged=written,
+                        unlogged=writer is not None,
                     )
+                    if writer is not None:
+                        if exact:
+                            writer.write(resolved_page, (after, upto))
+                        else:  # rows deleted and resolved again: not only appended
+                            writer.stop()
                     after = upto
                 if not finished:
                     _progress(job, read, max(total, read))
@@ -551,15 +580,21 @@ LEFT JOIN (
 # The resolved rows, kept for the errors and the upsert (the name on record only where it
 # differs: the error shows it).
 RESOLVED_COLUMNS = """
-SELECT row_no, student_id, school_id, county_id, problem, first_row,
+SELECT {id}row_no, student_id, school_id, county_id, problem, first_row,
        CASE WHEN problem = 'name' THEN recorded END AS recorded,
        answers, scores, total, band, is_critical, level, reasons
 FROM ({query}) r
 """
 # (A session's temp table, like the staging one: made batch by batch in autocommit while the
 # file is staged, read by the import's transaction; dropped with the staging table.)
-RESOLVED_SQL = "CREATE TEMP TABLE {resolved} AS" + RESOLVED_COLUMNS
+RESOLVED_SQL = "CREATE {kind} TABLE {resolved} AS" + RESOLVED_COLUMNS
 RESOLVED_MORE_SQL = "INSERT INTO {resolved}" + RESOLVED_COLUMNS
+# For a ``_Writer``: the rows of each batch in the order of their students, each given its
+# result's id from the results' sequence here — so that the writer inserts them as they lie
+# (no sort) and has the ids of the rows a proposal or an alert needs (no lookup). Both costs
+# move off the writer's connection, which bounds the import (``_Writer``).
+RESOLVED_ID = "nextval('{sequence}'::regclass) AS id, "
+RESOLVED_ORDER = "ORDER BY st.id\n"
 
 # The first rows with a problem, and the first ``per_kind`` of each problem (the summary shows
 # them even when another problem fills the list), with the count of each problem.
@@ -648,14 +683,15 @@ SELECT id, student_id, school_id, county_id, is_critical, FALSE, level, reasons 
 # The new rows, in the order of the unique key (its index and the student's are appended to).
 INSERT_SQL = """
 INSERT INTO screening_screeningresult (
-    student_id, school_id, county_id, instrument_id, campaign_id, source, answers, scores,
+    {id}student_id, school_id, county_id, instrument_id, campaign_id, source, answers, scores,
     total, band, is_critical, entered_by_id, administered_on, created_at)
-SELECT v.student_id, v.school_id, v.county_id, %(instrument)s, %(campaign)s, %(source)s,
+SELECT {v_id}v.student_id, v.school_id, v.county_id, %(instrument)s, %(campaign)s, %(source)s,
        v.answers, v.scores, v.total, v.band, v.is_critical, %(user)s, %(day)s, now()
 FROM {resolved} v
 {new_only}
-ORDER BY v.student_id
+{order}
 """
+BY_STUDENT = "ORDER BY v.student_id"
 NEW_ONLY = "WHERE NOT EXISTS (SELECT 1 FROM {existing} e WHERE e.student_id = v.student_id)"
 # The new rows a proposal or an alert needs (critical, or proposing a level: a few percent),
 # found again by their key — not the whole insert returned and paired with its source rows —
@@ -735,15 +771,18 @@ def _resolve(
     rows: tuple[int, int] | None = None,
     first_page: int = 0,
     staged: int | None = None,
-) -> None:
+    unlogged: bool = False,
+) -> bool:
     """Resolve the staged rows into ``resolved``: those numbered in ``(after, upto]`` when
     ``rows`` is given (one batch; the first creates the table), else the whole file again (the
-    table made anew, looking for duplicate rows when the file has some).
+    table made anew, looking for duplicate rows when the file has some). The table is a TEMP
+    one, or with ``unlogged`` an UNLOGGED one that the ``_Writer``'s connection reads too.
 
     A batch of ``staged`` rows whose COPY began when the staging table had ``first_page`` pages
     is read from the page before (the COPY may fill it) on. Should PostgreSQL have put a row on
     an earlier page (free space left there), the batch comes out short: it is resolved again by
-    row number alone, so that no row is ever left out."""
+    row number alone, so that no row is ever left out. Returns False then (the batch's rows are
+    no longer only appended to the table), True otherwise."""
     if parsed.has_duplicates:
         first_row, duplicate = "d.first_row", "d.first_row < s.row_no"
         duplicates = DUPLICATES_JOIN.format(staging=staging)
@@ -769,7 +808,12 @@ def _resolve(
         statement = RESOLVED_SQL
     else:
         statement = RESOLVED_MORE_SQL
-    cursor.execute(statement.format(resolved=resolved, query=query), params)
+    if unlogged:
+        kind, ids = "UNLOGGED", RESOLVED_ID.format(sequence=_results_sequence(cursor))
+        query += RESOLVED_ORDER
+    else:
+        kind, ids = "TEMP", ""
+    cursor.execute(statement.format(kind=kind, id=ids, resolved=resolved, query=query), params)
     if rows is not None and staged is not None and first_page and cursor.rowcount != staged:
         logger.warning(
             "Results import %s: batch %s resolved again (rows outside its pages)", job.pk, rows
@@ -778,7 +822,9 @@ def _resolve(
             f"DELETE FROM {resolved} WHERE row_no > %s AND row_no <= %s",  # noqa: S608 - our temp table
             list(rows),
         )
-        _resolve(cursor, job, staging, resolved, parsed, rows=rows)
+        _resolve(cursor, job, staging, resolved, parsed, rows=rows, unlogged=unlogged)
+        return False
+    return True
 
 
 def _write(cursor: Any, job: ImportJob, resolved: str, affected: str) -> tuple[int, int]:
@@ -809,7 +855,12 @@ def _write(cursor: Any, job: ImportJob, resolved: str, affected: str) -> tuple[i
                 )
                 updated = cursor.rowcount
             new_only = NEW_ONLY.format(existing=existing) if any_existing else ""
-            cursor.execute(INSERT_SQL.format(resolved=resolved, new_only=new_only), params)
+            cursor.execute(
+                INSERT_SQL.format(
+                    id="", v_id="", resolved=resolved, new_only=new_only, order=BY_STUDENT
+                ),
+                params,
+            )
             inserted = cursor.rowcount
             cursor.execute(
                 INSERTED_AFFECTED_SQL.format(
@@ -911,7 +962,12 @@ def _finish(
     staging: str,
     resolved: str,
     parsed: parsing.ParseResult,
+    writer: _Writer | None = None,
 ) -> ImportJob:
+    if writer is not None:
+        done = _finish_written(job, resolved, parsed, writer)
+        if done is not None:
+            return done
     affected = f"import_affected_{job.pk}"
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().only("status").get(pk=job.pk)
@@ -922,13 +978,9 @@ def _finish(
         if not import_units(actor=job.uploaded_by).filter(pk=job.school_id).exists():
             return _fail(job, [RowError(0, "", str(NOT_ALLOWED))], 1, {parsing.KIND_FILE: [1, 1]})
         with connection.cursor() as cursor:
-            # Sorts and hashes of a whole file in memory; no JIT (it compiled for up to 0.2 s per
-            # statement here, misled by the row estimates of fresh temp tables, and gained
-            # nothing measurable at 1 M rows).
-            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-            cursor.execute("SET LOCAL jit = off")
+            _session_for_a_file(cursor)
             if parsed.has_duplicates or not parsed.staged_rows:
-                _resolve(cursor, job, staging, resolved, parsed)
+                _resolve(cursor, job, staging, resolved, parsed, unlogged=writer is not None)
             db_errors, db_kinds = _database_errors(cursor, job, resolved, parsing.common.MAX_ERRORS)
             if parsed.error_count or db_kinds:
                 kinds = {k: list(v) for k, v in parsed.kinds.items()}
@@ -940,51 +992,273 @@ def _finish(
                 return _fail(job, parsed.errors + db_errors, parsed.error_count + db_count, kinds)
             cursor.execute(AFFECTED_SQL.format(affected=affected))
             inserted, stored = _write(cursor, job, resolved, affected)
-            if stored > inserted:  # pending proposals of updated results follow their score
-                cursor.execute(PROPOSAL_UPDATE_SQL.format(affected=affected))
-                cursor.execute(PROPOSAL_DELETE_SQL.format(affected=affected))
-            cursor.execute(PROPOSAL_INSERT_SQL.format(affected=affected))
-            proposals = cursor.rowcount
-            # The critical results' alerts: their outbox rows in this transaction, sent on the
-            # alerts queue after COMMIT (screening.alerts).
-            cursor.execute(ALERT_OUTBOX_SQL.format(affected=affected))
-            critical = int(cursor.fetchone()[0])
-        job.status = ImportStatus.DONE
-        job.inserted_rows = stored
-        job.critical_rows = critical
-        job.proposal_rows = proposals
-        job.errors = []
-        job.finished_at = timezone.now()
-        job.save(
-            update_fields=[
-                "status",
-                "inserted_rows",
-                "critical_rows",
-                "proposal_rows",
-                "errors",
-                "blank_rows",
-                "example_rows",
-                "finished_at",
-            ]
-        )
-        _clear_upload(job.pk)
-        audit_record(
-            actor=job.uploaded_by,
-            action=Action.CREATE,
-            obj=job,
-            detail={
-                "campaign": job.campaign_id,
-                "instrument": str(job.instrument),
-                "rows": parsed.total_rows,
-                "inserted": inserted,
-                "updated": stored - inserted,
-                "unchanged": parsed.total_rows - parsed.blank_rows - stored,
-                "not_screened": parsed.blank_rows,
-                "proposals": proposals,
-                "critical": critical,
-            },
-        )
-        if critical:
-            transaction.on_commit(alerts.alert_enqueue, robust=True)
-        registry.data_changed([job.school_id], "screening")
+            _complete(cursor, job, parsed, affected, inserted=inserted, stored=stored)
     return job
+
+
+def _session_for_a_file(cursor: Any) -> None:
+    """Sorts and hashes of a whole file in memory; no JIT (it compiled for up to 0.2 s per
+    statement here, misled by the row estimates of fresh tables, and gained nothing measurable at
+    1 M rows). For the current transaction only."""
+    cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+    cursor.execute("SET LOCAL jit = off")
+
+
+def _complete(
+    cursor: Any,
+    job: ImportJob,
+    parsed: parsing.ParseResult,
+    affected: str,
+    *,
+    inserted: int,
+    stored: int,
+) -> None:
+    """After the rows are written (``affected``: those the proposals and alerts need), in the
+    same transaction: the risk proposals, the critical results' alert outbox, the job DONE with
+    its counts, its upload cleared, the audit event; the alerts sent after COMMIT."""
+    if stored > inserted:  # pending proposals of updated results follow their score
+        cursor.execute(PROPOSAL_UPDATE_SQL.format(affected=affected))
+        cursor.execute(PROPOSAL_DELETE_SQL.format(affected=affected))
+    cursor.execute(PROPOSAL_INSERT_SQL.format(affected=affected))
+    proposals = cursor.rowcount
+    # The critical results' alerts: their outbox rows in this transaction, sent on the alerts
+    # queue after COMMIT (screening.alerts).
+    cursor.execute(ALERT_OUTBOX_SQL.format(affected=affected))
+    critical = int(cursor.fetchone()[0])
+    job.status = ImportStatus.DONE
+    job.inserted_rows = stored
+    job.critical_rows = critical
+    job.proposal_rows = proposals
+    job.errors = []
+    job.finished_at = timezone.now()
+    job.save(
+        update_fields=[
+            "status",
+            "inserted_rows",
+            "critical_rows",
+            "proposal_rows",
+            "errors",
+            "blank_rows",
+            "example_rows",
+            "finished_at",
+        ]
+    )
+    _clear_upload(job.pk)
+    audit_record(
+        actor=job.uploaded_by,
+        action=Action.CREATE,
+        obj=job,
+        detail={
+            "campaign": job.campaign_id,
+            "instrument": str(job.instrument),
+            "rows": parsed.total_rows,
+            "inserted": inserted,
+            "updated": stored - inserted,
+            "unchanged": parsed.total_rows - parsed.blank_rows - stored,
+            "not_screened": parsed.blank_rows,
+            "proposals": proposals,
+            "critical": critical,
+        },
+    )
+    if critical:
+        transaction.on_commit(alerts.alert_enqueue, robust=True)
+    registry.data_changed([job.school_id], "screening")
+
+
+# Writing while staging (``_Writer``): the rows of one batch of the shared resolved table — from
+# the page it had before the batch on, its row numbers, no problem found.
+BATCH_OF_RESOLVED = (
+    "v.ctid >= %(first_tid)s::tid AND v.row_no > %(after)s AND v.row_no <= %(upto)s "
+    "AND v.problem IS NULL"
+)
+# The rows of a batch a proposal or an alert needs, with the ids the resolve gave them.
+WRITTEN_AFFECTED_SQL = """
+INSERT INTO {affected} (id, student_id, school_id, county_id, is_critical, inserted, level,
+                        reasons)
+SELECT v.id, v.student_id, v.school_id, v.county_id, v.is_critical, TRUE, v.level, v.reasons
+FROM {resolved} v
+WHERE {batch} AND (v.is_critical OR v.level IS NOT NULL)
+"""
+PROBLEMS_SQL = "SELECT EXISTS (SELECT 1 FROM {resolved} WHERE problem IS NOT NULL)"
+# Seconds ``_Writer.stop`` waits for the writer's current statement before cancelling it.
+STOP_WAIT = 5
+
+
+def _shared_table(job_id: int) -> str:
+    """The resolved rows of a job written by a ``_Writer``: an UNLOGGED table both connections
+    read (a TEMP table is its session's own)."""
+    return f"import_pipeline_{job_id}"
+
+
+def _results_sequence(cursor: Any) -> str:
+    """The sequence of the results' ids (an identity column's)."""
+    cursor.execute("SELECT pg_get_serial_sequence('screening_screeningresult', 'id')")
+    return str(cursor.fetchone()[0])
+
+
+def _pipelined(job: ImportJob) -> bool:
+    """Whether a ``_Writer`` writes the rows while the file is staged: for a file of more than one
+    batch (with one there is nothing to overlap), run in autocommit (by a worker: inside a
+    caller's transaction a second connection would not see its rows), into a campaign where the
+    unit has no result of this instrument yet — a first import, nothing to update (a corrected
+    file takes the one-transaction path, which updates what differs)."""
+    if connection.in_atomic_block or job.total_rows <= BATCH_ROWS:
+        return False
+    return not ScreeningResult.objects.filter(
+        campaign_id=job.campaign_id,
+        instrument_id=job.instrument_id,
+        school_id__in=_unit_params(job)["schools"],
+    ).exists()
+
+
+def _finish_written(
+    job: ImportJob, resolved: str, parsed: parsing.ParseResult, writer: _Writer
+) -> ImportJob | None:
+    """The end of an import whose rows a ``_Writer`` wrote: for a clean file the writer completes
+    the import in its transaction (``_complete``) and commits. Otherwise — a problem in a row, a
+    duplicate row, a writer that failed (a row of the same key stored meanwhile) — the writer's
+    transaction is rolled back and ``None`` returned: ``_finish`` then does it all in one
+    transaction, as for a small file, and reports the problems."""
+    clean = bool(parsed.staged_rows) and not (parsed.error_count or parsed.has_duplicates)
+    if clean:
+        with connection.cursor() as cursor:
+            cursor.execute(PROBLEMS_SQL.format(resolved=resolved))
+            clean = not cursor.fetchone()[0]
+    if not clean:
+        writer.stop()
+        return None
+    return writer.finish(parsed)
+
+
+class _RollBackError(Exception):
+    """The writer's transaction is to be rolled back (``_Writer.stop``, or a job that
+    ``_finish`` must end itself)."""
+
+
+_STOP = object()
+
+
+class _Writer:
+    """The rows of a large file written by a second connection, batch by batch, while the main
+    connection stages and resolves the next batch: the two PostgreSQL backends work on two cores
+    at once, and the student key of each batch's rows is checked at the end of its INSERT
+    (``SET CONSTRAINTS ALL IMMEDIATE``) rather than all at COMMIT. (1 M rows on one backend: a
+    staging of 4.7 s, then the INSERT 4.7 s, then the key's checks at COMMIT 5.2 s;
+    bench/README.md.) The resolved rows are in an UNLOGGED table (``_shared_table``), which the
+    writer reads by page range, as the resolve reads the staging table.
+
+    One transaction, all or nothing: ``finish`` completes the import in it and commits; ``stop``
+    rolls it back. A writer that fails leaves the writing to ``_finish``."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.job = job
+        self.resolved = _shared_table(job.pk)
+        self.affected = f"import_written_{job.pk}"
+        self.inserted = 0
+        self.done = False
+        self.failed: BaseException | None = None
+        self._inbox: queue.Queue[Any] = queue.Queue()
+        self._language = translation.get_language()
+        self._backend: Any = None  # the writer's psycopg connection, to cancel a statement
+        self._thread = threading.Thread(
+            target=self._run, name=f"import-{job.pk}-writer", daemon=True
+        )
+
+    @classmethod
+    def start(cls, job: ImportJob) -> _Writer:
+        writer = cls(job)
+        writer._thread.start()
+        return writer
+
+    def write(self, first_page: int, rows: tuple[int, int]) -> None:
+        """Write the rows numbered in ``(after, upto]`` (``rows``), appended to the resolved
+        table from page ``first_page`` on."""
+        self._inbox.put((first_page, rows))
+
+    def finish(self, parsed: parsing.ParseResult) -> ImportJob | None:
+        """Complete the import and commit: the job, DONE; ``None`` when the writer failed or
+        left the end to ``_finish`` (its transaction rolled back)."""
+        self._inbox.put(parsed)
+        self._thread.join()
+        return self.job if self.done else None
+
+    def stop(self) -> None:
+        """Roll the writer's transaction back unless it committed, and wait for its end (a
+        statement still running after ``STOP_WAIT`` seconds is cancelled)."""
+        if not self._thread.is_alive():
+            return
+        self._inbox.put(_STOP)
+        self._thread.join(timeout=STOP_WAIT)
+        if self._thread.is_alive() and self._backend is not None:
+            with contextlib.suppress(Exception):
+                self._backend.cancel_safe()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            with (
+                translation.override(self._language),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                self._backend = connection.connection
+                _session_for_a_file(cursor)
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(AFFECTED_SQL.format(affected=self.affected))
+                self._write(cursor)
+            self.done = True
+        except _RollBackError:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - _finish writes the rows instead
+            self.failed = exc
+            logger.warning(
+                "Results import %s: the writer stopped (%s); the rows are written again in one "
+                "transaction",
+                self.job.pk,
+                exc,
+                exc_info=not isinstance(exc, IntegrityError),
+            )
+        finally:
+            connection.close()
+
+    def _write(self, cursor: Any) -> None:
+        job = self.job
+        params: dict[str, Any] = {
+            "instrument": job.instrument_id,
+            "campaign": job.campaign_id,
+            "source": ResultSource.IMPORT.value,
+            "user": job.uploaded_by_id,
+            "day": _administered_on(job),
+        }
+        # The batch's rows as they lie: by student, with their ids (``RESOLVED_ID``).
+        insert = INSERT_SQL.format(
+            id="id, ",
+            v_id="v.id, ",
+            resolved=self.resolved,
+            new_only=f"WHERE {BATCH_OF_RESOLVED}",
+            order="",
+        )
+        affected = WRITTEN_AFFECTED_SQL.format(
+            resolved=self.resolved, affected=self.affected, batch=BATCH_OF_RESOLVED
+        )
+        while True:
+            item = self._inbox.get()
+            if item is _STOP:
+                raise _RollBackError
+            if isinstance(item, parsing.ParseResult):
+                self._complete(cursor, item)
+                return
+            first_page, (after, upto) = item
+            params.update(first_tid=f"({max(first_page - 1, 0)},0)", after=after, upto=upto)
+            cursor.execute(insert, params)
+            self.inserted += cursor.rowcount
+            cursor.execute(affected, params)
+
+    def _complete(self, cursor: Any, parsed: parsing.ParseResult) -> None:
+        job = self.job
+        locked = ImportJob.objects.select_for_update().only("status").get(pk=job.pk)
+        if locked.status in (ImportStatus.DONE, ImportStatus.FAILED) or (
+            not import_units(actor=job.uploaded_by).filter(pk=job.school_id).exists()
+        ):
+            raise _RollBackError  # _finish ends the job, and says why
+        _complete(cursor, job, parsed, self.affected, inserted=self.inserted, stored=self.inserted)
