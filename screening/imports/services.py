@@ -499,7 +499,7 @@ def _stage(
                         upto = _last_row_no(text)
                 if upto > after:
                     resolved_page = _pages(cursor, resolved) if after else 0
-                    exact = _resolve(
+                    resolved_rows = _resolve(
                         cursor,
                         job,
                         staging,
@@ -511,10 +511,7 @@ def _stage(
                         unlogged=writer is not None,
                     )
                     if writer is not None:
-                        if exact:
-                            writer.write(resolved_page, (after, upto))
-                        else:  # rows deleted and resolved again: not only appended
-                            writer.stop()
+                        writer.write(resolved_page, (after, upto), resolved_rows)
                     after = upto
                 if not finished:
                     _progress(job, read, max(total, read))
@@ -772,7 +769,7 @@ def _resolve(
     first_page: int = 0,
     staged: int | None = None,
     unlogged: bool = False,
-) -> bool:
+) -> int:
     """Resolve the staged rows into ``resolved``: those numbered in ``(after, upto]`` when
     ``rows`` is given (one batch; the first creates the table), else the whole file again (the
     table made anew, looking for duplicate rows when the file has some). The table is a TEMP
@@ -781,8 +778,7 @@ def _resolve(
     A batch of ``staged`` rows whose COPY began when the staging table had ``first_page`` pages
     is read from the page before (the COPY may fill it) on. Should PostgreSQL have put a row on
     an earlier page (free space left there), the batch comes out short: it is resolved again by
-    row number alone, so that no row is ever left out. Returns False then (the batch's rows are
-    no longer only appended to the table), True otherwise."""
+    row number alone, so that no row is ever left out. Returns the number of rows resolved."""
     if parsed.has_duplicates:
         first_row, duplicate = "d.first_row", "d.first_row < s.row_no"
         duplicates = DUPLICATES_JOIN.format(staging=staging)
@@ -822,9 +818,8 @@ def _resolve(
             f"DELETE FROM {resolved} WHERE row_no > %s AND row_no <= %s",  # noqa: S608 - our temp table
             list(rows),
         )
-        _resolve(cursor, job, staging, resolved, parsed, rows=rows, unlogged=unlogged)
-        return False
-    return True
+        return _resolve(cursor, job, staging, resolved, parsed, rows=rows, unlogged=unlogged)
+    return int(cursor.rowcount)
 
 
 def _write(cursor: Any, job: ImportJob, resolved: str, affected: str) -> tuple[int, int]:
@@ -1068,9 +1063,12 @@ def _complete(
 # Writing while staging (``_Writer``): the rows of one batch of the shared resolved table — from
 # the page it had before the batch on, its row numbers, no problem found.
 BATCH_OF_RESOLVED = (
-    "v.ctid >= %(first_tid)s::tid AND v.row_no > %(after)s AND v.row_no <= %(upto)s "
+    "v.ctid {pages} %(first_tid)s::tid AND v.row_no > %(after)s AND v.row_no <= %(upto)s "
     "AND v.problem IS NULL"
 )
+# The batch's pages, and, should PostgreSQL have put some of its rows on an earlier page (free
+# space left there, as in the staging table: ``_resolve``), the pages before.
+ITS_PAGES, PAGES_BEFORE = ">=", "<"
 # The rows of a batch a proposal or an alert needs, with the ids the resolve gave them.
 WRITTEN_AFFECTED_SQL = """
 INSERT INTO {affected} (id, student_id, school_id, county_id, is_critical, inserted, level,
@@ -1084,10 +1082,15 @@ PROBLEMS_SQL = "SELECT EXISTS (SELECT 1 FROM {resolved} WHERE problem IS NOT NUL
 STOP_WAIT = 5
 
 
+# The schema of the ``_shared_table``s (migration screening 0016): the app's database role may
+# create tables there and nowhere else (``manage.py db_roles``).
+WORK_SCHEMA = "import_work"
+
+
 def _shared_table(job_id: int) -> str:
     """The resolved rows of a job written by a ``_Writer``: an UNLOGGED table both connections
     read (a TEMP table is its session's own)."""
-    return f"import_pipeline_{job_id}"
+    return f"{WORK_SCHEMA}.import_pipeline_{job_id}"
 
 
 def _results_sequence(cursor: Any) -> str:
@@ -1101,9 +1104,23 @@ def _pipelined(job: ImportJob) -> bool:
     batch (with one there is nothing to overlap), run in autocommit (by a worker: inside a
     caller's transaction a second connection would not see its rows), into a campaign where the
     unit has no result of this instrument yet — a first import, nothing to update (a corrected
-    file takes the one-transaction path, which updates what differs)."""
+    file takes the one-transaction path, which updates what differs) — and when the database
+    role may create the shared table."""
     if connection.in_atomic_block or job.total_rows <= BATCH_ROWS:
         return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT to_regnamespace(%s) IS NOT NULL AND has_schema_privilege(%s, 'CREATE')",
+            [WORK_SCHEMA, WORK_SCHEMA],
+        )
+        if not cursor.fetchone()[0]:
+            logger.warning(
+                "Results import %s: written in one transaction, the database role may not create "
+                "a table in the schema %s (run manage.py db_roles)",
+                job.pk,
+                WORK_SCHEMA,
+            )
+            return False
     return not ScreeningResult.objects.filter(
         campaign_id=job.campaign_id,
         instrument_id=job.instrument_id,
@@ -1170,10 +1187,10 @@ class _Writer:
         writer._thread.start()
         return writer
 
-    def write(self, first_page: int, rows: tuple[int, int]) -> None:
-        """Write the rows numbered in ``(after, upto]`` (``rows``), appended to the resolved
-        table from page ``first_page`` on."""
-        self._inbox.put((first_page, rows))
+    def write(self, first_page: int, rows: tuple[int, int], count: int) -> None:
+        """Write the ``count`` rows numbered in ``(after, upto]`` (``rows``), appended to the
+        resolved table from page ``first_page`` on."""
+        self._inbox.put((first_page, rows, count))
 
     def finish(self, parsed: parsing.ParseResult) -> ImportJob | None:
         """Complete the import and commit: the job, DONE; ``None`` when the writer failed or
@@ -1207,6 +1224,9 @@ class _Writer:
                 cursor.execute(AFFECTED_SQL.format(affected=self.affected))
                 self._write(cursor)
             self.done = True
+            logger.info(
+                "Results import %s: %s rows written beside the staging", self.job.pk, self.inserted
+            )
         except _RollBackError:
             pass
         except BaseException as exc:  # noqa: BLE001 - _finish writes the rows instead
@@ -1230,17 +1250,6 @@ class _Writer:
             "user": job.uploaded_by_id,
             "day": _administered_on(job),
         }
-        # The batch's rows as they lie: by student, with their ids (``RESOLVED_ID``).
-        insert = INSERT_SQL.format(
-            id="id, ",
-            v_id="v.id, ",
-            resolved=self.resolved,
-            new_only=f"WHERE {BATCH_OF_RESOLVED}",
-            order="",
-        )
-        affected = WRITTEN_AFFECTED_SQL.format(
-            resolved=self.resolved, affected=self.affected, batch=BATCH_OF_RESOLVED
-        )
         while True:
             item = self._inbox.get()
             if item is _STOP:
@@ -1248,14 +1257,38 @@ class _Writer:
             if isinstance(item, parsing.ParseResult):
                 self._complete(cursor, item)
                 return
-            first_page, (after, upto) = item
+            first_page, (after, upto), count = item
             params.update(first_tid=f"({max(first_page - 1, 0)},0)", after=after, upto=upto)
-            cursor.execute(insert, params)
-            self.inserted += cursor.rowcount
-            cursor.execute(affected, params)
+            written = self._write_batch(cursor, params, ITS_PAGES)
+            if written < count:  # rows on earlier pages, or rows with a problem (then it fails)
+                written += self._write_batch(cursor, params, PAGES_BEFORE)
+            self.inserted += written
+
+    def _write_batch(self, cursor: Any, params: dict[str, Any], pages: str) -> int:
+        """Insert the batch's rows on ``pages`` as they lie — by student, with their ids
+        (``RESOLVED_ID``) — and keep those a proposal or an alert needs."""
+        batch = BATCH_OF_RESOLVED.format(pages=pages)
+        insert = INSERT_SQL.format(
+            id="id, ", v_id="v.id, ", resolved=self.resolved, new_only=f"WHERE {batch}", order=""
+        )
+        cursor.execute(insert, params)
+        written = int(cursor.rowcount)
+        affected = WRITTEN_AFFECTED_SQL.format(
+            resolved=self.resolved, affected=self.affected, batch=batch
+        )
+        cursor.execute(affected, params)
+        return written
 
     def _complete(self, cursor: Any, parsed: parsing.ParseResult) -> None:
         job = self.job
+        if self.inserted != parsed.staged_rows:  # never a row left out
+            logger.error(
+                "Results import %s: the writer wrote %s of %s rows",
+                job.pk,
+                self.inserted,
+                parsed.staged_rows,
+            )
+            raise _RollBackError
         locked = ImportJob.objects.select_for_update().only("status").get(pk=job.pk)
         if locked.status in (ImportStatus.DONE, ImportStatus.FAILED) or (
             not import_units(actor=job.uploaded_by).filter(pk=job.school_id).exists()

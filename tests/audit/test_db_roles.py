@@ -46,6 +46,14 @@ def test_the_app_role_may_insert_and_read_the_audit_log_and_write_domain_tables(
         db.execute("CREATE TEMP TABLE staging (id int)")  # the imports' COPY staging
 
 
+def test_the_app_role_may_make_a_work_table_for_an_import_and_no_table_elsewhere(app_role):
+    with _connect(app_role) as db:
+        db.execute("CREATE UNLOGGED TABLE import_work.import_pipeline_0 (id int)")
+        db.execute("DROP TABLE import_work.import_pipeline_0")
+        with pytest.raises(errors.InsufficientPrivilege):
+            db.execute("CREATE TABLE public.anything (id int)")
+
+
 @pytest.mark.parametrize("statement", BYPASSES)
 def test_each_bypass_fails_as_the_app_role(app_role, statement):
     with _connect(app_role) as db, pytest.raises(errors.InsufficientPrivilege):

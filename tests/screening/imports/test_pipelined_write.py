@@ -249,6 +249,29 @@ def test_a_row_stored_meanwhile_is_merged_by_the_one_transaction_path(
     assert shared_tables() == []
 
 
+def test_rows_of_a_batch_on_earlier_pages_are_written_too(
+    world, phq9, students, small_batches, writers, monkeypatch
+):
+    """PostgreSQL may put a row where an earlier page has room (free space recorded in the
+    table's free space map): the writer, reading a batch from the page the table had before it,
+    would miss it. It counts what it wrote against the batch's rows and reads the pages before
+    too when short. (Forced here by saying every table is 5 pages longer than it is: the writer
+    finds nothing on the batch's pages.)"""
+    original_pages = services._pages
+    monkeypatch.setattr(services, "_pages", lambda cursor, table: original_pages(cursor, table) + 5)
+    campaign = new_campaign(world, phq9)
+    job = run(world, campaign, phq9, csv_bytes(rows_of(students)))
+
+    assert job.status == ImportStatus.DONE, job.errors
+    [writer] = writers
+    assert (writer.done, writer.inserted) == (True, STUDENTS)
+    stored = dict(
+        ScreeningResult.objects.filter(campaign=campaign).values_list("student_id", "answers")
+    )
+    assert stored == {s.pk: answers_of(n) for n, s in enumerate(students)}
+    assert job.critical_rows == len(range(0, STUDENTS, 7))
+
+
 def test_a_corrected_file_is_not_written_by_the_writer(
     world, phq9, students, small_batches, writers
 ):
@@ -286,7 +309,7 @@ def test_a_shared_table_left_by_a_killed_worker_is_dropped_by_the_next_run(
         enqueue=False,
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE UNLOGGED TABLE import_pipeline_{job.pk} (answers smallint[])")
+        cursor.execute(f"CREATE UNLOGGED TABLE import_work.import_pipeline_{job.pk} (x int)")
     job = services.import_run(job_id=job.pk)
     assert job.status == ImportStatus.DONE, job.errors
     assert shared_tables() == []
@@ -303,6 +326,82 @@ def test_a_shared_table_left_by_a_killed_worker_is_dropped_by_the_next_run(
     )
     ImportJob.objects.filter(pk=given_up.pk).update(attempts=services.MAX_ATTEMPTS)
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE UNLOGGED TABLE import_pipeline_{given_up.pk} (x int)")
+        cursor.execute(f"CREATE UNLOGGED TABLE import_work.import_pipeline_{given_up.pk} (x int)")
     assert services.import_run(job_id=given_up.pk).status == ImportStatus.FAILED
     assert shared_tables() == []
+
+
+def copy_students(klass, count):
+    """``count`` students of ``klass`` (numbers ``W…``), made with COPY: [(number, name)]."""
+    now = "2026-09-01 00:00:00+00"
+    students = [(f"W{n:016d}", f"学生{n}") for n in range(count)]
+    columns = (
+        "school_id, county_id, klass_id, name, gender, birth_date, student_number, status, "
+        "disadvantages, created_at, updated_at, left_reason"
+    )
+    county_id = klass.school.parent_id
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY orgs_student ({columns}) FROM STDIN") as copy,
+    ):
+        for number, name in students:
+            copy.write(
+                f"{klass.school_id}\t{county_id}\t{klass.pk}\t{name}\tF\t2012-05-01\t{number}\t"
+                f"enrolled\t{{}}\t{now}\t{now}\t\n"
+            )
+    return students
+
+
+@pytest.mark.worker
+def test_a_county_file_is_written_beside_the_staging_by_a_real_worker_as_the_app_role(
+    world, phq9, start_celery_worker
+):
+    """The whole path as in production: a worker as `make run` starts it, connected as the
+    app's database role (``manage.py db_roles``: CREATE on the work schema only), takes an
+    import of one row more than a batch; the writer writes it; the alerts worker sends the
+    critical results' alerts."""
+    from django.core.management import call_command
+
+    from screening.imports.tasks import import_run_task
+    from tests import workers
+
+    role = f"{connection.settings_dict['NAME']}_app"
+    call_command("db_roles", role=role)
+    klass = factories.SchoolClassFactory(
+        school=world.school_a, school_year=world.class_a.school_year, grade=8, name="初二(9)班"
+    )
+    count = services.BATCH_ROWS + 1
+    students = copy_students(klass, count)
+    campaign = new_campaign(world, phq9)
+    content = csv_bytes(
+        [[number, name, *answers_of(n)] for n, (number, name) in enumerate(students)]
+    )
+    job = services.import_job_create(
+        actor=world.users["psych_a"],
+        campaign=campaign,
+        instrument=phq9,
+        unit=world.school_a,
+        filename="results.csv",
+        content=content,
+        enqueue=False,
+    )
+    url = workers.database_url().replace(
+        f"//{connection.settings_dict.get('USER') or 'postgres'}", f"//{role}", 1
+    )
+    worker = start_celery_worker(env={"DATABASE_URL": url})
+    import_run_task.delay(job.pk)
+    workers.wait_until(
+        lambda: ImportJob.objects.get(pk=job.pk).status in (ImportStatus.DONE, ImportStatus.FAILED),
+        240,
+        "the import to finish",
+    )
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE, (job.errors, worker.log_text()[-3000:])
+    critical = len(range(0, count, 7))
+    assert (job.inserted_rows, job.critical_rows) == (count, critical)
+    assert f"{count} rows written beside the staging" in worker.log_text()
+    assert ScreeningResult.objects.filter(campaign=campaign).count() == count
+    assert shared_tables() == []
+    workers.wait_until(
+        lambda: not CriticalAlertPending.objects.exists(), 120, "the alerts sent by the worker"
+    )

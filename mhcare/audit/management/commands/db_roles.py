@@ -1,7 +1,9 @@
 """``manage.py db_roles``: run as the role that owns the schema (the one that migrates) to create
 the application's database role and grant it what the app needs and nothing more.
 
-The app role (``DB_APP_ROLE``) reads and writes the domain tables, but on the audit tables it may
+The app role (``DB_APP_ROLE``) reads and writes the domain tables and may create tables in the
+schema ``import_work`` only (a large import's work table, read by two connections), but on the
+audit tables it may
 only SELECT and INSERT: no UPDATE, DELETE or TRUNCATE, and as it owns nothing it cannot disable a
 trigger (``ALTER TABLE``) nor, as it is no superuser, turn triggers off with
 ``session_replication_role``. Run it after every ``migrate`` (new tables get their grants): the
@@ -65,6 +67,9 @@ class Command(BaseCommand):
                     "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}"
                 ).format(role),
                 sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(role),
+                # The imports' work tables (their own schema: migration screening 0016); CREATE
+                # nowhere else.
+                sql.SQL("GRANT USAGE, CREATE ON SCHEMA import_work TO {}").format(role),
             ]
             statements += [
                 sql.SQL("REVOKE UPDATE, DELETE ON {} FROM {}").format(sql.Identifier(t), role)
