@@ -12,8 +12,7 @@
    scoring is the parser's, not SQL's: in the resolve it cost the database, which every import
    and page shares, 1 s per 1 M rows; the workers scale out. bench/README.md.) The job's
    progress is updated between batches. This phase only reads and runs in autocommit, so the
-   progress is visible to the page that polls it at once — no second connection needed, the
-   temp tables live in the session.
+   progress is visible to the page that polls it at once; the temp tables live in the session.
 3. One transaction then checks the uploader's scope again, looks for duplicate rows (the whole
    file resolved again only when there are some), reports the problems, and — only when the
    whole file is clean — writes the results set-based (one
@@ -119,7 +118,7 @@ MAX_ATTEMPTS = 3
 BATCH_ROWS = 100_000
 CHUNK_ROWS = 5_000
 # Chunks the parser thread may make ahead of the COPY (memory: ≈ 250 kB each): a whole batch, so
-# that while PostgreSQL resolves one batch (≈ 1 s per 100 000 rows) the thread parses all of the
+# that while PostgreSQL resolves one batch (0.2–1 s per 100 000 rows) the thread parses all of the
 # next instead of stopping after 40 000 rows (8 chunks: the 250 000-row bench's staging took 1.3–3 s
 # longer).
 CHUNKS_AHEAD = BATCH_ROWS // CHUNK_ROWS
