@@ -87,8 +87,9 @@ def rows_of(students):
     return [[s.student_number, s.name, *answers_of(n)] for n, s in enumerate(students)]
 
 
-def run(world, campaign, phq9, content):
-    job = services.import_job_create(
+def upload(world, campaign, phq9, content):
+    """The job of ``content`` uploaded by school A's psychology teacher, not run yet."""
+    return services.import_job_create(
         actor=world.users["psych_a"],
         campaign=campaign,
         instrument=phq9,
@@ -97,7 +98,10 @@ def run(world, campaign, phq9, content):
         content=content,
         enqueue=False,
     )
-    return services.import_run(job_id=job.pk)
+
+
+def run(world, campaign, phq9, content):
+    return services.import_run(job_id=upload(world, campaign, phq9, content).pk)
 
 
 def outcome(campaign):
@@ -299,15 +303,7 @@ def test_a_shared_table_left_by_a_killed_worker_is_dropped_by_the_next_run(
     world, phq9, students, small_batches
 ):
     campaign = new_campaign(world, phq9)
-    job = services.import_job_create(
-        actor=world.users["psych_a"],
-        campaign=campaign,
-        instrument=phq9,
-        unit=world.school_a,
-        filename="results.csv",
-        content=csv_bytes(rows_of(students)),
-        enqueue=False,
-    )
+    job = upload(world, campaign, phq9, csv_bytes(rows_of(students)))
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE UNLOGGED TABLE import_work.import_pipeline_{job.pk} (x int)")
     job = services.import_run(job_id=job.pk)
@@ -315,15 +311,7 @@ def test_a_shared_table_left_by_a_killed_worker_is_dropped_by_the_next_run(
     assert shared_tables() == []
 
     # and a job given up (too many runs) drops it too
-    given_up = services.import_job_create(
-        actor=world.users["psych_a"],
-        campaign=campaign,
-        instrument=phq9,
-        unit=world.school_a,
-        filename="results.csv",
-        content=csv_bytes(rows_of(students)),
-        enqueue=False,
-    )
+    given_up = upload(world, campaign, phq9, csv_bytes(rows_of(students)))
     ImportJob.objects.filter(pk=given_up.pk).update(attempts=services.MAX_ATTEMPTS)
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE UNLOGGED TABLE import_work.import_pipeline_{given_up.pk} (x int)")
@@ -376,15 +364,7 @@ def test_a_county_file_is_written_beside_the_staging_by_a_real_worker_as_the_app
     content = csv_bytes(
         [[number, name, *answers_of(n)] for n, (number, name) in enumerate(students)]
     )
-    job = services.import_job_create(
-        actor=world.users["psych_a"],
-        campaign=campaign,
-        instrument=phq9,
-        unit=world.school_a,
-        filename="results.csv",
-        content=content,
-        enqueue=False,
-    )
+    job = upload(world, campaign, phq9, content)
     url = workers.database_url().replace(
         f"//{connection.settings_dict.get('USER') or 'postgres'}", f"//{role}", 1
     )
