@@ -12,11 +12,10 @@ def phq9(db):
     return Instrument.objects.latest_of("PHQ-9")
 
 
-@pytest.fixture
-def campaign(world, phq9):
+def city_campaign(world, phq9, name="2026 秋季心理筛查"):
     """A city-wide campaign (every school of the world takes part) using PHQ-9 for grades 4–12."""
     item = Campaign.objects.create(
-        name="2026 秋季心理筛查",
+        name=name,
         school_year=world.class_a.school_year,
         org_unit=world.city,
         window_start=datetime.date(2026, 1, 1),
@@ -24,6 +23,11 @@ def campaign(world, phq9):
     )
     CampaignInstrument.objects.create(campaign=item, instrument=phq9, grade_min=4, grade_max=12)
     return item
+
+
+@pytest.fixture
+def campaign(world, phq9):
+    return city_campaign(world, phq9)
 
 
 HEADER = ["学籍号 Student number", "姓名 Name"] + [f"第{n}题 Item {n}" for n in range(1, 10)]

@@ -13,27 +13,19 @@ from django.db import connection
 from mhcare.audit.models import Action, AuditEvent
 from screening.imports import services
 from screening.models import (
-    Campaign,
-    CampaignInstrument,
     CriticalAlertPending,
     ImportJob,
     ImportStatus,
-    Instrument,
     ResultSource,
     RiskProposal,
     ScreeningResult,
 )
 from tests import factories
-from tests.screening.imports.conftest import csv_bytes
+from tests.screening.imports.conftest import city_campaign, csv_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 STUDENTS = 40
-
-
-@pytest.fixture
-def phq9(db):
-    return Instrument.objects.latest_of("PHQ-9")
 
 
 @pytest.fixture
@@ -63,18 +55,6 @@ def writers(monkeypatch):
 
     monkeypatch.setattr(services._Writer, "start", classmethod(start))
     return started
-
-
-def new_campaign(world, phq9, name="2026 秋季心理筛查"):
-    campaign = Campaign.objects.create(
-        name=name,
-        school_year=world.class_a.school_year,
-        org_unit=world.city,
-        window_start=datetime.date(2026, 1, 1),
-        window_end=datetime.date(2026, 12, 31),
-    )
-    CampaignInstrument.objects.create(campaign=campaign, instrument=phq9, grade_min=4, grade_max=12)
-    return campaign
 
 
 def answers_of(n):
@@ -134,7 +114,7 @@ def test_a_large_first_import_is_written_by_the_writer_as_by_one_transaction(
     world, phq9, students, small_batches, writers, monkeypatch
 ):
     content = csv_bytes(rows_of(students))
-    pipelined = run(world, new_campaign(world, phq9), phq9, content)
+    pipelined = run(world, city_campaign(world, phq9), phq9, content)
 
     assert pipelined.status == ImportStatus.DONE, pipelined.errors
     [writer] = writers
@@ -143,7 +123,7 @@ def test_a_large_first_import_is_written_by_the_writer_as_by_one_transaction(
 
     # the same file in another campaign, written by the main connection in one transaction
     monkeypatch.setattr(services, "_pipelined", lambda job: False)
-    serial = run(world, new_campaign(world, phq9, "对照"), phq9, content)
+    serial = run(world, city_campaign(world, phq9, "对照"), phq9, content)
     assert serial.status == ImportStatus.DONE, serial.errors
     assert len(writers) == 1
 
@@ -167,7 +147,7 @@ def test_a_large_first_import_is_written_by_the_writer_as_by_one_transaction(
 def test_a_problem_in_a_later_batch_rolls_the_writer_back(
     world, phq9, students, small_batches, writers
 ):
-    campaign = new_campaign(world, phq9)
+    campaign = city_campaign(world, phq9)
     rows = rows_of(students)
     rows[35][1] = "别人"  # a name not the student's, found by the fourth batch's resolve
     job = run(world, campaign, phq9, csv_bytes(rows))
@@ -187,7 +167,7 @@ def test_a_problem_in_a_later_batch_rolls_the_writer_back(
 def test_a_crash_midway_rolls_the_writer_back(world, phq9, students, small_batches, writers):
     from screening.imports import parsing
 
-    campaign = new_campaign(world, phq9)
+    campaign = city_campaign(world, phq9)
     original = parsing.parse_lines
 
     def crashes_midway(*args, **kwargs):
@@ -219,7 +199,7 @@ def test_a_row_stored_meanwhile_is_merged_by_the_one_transaction_path(
     """A teacher's form stores a result for one of the file's students after the import chose
     the writer: the writer's INSERT meets the unique key and stops; the main connection writes
     the file in one transaction, updating that result to the file's answers."""
-    campaign = new_campaign(world, phq9)
+    campaign = city_campaign(world, phq9)
     original = services._pipelined
 
     def chosen_then_stored(job):
@@ -263,7 +243,7 @@ def test_rows_of_a_batch_on_earlier_pages_are_written_too(
     finds nothing on the batch's pages.)"""
     original_pages = services._pages
     monkeypatch.setattr(services, "_pages", lambda cursor, table: original_pages(cursor, table) + 5)
-    campaign = new_campaign(world, phq9)
+    campaign = city_campaign(world, phq9)
     job = run(world, campaign, phq9, csv_bytes(rows_of(students)))
 
     assert job.status == ImportStatus.DONE, job.errors
@@ -280,7 +260,7 @@ def test_a_corrected_file_is_not_written_by_the_writer(
     world, phq9, students, small_batches, writers
 ):
     """A second import into the campaign updates what differs: the one-transaction path."""
-    campaign = new_campaign(world, phq9)
+    campaign = city_campaign(world, phq9)
     first = run(world, campaign, phq9, csv_bytes(rows_of(students)))
     assert first.status == ImportStatus.DONE
     assert len(writers) == 1
@@ -294,7 +274,7 @@ def test_a_corrected_file_is_not_written_by_the_writer(
 
 
 def test_a_small_file_is_not_written_by_the_writer(world, phq9, students, writers):
-    job = run(world, new_campaign(world, phq9), phq9, csv_bytes(rows_of(students)))
+    job = run(world, city_campaign(world, phq9), phq9, csv_bytes(rows_of(students)))
     assert job.status == ImportStatus.DONE, job.errors
     assert writers == []
 
@@ -302,7 +282,7 @@ def test_a_small_file_is_not_written_by_the_writer(world, phq9, students, writer
 def test_a_shared_table_left_by_a_killed_worker_is_dropped_by_the_next_run(
     world, phq9, students, small_batches
 ):
-    campaign = new_campaign(world, phq9)
+    campaign = city_campaign(world, phq9)
     job = upload(world, campaign, phq9, csv_bytes(rows_of(students)))
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE UNLOGGED TABLE import_work.import_pipeline_{job.pk} (x int)")
@@ -360,7 +340,7 @@ def test_a_county_file_is_written_beside_the_staging_by_a_real_worker_as_the_app
     )
     count = services.BATCH_ROWS + 1
     students = copy_students(klass, count)
-    campaign = new_campaign(world, phq9)
+    campaign = city_campaign(world, phq9)
     content = csv_bytes(
         [[number, name, *answers_of(n)] for n, (number, name) in enumerate(students)]
     )
