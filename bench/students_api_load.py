@@ -64,6 +64,51 @@ def free_port() -> int:
 # write only when it has been idle for 10 s (PostgreSQL 15: PGSTAT_MIN_INTERVAL, _IDLE_INTERVAL).
 STATS_LAG_SECONDS = 11
 COOKIE = "API (session cookie)"
+BARE = "bare view (token)"
+NARROW = "narrow bare view"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pid: int | str) -> float:
+    """User + system CPU seconds of one process (``/proc/<pid>/stat``)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def cpu_seconds(master: int) -> tuple[float, float]:
+    """CPU seconds used so far by gunicorn's master and workers, and by every PostgreSQL process
+    (the backends serving them, and the WAL writer, checkpointer …) — the machine's two cores
+    are what both servers share, so this is what a request costs."""
+    gunicorn = postgres = 0.0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                head = stat.read()
+            name = head[head.index("(") + 1 : head.rindex(")")]
+            parent = int(head.rsplit(")", 1)[1].split()[1])
+            if int(pid) == master or parent == master:
+                gunicorn += _cpu(pid)
+            elif name.startswith("postgres"):
+                postgres += _cpu(pid)
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue  # a process that ended meanwhile
+    return gunicorn, postgres
+
+
+def same_page(port: int, api: tuple[str, dict[str, str]], bare: tuple[str, dict[str, str]]) -> None:
+    """The bare view must write what the API writes (the same students, columns and values):
+    else it is not the API's baseline."""
+    pages = []
+    for path, headers in (api, bare):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", path, headers=headers)
+        pages.append(json.loads(conn.getresponse().read())["results"])
+        conn.close()
+    if pages[0] != pages[1] or len(pages[0]) != 50:
+        raise SystemExit("the bare view's page is not the API's page")
 
 
 def session_writes() -> int:
@@ -170,21 +215,27 @@ def main() -> None:
         cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
         probes = {
             "API (token)": ("/api/v1/students/", token),
-            "bare view (token)": (f"/bench/bare-students/?county={county.pk}", token),
+            BARE: (f"/bench/bare-students/?county={county.pk}", token),
+            NARROW: (f"/bench/bare-students-narrow/?county={county.pk}", token),
             COOKIE: ("/api/v1/students/", cookie),
         }
+        same_page(port, probes["API (token)"], probes[BARE])
         started = time.monotonic()
         for path, headers in probes.values():  # warm up; the first cookie request stamps it
             load(port, path, headers, 1.0, 2)
         rates: dict[str, list[float]] = {label: [] for label in probes}
         writes: dict[str, int] = dict.fromkeys(probes, 0)
+        cpu: dict[str, list[list[float]]] = {label: [] for label in probes}
         time.sleep(STATS_LAG_SECONDS)  # the warm-up's stamp counted before the runs start
         all_before = session_writes()
         for _ in range(args.runs):
             for label, (path, headers) in probes.items():
                 with_token = label != COOKIE
                 before = session_table() if with_token else ""
+                cpu_before = cpu_seconds(server.pid)
                 served = load(port, path, headers, args.seconds, args.clients)
+                spent = [b - a for a, b in zip(cpu_before, cpu_seconds(server.pid), strict=True)]
+                cpu[label].append([1000 * x / served for x in spent])
                 if with_token:  # every session row as it was: 0, else 1 (a failure)
                     writes[label] += int(session_table() != before)
                 rates[label].append(served / args.seconds)
@@ -206,21 +257,27 @@ def main() -> None:
     figures: dict[str, float] = {}
     for label, values in rates.items():
         low, med = min(values), statistics.median(values)
+        gunicorn, postgres = (statistics.median(run[i] for run in cpu[label]) for i in (0, 1))
         print(
             f"{label:22s} min {low:7.1f} req/s  median {med:7.1f} req/s"
             f"  session writes {writes[label]}"
+            f"  CPU a request: gunicorn {gunicorn:.2f} ms, PostgreSQL {postgres:.2f} ms"
         )
         figures[f"{label} req/s (median)"] = round(med, 1)
         figures[f"{label} session writes"] = writes[label]
-    ratio = round(
-        statistics.median(rates["API (token)"]) / statistics.median(rates["bare view (token)"]), 2
+        figures[f"{label} CPU ms/request (gunicorn + PostgreSQL)"] = round(gunicorn + postgres, 2)
+    bare = statistics.median(rates[BARE])
+    ratio = round(statistics.median(rates["API (token)"]) / bare, 2)
+    cookie_ratio = round(statistics.median(rates[COOKIE]) / bare, 2)
+    narrow_ratio = round(
+        statistics.median(rates["API (token)"]) / statistics.median(rates[NARROW]), 2
     )
-    cookie_ratio = round(
-        statistics.median(rates[COOKIE]) / statistics.median(rates["bare view (token)"]),
-        2,
+    print(
+        f"ratio API/bare (token): {ratio}; API with a session cookie/bare: {cookie_ratio};"
+        f" API/narrow bare view (the baseline until 2026-12-07, writes less): {narrow_ratio}"
     )
-    print(f"ratio API/bare (token): {ratio}; API with a session cookie/bare: {cookie_ratio}")
     figures["ratio API (session cookie)/bare"] = cookie_ratio
+    figures["ratio API/narrow bare view"] = narrow_ratio
     token_writes = writes["API (token)"] + writes["bare view (token)"]
     cookie_writes = writes[COOKIE]
     print(

@@ -125,3 +125,42 @@ def test_the_account_page_refuses_a_too_long_life_with_a_message(world, client, 
     assert response.status_code == 200
     assert not ApiToken.objects.exists()
     assert "field-error" in response.content.decode()
+
+
+@pytest.mark.parametrize("loads_scope", [False, True])
+def test_the_token_query_reads_what_the_orm_would(world, loads_scope):
+    """The token check's hand-written query (``tokens._token_sql``) finds the token and owner the
+    ORM's query finds, with every column equal; newest first among live tokens of one key hash,
+    none once expired or revoked."""
+    from mhcare.accounts import scope
+
+    user = world.users["center_a"]
+    user.phone = "13800000000"
+    user.save()
+    token, key = tokens.token_create(actor=user, name="sync")
+    now = timezone.now()
+
+    found = tokens._live_token(key, now, loads_scope=loads_scope)
+
+    assert found is not None
+    read, grants_and_shares = found
+    expected = ApiToken.objects.select_related("user").get(pk=token.pk)
+    for field in ApiToken._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+    for field in type(user)._meta.concrete_fields:
+        assert getattr(read.user, field.attname) == getattr(expected.user, field.attname), field
+    assert read.user_id == user.pk
+    assert not read._state.adding
+    assert read.user._state.db == expected._state.db
+    if loads_scope:
+        loaded = type(user).objects.get(pk=user.pk)
+        scope.prime_from(loaded, grants_and_shares)
+        assert loaded._mhcare_grants == scope.grants(type(user).objects.get(pk=user.pk))
+    else:
+        assert grants_and_shares == ""
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=now)
+    assert tokens._live_token(key, now, loads_scope=loads_scope) is None
+    ApiToken.objects.filter(pk=token.pk).update(
+        expires_at=now + datetime.timedelta(days=1), revoked_at=now
+    )
+    assert tokens._live_token(key, now, loads_scope=loads_scope) is None
