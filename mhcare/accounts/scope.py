@@ -163,11 +163,16 @@ class Grant:
 
 
 def grants(user: Any) -> list[Grant]:
-    """The user's active assignments, loaded once per user object (one query)."""
+    """The user's active assignments, loaded once per user object. The first to ask loads the
+    user's shares with them (``prime``: one query for both, which nearly every request needs —
+    the middleware asks for the roles, the page's scope filter for the shares)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
     cached = getattr(user, "_mhcare_grants", None)
     if cached is None:
+        prime(user)
+        cached = getattr(user, "_mhcare_grants", None)
+    if cached is None:  # the shares were loaded alone before: the assignments alone now
         cached = [
             Grant(
                 role=a.role,
@@ -187,11 +192,12 @@ def grants(user: Any) -> list[Grant]:
 
 def prime(user: Any) -> None:
     """Load the user's grants (``grants``) and one-by-one shares (``_all_shares``) in one query
-    instead of two, for a request that needs both (an API list of a model that takes shares):
-    the same rows as the two loaders, which then answer from their caches. Plain SQL (built once)
-    because the API calls it on every request and composing the ORM expression costs more than
-    the query; tests/accounts/test_scope_prime.py holds it equal to the two loaders. The API's
-    token check reads the same in its own query (``scope_sql``, ``prime_from``)."""
+    instead of two: ``grants`` calls it when it is first asked (a page's middleware asks for the
+    roles, its scope filter then for the shares), and so does an API list before its permission
+    check. The same rows as the two loaders, which then answer from their caches. Plain SQL
+    (built once) because nearly every request calls it and composing the ORM expression costs
+    more than the query; tests/accounts/test_scope_prime.py holds it equal to the two loaders.
+    The API's token check reads the same in its own query (``scope_sql``, ``prime_from``)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return
     if getattr(user, "_mhcare_grants", None) is not None or "_mhcare_shared" in user.__dict__:

@@ -94,12 +94,13 @@ def test_keyset_pages_and_filters_match_the_queryset(world):
 
 
 def test_a_page_is_one_query_once_the_grants_are_loaded(world, django_assert_num_queries):
-    """A new request: its grants and its shares (one query each), then the page — no COUNT, no
-    scope lookup per call, no query per row. The same request asking again: the page alone."""
+    """A new request: its grants and its shares (one query for both: ``scope.prime``), then the
+    page — no COUNT, no scope lookup per call, no query per row. The same request asking again:
+    the page alone."""
     for _ in range(30):
         factories.StudentFactory(klass=world.class_a2)
     actor = _fresh(world.users["center_a"])
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         first = selectors.student_list(actor=actor, page_size=10)
     filters = StudentFilters(school=world.school_a2.code, grade=world.class_a2.grade, name="")
     with django_assert_num_queries(1):

@@ -626,9 +626,10 @@ def test_a_row_naming_another_student_saves_nothing(client, world, semester):
     assert not FamilyContact.objects.exists()
 
 
-# session, user, role assignments, permissions, the class, the semester, students, guardians,
-# contact counts, unread notifications, the school year (the semester's label)
-FAST_LIST_QUERIES = 11
+# session, user, role assignments with the user's shares (one query: scope.prime), the class, the
+# semester, students, guardians, contact counts, unread notifications, the school year (the
+# semester's label)
+FAST_LIST_QUERIES = 10
 
 
 @pytest.mark.parametrize("n", [5, 40])
