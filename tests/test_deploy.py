@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import yaml
 from cryptography.fernet import Fernet
-from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -233,38 +232,6 @@ def test_pgbouncer_mode_turns_server_side_cursors_off():
     assert result.stdout.strip().splitlines()[-1] == "True"
     result = _manage("shell", "-c", code, env=_production_env())
     assert result.stdout.strip().splitlines()[-1] == "False"
-
-
-@pytest.mark.django_db
-def test_prepared_statements_are_on_except_behind_pgbouncer():
-    """Direct connections bind parameters on the server and prepare what they repeat; behind
-    PgBouncer (transaction pooling) nothing is prepared, since the next transaction may run on a
-    server connection that does not hold the statement (mhcare/settings/base.py)."""
-    code = (
-        "from django.db import connection\n"
-        "with connection.cursor() as cursor:\n"
-        "    for _ in range(8):\n"
-        "        cursor.execute('SELECT count(*) FROM pg_class WHERE relname = %s', ['pg_am'])\n"
-        "    cursor.execute('SELECT count(*) FROM pg_prepared_statements')\n"
-        "    print(connection.connection.prepare_threshold, cursor.fetchone()[0])"
-    )
-
-    db = connection.settings_dict  # the test database: it exists whatever DATABASE_URL names
-    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-    result = _manage("shell", "-c", code, env=_production_env(DATABASE_URL=url))
-
-    assert result.returncode == 0, result.stderr
-    threshold, prepared = result.stdout.strip().splitlines()[-1].split()
-    assert threshold == "5"
-    assert int(prepared) >= 1
-    pgbouncer = _production_env(DATABASE_URL=url, DATABASE_PGBOUNCER="true")
-    result = _manage("shell", "-c", code, env=pgbouncer)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "None 0"
-    off = _production_env(DATABASE_URL=url, DATABASE_PREPARED_STATEMENTS="false")
-    result = _manage("shell", "-c", code, env=off)
-    assert result.stdout.strip().splitlines()[-1] == "None 0"
 
 
 # --- scale: PostgreSQL sized for a province (issue 14, README "PostgreSQL for a province") ---

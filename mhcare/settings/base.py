@@ -615,8 +615,8 @@ MIDDLEWARE.append("mhcare.core.replica.ReplicaPinMiddleware")
 # DATABASE_PGBOUNCER=true when DATABASE_URL points at PgBouncer with pool_mode=transaction (the web
 # service in docker-compose). A server connection then serves one transaction of a client, so no
 # session state may outlive a transaction: Django's server-side cursors (``.iterator()`` declares
-# a cursor WITH HOLD outside a transaction) are turned off, and so are prepared statements (the
-# next block). The Celery workers and beat connect to
+# a cursor WITH HOLD outside a transaction) are turned off; prepared statements are already off
+# (Django sets psycopg's prepare_threshold to None). The Celery workers and beat connect to
 # PostgreSQL directly: the results import keeps a TEMP staging table across transactions and the
 # snapshot sweep holds a session-level advisory lock (compliance/refresh.py), neither of which
 # survives transaction pooling. README.md "Deployment at scale" lists what was checked.
@@ -624,24 +624,6 @@ DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
 if DATABASE_PGBOUNCER:
     for _alias in DATABASES.values():
         _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
-# --- scale: prepared statements (issue 14) -------------------------------------------------------
-# A short query can cost PostgreSQL more to plan than to run: the students API's token-and-scope
-# query plans in 0.24 ms and runs in 0.06 ms. With server-side binding (the parameters sent apart
-# from the SQL, so a query's text is the same for every caller) psycopg prepares a statement once a
-# connection has run it DATABASE_PREPARE_THRESHOLD times, and PostgreSQL keeps its plan for that
-# connection. PostgreSQL still plans a prepared statement afresh for each call while a plan for
-# its parameters is estimated cheaper than the generic plan (plan_cache_mode = auto), so a query
-# whose best plan depends on its values (a county of 30 000 students or of 3 000) keeps it.
-# Off behind PgBouncer: in transaction pooling the next transaction may get a server connection
-# that does not hold the statement. DATABASE_PREPARED_STATEMENTS=false turns it off too (then
-# Django's defaults: client-side binding, nothing prepared).
-DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", not DATABASE_PGBOUNCER)
-if DATABASE_PREPARED_STATEMENTS and not DATABASE_PGBOUNCER:
-    for _alias in DATABASES.values():
-        _alias.setdefault("OPTIONS", {}).update(
-            server_side_binding=True,
-            prepare_threshold=int(env("DATABASE_PREPARE_THRESHOLD", "5") or 5),
-        )
 
 # --- seed: the province-scale generator (manage.py seed_province; issue 14) ---
 INSTALLED_APPS += ["province"]

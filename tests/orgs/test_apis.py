@@ -154,26 +154,3 @@ def test_student_list_with_token_makes_three_queries(world, django_assert_num_qu
         assert response.status_code == 200
         assert len(response.json()["results"]) == page_size
         assert AuditEvent.objects.filter(action=Action.VIEW).count() == before + 1
-
-
-def test_the_api_hot_path_runs_prepared_statements(world, django_db_setup):
-    """The students API's queries keep the same text for every caller (server-side binding: the
-    key hash, the time and the county go as parameters), so after DATABASE_PREPARE_THRESHOLD
-    requests on a connection PostgreSQL runs them from a prepared statement instead of planning
-    them again (mhcare/settings/base.py). A query whose text varied per request — a value
-    written into the SQL — would never be prepared, and this test names it."""
-    from django.conf import settings
-    from django.db import connection
-
-    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
-    assert settings.DATABASES["default"]["OPTIONS"]["server_side_binding"] is True
-    client = api(world.users["center_a"], token=True)
-    url = reverse("api-student-list")
-    for _ in range(threshold + 2):
-        assert client.get(url).status_code == 200
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        prepared = [row[0] for row in cursor.fetchall()]
-    assert any('FROM "accounts_apitoken"' in sql for sql in prepared), prepared
-    assert any('FROM "orgs_student"' in sql for sql in prepared), prepared
-    assert any('INSERT INTO "audit_auditevent"' in sql for sql in prepared), prepared
