@@ -1,5 +1,5 @@
-"""Bench 7: the scoped ``/api/v1/students/`` under gunicorn beside a bare Django JSON view over
-the same rows (``bench/lists_urls.py``, a bench-only URLconf), side by side on loopback.
+"""Bench 7: the scoped ``/api/v1/students/`` under gunicorn beside a bare Django JSON view that
+writes the same page (``bench/lists_urls.py``, a bench-only URLconf), side by side on loopback.
 
     DATABASE_URL=postgres://…/<a bench db> .venv/bin/python bench/students_api_load.py \
         [--seconds 8] [--runs 3] [--clients 8] [--workers 3]
@@ -7,17 +7,20 @@ the same rows (``bench/lists_urls.py``, a bench-only URLconf), side by side on l
 Starts gunicorn (``bench.lists_settings``: DEBUG off, the real middleware) on a free port, then
 alternates ``--runs`` times, each for ``--seconds`` with ``--clients`` keep-alive clients (threads,
 ``http.client``): the API with a token (the API as scripts use it), the bare view with the same
-token, and the API with a session cookie (as the pages' own JavaScript would call it). It counts
-the requests served, whether a token run changed any row of ``django_session`` (a digest of the
-table before and after: exact at once), and the rows the cookie runs wrote
-(``pg_stat_user_tables``: inserts + updates + deletes, after a first request stamped the session,
-read once every backend's statistics have landed — they lag by up to 10 s). The bench user is the
-county center of bench/lists.py (the county with most students). Target: API ≥ 0.5 × the bare
-view's throughput; no session write per request: none with a token, and with a cookie at most the
-idle-timeout stamp, once per ``SESSION_ACTIVITY_WRITE_SECONDS`` (one session here: at most one
-write per such interval of the bench's duration, by each of its requests in flight when the
-interval ends — they all read the old stamp). ``--workers`` defaults to docker-compose's web
-service (``WEB_CONCURRENCY``, 3 sync workers); both servers run with it.
+token, the narrow bare view (the students' own columns only: the baseline until 2026-12-07,
+printed for comparison), and the API with a session cookie (as the pages' own JavaScript would
+call it). Before the runs it checks that the bare view's page is the API's (the same students,
+columns and values). It counts the requests served, whether a token run changed any row of
+``django_session`` (a digest of the table before and after: exact at once), the rows the cookie
+runs wrote (``pg_stat_user_tables``: inserts + updates + deletes, after a first request stamped
+the session, read once every backend's statistics have landed — they lag by up to 10 s), and the
+CPU a request cost gunicorn and PostgreSQL (``/proc``: the two cores both servers share). The
+bench user is the county center of bench/lists.py (the county with most students). Target: API
+≥ 0.5 × the bare view's throughput; no session write per request: none with a token, and with a
+cookie at most the idle-timeout stamp, once per ``SESSION_ACTIVITY_WRITE_SECONDS`` (one session
+here: at most one write per such interval of the bench's duration, by each of its requests in
+flight when the interval ends — they all read the old stamp). ``--workers`` defaults to
+docker-compose's web service (``WEB_CONCURRENCY``, 3 sync workers); both servers run with it.
 """
 
 from __future__ import annotations
