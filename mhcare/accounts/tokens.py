@@ -164,22 +164,36 @@ def _token_sql(loads_scope: bool) -> str:
     return _TOKEN_SQL[loads_scope]
 
 
+_CONVERTERS: dict[tuple[Any, str], list[tuple[int, list[Any], Any]]] = {}
+
+
+def _converters(model: Any, alias: str) -> list[tuple[int, list[Any], Any]]:
+    """The columns of ``model`` that have database converters (the backend's and the field's, as
+    the ORM applies them), by position: worked out once per process, not on each request."""
+    if (model, alias) not in _CONVERTERS:
+        connection = connections[alias]
+        found = []
+        for position, field in enumerate(model._meta.concrete_fields):
+            column = field.get_col(model._meta.db_table)
+            convert = [
+                *connection.ops.get_db_converters(column),
+                *field.get_db_converters(connection),
+            ]
+            if convert:
+                found.append((position, convert, column))
+        _CONVERTERS[model, alias] = found
+    return _CONVERTERS[model, alias]
+
+
 def _from_row(model: Any, alias: str, values: Sequence[Any]) -> Any:
-    """An instance of ``model`` from its concrete columns as read, through each field's database
-    converters (none today; an encrypted column added to the user would have one) as the ORM
-    would apply them."""
+    """An instance of ``model`` from its concrete columns as read, each through its converters
+    (none today; an encrypted column added to the user would have one)."""
+    converted = list(values)
     connection = connections[alias]
-    fields = model._meta.concrete_fields
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        column = field.get_col(model._meta.db_table)
-        for convert in [
-            *connection.ops.get_db_converters(column),
-            *field.get_db_converters(connection),
-        ]:
-            value = convert(value, column, connection)
-        converted.append(value)
-    return model.from_db(alias, [f.attname for f in fields], converted)
+    for position, convert, column in _converters(model, alias):
+        for step in convert:
+            converted[position] = step(converted[position], column, connection)
+    return model.from_db(alias, [f.attname for f in model._meta.concrete_fields], converted)
 
 
 def _live_token(

@@ -164,3 +164,26 @@ def test_the_token_query_reads_what_the_orm_would(world, loads_scope):
         expires_at=now + datetime.timedelta(days=1), revoked_at=now
     )
     assert tokens._live_token(key, now, loads_scope=loads_scope) is None
+
+
+def test_a_row_is_read_through_its_fields_converters(world):
+    """``tokens._from_row`` decrypts an encrypted column as the ORM does (a guardian's phone:
+    ``EncryptedTextField``), so an encrypted field added to the user or the token is read right."""
+    from django.db import connection
+
+    from mhcare.orgs.models import Guardian
+
+    guardian = factories.GuardianFactory(student=world.students["a"], phone="13912345678")
+    columns = ", ".join(f'"{f.column}"' for f in Guardian._meta.concrete_fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT {columns} FROM "{Guardian._meta.db_table}" WHERE id = %s',  # noqa: S608
+            [guardian.pk],
+        )
+        row = cursor.fetchone()
+    assert "13912345678" not in [str(value) for value in row]  # stored encrypted
+
+    read = tokens._from_row(Guardian, "default", row)
+
+    assert read.phone == "13912345678"
+    assert read == Guardian.objects.get(pk=guardian.pk)
