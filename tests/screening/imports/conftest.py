@@ -5,6 +5,7 @@ import io
 import pytest
 
 from screening.models import Campaign, CampaignInstrument, Instrument
+from tests import factories
 
 
 @pytest.fixture
@@ -23,6 +24,13 @@ def city_campaign(world, phq9, name="2026 秋季心理筛查"):
     )
     CampaignInstrument.objects.create(campaign=item, instrument=phq9, grade_min=4, grade_max=12)
     return item
+
+
+def new_class(world, *, grade, name):
+    """A class of school A in the world's school year (its students are the test's own)."""
+    return factories.SchoolClassFactory(
+        school=world.school_a, school_year=world.class_a.school_year, grade=grade, name=name
+    )
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from screening.models import (
     ScreeningResult,
 )
 from tests import factories
-from tests.screening.imports.conftest import csv_bytes
+from tests.screening.imports.conftest import csv_bytes, new_class
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +30,7 @@ STUDENTS = 40
 @pytest.fixture
 def grade_11(world):
     """A grade-11 class of school A (every shipped instrument covers grade 11)."""
-    klass = factories.SchoolClassFactory(
-        school=world.school_a, school_year=world.class_a.school_year, grade=11, name="高二(1)班"
-    )
+    klass = new_class(world, grade=11, name="高二(1)班")
     return [factories.StudentFactory(klass=klass) for _ in range(STUDENTS)]
 
 

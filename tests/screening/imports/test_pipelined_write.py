@@ -21,7 +21,7 @@ from screening.models import (
     ScreeningResult,
 )
 from tests import factories
-from tests.screening.imports.conftest import city_campaign, csv_bytes
+from tests.screening.imports.conftest import city_campaign, csv_bytes, new_class
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,9 +30,7 @@ STUDENTS = 40
 
 @pytest.fixture
 def students(world):
-    klass = factories.SchoolClassFactory(
-        school=world.school_a, school_year=world.class_a.school_year, grade=8, name="初二(3)班"
-    )
+    klass = new_class(world, grade=8, name="初二(3)班")
     return [factories.StudentFactory(klass=klass) for _ in range(STUDENTS)]
 
 
@@ -335,9 +333,7 @@ def test_a_county_file_is_written_beside_the_staging_by_a_real_worker_as_the_app
 
     role = f"{connection.settings_dict['NAME']}_app"
     call_command("db_roles", role=role)
-    klass = factories.SchoolClassFactory(
-        school=world.school_a, school_year=world.class_a.school_year, grade=8, name="初二(9)班"
-    )
+    klass = new_class(world, grade=8, name="初二(9)班")
     count = services.BATCH_ROWS + 1
     students = copy_students(klass, count)
     campaign = city_campaign(world, phq9)
